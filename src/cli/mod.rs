@@ -1,0 +1,145 @@
+//! The command line: one table of commands drives dispatch, the command
+//! list, `--install-links`, completions, man pages and the tests.
+
+pub mod exit;
+pub mod generate;
+pub mod lmcrypt;
+pub mod lmhostid;
+pub mod lmutil;
+pub mod lmver;
+pub mod render;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+pub use exit::{CliError, CliResult};
+
+/// What a command's `run` gets: its name as invoked, and where to write.
+pub struct Ctx<'a> {
+    /// The name the tool was invoked by (`lmutil`, or a link's name), used
+    /// in FlexNet's header line.
+    pub invoked: &'a str,
+    pub out: &'a mut dyn Write,
+}
+
+/// One command of the multi-call binary.
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Builds the command's clap definition.
+    pub command: fn() -> clap::Command,
+    /// Runs it on parsed arguments; returns the exit status.
+    pub run: fn(&clap::ArgMatches, &mut Ctx<'_>) -> CliResult,
+}
+
+/// Every command, in the order `lmutil` lists them.
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "lmhostid",
+        command: lmhostid::command,
+        run: lmhostid::run,
+    },
+    CommandSpec {
+        name: "lmver",
+        command: lmver::command,
+        run: lmver::run,
+    },
+    CommandSpec {
+        name: "lmcrypt",
+        command: lmcrypt::command,
+        run: lmcrypt::run,
+    },
+];
+
+/// Looks a command up by name.
+pub fn find(name: &str) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// Rewrites the anchor's single-dash long options (`-ether`, `-help`) to
+/// clap's `--ether`, only for long names this command declares, and only
+/// before a `--`.
+pub fn rewrite_single_dash(cmd: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
+    let mut longs: Vec<&str> = cmd.get_arguments().filter_map(|a| a.get_long()).collect();
+    longs.extend(["help", "version"]);
+    let mut done = false;
+    args.into_iter()
+        .map(|arg| {
+            if done {
+                return arg;
+            }
+            let Some(s) = arg.to_str() else { return arg };
+            if s == "--" {
+                done = true;
+                return arg;
+            }
+            match s.strip_prefix('-') {
+                Some(name) if !name.starts_with('-') && name.len() > 1 && longs.contains(&name) => {
+                    OsString::from(format!("--{name}"))
+                }
+                _ => arg,
+            }
+        })
+        .collect()
+}
+
+/// Parses `args` (without the program name) for `spec` and runs it.
+pub fn run_command(
+    spec: &CommandSpec,
+    invoked: &str,
+    args: Vec<OsString>,
+    out: &mut dyn Write,
+) -> i32 {
+    let cmd = (spec.command)();
+    let args = rewrite_single_dash(&cmd, args);
+    let matches = match cmd
+        .bin_name(invoked_bin_name(spec.name, invoked))
+        .try_get_matches_from(std::iter::once(OsString::from(spec.name)).chain(args))
+    {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            };
+        }
+    };
+    let mut ctx = Ctx { invoked, out };
+    let result = (spec.run)(&matches, &mut ctx);
+    let _ = ctx.out.flush();
+    exit::finish(spec.name, result)
+}
+
+fn invoked_bin_name(name: &str, invoked: &str) -> String {
+    if invoked == name {
+        name.to_owned()
+    } else {
+        format!("{invoked} {name}")
+    }
+}
+
+/// The entry point of the `lmutil` binary: dispatch on the name it was
+/// called by, else on the first argument.
+pub fn main(args: Vec<OsString>) -> i32 {
+    let mut args = args.into_iter();
+    let argv0 = args.next().unwrap_or_else(|| OsString::from("lmutil"));
+    let rest: Vec<OsString> = args.collect();
+    let base = invoked_name(&argv0);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if let Some(spec) = find(&base) {
+        return run_command(spec, &base, rest, &mut out);
+    }
+    lmutil::run(rest, &mut out)
+}
+
+/// The base name of argv[0], without a `.exe` suffix.
+fn invoked_name(argv0: &OsString) -> String {
+    let path = std::path::Path::new(argv0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "lmutil".to_owned());
+    name.strip_suffix(".exe").map(str::to_owned).unwrap_or(name)
+}

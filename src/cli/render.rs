@@ -1,0 +1,79 @@
+//! The one render layer: FlexNet-compatible text, or JSON.
+//!
+//! Commands build a typed report and hand it here; they never print.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+/// How a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+impl Format {
+    /// `--json` given or not.
+    pub fn from_matches(m: &clap::ArgMatches) -> Self {
+        if m.get_flag("json") {
+            Format::Json
+        } else {
+            Format::Text
+        }
+    }
+}
+
+/// A report that knows its FlexNet text form.
+pub trait Report: Serialize {
+    /// Writes the text form; `invoked` is the name for the header line.
+    fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Writes a report in the chosen format.
+pub fn emit(
+    report: &impl Report,
+    format: Format,
+    invoked: &str,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Text => report.text(invoked, w),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, report).map_err(io::Error::other)?;
+            writeln!(w)
+        }
+    }
+}
+
+/// The first line every FlexNet utility prints, with the invoked name.
+pub fn header(invoked: &str, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        w,
+        "{invoked} - Copyright (c) 2026 The lmutil Authors. All Rights Reserved."
+    )
+}
+
+/// The `--json` flag every command has.
+pub fn json_arg() -> clap::Arg {
+    clap::Arg::new("json")
+        .long("json")
+        .action(clap::ArgAction::SetTrue)
+        .help("Print JSON (the stable interface for scripts) instead of text")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_names_the_invoked_tool_and_no_alarm_words() {
+        let mut out = Vec::new();
+        header("lmstat", &mut out).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.starts_with("lmstat - Copyright (c) "));
+        for word in ["down", "cannot", "unable", "refused"] {
+            assert!(!line.to_lowercase().contains(word));
+        }
+    }
+}
