@@ -22,3 +22,6 @@ pub use sign::Keyring;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;

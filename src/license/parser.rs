@@ -476,10 +476,17 @@ impl<'t, 'a> Reader<'t, 'a> {
         let mut host_ids = Vec::new();
         while let Some(t) = self.peek() {
             let is_type = t.name.is_some_and(|n| HOST_ID_TYPES.contains(&n));
-            let bare_id = t
-                .bare()
-                .is_some_and(|b| !b.bytes().all(|c| c.is_ascii_digit()))
-                && host_ids.is_empty();
+            // The first bare word is a host ID whatever it looks like; later
+            // ones only when they are unmistakably IDs, so that a flag such as
+            // PRIMARY_IS_MASTER stays an attribute.
+            let bare_id = t.bare().is_some_and(|b| {
+                !b.bytes().all(|c| c.is_ascii_digit())
+                    && (host_ids.is_empty()
+                        || matches!(
+                            parse_host_id(b),
+                            Ok(HostId::Ether(_) | HostId::Any | HostId::Demo)
+                        ))
+            });
             if !(is_type || bare_id) {
                 break;
             }
@@ -530,7 +537,10 @@ impl<'t, 'a> Reader<'t, 'a> {
                 Some("PORT") => line.port = Some(port(text, t.start)?),
                 Some("OPTIONS") => line.options_path = Some(text.to_owned()),
                 Some(_) => line.attributes.push(attribute(t)?),
-                None if !text.is_empty() && text.bytes().all(|c| c.is_ascii_digit()) => {
+                None if t
+                    .bare()
+                    .is_some_and(|b| b.bytes().all(|c| c.is_ascii_digit())) =>
+                {
                     line.port = Some(port(text, t.start)?)
                 }
                 None => {

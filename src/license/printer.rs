@@ -146,9 +146,9 @@ pub fn attribute(a: &Attribute) -> String {
         | Attribute::Notice(s)
         | Attribute::SerialNumber(s) => value(s),
         Attribute::Issued(d) | Attribute::Start(d) => format_date(*d),
-        Attribute::Sign(s) => format!("\"{s}\""),
+        Attribute::Sign(s) => value(s),
         Attribute::Supersede(None) => return name.to_owned(),
-        Attribute::Supersede(Some(list)) => format!("\"{}\"", list.join(" ")),
+        Attribute::Supersede(Some(list)) => value(&list.join(" ")),
         Attribute::SupersedeSign(lines) => {
             let items: Vec<String> = lines
                 .iter()
@@ -240,9 +240,11 @@ fn splittable(word: &str) -> bool {
     let Some(start) = word.find('"') else {
         return false;
     };
-    let inner = &word[start + 1..word.len().saturating_sub(1)];
-    word.ends_with('"')
-        && !inner.is_empty()
+    if !word.ends_with('"') || start + 1 >= word.len() {
+        return false;
+    }
+    let inner = &word[start + 1..word.len() - 1];
+    !inner.is_empty()
         && !inner.contains(['\t', '\n', '\r', '"'])
         && !inner.contains("  ")
         && !inner.starts_with(char::is_whitespace)

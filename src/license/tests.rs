@@ -230,3 +230,364 @@ fn oversized_input_is_refused_before_parsing() {
     assert_eq!(parsed.file.items.len(), 0);
     assert!(parsed.errors[0].message.contains("larger than"));
 }
+
+mod signatures {
+    use super::super::model::Attributes;
+    use ed25519_dalek::SigningKey;
+
+    use super::super::sign::{Keyring, bindings, sign_in_place};
+    use super::super::{LicenseFile, parse};
+    use super::fixture;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn keyring(seed: u8) -> Keyring {
+        Keyring::new(vec![key(seed).verifying_key()])
+    }
+
+    /// Whether every feature line of `text` verifies with key `seed`.
+    fn verdicts(text: &str, seed: u8) -> Vec<bool> {
+        let parsed = parse(text);
+        assert_eq!(parsed.errors, [], "{text}");
+        let keys = keyring(seed);
+        let binding = bindings(&parsed.file);
+        parsed
+            .file
+            .items
+            .iter()
+            .zip(&binding)
+            .filter_map(|(item, b)| match item {
+                super::Item::Feature(f) => Some(keys.verify(item, b, f.sign().unwrap_or(""))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn signed(name: &str) -> String {
+        let text = fixture(name);
+        sign_in_place(&text, &parse(&text), &key(1))
+    }
+
+    #[test]
+    fn signing_in_place_keeps_comments_and_layout() {
+        let original = fixture("seed_citrix_example.lic");
+        let text = signed("seed_citrix_example.lic");
+        assert_eq!(verdicts(&text, 1), [true]);
+        assert!(
+            !verdicts(&text, 2)[0],
+            "another vendor's key must not verify"
+        );
+        // Everything but the signature is byte for byte the same.
+        let strip = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| {
+                    !l.contains("SIGN=")
+                        && !l.trim_start().starts_with(|c: char| c.is_ascii_hexdigit())
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(strip(&original)[..5], strip(&text)[..5]);
+        assert!(text.contains("#CITRIXTERM FEATURE 2.0 MPS_ENT_CCU EN Citrix"));
+        assert!(text.ends_with("#\n"));
+        // Signing again replaces the signature rather than adding one.
+        let twice = sign_in_place(&text, &parse(&text), &key(1));
+        assert_eq!(twice, text);
+    }
+
+    #[test]
+    fn lines_without_sign_get_one_appended() {
+        let text = "SERVER this_host HOSTNAME=h\nVENDOR CITRIX\n\
+                    INCREMENT A_B_CCU CITRIX 2026.0101 permanent 10\n# end\n";
+        let out = sign_in_place(text, &parse(text), &key(1));
+        assert_eq!(verdicts(&out, 1), [true]);
+        assert!(out.ends_with("\n# end\n"));
+    }
+
+    #[test]
+    fn changing_any_significant_field_breaks_the_signature() {
+        let text = signed("seed_citrix_example.lic");
+        let edits = [
+            ("1000", "1001"),
+            ("01-may-2006", "02-may-2006"),
+            ("2006.0428", "2007.0428"),
+            ("INCREMENT MPS_ENT_CCU", "INCREMENT MPS_PLT_CCU"),
+            ("HOSTNAME=license_server1", "HOSTNAME=license_server2"),
+            ("LT=Retail", "LT=Eval"),
+            ("START=11-mar-2004", "START=12-mar-2004"),
+            ("ISSUED=12-Mar-2004", "ISSUED=13-Mar-2004"),
+            ("DUP_GROUP=V", "DUP_GROUP=U"),
+            ("INCREMENT MPS", "FEATURE MPS"),
+        ];
+        for (from, to) in edits {
+            assert!(text.contains(from), "{from}");
+            let changed = text.replacen(from, to, 1);
+            assert_eq!(verdicts(&changed, 1), [false], "{from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn comments_wrapping_and_attribute_order_do_not_matter() {
+        let text = signed("seed_citrix_example.lic");
+        let mut changed = text.replace("# This file is in UTF-8 format.", "# edited by hand");
+        // Re-wrap: print the model (one layout) and re-order attributes.
+        changed = changed.replace(
+            "DUP_GROUP=V ISSUED=12-Mar-2004",
+            "ISSUED=12-mar-2004   DUP_GROUP=V",
+        );
+        assert_eq!(verdicts(&changed, 1), [true]);
+        let printed = super::super::print(&parse(&text).file);
+        assert_eq!(verdicts(&printed, 1), [true]);
+        let unwrapped = text.replace("\\\n    ", "");
+        assert_eq!(verdicts(&unwrapped, 1), [true], "{unwrapped}");
+    }
+
+    #[test]
+    fn an_empty_file_signs_to_itself() {
+        assert_eq!(sign_in_place("", &parse(""), &key(1)), "");
+        let _ = LicenseFile::default();
+    }
+}
+
+mod pools {
+    use super::super::model::Attributes;
+    use chrono::NaiveDate;
+    use ed25519_dalek::SigningKey;
+
+    use super::super::pool::{LineStatus, LoadedFile, inventory};
+    use super::super::sign::{Keyring, sign_in_place};
+    use super::super::{HostIdentity, Inventory, parse};
+    use super::d;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7; 32])
+    }
+
+    fn host() -> HostIdentity {
+        HostIdentity {
+            hostname: "lic1".into(),
+            ethers: vec!["0a0b0c0d0e0f".into()],
+            addresses: vec![],
+        }
+    }
+
+    fn load(files: &[(&str, &str)]) -> Vec<LoadedFile> {
+        files
+            .iter()
+            .map(|(name, text)| {
+                let signed = sign_in_place(text, &parse(text), &key());
+                LoadedFile {
+                    path: name.into(),
+                    parsed: parse(&signed),
+                }
+            })
+            .collect()
+    }
+
+    fn inv(files: &[(&str, &str)], today: NaiveDate) -> Inventory {
+        let keys = Keyring::new(vec![key().verifying_key()]);
+        inventory(&load(files), "CITRIX", &host(), &keys, today)
+    }
+
+    fn statuses(inv: &Inventory) -> Vec<(String, LineStatus)> {
+        inv.lines
+            .iter()
+            .map(|l| {
+                (
+                    format!("{}:{}", l.line.feature, l.at.line),
+                    l.status.clone(),
+                )
+            })
+            .collect()
+    }
+
+    const HEAD: &str = "SERVER this_host HOSTNAME=lic1\nVENDOR CITRIX\n";
+
+    #[test]
+    fn increments_of_one_pool_add_up_and_other_fields_split_pools() {
+        let text = format!(
+            "{HEAD}INCREMENT XDT_PLT_UD CITRIX 2026.0101 permanent 10 VENDOR_STRING=;LT=Retail\n\
+             INCREMENT XDT_PLT_UD CITRIX 2026.0101 permanent 5 VENDOR_STRING=;LT=Retail\n\
+             INCREMENT XDT_PLT_UD CITRIX 2027.0101 permanent 7 VENDOR_STRING=;LT=Retail\n\
+             INCREMENT XDT_PLT_UD CITRIX 2026.0101 permanent 3 VENDOR_STRING=;LT=Eval\n"
+        );
+        let inv = inv(&[("a.lic", &text)], d(2026, 6, 1));
+        let counts: Vec<(String, Option<String>, u64)> = inv
+            .pools
+            .iter()
+            .map(|p| {
+                (
+                    p.key.version.0.to_string(),
+                    p.key.license_type.clone(),
+                    p.count,
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("2026.0101".into(), Some("Eval".into()), 3),
+                ("2026.0101".into(), Some("Retail".into()), 15),
+                ("2027.0101".into(), Some("Retail".into()), 7),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_future_start_is_invisible_and_an_expired_line_grants_nothing_new() {
+        let text = format!(
+            "{HEAD}INCREMENT A_B_CCU CITRIX 2026.0101 permanent 10 START=01-jul-2026\n\
+             INCREMENT C_D_CCU CITRIX 2026.0101 1-jun-2026 10\n"
+        );
+        let before = inv(&[("a.lic", &text)], d(2026, 6, 1));
+        assert_eq!(
+            statuses(&before),
+            [
+                (
+                    "A_B_CCU:3".into(),
+                    LineStatus::NotYetStarted {
+                        start: d(2026, 7, 1)
+                    }
+                ),
+                ("C_D_CCU:8".into(), LineStatus::Serving),
+            ]
+        );
+        assert_eq!(before.pools.len(), 1);
+        let after = inv(&[("a.lic", &text)], d(2026, 7, 1));
+        assert_eq!(after.lines[0].status, LineStatus::Serving);
+        assert!(matches!(after.lines[1].status, LineStatus::Expired { .. }));
+        let expired = after
+            .pools
+            .iter()
+            .find(|p| p.key.feature == "C_D_CCU")
+            .unwrap();
+        assert!(
+            expired.expired,
+            "an expired pool still exists for the checkouts it holds"
+        );
+    }
+
+    #[test]
+    fn supersede_retires_older_lines_of_the_named_features() {
+        let text = format!(
+            "{HEAD}INCREMENT MPS_STD_CCU CITRIX 2026.0101 permanent 10 ISSUED=01-jan-2026\n\
+             INCREMENT MPS_ADV_CCU CITRIX 2026.0101 permanent 10 ISSUED=01-jan-2026\n\
+             INCREMENT MPS_ENT_CCU CITRIX 2026.0101 permanent 4 ISSUED=01-jan-2026\n\
+             INCREMENT MPS_ENT_CCU CITRIX 2026.0601 permanent 20 ISSUED=01-jun-2026 \
+             SUPERSEDE=\"MPS_STD_CCU\"\n\
+             INCREMENT MPS_ADV_CCU CITRIX 2026.0101 permanent 1 ISSUED=02-jun-2026\n"
+        );
+        let inv = inv(&[("a.lic", &text)], d(2026, 7, 1));
+        let by = |line| LineStatus::Superseded {
+            by: super::super::pool::LineRef {
+                file: "a.lic".into(),
+                line,
+            },
+        };
+        let s: Vec<LineStatus> = inv.lines.iter().map(|l| l.status.clone()).collect();
+        // Signing wrapped each line over five physical lines: the superseder is on line 18.
+        assert_eq!(
+            s,
+            [
+                by(18),
+                LineStatus::Serving,
+                by(18),
+                LineStatus::Serving,
+                LineStatus::Serving
+            ]
+        );
+    }
+
+    #[test]
+    fn supersede_sign_retires_exactly_the_named_line() {
+        let base = format!("{HEAD}INCREMENT CBR_100_SSERVER CITRIX 2016.1201 permanent 10\n");
+        let files = load(&[("base.lic", &base)]);
+        let old_sign = files[0]
+            .parsed
+            .file
+            .features()
+            .next()
+            .unwrap()
+            .sign()
+            .unwrap()
+            .to_owned();
+        let renewal = format!(
+            "{HEAD}INCREMENT CBR_100_SSERVER CITRIX 2017.1201 permanent 10 \
+             SUPERSEDE_SIGN={{\"CBR_100_SSERVER:{old_sign}\"}}\n"
+        );
+        let inv = inv(
+            &[("base.lic", &base), ("renewal.lic", &renewal)],
+            d(2026, 1, 1),
+        );
+        assert!(matches!(
+            inv.lines[0].status,
+            LineStatus::SupersededBySign { .. }
+        ));
+        assert_eq!(inv.lines[1].status, LineStatus::Serving);
+        assert_eq!(inv.pools.len(), 1);
+        assert_eq!(inv.pools[0].key.version.0.as_str(), "2017.1201");
+    }
+
+    #[test]
+    fn a_file_with_several_bindings_serves_the_lines_bound_here() {
+        let text = "SERVER this_host HOSTNAME=other\nVENDOR CITRIX\n\
+                    INCREMENT A_B_CCU CITRIX 2026.0101 permanent 10\n\
+                    SERVER this_host HOSTNAME=lic1\nVENDOR CITRIX\n\
+                    INCREMENT C_D_CCU CITRIX 2026.0101 permanent 10\n\
+                    SERVER this_host 0a0b0c0d0e0f\n\
+                    INCREMENT E_F_CCU CITRIX 2026.0101 permanent 10\n";
+        let inv = inv(&[("multi.lic", text)], d(2026, 1, 1));
+        let s: Vec<LineStatus> = inv.lines.iter().map(|l| l.status.clone()).collect();
+        assert_eq!(
+            s,
+            [
+                LineStatus::BoundElsewhere {
+                    binding: vec![super::HostId::Hostname("other".into())]
+                },
+                LineStatus::Serving,
+                LineStatus::Serving,
+            ]
+        );
+        let (code, reason) = s[0].reason().unwrap();
+        assert_eq!(code, -9);
+        assert!(reason.contains("HOSTNAME=other"));
+    }
+
+    #[test]
+    fn bad_signatures_other_vendors_and_duplicate_features_are_reported() {
+        let text = format!(
+            "{HEAD}FEATURE A_B_CCU CITRIX 2026.0101 permanent 10\n\
+             FEATURE A_B_CCU CITRIX 2026.0101 permanent 10\n\
+             INCREMENT F_G demo 1.0 permanent 10\n"
+        );
+        let mut files = load(&[("a.lic", &text)]);
+        let unsigned = format!("{HEAD}INCREMENT X_Y_CCU CITRIX 2026.0101 permanent 10\n");
+        files.push(LoadedFile {
+            path: "b.lic".into(),
+            parsed: parse(&unsigned),
+        });
+        let tampered = files[0].parsed.clone();
+        let mut tampered_text = super::super::print(&tampered.file);
+        tampered_text = tampered_text.replacen("permanent 10", "permanent 99", 1);
+        files.push(LoadedFile {
+            path: "c.lic".into(),
+            parsed: parse(&tampered_text),
+        });
+        let keys = Keyring::new(vec![key().verifying_key()]);
+        let inv = inventory(&files, "CITRIX", &host(), &keys, d(2026, 1, 1));
+        let s: Vec<&LineStatus> = inv.lines.iter().map(|l| &l.status).collect();
+        assert_eq!(s[0], &LineStatus::Serving);
+        assert!(matches!(s[1], LineStatus::DuplicateFeature { .. }));
+        assert_eq!(
+            s[2],
+            &LineStatus::OtherVendor {
+                vendor: "demo".into()
+            }
+        );
+        assert_eq!(s[3], &LineStatus::Unsigned);
+        assert_eq!(s[4], &LineStatus::BadSignature);
+        assert_eq!(s[4].reason().unwrap().0, -8);
+    }
+}
