@@ -42,8 +42,11 @@ impl Report for VersionReport {
 /// A bare name that is not a file here is looked up beside this binary,
 /// then on PATH, as `lmver lmgrd` should find the installed daemon.
 fn locate(name: &Path) -> Option<PathBuf> {
-    if name.exists() || name.components().count() > 1 {
+    if name.exists() {
         return Some(name.to_owned());
+    }
+    if name.components().count() > 1 {
+        return None;
     }
     let beside = std::env::current_exe()
         .ok()

@@ -1,0 +1,6 @@
+complete -c lmhostid -l ether -d 'Ethernet (MAC) addresses of every interface (the default)'
+complete -c lmhostid -l internet -d 'IPv4 addresses, as INTERNET=a.b.c.d'
+complete -c lmhostid -l hostname -d 'The host name, as HOSTNAME=name (matched case-sensitively)'
+complete -c lmhostid -s n -d 'Print only the ID, as written after HOSTID= in a license file'
+complete -c lmhostid -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmhostid -s h -l help -d 'Print help'

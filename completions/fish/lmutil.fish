@@ -1,0 +1,46 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_lmutil_global_optspecs
+    string join \n install-links= h/help V/version
+end
+
+function __fish_lmutil_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_lmutil_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_lmutil_using_subcommand
+    set -l cmd (__fish_lmutil_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c lmutil -n "__fish_lmutil_needs_command" -l install-links -d 'Create a link named after each command in DIR, pointing to this binary' -r -F
+complete -c lmutil -n "__fish_lmutil_needs_command" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_needs_command" -s V -l version -d 'Print version'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l ether -d 'Ethernet (MAC) addresses of every interface (the default)'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l internet -d 'IPv4 addresses, as INTERNET=a.b.c.d'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l hostname -d 'The host name, as HOSTNAME=name (matched case-sensitively)'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -s n -d 'Print only the ID, as written after HOSTID= in a license file'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmver" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmver" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmcrypt" -l genkey -d 'Write a new key pair: DIR/vendor.key (mode 0600) and DIR/vendor.pub' -r -F
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmcrypt" -l key -d 'Sign every feature line of FILE… in place with this private key' -r -F
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmcrypt" -l pub -d 'The public key to verify with: a .pub file, or a directory of them' -r -F
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmcrypt" -l verify -d 'Verify FILE… and report every line\'s fields and signature'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmcrypt" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmcrypt" -s h -l help -d 'Print help'

@@ -1,0 +1,9 @@
+//! Integration tests: the real binaries, driven as an administrator would.
+
+mod common;
+
+mod dispatch;
+mod generated;
+mod lmcrypt;
+mod lmhostid;
+mod lmver;
