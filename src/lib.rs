@@ -4,6 +4,7 @@
 //! over it.
 
 pub mod cli;
+pub mod engine;
 pub mod license;
 pub mod server;
 pub mod version;

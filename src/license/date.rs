@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -127,6 +127,19 @@ impl Serialize for Expiry {
     }
 }
 
+impl<'de> Deserialize<'de> for Expiry {
+    /// Reads the ISO form [`Expiry::iso`] writes.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text == "permanent" {
+            return Ok(Expiry::Permanent);
+        }
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map(Expiry::On)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A feature version: a decimal number such as `2026.1201` or `11.0`.
 ///
 /// Kept as written so that files print back unchanged; compared as a
@@ -204,6 +217,13 @@ impl fmt::Display for Version {
 impl Serialize for Version {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Version::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -131,7 +131,7 @@ pub struct LineState {
 }
 
 /// Lines that share (feature, css date, expiry, license type, vendor string).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct PoolKey {
     pub feature: String,
     pub version: VersionKey,
@@ -141,7 +141,7 @@ pub struct PoolKey {
 }
 
 /// A version, ordered as a decimal.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct VersionKey(pub Version);
 

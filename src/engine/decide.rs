@@ -1,0 +1,547 @@
+//! Decisions: each request is turned into a decision and the events that
+//! record it; the events are then applied. Nothing here changes the state
+//! except through [`Engine::apply`].
+
+use super::request::*;
+use super::state::{BurstState, Engine, holder_key};
+use super::types::{LicenseModel, PoolSpec, Time};
+use crate::license::Version;
+use crate::license::pool::PoolKey;
+
+/// How a checkout may be admitted into a pool.
+enum Admit {
+    /// Within the installed count (or sharing a held license).
+    Within(PoolKey),
+    /// Only by burst mode: starts it when `start` is true.
+    Burst { pool: PoolKey, start: bool },
+}
+
+impl Engine {
+    /// Decides `request` at time `now`, applies its events, and returns both.
+    pub fn handle(&mut self, now: Time, request: Request) -> Outcome {
+        let (decision, events) = self.decide(now, request);
+        for e in &events {
+            self.apply(e);
+        }
+        Outcome { decision, events }
+    }
+
+    /// Decides `request` at `now` without changing anything: the decision
+    /// and the events that would record it, for [`Engine::apply`].
+    pub fn decide(&self, now: Time, request: Request) -> (Decision, Vec<Event>) {
+        match request {
+            Request::StartSession { host } => self.start_session(now, host),
+            Request::Heartbeat { session } | Request::Reconnect { session } => {
+                self.seen(now, session)
+            }
+            Request::SessionLost { session } => {
+                self.with_session(session, |_| vec![Event::SessionLapsed { session, at: now }])
+            }
+            Request::EndSession { session } => self.with_session(session, |_| {
+                vec![Event::SessionEnded {
+                    session,
+                    at: now,
+                    reclaimed: false,
+                }]
+            }),
+            Request::Checkout(c) => self.checkout(now, c),
+            Request::Checkin { session, handle } => self.checkin(now, session, handle),
+            Request::Release {
+                feature,
+                user,
+                device,
+            } => self.release(now, feature, user, device),
+            Request::Reread { pools } => (Decision::Done, self.reread(now, pools)),
+            Request::ChangeSettings(settings) => {
+                let mut events = Vec::new();
+                if !settings.burst_enabled {
+                    events.extend(self.end_active_bursts(now, BurstEnd::Disabled));
+                }
+                events.push(Event::SettingsChanged { settings, at: now });
+                (Decision::Done, events)
+            }
+            Request::Tick => (Decision::Done, self.tick(now)),
+        }
+    }
+
+    fn with_session(
+        &self,
+        session: SessionId,
+        events: impl FnOnce(&super::state::Session) -> Vec<Event>,
+    ) -> (Decision, Vec<Event>) {
+        match self.sessions.get(&session) {
+            Some(s) => (Decision::Done, events(s)),
+            None => (Decision::Denied(unknown_session(session)), Vec::new()),
+        }
+    }
+
+    fn seen(&self, now: Time, session: SessionId) -> (Decision, Vec<Event>) {
+        self.with_session(session, |_| vec![Event::SessionSeen { session, at: now }])
+    }
+
+    fn start_session(&self, now: Time, host: String) -> (Decision, Vec<Event>) {
+        let limit = PoolSpec::built_in()[0].count as usize;
+        if self.sessions.len() >= limit {
+            let reason = format!("all {limit} start-up licenses are in use");
+            return (
+                Decision::Denied(Denial::new(codes::ALL_IN_USE, reason)),
+                Vec::new(),
+            );
+        }
+        let session = self.next_session;
+        (
+            Decision::SessionStarted { session },
+            vec![Event::SessionStarted {
+                session,
+                host,
+                at: now,
+            }],
+        )
+    }
+
+    fn checkout(&self, now: Time, req: CheckoutRequest) -> (Decision, Vec<Event>) {
+        let Some(session) = self.sessions.get(&req.session) else {
+            return (Decision::Denied(unknown_session(req.session)), Vec::new());
+        };
+        let mut events = Vec::new();
+        if session.lapsed_at.is_some() {
+            events.push(Event::SessionSeen {
+                session: req.session,
+                at: now,
+            });
+        }
+        let user = self.settings.user_name(&req.user);
+        let device = self.settings.device_name(&req.device);
+        let admitted = self
+            .serving_pools(now, &req.feature, &req.version)
+            .and_then(|(model, pools)| {
+                let admit = if model.is_leased() {
+                    self.admit_leased(now, &req, &user, &device, &pools)
+                } else {
+                    self.admit_held(now, model, &req, &device, &pools)
+                };
+                admit.map(|a| (model, a))
+            });
+        let (model, admit) = match admitted {
+            Ok(x) => x,
+            Err(denial) => return (Decision::Denied(denial), Vec::new()),
+        };
+        let handle = self.next_handle;
+        let (pool, burst) = match admit {
+            Admit::Within(pool) => (pool, false),
+            Admit::Burst { pool, start } => {
+                if start {
+                    events.push(Event::BurstStarted {
+                        feature: pool.feature.clone(),
+                        version: pool.version.clone(),
+                        at: now,
+                    });
+                }
+                (pool, true)
+            }
+        };
+        let shared = self.is_shared(model, &req, &user, &device, &pool);
+        events.push(Event::Granted {
+            handle,
+            session: req.session,
+            feature: req.feature,
+            version: req.version,
+            user,
+            device,
+            host: req.host,
+            display: req.display,
+            count: req.count,
+            model,
+            pool: pool.clone(),
+            burst,
+            at: now,
+        });
+        let grant = Grant {
+            handle,
+            pool,
+            shared,
+            burst,
+        };
+        (Decision::Granted(grant), events)
+    }
+
+    /// The live pools of `feature` whose css date serves `version`, lowest
+    /// css date first (newer licenses stay free for newer products), then
+    /// soonest expiry; or why there are none.
+    fn serving_pools(
+        &self,
+        now: Time,
+        feature: &str,
+        version: &Version,
+    ) -> Result<(LicenseModel, Vec<PoolKey>), Denial> {
+        let of_feature: Vec<_> = self
+            .pools
+            .iter()
+            .filter(|(k, p)| k.feature == feature && p.spec.is_some())
+            .collect();
+        if of_feature.is_empty() {
+            return Err(Denial::new(
+                codes::NO_SUCH_FEATURE,
+                format!("no license for feature {feature} is installed"),
+            ));
+        }
+        let Some(model) = of_feature.iter().find_map(|(_, p)| p.model) else {
+            return Err(Denial::new(
+                codes::NOT_SUPPORTED,
+                format!("the license model of {feature} (its name's last part) is not known"),
+            ));
+        };
+        let live: Vec<_> = of_feature.iter().filter(|(_, p)| p.is_live(now)).collect();
+        if live.is_empty() {
+            return Err(Denial::new(
+                codes::EXPIRED,
+                format!("every license of {feature} has expired"),
+            ));
+        }
+        let mut serving: Vec<PoolKey> = live
+            .iter()
+            .filter(|(k, _)| k.version.0 >= *version)
+            .map(|(k, _)| (*k).clone())
+            .collect();
+        if serving.is_empty() {
+            let newest = live.iter().map(|(k, _)| &k.version.0).max();
+            let newest = newest.map_or(String::new(), ToString::to_string);
+            return Err(Denial::new(
+                codes::VERSION_TOO_NEW,
+                format!(
+                    "version {version} is newer than the Customer Success Services date of every \
+                     {feature} license (newest {newest})"
+                ),
+            ));
+        }
+        serving.sort_by(|a, b| {
+            a.version
+                .cmp(&b.version)
+                .then_with(|| a.expiry.cmp(&b.expiry))
+                .then_with(|| a.cmp(b))
+        });
+        Ok((model, serving))
+    }
+
+    fn free_in(&self, pool: &PoolKey, units: u64) -> bool {
+        self.pools
+            .get(pool)
+            .is_some_and(|p| p.held + units <= p.installed())
+    }
+
+    /// Holder-counted models: share a held license, move it to a newer
+    /// pool, or take a new one.
+    fn admit_held(
+        &self,
+        now: Time,
+        model: LicenseModel,
+        req: &CheckoutRequest,
+        device: &str,
+        pools: &[PoolKey],
+    ) -> Result<Admit, Denial> {
+        let dup = pools.iter().any(|p| self.dup_device(p));
+        let key = holder_key(
+            model,
+            dup,
+            self.next_handle,
+            &req.feature,
+            device,
+            &req.host,
+        );
+        let want = if model == LicenseModel::PerSocket {
+            u64::from(req.count.max(1))
+        } else {
+            1
+        };
+        if let Some(h) = self.holders.get(&key) {
+            let extra = want.saturating_sub(h.units);
+            if pools.contains(&h.pool) && (extra == 0 || self.free_in(&h.pool, extra)) {
+                return Ok(Admit::Within(h.pool.clone()));
+            }
+            // A newer version than the held license serves: move the holder
+            // to a pool that serves every session of the device at once.
+            let units = want.max(h.units);
+            return self.first_free(now, pools, units, &req.feature);
+        }
+        self.first_free(now, pools, want, &req.feature)
+    }
+
+    fn first_free(
+        &self,
+        now: Time,
+        pools: &[PoolKey],
+        units: u64,
+        feature: &str,
+    ) -> Result<Admit, Denial> {
+        if let Some(p) = pools.iter().find(|p| self.free_in(p, units)) {
+            return Ok(Admit::Within(p.clone()));
+        }
+        self.burst(now, pools)
+            .ok_or_else(|| self.all_in_use(feature, pools))
+    }
+
+    /// User/device family: admitted when the optimum after admitting it
+    /// still fits within what the serving pools have installed.
+    fn admit_leased(
+        &self,
+        now: Time,
+        req: &CheckoutRequest,
+        user: &str,
+        device: &str,
+        pools: &[PoolKey],
+    ) -> Result<Admit, Denial> {
+        let first = pools[0].clone();
+        let Some(f) = self.ud.get(&req.feature) else {
+            return self.leased_capacity(now, 0, pools, &req.feature);
+        };
+        if !f.would_increase(user, device) {
+            return Ok(Admit::Within(first));
+        }
+        self.leased_capacity(now, f.in_use(), pools, &req.feature)
+    }
+
+    fn leased_capacity(
+        &self,
+        now: Time,
+        in_use: u64,
+        pools: &[PoolKey],
+        feature: &str,
+    ) -> Result<Admit, Denial> {
+        let installed: u64 = pools
+            .iter()
+            .filter_map(|p| self.pools.get(p))
+            .map(|p| p.installed())
+            .sum();
+        if in_use < installed {
+            return Ok(Admit::Within(pools[0].clone()));
+        }
+        self.burst(now, pools)
+            .ok_or_else(|| self.all_in_use(feature, pools))
+    }
+
+    /// Burst mode for the first retail pool that may burst: active, or armed
+    /// (then it starts now). Never for expired licenses, never when disabled.
+    fn burst(&self, now: Time, pools: &[PoolKey]) -> Option<Admit> {
+        if !self.settings.burst_enabled {
+            return None;
+        }
+        pools.iter().find_map(|p| {
+            let retail = self
+                .pools
+                .get(p)
+                .and_then(|s| s.spec.as_ref())
+                .is_some_and(PoolSpec::is_retail);
+            if !retail {
+                return None;
+            }
+            match self.burst_state(p) {
+                BurstState::Armed => Some(Admit::Burst {
+                    pool: p.clone(),
+                    start: true,
+                }),
+                BurstState::Active { started } if now < started + self.settings.burst_length => {
+                    Some(Admit::Burst {
+                        pool: p.clone(),
+                        start: false,
+                    })
+                }
+                _ => None,
+            }
+        })
+    }
+
+    pub(crate) fn burst_state(&self, pool: &PoolKey) -> BurstState {
+        self.bursts
+            .get(&(pool.feature.clone(), pool.version.clone()))
+            .copied()
+            .unwrap_or(BurstState::Armed)
+    }
+
+    fn all_in_use(&self, feature: &str, pools: &[PoolKey]) -> Denial {
+        let installed: u64 = pools
+            .iter()
+            .filter_map(|p| self.pools.get(p))
+            .map(|p| p.installed())
+            .sum();
+        Denial::new(
+            codes::ALL_IN_USE,
+            format!("all {installed} licenses of {feature} that serve this version are in use"),
+        )
+    }
+
+    fn is_shared(
+        &self,
+        model: LicenseModel,
+        req: &CheckoutRequest,
+        user: &str,
+        device: &str,
+        pool: &PoolKey,
+    ) -> bool {
+        if model.is_leased() {
+            return self
+                .ud
+                .get(&req.feature)
+                .is_some_and(|f| !f.would_increase(user, device));
+        }
+        let key = holder_key(
+            model,
+            self.dup_device(pool),
+            self.next_handle,
+            &req.feature,
+            device,
+            &req.host,
+        );
+        self.holders.contains_key(&key)
+    }
+
+    fn checkin(&self, now: Time, session: SessionId, handle: Handle) -> (Decision, Vec<Event>) {
+        match self.checkouts.get(&handle) {
+            Some(c) if c.session == session => {
+                (Decision::Done, vec![Event::CheckedIn { handle, at: now }])
+            }
+            _ => (
+                Decision::Denied(Denial::new(
+                    codes::BAD_HANDLE,
+                    format!("session {session} holds no checkout {handle}"),
+                )),
+                Vec::new(),
+            ),
+        }
+    }
+
+    fn release(
+        &self,
+        now: Time,
+        feature: Option<String>,
+        user: Option<String>,
+        device: Option<String>,
+    ) -> (Decision, Vec<Event>) {
+        let user = user.map(|u| self.settings.user_name(&u));
+        let device = device.map(|d| self.settings.device_name(&d));
+        let mut events = Vec::new();
+        for (f, ud) in &self.ud {
+            if feature.as_ref().is_some_and(|want| want != f) {
+                continue;
+            }
+            for (u, d, _) in ud.connections() {
+                let matches = user.as_deref().is_some_and(|x| x == u)
+                    || device.as_deref().is_some_and(|x| x == d);
+                if matches {
+                    events.push(Event::Released {
+                        feature: f.clone(),
+                        user: u.to_owned(),
+                        device: d.to_owned(),
+                        at: now,
+                    });
+                }
+            }
+        }
+        if events.is_empty() {
+            let denial = Denial::new(
+                codes::NO_SUCH_FEATURE,
+                "no user/device license matches that user or device",
+            );
+            return (Decision::Denied(denial), events);
+        }
+        (Decision::Done, events)
+    }
+
+    /// A reread: new pools; a newly installed retail license of a feature
+    /// ends its burst periods and makes burst mode available again.
+    fn reread(&self, now: Time, pools: Vec<PoolSpec>) -> Vec<Event> {
+        let known: std::collections::BTreeSet<&String> = self
+            .pools
+            .values()
+            .filter_map(|p| p.spec.as_ref())
+            .flat_map(|s| &s.lines)
+            .collect();
+        let mut new_retail: Vec<String> = pools
+            .iter()
+            .filter(|s| s.is_retail() && s.lines.iter().any(|l| !known.contains(l)))
+            .map(|s| s.feature.clone())
+            .collect();
+        new_retail.sort();
+        new_retail.dedup();
+        let mut events = vec![Event::PoolsReplaced { pools, at: now }];
+        for feature in new_retail {
+            for ((f, version), state) in &self.bursts {
+                if *f == feature && matches!(state, BurstState::Active { .. }) {
+                    events.push(Event::BurstEnded {
+                        feature: f.clone(),
+                        version: version.clone(),
+                        reason: BurstEnd::LicensesInstalled,
+                        at: now,
+                    });
+                }
+            }
+            events.push(Event::BurstRearmed { feature, at: now });
+        }
+        events
+    }
+
+    fn end_active_bursts(&self, now: Time, reason: BurstEnd) -> Vec<Event> {
+        self.bursts
+            .iter()
+            .filter(|(_, s)| matches!(s, BurstState::Active { .. }))
+            .map(|((feature, version), _)| Event::BurstEnded {
+                feature: feature.clone(),
+                version: version.clone(),
+                reason,
+                at: now,
+            })
+            .collect()
+    }
+
+    /// What time alone ends: burst periods, silent sessions, the reconnect
+    /// window of lapsed ones, and user/device leases.
+    fn tick(&self, now: Time) -> Vec<Event> {
+        let s = &self.settings;
+        let mut events = Vec::new();
+        for ((feature, version), state) in &self.bursts {
+            if let BurstState::Active { started } = state
+                && now >= started + s.burst_length
+            {
+                events.push(Event::BurstEnded {
+                    feature: feature.clone(),
+                    version: version.clone(),
+                    reason: BurstEnd::Expired,
+                    at: now,
+                });
+            }
+        }
+        for (id, session) in &self.sessions {
+            match session.lapsed_at {
+                None if session.last_seen + s.heartbeat_timeout <= now => {
+                    events.push(Event::SessionLapsed {
+                        session: *id,
+                        at: now,
+                    })
+                }
+                Some(t) if t + s.reconnect_window <= now => events.push(Event::SessionEnded {
+                    session: *id,
+                    at: now,
+                    reclaimed: true,
+                }),
+                _ => {}
+            }
+        }
+        for (feature, ud) in &self.ud {
+            for (user, device) in ud.expired(now, s.lease) {
+                events.push(Event::LeaseExpired {
+                    feature: feature.clone(),
+                    user,
+                    device,
+                    at: now,
+                });
+            }
+        }
+        events
+    }
+}
+
+fn unknown_session(session: SessionId) -> Denial {
+    Denial::new(
+        codes::BAD_HANDLE,
+        format!("no product session {session} (it ended or was reclaimed; start a new one)"),
+    )
+}

@@ -1,0 +1,232 @@
+//! What the engine is asked, what it answers, and the events it persists.
+//!
+//! Every change of state is an [`Event`]; the engine changes only by
+//! applying events, so replaying the persisted events rebuilds the same
+//! state.
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{LicenseModel, PoolSpec, Settings, Time};
+use crate::license::Version;
+use crate::license::pool::{PoolKey, VersionKey};
+
+/// A product session (one product server's connection).
+pub type SessionId = u64;
+/// One checkout.
+pub type Handle = u64;
+
+/// A request, stamped with the time it happened by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// A product starts: it checks out the start-up license.
+    StartSession {
+        host: String,
+    },
+    Heartbeat {
+        session: SessionId,
+    },
+    /// The connection to the product was lost; its checkouts are kept for
+    /// the reconnect window.
+    SessionLost {
+        session: SessionId,
+    },
+    /// The product is back; its checkouts are re-attached.
+    Reconnect {
+        session: SessionId,
+    },
+    /// The product shut down: every checkout of the session is checked in.
+    EndSession {
+        session: SessionId,
+    },
+    Checkout(CheckoutRequest),
+    Checkin {
+        session: SessionId,
+        handle: Handle,
+    },
+    /// Release a user's or device's user/device licenses (admin).
+    Release {
+        feature: Option<String>,
+        user: Option<String>,
+        device: Option<String>,
+    },
+    /// New pools from reread license files; held checkouts stay.
+    Reread {
+        pools: Vec<PoolSpec>,
+    },
+    ChangeSettings(Settings),
+    /// Let time pass: leases, lapsed sessions and burst periods end.
+    Tick,
+}
+
+/// A checkout, as a product asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRequest {
+    pub session: SessionId,
+    pub feature: String,
+    /// The product's release date; only pools with a css date on or after it serve.
+    pub version: Version,
+    pub user: String,
+    /// The originating endpoint device ID.
+    pub device: String,
+    /// The product server's host.
+    pub host: String,
+    pub display: String,
+    /// CPU sockets for per-socket licenses; otherwise 1.
+    pub count: u32,
+}
+
+/// The engine's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    SessionStarted { session: SessionId },
+    Granted(Grant),
+    Done,
+    Denied(Denial),
+}
+
+/// A granted checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub handle: Handle,
+    /// The pool that serves it.
+    pub pool: PoolKey,
+    /// True when it consumed no new license (shared with a held one).
+    pub shared: bool,
+    /// True when admitted only by license burst mode.
+    pub burst: bool,
+}
+
+/// A refusal with FlexNet's error number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Denial {
+    pub code: i32,
+    pub reason: String,
+}
+
+impl Denial {
+    pub fn new(code: i32, reason: impl Into<String>) -> Self {
+        Denial {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// FlexNet error numbers the engine gives.
+pub mod codes {
+    /// Licensed number of users already reached.
+    pub const ALL_IN_USE: i32 = -4;
+    /// No such feature exists.
+    pub const NO_SUCH_FEATURE: i32 = -5;
+    /// Feature has expired.
+    pub const EXPIRED: i32 = -10;
+    /// License server does not support this feature.
+    pub const NOT_SUPPORTED: i32 = -18;
+    /// License file does not support this version.
+    pub const VERSION_TOO_NEW: i32 = -21;
+    /// Invalid (unknown) session or checkout handle.
+    pub const BAD_HANDLE: i32 = -134;
+}
+
+/// What a request decided, and the events that record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub decision: Decision,
+    pub events: Vec<Event>,
+}
+
+/// Why a burst period ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BurstEnd {
+    /// Its 15 days ran out.
+    Expired,
+    /// Licenses were installed during it.
+    LicensesInstalled,
+    /// The administrator disabled burst mode.
+    Disabled,
+}
+
+/// A change of state, persisted before the decision is acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    SessionStarted {
+        session: SessionId,
+        host: String,
+        at: Time,
+    },
+    SessionSeen {
+        session: SessionId,
+        at: Time,
+    },
+    SessionLapsed {
+        session: SessionId,
+        at: Time,
+    },
+    SessionEnded {
+        session: SessionId,
+        at: Time,
+        /// Ended by the reconnect window running out, not by the product.
+        reclaimed: bool,
+    },
+    Granted {
+        handle: Handle,
+        session: SessionId,
+        feature: String,
+        version: Version,
+        user: String,
+        device: String,
+        host: String,
+        display: String,
+        count: u32,
+        model: LicenseModel,
+        pool: PoolKey,
+        burst: bool,
+        at: Time,
+    },
+    CheckedIn {
+        handle: Handle,
+        at: Time,
+    },
+    /// A user/device connection's 90-day lease ran out.
+    LeaseExpired {
+        feature: String,
+        user: String,
+        device: String,
+        at: Time,
+    },
+    /// An administrator released a connection.
+    Released {
+        feature: String,
+        user: String,
+        device: String,
+        at: Time,
+    },
+    BurstStarted {
+        feature: String,
+        version: VersionKey,
+        at: Time,
+    },
+    BurstEnded {
+        feature: String,
+        version: VersionKey,
+        reason: BurstEnd,
+        at: Time,
+    },
+    /// A new retail license of the feature was installed: burst mode is
+    /// available again.
+    BurstRearmed {
+        feature: String,
+        at: Time,
+    },
+    PoolsReplaced {
+        pools: Vec<PoolSpec>,
+        at: Time,
+    },
+    SettingsChanged {
+        settings: Settings,
+        at: Time,
+    },
+}

@@ -1,0 +1,239 @@
+//! Invariants under long random sequences of operations and months of
+//! simulated time, checked after every step.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+
+use super::Engine;
+use super::request::*;
+use super::types::*;
+use crate::license::{Expiry, Version};
+
+const FEATURES: [&str; 4] = ["XDT_PLT_CCU", "XDT_PLT_UD", "XDT_PLT_USR", "CXS_STD_SKT"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    Start(u8),
+    End(u8),
+    Lose(u8),
+    Reconnect(u8),
+    Heartbeat(u8),
+    Checkout {
+        session: u8,
+        feature: u8,
+        version: u8,
+        user: u8,
+        device: u8,
+        count: u8,
+    },
+    Checkin(u8),
+    Release {
+        user: Option<u8>,
+        device: Option<u8>,
+    },
+    Reread {
+        counts: [u8; 4],
+        retail: bool,
+        order: u8,
+    },
+    ToggleBurst,
+    Wait(u32),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0u8..6).prop_map(Op::Start),
+        1 => (0u8..6).prop_map(Op::End),
+        1 => (0u8..6).prop_map(Op::Lose),
+        1 => (0u8..6).prop_map(Op::Reconnect),
+        2 => (0u8..6).prop_map(Op::Heartbeat),
+        12 => (0u8..6, 0u8..4, 0u8..3, 0u8..8, 0u8..8, 1u8..4).prop_map(
+            |(session, feature, version, user, device, count)| Op::Checkout {
+                session, feature, version, user, device, count
+            }
+        ),
+        5 => any::<u8>().prop_map(Op::Checkin),
+        1 => (proptest::option::of(0u8..8), proptest::option::of(0u8..8))
+            .prop_map(|(user, device)| Op::Release { user, device }),
+        1 => (any::<[u8; 4]>(), any::<bool>(), 0u8..3)
+            .prop_map(|(counts, retail, order)| Op::Reread { counts, retail, order }),
+        1 => Just(Op::ToggleBurst),
+        4 => prop_oneof![1u32..600, 600u32..(3 * DAY as u32), (10 * DAY as u32)..(40 * DAY as u32)]
+            .prop_map(Op::Wait),
+    ]
+}
+
+fn pools(counts: [u8; 4], retail: bool, order: u8) -> Vec<PoolSpec> {
+    let lt = if retail { "Retail" } else { "Eval" };
+    FEATURES
+        .iter()
+        .zip(counts)
+        .flat_map(|(f, c)| {
+            ["2026.0101", "2026.0601"]
+                .into_iter()
+                .map(move |ver| PoolSpec {
+                    feature: (*f).to_owned(),
+                    version: Version::parse(ver).unwrap(),
+                    expiry: Expiry::Permanent,
+                    license_type: Some(lt.to_owned()),
+                    vendor_string: None,
+                    count: u64::from(c % 5),
+                    dup_device: true,
+                    lines: vec![format!("{f}/{ver}/{order}")],
+                })
+        })
+        .collect()
+}
+
+/// Runs one random operation; returns the request's decision and events.
+fn step(e: &mut Engine, now: &mut Time, op: &Op, sessions: &mut Vec<SessionId>) -> Outcome {
+    let pick = |i: u8, sessions: &[SessionId]| {
+        sessions
+            .get(i as usize % sessions.len().max(1))
+            .copied()
+            .unwrap_or(999)
+    };
+    let request = match op {
+        Op::Start(h) => Request::StartSession {
+            host: format!("host{h}"),
+        },
+        Op::End(i) => Request::EndSession {
+            session: pick(*i, sessions),
+        },
+        Op::Lose(i) => Request::SessionLost {
+            session: pick(*i, sessions),
+        },
+        Op::Reconnect(i) => Request::Reconnect {
+            session: pick(*i, sessions),
+        },
+        Op::Heartbeat(i) => Request::Heartbeat {
+            session: pick(*i, sessions),
+        },
+        Op::Checkout {
+            session,
+            feature,
+            version,
+            user,
+            device,
+            count,
+        } => {
+            let s = pick(*session, sessions);
+            Request::Checkout(CheckoutRequest {
+                session: s,
+                feature: FEATURES[*feature as usize].to_owned(),
+                version: Version::parse(["2025.0101", "2026.0301", "2026.0601"][*version as usize])
+                    .unwrap(),
+                user: format!("user {user}"),
+                device: format!("dev{device}"),
+                host: e.sessions.get(&s).map_or("none".into(), |x| x.host.clone()),
+                display: "d".into(),
+                count: u32::from(*count),
+            })
+        }
+        Op::Checkin(k) => {
+            let handles: Vec<_> = e.checkouts.iter().map(|(h, c)| (*h, c.session)).collect();
+            match handles.get(*k as usize % handles.len().max(1)) {
+                Some((h, s)) => Request::Checkin {
+                    session: *s,
+                    handle: *h,
+                },
+                None => Request::Tick,
+            }
+        }
+        Op::Release { user, device } => Request::Release {
+            feature: None,
+            user: user.map(|u| format!("user {u}")),
+            device: device.map(|d| format!("dev{d}")),
+        },
+        Op::Reread {
+            counts,
+            retail,
+            order,
+        } => Request::Reread {
+            pools: pools(*counts, *retail, *order),
+        },
+        Op::ToggleBurst => {
+            let mut s = e.settings().clone();
+            s.burst_enabled = !s.burst_enabled;
+            Request::ChangeSettings(s)
+        }
+        Op::Wait(secs) => {
+            *now += i64::from(*secs);
+            Request::Tick
+        }
+    };
+    let out = e.handle(*now, request);
+    if let Decision::SessionStarted { session } = out.decision {
+        sessions.push(session);
+    }
+    out
+}
+
+/// The invariants that hold after every step.
+fn check(
+    e: &Engine,
+    now: Time,
+    seen_handles: &mut BTreeSet<Handle>,
+    out: &Outcome,
+) -> Result<(), TestCaseError> {
+    let Decision::Granted(g) = &out.decision else {
+        return Ok(());
+    };
+    // No handle is ever granted twice.
+    prop_assert!(
+        seen_handles.insert(g.handle),
+        "handle {} granted twice",
+        g.handle
+    );
+    // Every grant is explained by a live pool of its feature serving its version.
+    let c = &e.checkouts[&g.handle];
+    let pool = &e.pools[&g.pool];
+    prop_assert_eq!(&g.pool.feature, &c.feature);
+    prop_assert!(g.pool.version.0 >= c.version);
+    prop_assert!(pool.is_live(now));
+    if g.shared || g.burst {
+        return Ok(());
+    }
+    // A new license outside burst mode fits within installed + overdraft.
+    if c.model.is_leased() {
+        let installed: u64 = e
+            .pools
+            .iter()
+            .filter(|(k, p)| k.feature == c.feature && k.version.0 >= c.version && p.is_live(now))
+            .map(|(_, p)| p.installed())
+            .sum();
+        let in_use = e.ud[&c.feature].in_use();
+        prop_assert!(
+            in_use <= installed,
+            "{} in use > {} installed",
+            in_use,
+            installed
+        );
+    } else {
+        prop_assert!(pool.held <= pool.installed(), "{:?}", pool);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn random_operations_keep_every_invariant(ops in proptest::collection::vec(op(), 1..150)) {
+        let mut engine = Engine::default();
+        let mut now: Time = 1_800_000_000;
+        let mut sessions = Vec::new();
+        let mut events = Vec::new();
+        let mut seen = BTreeSet::new();
+        let first = engine.handle(now, Request::Reread { pools: pools([3, 4, 2, 6], true, 0) });
+        events.extend(first.events);
+        for op in &ops {
+            let out = step(&mut engine, &mut now, op, &mut sessions);
+            check(&engine, now, &mut seen, &out)?;
+            events.extend(out.events);
+        }
+        // The state rebuilt from the events equals the live state.
+        prop_assert!(Engine::replay(&events) == engine);
+    }
+}

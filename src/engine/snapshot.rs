@@ -1,0 +1,200 @@
+//! An immutable view of the engine for readers (lmstat, udadmin, JSON).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::request::{Handle, SessionId};
+use super::state::{BurstState, Engine};
+use super::types::{LicenseModel, Time};
+use crate::license::pool::PoolKey;
+
+/// Everything a reader may show, at one instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub at: Time,
+    pub pools: Vec<PoolView>,
+    pub sessions: Vec<SessionView>,
+    pub checkouts: Vec<CheckoutView>,
+    pub assignments: Vec<AssignmentView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolView {
+    #[serde(flatten)]
+    pub key: PoolKey,
+    /// `null` when the feature name's model is not known.
+    pub model: Option<LicenseModel>,
+    pub purchased: u64,
+    pub overdraft: u64,
+    pub installed: u64,
+    pub in_use: u64,
+    /// Licenses in use beyond the purchased count.
+    pub overdraft_in_use: u64,
+    pub expired: bool,
+    /// Removed by a reread while still holding licenses.
+    pub removed: bool,
+    pub burst: BurstState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub session: SessionId,
+    pub host: String,
+    pub started: Time,
+    pub last_seen: Time,
+    pub lapsed_at: Option<Time>,
+    pub checkouts: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutView {
+    pub handle: Handle,
+    pub session: SessionId,
+    pub feature: String,
+    /// The version the product asked for.
+    pub version: String,
+    pub user: String,
+    pub device: String,
+    pub host: String,
+    pub display: String,
+    pub count: u32,
+    pub pool: PoolKey,
+    pub at: Time,
+}
+
+/// Who holds a user/device-family license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentView {
+    pub feature: String,
+    #[serde(rename = "type")]
+    pub kind: AssignmentKind,
+    pub name: String,
+    /// Last use of any of its connections.
+    pub last_use: Time,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentKind {
+    User,
+    Device,
+}
+
+impl Engine {
+    /// The state as readers see it at `now`.
+    pub fn snapshot(&self, now: Time) -> Snapshot {
+        Snapshot {
+            at: now,
+            pools: self.pool_views(now),
+            sessions: self.session_views(),
+            checkouts: self.checkout_views(),
+            assignments: self.assignment_views(),
+        }
+    }
+
+    /// Licenses in use per pool. For the user/device family the feature's
+    /// optimum fills its pools in serving order, the excess (burst) going
+    /// to the last one.
+    fn pool_views(&self, now: Time) -> Vec<PoolView> {
+        let mut views: Vec<PoolView> = self
+            .pools
+            .iter()
+            .map(|(key, p)| PoolView {
+                key: key.clone(),
+                model: p.model,
+                purchased: p.purchased(),
+                overdraft: p.overdraft(),
+                installed: p.installed(),
+                in_use: p.held,
+                overdraft_in_use: 0,
+                expired: p.spec.is_some() && !p.is_live(now),
+                removed: p.spec.is_none(),
+                burst: self.burst_state(key),
+            })
+            .collect();
+        for (feature, ud) in &self.ud {
+            let mut left = ud.in_use();
+            let mut mine: Vec<&mut PoolView> = views
+                .iter_mut()
+                .filter(|v| &v.key.feature == feature)
+                .collect();
+            let n = mine.len();
+            for (i, v) in mine.iter_mut().enumerate() {
+                let take = if i + 1 == n {
+                    left
+                } else {
+                    left.min(v.installed)
+                };
+                v.in_use = take;
+                left -= take;
+            }
+        }
+        for v in &mut views {
+            v.overdraft_in_use = v.in_use.saturating_sub(v.purchased).min(v.overdraft);
+        }
+        views
+    }
+
+    fn session_views(&self) -> Vec<SessionView> {
+        self.sessions
+            .iter()
+            .map(|(id, s)| SessionView {
+                session: *id,
+                host: s.host.clone(),
+                started: s.started,
+                last_seen: s.last_seen,
+                lapsed_at: s.lapsed_at,
+                checkouts: s.handles.len(),
+            })
+            .collect()
+    }
+
+    fn checkout_views(&self) -> Vec<CheckoutView> {
+        self.checkouts
+            .iter()
+            .map(|(h, c)| CheckoutView {
+                handle: *h,
+                session: c.session,
+                feature: c.feature.clone(),
+                version: c.version.to_string(),
+                user: c.user.clone(),
+                device: c.device.clone(),
+                host: c.host.clone(),
+                display: c.display.clone(),
+                count: c.count,
+                pool: c.pool.clone(),
+                at: c.at,
+            })
+            .collect()
+    }
+
+    fn assignment_views(&self) -> Vec<AssignmentView> {
+        let mut out = Vec::new();
+        for (feature, ud) in &self.ud {
+            let mut user_use: HashMap<&str, Time> = HashMap::new();
+            let mut device_use: HashMap<&str, Time> = HashMap::new();
+            for (u, d, c) in ud.connections() {
+                let latest = |e: &mut Time| *e = (*e).max(c.last_use);
+                latest(user_use.entry(u).or_default());
+                latest(device_use.entry(d).or_default());
+            }
+            let (users, devices) = ud.holders();
+            let kinds = [
+                (AssignmentKind::User, users, &user_use),
+                (AssignmentKind::Device, devices, &device_use),
+            ];
+            for (kind, names, uses) in kinds {
+                for name in names {
+                    out.push(AssignmentView {
+                        feature: feature.clone(),
+                        kind,
+                        last_use: uses.get(name.as_str()).copied().unwrap_or_default(),
+                        name,
+                    });
+                }
+            }
+        }
+        out
+    }
+}

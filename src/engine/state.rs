@@ -1,0 +1,439 @@
+//! The engine's state and the one function that changes it, [`Engine::apply`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::request::{BurstEnd, Event, Handle, SessionId};
+use super::types::{LicenseModel, PoolSpec, Settings, Time, day_of};
+use super::ud::UdFeature;
+use crate::license::Version;
+use crate::license::pool::{PoolKey, VersionKey};
+
+/// A pool and its use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolState {
+    /// `None` once a reread removed the pool while checkouts still held it.
+    pub spec: Option<PoolSpec>,
+    pub model: Option<LicenseModel>,
+    /// Licenses held, for models counted by holders (not the user/device family).
+    pub held: u64,
+}
+
+impl PoolState {
+    pub fn purchased(&self) -> u64 {
+        self.spec.as_ref().map_or(0, |s| s.count)
+    }
+
+    pub fn overdraft(&self) -> u64 {
+        self.model.map_or(0, |m| m.overdraft(self.purchased()))
+    }
+
+    /// Purchased plus overdraft.
+    pub fn installed(&self) -> u64 {
+        self.purchased() + self.overdraft()
+    }
+
+    /// Whether it grants new checkouts at `now`.
+    pub fn is_live(&self, now: Time) -> bool {
+        self.spec
+            .as_ref()
+            .is_some_and(|s| s.expiry.is_valid_on(day_of(now)))
+    }
+}
+
+/// A product session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub host: String,
+    pub started: Time,
+    pub last_seen: Time,
+    pub lapsed_at: Option<Time>,
+    pub handles: BTreeSet<Handle>,
+}
+
+/// One checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    pub session: SessionId,
+    pub feature: String,
+    pub version: Version,
+    pub user: String,
+    pub device: String,
+    pub host: String,
+    pub display: String,
+    pub count: u32,
+    pub model: LicenseModel,
+    pub pool: PoolKey,
+    pub at: Time,
+}
+
+/// What one license is held by, for holder-counted models.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HolderKey {
+    /// Concurrent with DUP_GROUP=V: the endpoint device.
+    Device { feature: String, device: String },
+    /// Server and per-socket: the product server.
+    Host { feature: String, host: String },
+    /// Anything else: the checkout itself.
+    Checkout(Handle),
+}
+
+/// A held license (or, per socket, several).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub pool: PoolKey,
+    pub units: u64,
+    pub handles: BTreeSet<Handle>,
+}
+
+/// Burst mode of one product version and edition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum BurstState {
+    Armed,
+    Active { started: Time },
+    Spent,
+}
+
+/// The whole licensing state.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub(crate) settings: Settings,
+    pub(crate) pools: BTreeMap<PoolKey, PoolState>,
+    pub(crate) sessions: BTreeMap<SessionId, Session>,
+    pub(crate) checkouts: BTreeMap<Handle, Checkout>,
+    pub(crate) holders: BTreeMap<HolderKey, Holder>,
+    pub(crate) ud: BTreeMap<String, UdFeature>,
+    pub(crate) bursts: BTreeMap<(String, VersionKey), BurstState>,
+    pub(crate) next_session: SessionId,
+    pub(crate) next_handle: Handle,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        let mut engine = Engine {
+            settings: Settings::default(),
+            pools: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            checkouts: BTreeMap::new(),
+            holders: BTreeMap::new(),
+            ud: BTreeMap::new(),
+            bursts: BTreeMap::new(),
+            next_session: 1,
+            next_handle: 1,
+        };
+        engine.replace_pools(Vec::new());
+        engine
+    }
+}
+
+/// The holder a checkout counts under.
+pub(crate) fn holder_key(
+    model: LicenseModel,
+    dup_device: bool,
+    handle: Handle,
+    feature: &str,
+    device: &str,
+    host: &str,
+) -> HolderKey {
+    match model {
+        LicenseModel::Concurrent if dup_device => HolderKey::Device {
+            feature: feature.to_owned(),
+            device: device.to_owned(),
+        },
+        LicenseModel::Server | LicenseModel::PerSocket => HolderKey::Host {
+            feature: feature.to_owned(),
+            host: host.to_owned(),
+        },
+        _ => HolderKey::Checkout(handle),
+    }
+}
+
+impl Engine {
+    /// Rebuilds the state from its persisted events.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut engine = Engine::default();
+        for e in events {
+            engine.apply(e);
+        }
+        engine
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Applies one event. The only code that changes the state.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::SessionStarted { session, host, at } => {
+                self.sessions.insert(
+                    *session,
+                    Session {
+                        host: host.clone(),
+                        started: *at,
+                        last_seen: *at,
+                        lapsed_at: None,
+                        handles: BTreeSet::new(),
+                    },
+                );
+                self.next_session = self.next_session.max(session + 1);
+            }
+            Event::SessionSeen { session, at } => {
+                if let Some(s) = self.sessions.get_mut(session) {
+                    s.last_seen = *at;
+                    s.lapsed_at = None;
+                }
+            }
+            Event::SessionLapsed { session, at } => {
+                if let Some(s) = self.sessions.get_mut(session) {
+                    s.lapsed_at = Some(*at);
+                }
+            }
+            Event::SessionEnded { session, at, .. } => {
+                let handles = self
+                    .sessions
+                    .remove(session)
+                    .map(|s| s.handles)
+                    .unwrap_or_default();
+                for h in handles {
+                    self.check_in(h, *at);
+                }
+            }
+            Event::Granted { .. } => self.apply_grant(event),
+            Event::CheckedIn { handle, at } => self.check_in(*handle, *at),
+            Event::LeaseExpired {
+                feature,
+                user,
+                device,
+                ..
+            }
+            | Event::Released {
+                feature,
+                user,
+                device,
+                ..
+            } => {
+                if let Some(f) = self.ud.get_mut(feature) {
+                    f.remove(user, device);
+                }
+            }
+            Event::BurstStarted {
+                feature,
+                version,
+                at,
+            } => {
+                self.bursts.insert(
+                    (feature.clone(), version.clone()),
+                    BurstState::Active { started: *at },
+                );
+            }
+            Event::BurstEnded {
+                feature,
+                version,
+                reason,
+                ..
+            } => {
+                let next = match reason {
+                    BurstEnd::LicensesInstalled => BurstState::Armed,
+                    BurstEnd::Expired | BurstEnd::Disabled => BurstState::Spent,
+                };
+                self.bursts.insert((feature.clone(), version.clone()), next);
+            }
+            Event::BurstRearmed { feature, .. } => {
+                for ((f, _), state) in self.bursts.iter_mut() {
+                    if f == feature {
+                        *state = BurstState::Armed;
+                    }
+                }
+            }
+            Event::PoolsReplaced { pools, .. } => self.replace_pools(pools.clone()),
+            Event::SettingsChanged { settings, .. } => self.settings = settings.clone(),
+        }
+    }
+
+    fn apply_grant(&mut self, event: &Event) {
+        let Event::Granted {
+            handle,
+            session,
+            feature,
+            version,
+            user,
+            device,
+            host,
+            display,
+            count,
+            model,
+            pool,
+            at,
+            ..
+        } = event
+        else {
+            return;
+        };
+        let checkout = Checkout {
+            session: *session,
+            feature: feature.clone(),
+            version: version.clone(),
+            user: user.clone(),
+            device: device.clone(),
+            host: host.clone(),
+            display: display.clone(),
+            count: *count,
+            model: *model,
+            pool: pool.clone(),
+            at: *at,
+        };
+        self.next_handle = self.next_handle.max(handle + 1);
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.handles.insert(*handle);
+        }
+        if model.is_leased() {
+            self.ud
+                .entry(feature.clone())
+                .or_insert_with(|| UdFeature::new(*model))
+                .open(user, device, version, *at);
+        } else {
+            self.hold(*handle, &checkout);
+        }
+        self.checkouts.insert(*handle, checkout);
+    }
+
+    /// Attaches a checkout to its holder, moving the holder to the
+    /// checkout's pool when that is a newer one.
+    fn hold(&mut self, handle: Handle, c: &Checkout) {
+        let dup = self.dup_device(&c.pool);
+        let key = holder_key(c.model, dup, handle, &c.feature, &c.device, &c.host);
+        let units = if c.model == LicenseModel::PerSocket {
+            u64::from(c.count.max(1))
+        } else {
+            1
+        };
+        let holder = self.holders.entry(key).or_insert_with(|| Holder {
+            pool: c.pool.clone(),
+            units: 0,
+            handles: BTreeSet::new(),
+        });
+        let (old_pool, old_units) = (holder.pool.clone(), holder.units);
+        holder.pool = c.pool.clone();
+        holder.units = holder.units.max(units);
+        holder.handles.insert(handle);
+        let new_units = holder.units;
+        self.adjust_held(&old_pool, -(old_units as i64));
+        self.adjust_held(&c.pool, new_units as i64);
+    }
+
+    fn adjust_held(&mut self, pool: &PoolKey, delta: i64) {
+        if let Some(p) = self.pools.get_mut(pool) {
+            p.held = p.held.saturating_add_signed(delta);
+        }
+    }
+
+    pub(crate) fn dup_device(&self, pool: &PoolKey) -> bool {
+        self.pools
+            .get(pool)
+            .and_then(|p| p.spec.as_ref())
+            .is_some_and(|s| s.dup_device)
+    }
+
+    fn check_in(&mut self, handle: Handle, at: Time) {
+        let Some(c) = self.checkouts.remove(&handle) else {
+            return;
+        };
+        if let Some(s) = self.sessions.get_mut(&c.session) {
+            s.handles.remove(&handle);
+        }
+        if c.model.is_leased() {
+            if let Some(f) = self.ud.get_mut(&c.feature) {
+                f.close(&c.user, &c.device, at);
+            }
+            return;
+        }
+        let dup = self.dup_device(&c.pool);
+        let key = holder_key(c.model, dup, handle, &c.feature, &c.device, &c.host);
+        self.release_from_holder(key, handle);
+    }
+
+    fn release_from_holder(&mut self, key: HolderKey, handle: Handle) {
+        let Some(holder) = self.holders.get_mut(&key) else {
+            return;
+        };
+        holder.handles.remove(&handle);
+        let (pool, old_units) = (holder.pool.clone(), holder.units);
+        if holder.handles.is_empty() {
+            self.holders.remove(&key);
+            self.adjust_held(&pool, -(old_units as i64));
+            return;
+        }
+        // Per socket: the host now holds what its largest checkout needs.
+        let units = holder
+            .handles
+            .iter()
+            .filter_map(|h| self.checkouts.get(h))
+            .map(|c| u64::from(c.count.max(1)))
+            .max()
+            .unwrap_or(1);
+        if let Some(h) = self.holders.get_mut(&key)
+            && h.units != units
+        {
+            h.units = units;
+            self.adjust_held(&pool, units as i64 - old_units as i64);
+        }
+    }
+
+    /// Installs a new set of pools (plus the built-in ones). Pools that
+    /// vanished but still hold licenses stay, without a spec, until freed.
+    fn replace_pools(&mut self, specs: Vec<PoolSpec>) {
+        let mut pools: BTreeMap<PoolKey, PoolState> = BTreeMap::new();
+        for spec in PoolSpec::built_in().into_iter().chain(specs) {
+            let key = spec.key();
+            let model = LicenseModel::of(&spec.feature, spec.license_type.as_deref());
+            let held = self.pools.get(&key).map_or(0, |p| p.held);
+            pools.insert(
+                key,
+                PoolState {
+                    spec: Some(spec),
+                    model,
+                    held,
+                },
+            );
+        }
+        for (key, old) in std::mem::take(&mut self.pools) {
+            if !pools.contains_key(&key) && old.held > 0 {
+                pools.insert(key, PoolState { spec: None, ..old });
+            }
+        }
+        self.pools = pools;
+    }
+}
+
+/// What a user/device feature looks like from outside: its connections,
+/// the licenses they use, and who holds them.
+type UdView = (String, Vec<String>, u64, (Vec<String>, Vec<String>));
+
+fn ud_views(e: &Engine) -> Vec<UdView> {
+    e.ud.iter()
+        .map(|(f, u)| {
+            let conns = u
+                .connections()
+                .map(|(a, b, c)| format!("{a}|{b}|{}|{}|{}", c.open, c.last_use, c.version))
+                .collect();
+            (f.clone(), conns, u.in_use(), u.holders())
+        })
+        .collect()
+}
+
+impl PartialEq for Engine {
+    /// States are equal when everything observable is: pools, sessions,
+    /// checkouts, holders, every connection and the licenses they use.
+    fn eq(&self, other: &Self) -> bool {
+        self.settings == other.settings
+            && self.pools == other.pools
+            && self.sessions == other.sessions
+            && self.checkouts == other.checkouts
+            && self.holders == other.holders
+            && self.bursts == other.bursts
+            && self.next_session == other.next_session
+            && self.next_handle == other.next_handle
+            && ud_views(self) == ud_views(other)
+    }
+}

@@ -1,0 +1,598 @@
+//! The licensing rules, each from the seeds' own examples and scenarios,
+//! driven through requests with simulated time (no sleeping).
+
+use super::Engine;
+use super::request::*;
+use super::snapshot::{AssignmentKind, PoolView};
+use super::state::BurstState;
+use super::types::*;
+use crate::license::{Expiry, Version};
+
+const T0: Time = 1_800_000_000; // 2027-01-15
+
+fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+fn pool(feature: &str, version: &str, count: u64, lt: &str) -> PoolSpec {
+    PoolSpec {
+        feature: feature.into(),
+        version: v(version),
+        expiry: Expiry::Permanent,
+        license_type: Some(lt.into()),
+        vendor_string: Some(format!(";LT={lt}")),
+        count,
+        dup_device: true,
+        lines: vec![format!("{feature}/{version}/{count}/{lt}")],
+    }
+}
+
+/// An engine with pools installed and one product session per host.
+struct World {
+    engine: Engine,
+    events: Vec<Event>,
+    now: Time,
+}
+
+impl World {
+    fn new(pools: Vec<PoolSpec>) -> Self {
+        let mut w = World {
+            engine: Engine::default(),
+            events: Vec::new(),
+            now: T0,
+        };
+        w.run(Request::Reread { pools });
+        w
+    }
+
+    fn run(&mut self, r: Request) -> Decision {
+        let out = self.engine.handle(self.now, r);
+        self.events.extend(out.events);
+        out.decision
+    }
+
+    fn session(&mut self, host: &str) -> SessionId {
+        match self.run(Request::StartSession { host: host.into() }) {
+            Decision::SessionStarted { session } => session,
+            d => panic!("{d:?}"),
+        }
+    }
+
+    fn checkout(
+        &mut self,
+        s: SessionId,
+        feature: &str,
+        version: &str,
+        user: &str,
+        device: &str,
+    ) -> Decision {
+        self.checkout_n(s, feature, version, user, device, 1)
+    }
+
+    fn checkout_n(
+        &mut self,
+        s: SessionId,
+        feature: &str,
+        version: &str,
+        user: &str,
+        device: &str,
+        count: u32,
+    ) -> Decision {
+        let host = self.engine.sessions[&s].host.clone();
+        self.run(Request::Checkout(CheckoutRequest {
+            session: s,
+            feature: feature.into(),
+            version: v(version),
+            user: user.into(),
+            device: device.into(),
+            host,
+            display: device.into(),
+            count,
+        }))
+    }
+
+    fn grant(
+        &mut self,
+        s: SessionId,
+        feature: &str,
+        version: &str,
+        user: &str,
+        device: &str,
+    ) -> Grant {
+        match self.checkout(s, feature, version, user, device) {
+            Decision::Granted(g) => g,
+            d => panic!("expected a grant for {user}@{device}: {d:?}"),
+        }
+    }
+
+    fn denied(
+        &mut self,
+        s: SessionId,
+        feature: &str,
+        version: &str,
+        user: &str,
+        device: &str,
+    ) -> i32 {
+        match self.checkout(s, feature, version, user, device) {
+            Decision::Denied(d) => d.code,
+            d => panic!("expected a denial for {user}@{device}: {d:?}"),
+        }
+    }
+
+    fn checkin(&mut self, s: SessionId, h: Handle) {
+        assert_eq!(
+            self.run(Request::Checkin {
+                session: s,
+                handle: h
+            }),
+            Decision::Done
+        );
+    }
+
+    fn days(&mut self, n: i64) {
+        self.now += n * DAY;
+        self.run(Request::Tick);
+    }
+
+    fn pools(&self, feature: &str) -> Vec<PoolView> {
+        self.engine
+            .snapshot(self.now)
+            .pools
+            .into_iter()
+            .filter(|p| p.key.feature == feature)
+            .collect()
+    }
+
+    fn in_use(&self, feature: &str) -> u64 {
+        self.pools(feature).iter().map(|p| p.in_use).sum()
+    }
+
+    /// The state rebuilt from the events equals the live one.
+    fn check_replay(&self) {
+        assert!(
+            Engine::replay(&self.events) == self.engine,
+            "replay differs"
+        );
+    }
+}
+
+#[test]
+fn the_start_up_license_is_built_in_and_sessions_get_stable_ids() {
+    let mut w = World::new(vec![]);
+    assert_eq!(w.session("xd1"), 1);
+    assert_eq!(w.session("xd2"), 2);
+    let startup = w.pools(STARTUP_FEATURE);
+    assert_eq!(startup[0].installed, 10_000);
+    w.check_replay();
+}
+
+#[test]
+fn concurrent_licenses_are_per_endpoint_device_and_shared_across_product_servers() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 10, "Retail")]);
+    let (a, b) = (w.session("ddc-a"), w.session("ddc-b"));
+    let g1 = w.grant(a, "XDT_PLT_CCU", "2026.0101", "jack", "client-1");
+    assert!(!g1.shared);
+    // A second session from the same endpoint on another product server
+    // (a double hop passes the endpoint's device ID): the same license.
+    let g2 = w.grant(b, "XDT_PLT_CCU", "2026.0101", "jack", "client-1");
+    assert!(g2.shared);
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 1);
+    // The same user from another device takes a second license.
+    let g3 = w.grant(a, "XDT_PLT_CCU", "2026.0101", "jack", "client-2");
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 2);
+    w.checkin(a, g1.handle);
+    assert_eq!(
+        w.in_use("XDT_PLT_CCU"),
+        2,
+        "still held by the other session"
+    );
+    w.checkin(b, g2.handle);
+    w.checkin(a, g3.handle);
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 0);
+    w.check_replay();
+}
+
+#[test]
+fn editions_never_substitute_and_unknown_features_say_so() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 10, "Retail")]);
+    let s = w.session("ddc");
+    assert_eq!(
+        w.denied(s, "XDT_ADV_CCU", "2026.0101", "u", "d"),
+        codes::NO_SUCH_FEATURE
+    );
+    let mut w = World::new(vec![pool("XDT_PLT_ZZZ", "2026.1201", 10, "Retail")]);
+    let s = w.session("ddc");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_ZZZ", "2026.0101", "u", "d"),
+        codes::NOT_SUPPORTED
+    );
+}
+
+#[test]
+fn only_pools_with_a_later_css_date_serve_and_one_newer_license_serves_both_versions() {
+    let mut w = World::new(vec![
+        pool("XDT_PLT_CCU", "2018.1101", 1, "Retail"),
+        pool("XDT_PLT_CCU", "2019.0301", 1, "Retail"),
+    ]);
+    let (old, new) = (w.session("cvad-1811"), w.session("cvad-1903"));
+    let g1 = w.grant(old, "XDT_PLT_CCU", "2018.1101", "u", "dev");
+    assert_eq!(
+        g1.pool.version.0.as_str(),
+        "2018.1101",
+        "the oldest license that serves"
+    );
+    // The same device now reaches the newer product: the anchor takes a
+    // second license; we move the device's one license to the newer pool.
+    let g2 = w.grant(new, "XDT_PLT_CCU", "2019.0301", "u", "dev");
+    assert_eq!(g2.pool.version.0.as_str(), "2019.0301");
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 1);
+    // So another device can still use the old product.
+    w.grant(old, "XDT_PLT_CCU", "2018.1101", "u2", "dev2");
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 2);
+    assert_eq!(
+        w.denied(new, "XDT_PLT_CCU", "2020.0101", "u", "dev"),
+        codes::VERSION_TOO_NEW
+    );
+    w.check_replay();
+}
+
+#[test]
+fn at_the_limit_non_retail_licenses_are_denied() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 2, "Eval")]);
+    let s = w.session("ddc");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "a", "d1");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "b", "d2");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "c", "d3"),
+        codes::ALL_IN_USE
+    );
+    // An existing device still shares its license.
+    assert!(w.grant(s, "XDT_PLT_CCU", "2026.0101", "a", "d1").shared);
+}
+
+/// The seeds' example 2: concurrent licenses and burst mode, day by day.
+#[test]
+fn burst_mode_for_concurrent_licenses_example_2() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 10, "Retail")]);
+    let s = w.session("ddc");
+    let mut handles = Vec::new();
+    for i in 0..10 {
+        handles.push(
+            w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", &format!("d{i}"))
+                .handle,
+        );
+    }
+    // d0: the 11th license starts the 15-day burst; connections go on.
+    let g = w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d10");
+    assert!(g.burst);
+    assert!(matches!(
+        w.pools("XDT_PLT_CCU")[0].burst,
+        BurstState::Active { .. }
+    ));
+    for i in 11..15 {
+        w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", &format!("d{i}"));
+    }
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 15);
+    w.days(14);
+    assert!(w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d15").burst);
+    // d15: burst runs out; nobody is disconnected, new connections wait.
+    w.days(1);
+    assert_eq!(w.pools("XDT_PLT_CCU")[0].burst, BurstState::Spent);
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 16);
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "new"),
+        codes::ALL_IN_USE
+    );
+    // It does not restart by itself, even below and then above the limit.
+    for h in handles.drain(..7) {
+        w.checkin(s, h);
+    }
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 9);
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "new");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "new2"),
+        codes::ALL_IN_USE
+    );
+    // Installing another retail license re-arms it.
+    let mut more = pool("XDT_PLT_CCU", "2026.1201", 10, "Retail");
+    more.lines.push("second-order".into());
+    w.run(Request::Reread { pools: vec![more] });
+    assert_eq!(w.pools("XDT_PLT_CCU")[0].burst, BurstState::Armed);
+    w.check_replay();
+}
+
+/// The seeds' example 1: user/device licenses with overdraft, then burst.
+#[test]
+fn overdraft_then_burst_for_user_device_licenses_example_1() {
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 100, "Retail")]);
+    let s = w.session("ddc");
+    let p = &w.pools("XDT_PLT_UD")[0];
+    assert_eq!((p.purchased, p.overdraft, p.installed), (100, 10, 110));
+    for i in 0..105 {
+        assert!(
+            !w.grant(
+                s,
+                "XDT_PLT_UD",
+                "2026.0101",
+                &format!("u{i}"),
+                &format!("d{i}")
+            )
+            .burst
+        );
+    }
+    // d0: 105 in use, five of them overdraft, no burst yet.
+    let p = &w.pools("XDT_PLT_UD")[0];
+    assert_eq!((p.in_use, p.overdraft_in_use), (105, 5));
+    assert_eq!(p.burst, BurstState::Armed);
+    w.days(10);
+    for i in 105..115 {
+        let g = w.grant(
+            s,
+            "XDT_PLT_UD",
+            "2026.0101",
+            &format!("u{i}"),
+            &format!("d{i}"),
+        );
+        // d10: the 111th license starts the burst.
+        assert_eq!(g.burst, i >= 110, "{i}");
+    }
+    w.days(15);
+    // d25: burst over; new connections need a license under 110.
+    assert_eq!(w.pools("XDT_PLT_UD")[0].burst, BurstState::Spent);
+    assert_eq!(
+        w.denied(s, "XDT_PLT_UD", "2026.0101", "late", "late-d"),
+        codes::ALL_IN_USE
+    );
+    // A known user on a new device needs no new license.
+    assert!(w.grant(s, "XDT_PLT_UD", "2026.0101", "u1", "phone").shared);
+    w.check_replay();
+}
+
+#[test]
+fn burst_never_applies_to_expired_licenses_and_can_be_disabled() {
+    let mut p = pool("XDT_PLT_CCU", "2026.1201", 1, "Retail");
+    p.expiry = Expiry::On(day_of(T0) + chrono::Days::new(5));
+    let mut w = World::new(vec![p]);
+    let s = w.session("ddc");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d1");
+    w.days(6);
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "d2"),
+        codes::EXPIRED
+    );
+    assert_eq!(
+        w.in_use("XDT_PLT_CCU"),
+        1,
+        "held checkouts stay after expiry"
+    );
+
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 1, "Retail")]);
+    let s = w.session("ddc");
+    let settings = Settings {
+        burst_enabled: false,
+        ..Settings::default()
+    };
+    w.run(Request::ChangeSettings(settings));
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d1");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "d2"),
+        codes::ALL_IN_USE
+    );
+}
+
+#[test]
+fn installing_licenses_during_burst_ends_it() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 1, "Retail")]);
+    let s = w.session("ddc");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d1");
+    assert!(w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d2").burst);
+    let mut bigger = pool("XDT_PLT_CCU", "2026.1201", 5, "Retail");
+    bigger.lines.push("new-order".into());
+    w.run(Request::Reread {
+        pools: vec![bigger],
+    });
+    assert_eq!(w.pools("XDT_PLT_CCU")[0].burst, BurstState::Armed);
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 2, "checkouts survive the reread");
+    w.check_replay();
+}
+
+/// The seeds' user/device table: devices shared exclusively get the license.
+#[test]
+fn user_device_assignment_follows_the_guides_table() {
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 100, "Retail")]);
+    let s = w.session("ddc");
+    let table = [
+        ("Laptop", &["John", "Rose"][..]),
+        ("PC", &["John"]),
+        ("Mobiles", &["John", "Rose", "Joe", "Roy"]),
+        ("Laptop2", &["Joe", "Roy"]),
+        ("PC1", &["Joe"]),
+        ("Desktop1", &["Tom", "Karen", "Rick", "Tony"]),
+        ("Desktop2", &["Rick", "Tony"]),
+    ];
+    for (device, users) in table {
+        for user in users {
+            w.grant(s, "XDT_PLT_UD", "2026.0101", user, device);
+        }
+    }
+    assert_eq!(w.in_use("XDT_PLT_UD"), 6);
+    let snap = w.engine.snapshot(w.now);
+    let names = |kind| -> Vec<String> {
+        snap.assignments
+            .iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| a.name.clone())
+            .collect()
+    };
+    assert_eq!(names(AssignmentKind::User), ["joe", "john", "rose", "roy"]);
+    assert_eq!(names(AssignmentKind::Device), ["desktop1", "desktop2"]);
+    w.check_replay();
+}
+
+#[test]
+fn a_second_user_on_a_users_only_device_moves_the_license_to_the_device() {
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 1, "Eval")]);
+    let s = w.session("ddc");
+    w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "kiosk");
+    // The pool is full, yet the optimum does not grow: admitted.
+    let g = w.grant(s, "XDT_PLT_UD", "2026.0101", "bob", "kiosk");
+    assert!(g.shared);
+    assert_eq!(w.in_use("XDT_PLT_UD"), 1);
+    let snap = w.engine.snapshot(w.now);
+    assert_eq!(snap.assignments.len(), 1);
+    assert_eq!(snap.assignments[0].name, "kiosk");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_UD", "2026.0101", "cid", "desk"),
+        codes::ALL_IN_USE
+    );
+}
+
+#[test]
+fn leases_last_ninety_days_from_last_use() {
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 10, "Retail")]);
+    let s = w.session("ddc");
+    let g = w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "pc");
+    w.days(30);
+    assert_eq!(w.in_use("XDT_PLT_UD"), 1, "open sessions keep the lease");
+    w.checkin(s, g.handle);
+    w.days(89);
+    assert_eq!(w.in_use("XDT_PLT_UD"), 1);
+    w.days(1);
+    assert_eq!(w.in_use("XDT_PLT_UD"), 0, "90 days after the last use");
+    w.check_replay();
+}
+
+#[test]
+fn releasing_a_user_frees_the_license_at_once() {
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 10, "Retail")]);
+    let s = w.session("ddc");
+    let g = w.grant(s, "XDT_PLT_UD", "2026.0101", "MYCO\\Ann", "pc");
+    w.checkin(s, g.handle);
+    let release = Request::Release {
+        feature: Some("XDT_PLT_UD".into()),
+        user: Some("ann@myco.com".into()),
+        device: None,
+    };
+    assert_eq!(w.run(release), Decision::Done);
+    assert_eq!(w.in_use("XDT_PLT_UD"), 0);
+    w.check_replay();
+}
+
+#[test]
+fn names_with_spaces_and_any_unicode_count_as_one_user_across_domains() {
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 10, "Retail")]);
+    let s = w.session("ddc");
+    w.grant(s, "XDT_PLT_UD", "2026.0101", "MYCO\\山田 太郎", "端末 1");
+    w.grant(s, "XDT_PLT_UD", "2026.0101", "山田 太郎@myco.jp", "端末 2");
+    assert_eq!(w.in_use("XDT_PLT_UD"), 1);
+    let snap = w.engine.snapshot(w.now);
+    assert_eq!(snap.assignments[0].name, "山田 太郎");
+}
+
+#[test]
+fn per_user_per_device_socket_and_server_models() {
+    let mut w = World::new(vec![
+        pool("XDT_PLT_USR", "2026.1201", 10, "Retail"),
+        pool("XDT_PLT_DEV", "2026.1201", 10, "Retail"),
+        pool("CXS_STD_SKT", "2026.1201", 10, "Retail"),
+        pool("CBR_100_SSERVER", "2026.1201", 10, "Retail"),
+    ]);
+    let (a, b) = (w.session("host-a"), w.session("host-b"));
+    for (u, d) in [("ann", "d1"), ("ann", "d2"), ("bob", "d1")] {
+        w.grant(a, "XDT_PLT_USR", "2026.0101", u, d);
+        w.grant(a, "XDT_PLT_DEV", "2026.0101", u, d);
+    }
+    assert_eq!(w.in_use("XDT_PLT_USR"), 2, "one per user");
+    assert_eq!(w.in_use("XDT_PLT_DEV"), 2, "one per device");
+    // Per socket: the host's sockets, counted once per host.
+    let sockets =
+        |w: &mut World, s, n| w.checkout_n(s, "CXS_STD_SKT", "2026.0101", "root", "hv", n);
+    assert!(matches!(sockets(&mut w, a, 2), Decision::Granted(_)));
+    assert!(matches!(sockets(&mut w, a, 2), Decision::Granted(_)));
+    assert!(matches!(sockets(&mut w, b, 4), Decision::Granted(_)));
+    assert_eq!(w.in_use("CXS_STD_SKT"), 6);
+    // Server: one per product server.
+    w.grant(a, "CBR_100_SSERVER", "2026.0101", "x", "y");
+    w.grant(a, "CBR_100_SSERVER", "2026.0101", "z", "w");
+    w.grant(b, "CBR_100_SSERVER", "2026.0101", "x", "y");
+    assert_eq!(w.in_use("CBR_100_SSERVER"), 2);
+    w.check_replay();
+}
+
+#[test]
+fn a_lapsed_session_keeps_its_checkouts_until_the_reconnect_window_ends() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 1, "Eval")]);
+    let s = w.session("ddc");
+    let g = w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d1");
+    w.now += 20 * 60;
+    w.run(Request::Tick);
+    assert!(
+        w.engine.sessions[&s].lapsed_at.is_some(),
+        "no heartbeat for 20 minutes"
+    );
+    assert_eq!(w.run(Request::Reconnect { session: s }), Decision::Done);
+    assert!(
+        w.engine.checkouts.contains_key(&g.handle),
+        "re-attached, not re-granted"
+    );
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 1);
+    w.run(Request::SessionLost { session: s });
+    w.days(1);
+    assert!(
+        !w.engine.sessions.contains_key(&s),
+        "reclaimed after the window"
+    );
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 0);
+    assert_eq!(
+        w.run(Request::Reconnect { session: s }),
+        Decision::Denied(Denial::new(
+            codes::BAD_HANDLE,
+            format!("no product session {s} (it ended or was reclaimed; start a new one)")
+        ))
+    );
+    w.check_replay();
+}
+
+#[test]
+fn a_reread_that_shrinks_a_pool_keeps_what_is_held_and_denies_until_below() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 3, "Eval")]);
+    let s = w.session("ddc");
+    let hs: Vec<Handle> = (0..3)
+        .map(|i| {
+            w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", &format!("d{i}"))
+                .handle
+        })
+        .collect();
+    w.run(Request::Reread {
+        pools: vec![pool("XDT_PLT_CCU", "2026.1201", 1, "Eval")],
+    });
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 3);
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "d9"),
+        codes::ALL_IN_USE
+    );
+    w.checkin(s, hs[0]);
+    w.checkin(s, hs[1]);
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "d9"),
+        codes::ALL_IN_USE
+    );
+    w.checkin(s, hs[2]);
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d9");
+    // A pool removed altogether keeps its holders visible until freed.
+    w.run(Request::Reread { pools: vec![] });
+    assert!(w.pools("XDT_PLT_CCU")[0].removed);
+    w.check_replay();
+}
+
+#[test]
+fn events_round_trip_through_json() {
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 1, "Retail")]);
+    let s = w.session("ddc");
+    w.grant(s, "XDT_PLT_UD", "2026.0101", "a", "b");
+    w.grant(s, "XDT_PLT_UD", "2026.0101", "c", "d");
+    let json = serde_json::to_string(&w.events).unwrap();
+    let back: Vec<Event> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, w.events);
+    assert!(Engine::replay(&back) == w.engine);
+}

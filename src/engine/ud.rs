@@ -1,0 +1,219 @@
+//! User/device-family connections of one feature and the licenses they use.
+//!
+//! Each (user, device) connection is an edge with its open-session count and
+//! last use. The licenses in use are the optimum of [`UdGraph`]: for the
+//! user/device model a minimum cover of users and devices; per-user and
+//! named-user licenses map each user to a vertex of its own (one license a
+//! user), per-device licenses each device (one license a device).
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::cover::{Cover, UdGraph};
+use super::types::{LicenseModel, Time};
+use crate::license::Version;
+
+/// Names to dense ids, for the graph.
+#[derive(Debug, Clone, Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.names.len()).expect("fewer than 2^32 names");
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        id
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+}
+
+/// One connection: open sessions, last use, highest version asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub open: u32,
+    pub last_use: Time,
+    pub version: Version,
+}
+
+/// All connections of one feature.
+#[derive(Debug, Clone)]
+pub struct UdFeature {
+    model: LicenseModel,
+    users: Interner,
+    devices: Interner,
+    graph: UdGraph,
+    /// Connections by (user id, device id).
+    connections: BTreeMap<(u32, u32), Connection>,
+    /// How many connections map to each graph edge.
+    edge_refs: HashMap<(u32, u32), u32>,
+}
+
+impl UdFeature {
+    pub fn new(model: LicenseModel) -> Self {
+        UdFeature {
+            model,
+            users: Interner::default(),
+            devices: Interner::default(),
+            graph: UdGraph::new(),
+            connections: BTreeMap::new(),
+            edge_refs: HashMap::new(),
+        }
+    }
+
+    pub fn model(&self) -> LicenseModel {
+        self.model
+    }
+
+    /// The graph edge a connection counts as under this model.
+    fn graph_edge(&self, user: u32, device: u32) -> (u32, u32) {
+        match self.model {
+            LicenseModel::PerUser | LicenseModel::NamedUser => (user, user),
+            LicenseModel::PerDevice => (device, device),
+            _ => (user, device),
+        }
+    }
+
+    fn ids(&self, user: &str, device: &str) -> Option<(u32, u32)> {
+        Some((self.users.get(user)?, self.devices.get(device)?))
+    }
+
+    pub fn has_connection(&self, user: &str, device: &str) -> bool {
+        self.ids(user, device)
+            .is_some_and(|k| self.connections.contains_key(&k))
+    }
+
+    /// Licenses in use now: the exact optimum.
+    pub fn in_use(&self) -> u64 {
+        self.graph.licenses_in_use() as u64
+    }
+
+    /// Whether a new connection would raise the optimum.
+    pub fn would_increase(&self, user: &str, device: &str) -> bool {
+        if self.has_connection(user, device) {
+            return false;
+        }
+        // A name never seen gets the next id: an isolated vertex.
+        let u = self
+            .users
+            .get(user)
+            .unwrap_or(self.users.names.len() as u32);
+        let d = self
+            .devices
+            .get(device)
+            .unwrap_or(self.devices.names.len() as u32);
+        let edge = self.graph_edge(u, d);
+        if self.edge_refs.contains_key(&edge) {
+            return false;
+        }
+        self.graph.would_increase(edge.0, edge.1)
+    }
+
+    /// A session opens on a connection (new or existing).
+    pub fn open(&mut self, user: &str, device: &str, version: &Version, at: Time) {
+        let (u, d) = (self.users.id(user), self.devices.id(device));
+        let is_new = !self.connections.contains_key(&(u, d));
+        let conn = self
+            .connections
+            .entry((u, d))
+            .or_insert_with(|| Connection {
+                open: 0,
+                last_use: at,
+                version: version.clone(),
+            });
+        conn.open += 1;
+        conn.last_use = at;
+        if *version > conn.version {
+            conn.version = version.clone();
+        }
+        if is_new {
+            let edge = self.graph_edge(u, d);
+            let refs = self.edge_refs.entry(edge).or_insert(0);
+            *refs += 1;
+            if *refs == 1 {
+                self.graph.add(edge.0, edge.1);
+            }
+        }
+    }
+
+    /// A session on a connection ends; the lease runs from now.
+    pub fn close(&mut self, user: &str, device: &str, at: Time) {
+        if let Some(k) = self.ids(user, device)
+            && let Some(conn) = self.connections.get_mut(&k)
+        {
+            conn.open = conn.open.saturating_sub(1);
+            conn.last_use = at;
+        }
+    }
+
+    /// Removes a connection (lease ended or released).
+    pub fn remove(&mut self, user: &str, device: &str) -> bool {
+        let Some((u, d)) = self.ids(user, device) else {
+            return false;
+        };
+        if self.connections.remove(&(u, d)).is_none() {
+            return false;
+        }
+        let edge = self.graph_edge(u, d);
+        if let Some(refs) = self.edge_refs.get_mut(&edge) {
+            *refs -= 1;
+            if *refs == 0 {
+                self.edge_refs.remove(&edge);
+                self.graph.remove(edge.0, edge.1);
+            }
+        }
+        true
+    }
+
+    /// Every connection: (user, device, connection), in a stable order.
+    pub fn connections(&self) -> impl Iterator<Item = (&str, &str, &Connection)> {
+        self.connections
+            .iter()
+            .map(|((u, d), c)| (self.users.name(*u), self.devices.name(*d), c))
+    }
+
+    /// Connections whose lease has run out at `now`.
+    pub fn expired(&self, now: Time, lease: Time) -> Vec<(String, String)> {
+        self.connections()
+            .filter(|(_, _, c)| c.open == 0 && c.last_use + lease <= now)
+            .map(|(u, d, _)| (u.to_owned(), d.to_owned()))
+            .collect()
+    }
+
+    /// Who holds the licenses: users and devices of the preferred cover.
+    pub fn holders(&self) -> (Vec<String>, Vec<String>) {
+        let Cover { users, devices } = self.graph.cover();
+        let names = |interner: &Interner, ids: &[u32]| -> Vec<String> {
+            ids.iter().map(|id| interner.name(*id).to_owned()).collect()
+        };
+        // Per-user and per-device edges join a vertex to itself: either side
+        // of the cover names the same user (or device).
+        let (mut us, mut ds) = match self.model {
+            LicenseModel::PerUser | LicenseModel::NamedUser => (
+                [names(&self.users, &users), names(&self.users, &devices)].concat(),
+                Vec::new(),
+            ),
+            LicenseModel::PerDevice => (
+                Vec::new(),
+                [names(&self.devices, &users), names(&self.devices, &devices)].concat(),
+            ),
+            _ => (names(&self.users, &users), names(&self.devices, &devices)),
+        };
+        us.sort();
+        us.dedup();
+        ds.sort();
+        ds.dedup();
+        (us, ds)
+    }
+}
