@@ -4,7 +4,10 @@
 //! over it.
 
 pub mod cli;
+pub mod client;
 pub mod engine;
 pub mod license;
+pub mod protocol;
 pub mod server;
+pub mod store;
 pub mod version;

@@ -5,5 +5,7 @@ mod common;
 mod dispatch;
 mod generated;
 mod lmcrypt;
+mod lmgrd;
 mod lmhostid;
 mod lmver;
+mod protocol_doc;

@@ -1,2 +1,11 @@
+complete -c lmgrd -l license-dir -d 'Directory of *.lic files and CITRIX.opt' -r -F
+complete -c lmgrd -l keys-dir -d 'Directory of trusted vendor public keys (*.pub)' -r -F
+complete -c lmgrd -l data-dir -d 'Directory of the state database and status file' -r -F
+complete -c lmgrd -l socket -d 'Control socket for the local admin tools' -r -F
+complete -c lmgrd -l log -d 'Debug log in FlexNet\'s format (default: DATA_DIR/debug.log)' -r -F
+complete -c lmgrd -l lm-port -d 'License manager TCP port (0: any free port)' -r
+complete -c lmgrd -l vendor-port -d 'CITRIX vendor daemon TCP port (0: any free port)' -r
+complete -c lmgrd -l bind -d 'Address the TCP ports listen on' -r
+complete -c lmgrd -l heartbeat-interval -d 'Seconds between product heartbeats' -r
 complete -c lmgrd -s v -l version -d 'Print the version and exit'
-complete -c lmgrd -s h -l help -d 'Print help'
+complete -c lmgrd -s h -l help -d 'Print help (see more with \'--help\')'

@@ -1,7 +1,10 @@
 //! lmgrd: the license manager and the CITRIX vendor daemon in one process.
-//!
-//! For now it parses its command line and prints its version; the listeners,
-//! sessions and durable state come with the daemon itself.
+
+pub mod config;
+mod conn;
+pub mod daemon;
+pub mod debuglog;
+pub mod owner;
 
 use std::ffi::OsString;
 
@@ -11,7 +14,13 @@ use crate::version::BuildInfo;
 pub fn command() -> clap::Command {
     clap::Command::new("lmgrd")
         .about("License server daemon: license manager and CITRIX vendor daemon")
+        .long_about(
+            "License server daemon: license manager and CITRIX vendor daemon. \
+             Runs in the foreground; stops on SIGTERM or SIGINT. With no arguments \
+             it serves the platform's default directories on ports 27000 and 7279.",
+        )
         .disable_version_flag(true)
+        .args_override_self(true)
         .arg(
             clap::Arg::new("version")
                 .short('v')
@@ -19,6 +28,7 @@ pub fn command() -> clap::Command {
                 .action(clap::ArgAction::SetTrue)
                 .help("Print the version and exit"),
         )
+        .args(config::args())
 }
 
 /// Runs lmgrd with `args` (program name first); returns the exit status.
@@ -32,12 +42,53 @@ pub fn main(args: Vec<OsString>) -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let info = BuildInfo::current();
     if matches.get_flag("version") {
         println!("lmgrd - Copyright (c) 2026 The lmutil Authors. All Rights Reserved.");
-        println!("{}", info.line().replacen("lmutil", "lmgrd", 1));
+        println!(
+            "{}",
+            BuildInfo::current().line().replacen("lmutil", "lmgrd", 1)
+        );
         return 0;
     }
-    eprintln!("lmgrd: the daemon is not part of this build yet; `lmgrd -v` prints its version");
-    1
+    let config = config::from_matches(&matches);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lmgrd: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(daemon::run(config, shutdown_signal()));
+    // Dropping the runtime closes every connection; the engine's owner then
+    // commits its last batch and ends.
+    drop(runtime);
+    match result {
+        Ok(owner) => {
+            let _ = owner.join();
+            println!("lmgrd: stopped");
+            0
+        }
+        Err(e) => {
+            eprintln!("lmgrd: {e:#}");
+            1
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
 }

@@ -1,0 +1,191 @@
+//! The client library: what a product (and the admin tools) use to talk to
+//! the server over TCP or the local control socket.
+
+use std::path::Path;
+
+use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadHalf, WriteHalf};
+use tokio::net::{TcpStream, UnixStream};
+
+use crate::engine::request::{Handle, SessionId};
+use crate::protocol::frame::FrameError;
+use crate::protocol::{Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response};
+use crate::protocol::{read_message, write_message};
+
+/// Errors talking to the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot connect to license server {addr}: {source}")]
+    Connect {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("connection to the license server failed: {0}")]
+    Frame(#[from] FrameError),
+    #[error("{}", crate::protocol::errors::display(.0.code))]
+    Refused(ErrorBody),
+    #[error("the server answered {0} to request {1}")]
+    Mismatch(u64, u64),
+    #[error("unexpected answer from the server: {0}")]
+    Unexpected(String),
+}
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// One connection: requests and their answers, in order.
+pub struct Connection {
+    reader: BufReader<ReadHalf<Box<dyn Stream>>>,
+    writer: WriteHalf<Box<dyn Stream>>,
+    next_id: u64,
+}
+
+impl Connection {
+    fn new(stream: Box<dyn Stream>) -> Self {
+        let (r, w) = tokio::io::split(stream);
+        Connection {
+            reader: BufReader::new(r),
+            writer: w,
+            next_id: 1,
+        }
+    }
+
+    /// Connects over TCP, e.g. `127.0.0.1:27000`.
+    pub async fn tcp(addr: &str) -> Result<Self, ClientError> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|source| ClientError::Connect {
+                addr: addr.to_owned(),
+                source,
+            })?;
+        let _ = stream.set_nodelay(true);
+        Ok(Connection::new(Box::new(stream)))
+    }
+
+    /// Connects to the local server's control socket.
+    pub async fn unix(path: &Path) -> Result<Self, ClientError> {
+        let stream = UnixStream::connect(path)
+            .await
+            .map_err(|source| ClientError::Connect {
+                addr: path.display().to_string(),
+                source,
+            })?;
+        Ok(Connection::new(Box::new(stream)))
+    }
+
+    /// Sends one request and waits for its answer; a refusal is an error.
+    pub async fn request(&mut self, body: Request) -> Result<Response, ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let envelope = Envelope {
+            v: PROTOCOL_VERSION,
+            id,
+            body,
+        };
+        write_message(&mut self.writer, &envelope)
+            .await
+            .map_err(FrameError::Io)?;
+        let answer: Envelope<Response> = read_message(&mut self.reader).await?;
+        if let Response::Error(e) = answer.body {
+            return Err(ClientError::Refused(e));
+        }
+        if answer.id != id {
+            return Err(ClientError::Mismatch(answer.id, id));
+        }
+        Ok(answer.body)
+    }
+}
+
+/// A product's session: the start-up license and the checkouts under it.
+pub struct ProductSession {
+    conn: Connection,
+    pub session: SessionId,
+    pub heartbeat_interval: u64,
+    host: String,
+}
+
+/// What a checkout asks for.
+#[derive(Debug, Clone)]
+pub struct CheckoutArgs<'a> {
+    pub feature: &'a str,
+    pub version: &'a str,
+    pub user: &'a str,
+    pub device: &'a str,
+    pub display: &'a str,
+    pub count: u32,
+}
+
+impl ProductSession {
+    /// Starts a session (checks out the start-up license) as product server `host`.
+    pub async fn start(mut conn: Connection, host: &str) -> Result<Self, ClientError> {
+        match conn
+            .request(Request::StartSession {
+                host: host.to_owned(),
+            })
+            .await?
+        {
+            Response::SessionStarted {
+                session,
+                heartbeat_interval,
+            } => Ok(ProductSession {
+                conn,
+                session,
+                heartbeat_interval,
+                host: host.to_owned(),
+            }),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// Checks a license out; the handle checks it back in.
+    pub async fn checkout(&mut self, args: CheckoutArgs<'_>) -> Result<Handle, ClientError> {
+        let request = Request::Checkout(Checkout {
+            session: self.session,
+            feature: args.feature.to_owned(),
+            version: args.version.to_owned(),
+            user: args.user.to_owned(),
+            device: args.device.to_owned(),
+            host: self.host.clone(),
+            display: args.display.to_owned(),
+            count: args.count,
+        });
+        match self.conn.request(request).await? {
+            Response::Granted { handle, .. } => Ok(handle),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    pub async fn checkin(&mut self, handle: Handle) -> Result<(), ClientError> {
+        let request = Request::Checkin {
+            session: self.session,
+            handle,
+        };
+        self.conn.request(request).await.map(drop)
+    }
+
+    pub async fn heartbeat(&mut self) -> Result<(), ClientError> {
+        let session = self.session;
+        self.conn
+            .request(Request::Heartbeat { session })
+            .await
+            .map(drop)
+    }
+
+    /// Ends the session: every checkout is checked in.
+    pub async fn end(mut self) -> Result<(), ClientError> {
+        let session = self.session;
+        self.conn
+            .request(Request::EndSession { session })
+            .await
+            .map(drop)
+    }
+
+    /// Re-attaches this session over a new connection after the old one dropped.
+    pub async fn reconnect(&mut self, conn: Connection) -> Result<(), ClientError> {
+        self.conn = conn;
+        let session = self.session;
+        self.conn
+            .request(Request::Reconnect { session })
+            .await
+            .map(drop)
+    }
+}

@@ -1,0 +1,127 @@
+//! Framing: a 4-byte big-endian length, then that many bytes of UTF-8 JSON.
+//!
+//! The length is checked against the limit before anything is allocated,
+//! on every frame; a frame over the limit, an empty frame, or a payload that
+//! is not a message is a [`FrameError`], and the connection that sent it is
+//! answered and closed without touching any other.
+
+use std::io;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The largest payload accepted, in bytes.
+pub const MAX_FRAME: usize = 1024 * 1024;
+
+/// Why a frame could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("frame of {0} bytes is larger than the {MAX_FRAME}-byte limit")]
+    TooLarge(usize),
+    #[error("empty frame")]
+    Empty,
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    #[error("connection closed")]
+    Closed,
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Reads one frame's payload; `Closed` on a clean end of stream between frames.
+pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Vec<u8>, FrameError> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(FrameError::Closed),
+        Err(e) => return Err(e.into()),
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(FrameError::TooLarge(len));
+    }
+    if len == 0 {
+        return Err(FrameError::Empty);
+    }
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload).await?;
+    Ok(payload)
+}
+
+/// Reads and decodes one message.
+pub async fn read_message<R, T>(r: &mut R) -> Result<T, FrameError>
+where
+    R: AsyncRead + Unpin,
+    T: DeserializeOwned,
+{
+    let payload = read_frame(r).await?;
+    decode(&payload)
+}
+
+/// Decodes a payload.
+pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, FrameError> {
+    serde_json::from_slice(payload).map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// Encodes a message as a whole frame (length prefix included).
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    let mut buf = vec![0u8; 4];
+    serde_json::to_writer(&mut buf, message).expect("messages always serialize");
+    let len = u32::try_from(buf.len() - 4).expect("messages are far below 4 GiB");
+    buf[..4].copy_from_slice(&len.to_be_bytes());
+    buf
+}
+
+/// Writes one message as a frame.
+pub async fn write_message<W, T>(w: &mut W, message: &T) -> io::Result<()>
+where
+    W: AsyncWrite + Unpin,
+    T: Serialize,
+{
+    w.write_all(&encode(message)).await?;
+    w.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_frame_round_trips() {
+        let bytes = encode(&serde_json::json!({"a": 1}));
+        let back: serde_json::Value = read_message(&mut bytes.as_slice()).await.unwrap();
+        assert_eq!(back["a"], 1);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_length_is_refused_before_reading_the_payload() {
+        let mut bytes = (u32::MAX).to_be_bytes().to_vec();
+        bytes.extend_from_slice(b"short");
+        let err = read_frame(&mut bytes.as_slice()).await.unwrap_err();
+        assert!(matches!(err, FrameError::TooLarge(n) if n == u32::MAX as usize));
+    }
+
+    #[tokio::test]
+    async fn empty_truncated_and_malformed_frames_are_errors() {
+        let empty = 0u32.to_be_bytes();
+        assert!(matches!(
+            read_frame(&mut empty.as_slice()).await,
+            Err(FrameError::Empty)
+        ));
+        let mut truncated = 10u32.to_be_bytes().to_vec();
+        truncated.extend_from_slice(b"abc");
+        assert!(matches!(
+            read_frame(&mut truncated.as_slice()).await,
+            Err(FrameError::Io(_))
+        ));
+        let mut garbage = 3u32.to_be_bytes().to_vec();
+        garbage.extend_from_slice(b"{{{");
+        let r: Result<serde_json::Value, _> = read_message(&mut garbage.as_slice()).await;
+        assert!(matches!(r, Err(FrameError::Malformed(_))));
+        assert!(matches!(
+            read_frame(&mut [].as_slice()).await,
+            Err(FrameError::Closed)
+        ));
+    }
+}

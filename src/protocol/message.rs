@@ -1,0 +1,121 @@
+//! The messages of protocol version 1, shared by daemon, client library and
+//! tools. Each request travels in an [`Envelope`] with the protocol version
+//! and an id the response repeats.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Snapshot;
+use crate::engine::request::{Handle, SessionId};
+use crate::license::pool::PoolKey;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A message with its protocol version and request id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub v: u32,
+    pub id: u64,
+    pub body: T,
+}
+
+/// What a client asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// Who are you? Answered with the server's name and versions.
+    Hello {
+        client: String,
+    },
+    /// A product starts: checks out the start-up license.
+    StartSession {
+        host: String,
+    },
+    Heartbeat {
+        session: SessionId,
+    },
+    /// A product whose connection dropped comes back to its session.
+    Reconnect {
+        session: SessionId,
+    },
+    EndSession {
+        session: SessionId,
+    },
+    Checkout(Checkout),
+    Checkin {
+        session: SessionId,
+        handle: Handle,
+    },
+    /// The licensing state (pools, checkouts, assignments).
+    Status,
+}
+
+/// A checkout request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkout {
+    pub session: SessionId,
+    pub feature: String,
+    /// The product's version, `YYYY.MMDD`.
+    pub version: String,
+    pub user: String,
+    /// The originating endpoint device ID.
+    pub device: String,
+    pub host: String,
+    #[serde(default)]
+    pub display: String,
+    /// Sockets for per-socket licenses.
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What the server answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    Hello {
+        server: String,
+        version: String,
+        protocol: u32,
+        /// Seconds between heartbeats the server expects.
+        heartbeat_interval: u64,
+    },
+    SessionStarted {
+        session: SessionId,
+        heartbeat_interval: u64,
+    },
+    Granted {
+        handle: Handle,
+        pool: PoolKey,
+        shared: bool,
+        burst: bool,
+    },
+    Ok,
+    Status(Box<Snapshot>),
+    /// A refusal: FlexNet's error number and text, and the exact reason.
+    Error(ErrorBody),
+}
+
+/// A refusal or failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// FlexNet error number, e.g. -4.
+    pub code: i32,
+    /// FlexNet's text for that number.
+    pub text: String,
+    /// What exactly went wrong.
+    pub reason: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: i32, reason: impl Into<String>) -> Self {
+        ErrorBody {
+            code,
+            text: super::errors::text(code).to_owned(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The wire protocol: framing and the messages of every version. One place
+//! defines them; the daemon, the client library and the tools share them.
+//! `docs/protocol.md` documents it with examples a test replays.
+
+pub mod errors;
+pub mod frame;
+pub mod message;
+
+pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
+pub use message::{Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response};

@@ -1,0 +1,153 @@
+//! Where lmgrd keeps things and which ports it serves.
+//!
+//! Precedence, for every setting: command-line flag > environment variable
+//! (`LMGRD_*`) > the platform's conventional directories (XDG on Linux, via
+//! the `directories` crate) > a fixed fallback under /var/lib/lmutil.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Arg, ArgMatches};
+
+/// The daemon's resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub license_dir: PathBuf,
+    pub keys_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub socket: PathBuf,
+    pub bind: IpAddr,
+    /// 0 picks a free port; the chosen one is printed and written to the status file.
+    pub lm_port: u16,
+    pub vendor_port: u16,
+    /// Seconds between the heartbeats products send.
+    pub heartbeat_interval: u64,
+    /// The debug log, in FlexNet's format.
+    pub log: PathBuf,
+}
+
+impl Config {
+    pub fn state_db(&self) -> PathBuf {
+        self.data_dir.join("state.db")
+    }
+
+    pub fn status_file(&self) -> PathBuf {
+        self.data_dir.join("lmgrd.status.json")
+    }
+}
+
+/// The platform's directories for lmutil, or the fallback.
+fn platform_dirs() -> (PathBuf, PathBuf, PathBuf) {
+    match directories::ProjectDirs::from("", "", "lmutil") {
+        Some(d) => {
+            let runtime = d.runtime_dir().unwrap_or(d.data_dir()).to_owned();
+            (d.config_dir().to_owned(), d.data_dir().to_owned(), runtime)
+        }
+        None => {
+            let base = PathBuf::from("/var/lib/lmutil");
+            (base.join("config"), base.join("data"), base.join("run"))
+        }
+    }
+}
+
+fn path_arg(name: &'static str, env: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .env(env)
+        .value_name("PATH")
+        .value_parser(clap::value_parser!(PathBuf))
+        .help(help)
+}
+
+fn port_arg(
+    name: &'static str,
+    env: &'static str,
+    default: &'static str,
+    help: &'static str,
+) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .env(env)
+        .value_name("PORT")
+        .default_value(default)
+        .value_parser(clap::value_parser!(u16))
+        .help(help)
+}
+
+/// The configuration flags of `lmgrd`.
+pub fn args() -> Vec<Arg> {
+    vec![
+        path_arg(
+            "license-dir",
+            "LMGRD_LICENSE_DIR",
+            "Directory of *.lic files and CITRIX.opt",
+        ),
+        path_arg(
+            "keys-dir",
+            "LMGRD_KEYS_DIR",
+            "Directory of trusted vendor public keys (*.pub)",
+        ),
+        path_arg(
+            "data-dir",
+            "LMGRD_DATA_DIR",
+            "Directory of the state database and status file",
+        ),
+        path_arg(
+            "socket",
+            "LMGRD_SOCKET",
+            "Control socket for the local admin tools",
+        ),
+        path_arg(
+            "log",
+            "LMGRD_LOG",
+            "Debug log in FlexNet's format (default: DATA_DIR/debug.log)",
+        ),
+        port_arg(
+            "lm-port",
+            "LMGRD_LM_PORT",
+            "27000",
+            "License manager TCP port (0: any free port)",
+        ),
+        port_arg(
+            "vendor-port",
+            "LMGRD_VENDOR_PORT",
+            "7279",
+            "CITRIX vendor daemon TCP port (0: any free port)",
+        ),
+        Arg::new("bind")
+            .long("bind")
+            .env("LMGRD_BIND")
+            .value_name("ADDR")
+            .default_value("0.0.0.0")
+            .value_parser(clap::value_parser!(IpAddr))
+            .help("Address the TCP ports listen on"),
+        Arg::new("heartbeat-interval")
+            .long("heartbeat-interval")
+            .env("LMGRD_HEARTBEAT_INTERVAL")
+            .value_name("SECONDS")
+            .default_value("300")
+            .value_parser(clap::value_parser!(u64).range(1..))
+            .help("Seconds between product heartbeats"),
+    ]
+}
+
+/// Resolves the configuration from parsed flags (and their environment).
+pub fn from_matches(m: &ArgMatches) -> Config {
+    let (config_dir, data_dir, runtime_dir) = platform_dirs();
+    let path =
+        |name: &str, default: PathBuf| m.get_one::<PathBuf>(name).cloned().unwrap_or(default);
+    let data_dir = path("data-dir", data_dir);
+    Config {
+        license_dir: path("license-dir", config_dir.join("licenses")),
+        keys_dir: path("keys-dir", config_dir.join("keys")),
+        log: path("log", data_dir.join("debug.log")),
+        data_dir,
+        socket: path("socket", runtime_dir.join("lmgrd.sock")),
+        bind: *m.get_one::<IpAddr>("bind").expect("has a default"),
+        lm_port: *m.get_one::<u16>("lm-port").expect("has a default"),
+        vendor_port: *m.get_one::<u16>("vendor-port").expect("has a default"),
+        heartbeat_interval: *m
+            .get_one::<u64>("heartbeat-interval")
+            .expect("has a default"),
+    }
+}

@@ -1,0 +1,293 @@
+//! Starting, serving and stopping: bind every listener, recover the state,
+//! serve until the shutdown future resolves, then drain and flush.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::Semaphore;
+
+use super::config::Config;
+use super::conn::{Shared, serve};
+use super::debuglog::{DebugLog, VENDOR, flexnet_date};
+use super::owner::{self, EngineHandle, now};
+use crate::engine::{PoolSpec, Request, types::day_of};
+use crate::license::{HostIdentity, Keyring, inventory, load::load_dir};
+use crate::store::Store;
+use crate::version::BuildInfo;
+
+/// Most connections served at once; more wait to be accepted.
+const MAX_CONNECTIONS: usize = 65_536;
+
+/// What a running daemon reports about itself (the status file).
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Status {
+    pub pid: u32,
+    pub lm_port: u16,
+    pub vendor_port: u16,
+    pub socket: std::path::PathBuf,
+    pub license_dir: std::path::PathBuf,
+    pub data_dir: std::path::PathBuf,
+}
+
+/// Runs the daemon until `shutdown` resolves.
+/// Returns the engine owner's thread, which ends (after its last commit)
+/// once the runtime has dropped every connection: join it after that.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<std::thread::JoinHandle<()>> {
+    prepare_dirs(&config)?;
+    let log = DebugLog::open(&config.log)
+        .with_context(|| format!("cannot open the debug log {}", config.log.display()))?;
+    let log = Arc::new(Mutex::new(log));
+    let store = Store::open(&config.state_db())?;
+    let (engine, owner_thread) = owner::start(store, log.clone())?;
+    let host = HostIdentity::current().context("cannot read this host's IDs")?;
+    say(
+        &log,
+        "lmgrd",
+        &format!(
+            "{} started on {} ({}) ({})",
+            BuildInfo::current()
+                .line()
+                .replacen("lmutil", "lmutil lmgrd", 1),
+            host.hostname,
+            std::env::consts::OS,
+            flexnet_date(chrono::Local::now().date_naive())
+        ),
+    );
+    say(
+        &log,
+        "lmgrd",
+        &format!(
+            "License file(s): {}",
+            config.license_dir.join("*.lic").display()
+        ),
+    );
+    reread(&config, &engine, &log).await?;
+
+    let lm = bind_tcp(&config, config.lm_port, "license manager", "--lm-port").await?;
+    let vendor = bind_tcp(
+        &config,
+        config.vendor_port,
+        "vendor daemon",
+        "--vendor-port",
+    )
+    .await?;
+    let control = bind_control(&config.socket).await?;
+    let status = Status {
+        pid: std::process::id(),
+        lm_port: lm.local_addr()?.port(),
+        vendor_port: vendor.local_addr()?.port(),
+        socket: config.socket.clone(),
+        license_dir: config.license_dir.clone(),
+        data_dir: config.data_dir.clone(),
+    };
+    write_status(&config, &status)?;
+    say(&log, "lmgrd", &format!("lmgrd tcp-port {}", status.lm_port));
+    say(
+        &log,
+        "lmgrd",
+        &format!(
+            "Started {VENDOR} (internet tcp_port {} pid {})",
+            status.vendor_port, status.pid
+        ),
+    );
+    println!(
+        "lmgrd: serving; license manager port {}, CITRIX vendor daemon port {}, control socket {}, \
+         licenses {}, keys {}, state {}",
+        status.lm_port,
+        status.vendor_port,
+        config.socket.display(),
+        config.license_dir.display(),
+        config.keys_dir.display(),
+        config.state_db().display()
+    );
+
+    let shared = Shared {
+        engine,
+        heartbeat_interval: config.heartbeat_interval,
+    };
+    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    tokio::select! {
+        () = accept_tcp(lm, shared.clone(), limit.clone()) => {}
+        () = accept_tcp(vendor, shared.clone(), limit.clone()) => {}
+        () = accept_unix(control, shared.clone(), limit) => {}
+        () = shutdown => {}
+    }
+    drop(shared);
+    say(
+        &log,
+        "lmgrd",
+        "lmgrd will now shut down all the vendor daemons",
+    );
+    let _ = std::fs::remove_file(&config.socket);
+    let _ = std::fs::remove_file(config.status_file());
+    Ok(owner_thread)
+}
+
+fn prepare_dirs(config: &Config) -> anyhow::Result<()> {
+    for dir in [&config.data_dir, &config.license_dir] {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    if let Some(parent) = config.socket.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let probe = config.data_dir.join(".writable");
+    std::fs::write(&probe, b"").with_context(|| {
+        format!(
+            "the data directory {} is not writable",
+            config.data_dir.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Writes a line to the debug log and to standard output.
+fn say(log: &Mutex<DebugLog>, daemon: &str, message: &str) {
+    println!("{daemon}: {message}");
+    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+    log.line(now(), daemon, message);
+    log.flush();
+}
+
+/// Reads the license directory and hands the effective pools to the engine;
+/// says in the log what is not served and why.
+pub async fn reread(
+    config: &Config,
+    engine: &EngineHandle,
+    log: &Mutex<DebugLog>,
+) -> anyhow::Result<()> {
+    let (files, skipped) = load_dir(&config.license_dir).with_context(|| {
+        format!(
+            "cannot read the license directory {}",
+            config.license_dir.display()
+        )
+    })?;
+    for s in &skipped {
+        say(
+            log,
+            VENDOR,
+            &format!("Not loading {}: {}", s.path.display(), s.reason),
+        );
+    }
+    let keys = Keyring::load_dir(&config.keys_dir)?;
+    let host = HostIdentity::current().context("cannot read this host's IDs")?;
+    let inv = inventory(&files, VENDOR, &host, &keys, day_of(now()));
+    for f in &files {
+        for e in &f.parsed.errors {
+            say(log, VENDOR, &format!("{}:{e}", f.path.display()));
+        }
+    }
+    for l in &inv.lines {
+        if let Some((code, reason)) = l.status.reason() {
+            let at = format!("{}:{}", l.at.file.display(), l.at.line);
+            let feature = &l.line.feature;
+            say(
+                log,
+                VENDOR,
+                &format!("{at}: \"{feature}\" not served: {reason} ({code})"),
+            );
+        }
+    }
+    let features: Vec<&str> = inv.pools.iter().map(|p| p.key.feature.as_str()).collect();
+    let started = format!(
+        "Server started on {} for:\t{}",
+        host.hostname,
+        features.join(" ")
+    );
+    say(log, VENDOR, &started);
+    let pools = PoolSpec::from_inventory(&inv);
+    engine
+        .handle(Request::Reread { pools })
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+async fn bind_tcp(
+    config: &Config,
+    port: u16,
+    what: &str,
+    flag: &str,
+) -> anyhow::Result<TcpListener> {
+    let addr = SocketAddr::new(config.bind, port);
+    TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "the {what} port {port} is in use (another lmgrd?); choose another with {flag}"
+            )
+        } else {
+            anyhow::anyhow!("cannot listen on {addr} for the {what}: {e}")
+        }
+    })
+}
+
+/// Binds the control socket: refuses when a live daemon answers on it,
+/// removes it when stale, and makes it group-accessible only (0660).
+async fn bind_control(path: &Path) -> anyhow::Result<UnixListener> {
+    if path.exists() {
+        if tokio::net::UnixStream::connect(path).await.is_ok() {
+            bail!("another lmgrd is running: it answers on {}", path.display());
+        }
+        std::fs::remove_file(path)
+            .with_context(|| format!("cannot remove the stale socket {}", path.display()))?;
+    }
+    let listener = UnixListener::bind(path)
+        .with_context(|| format!("cannot create the control socket {}", path.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    Ok(listener)
+}
+
+fn write_status(config: &Config, status: &Status) -> anyhow::Result<()> {
+    let path = config.status_file();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(status)?)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}
+
+async fn accept_tcp(listener: TcpListener, shared: Shared, limit: Arc<Semaphore>) {
+    loop {
+        let Ok(permit) = limit.clone().acquire_owned().await else {
+            return;
+        };
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    serve(stream, shared).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+}
+
+async fn accept_unix(listener: UnixListener, shared: Shared, limit: Arc<Semaphore>) {
+    loop {
+        let Ok(permit) = limit.clone().acquire_owned().await else {
+            return;
+        };
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    serve(stream, shared).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The engine's owner: one thread holds the engine and the store. It takes
+//! requests in batches, decides each, appends the batch's events in one
+//! transaction, and only then answers: no decision is acknowledged before
+//! it is durable. A failed write rebuilds the engine from the store, so the
+//! state never runs ahead of what is on disk.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::debuglog::DebugLog;
+use crate::engine::{Decision, Engine, Event, Request, Snapshot, Time};
+use crate::store::{Store, StoreError};
+
+/// The most requests decided before one commit.
+const MAX_BATCH: usize = 4096;
+
+/// What the owner is asked.
+enum Command {
+    Handle {
+        request: Request,
+        reply: oneshot::Sender<Result<Decision, String>>,
+    },
+    Status {
+        reply: oneshot::Sender<Snapshot>,
+    },
+}
+
+/// A cheap, cloneable way to reach the engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: Sender<Command>,
+}
+
+impl EngineHandle {
+    /// Decides a request; answers once its events are durable.
+    pub async fn handle(&self, request: Request) -> Result<Decision, String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Handle { request, reply })
+            .map_err(|_| "the vendor daemon is shutting down".to_owned())?;
+        rx.await
+            .map_err(|_| "the vendor daemon is shutting down".to_owned())?
+    }
+
+    /// The current state as readers see it.
+    pub async fn status(&self) -> Option<Snapshot> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Command::Status { reply }).ok()?;
+        rx.await.ok()
+    }
+}
+
+/// The wall clock, in the engine's unit.
+pub fn now() -> Time {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Recovers the engine from the store and starts its owner thread. The
+/// thread ends, after a last commit, when every handle is dropped.
+pub fn start(
+    store: Store,
+    log: Arc<Mutex<DebugLog>>,
+) -> Result<(EngineHandle, JoinHandle<()>), StoreError> {
+    let engine = Engine::replay(&store.events()?);
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("engine".to_owned())
+        .spawn(move || {
+            let mut owner = Owner { engine, store, log };
+            owner.run(rx);
+        })
+        .expect("the engine thread starts");
+    Ok((EngineHandle { tx }, thread))
+}
+
+/// What the owner thread holds.
+struct Owner {
+    engine: Engine,
+    store: Store,
+    log: Arc<Mutex<DebugLog>>,
+}
+
+impl Owner {
+    fn run(&mut self, rx: Receiver<Command>) {
+        loop {
+            let first = match rx.recv_timeout(Duration::from_secs(1)) {
+                Ok(c) => c,
+                Err(RecvTimeoutError::Timeout) => Command::Handle {
+                    request: Request::Tick,
+                    reply: oneshot::channel().0,
+                },
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(c) => batch.push(c),
+                    Err(_) => break,
+                }
+            }
+            self.run_batch(batch);
+        }
+    }
+
+    /// Decides one request, logs it in FlexNet's format, applies its events.
+    fn decide(
+        &mut self,
+        log: &mut DebugLog,
+        now: Time,
+        request: Request,
+    ) -> (Decision, Vec<Event>) {
+        let (decision, events) = self.engine.decide(now, request.clone());
+        if let (Request::Checkout(c), Decision::Denied(d)) = (&request, &decision) {
+            log.denied(now, &c.feature, &c.user, &c.host, d);
+        }
+        for e in &events {
+            log.event(&self.engine, e);
+            self.engine.apply(e);
+        }
+        (decision, events)
+    }
+
+    fn run_batch(&mut self, batch: Vec<Command>) {
+        let now = now();
+        let mut events: Vec<Event> = Vec::new();
+        let mut replies = Vec::new();
+        let mut statuses = Vec::new();
+        let log = self.log.clone();
+        let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+        for command in batch {
+            match command {
+                Command::Handle { request, reply } => {
+                    let (decision, new) = self.decide(&mut log, now, request);
+                    events.extend(new);
+                    replies.push((reply, decision));
+                }
+                Command::Status { reply } => statuses.push(reply),
+            }
+        }
+        log.flush();
+        drop(log);
+        let (engine, store) = (&mut self.engine, &mut self.store);
+        let written = if events.is_empty() {
+            Ok(())
+        } else {
+            store.append(&events)
+        };
+        match written {
+            Ok(()) => {
+                for (reply, decision) in replies {
+                    let _ = reply.send(Ok(decision));
+                }
+            }
+            Err(e) => {
+                // Nothing of this batch is durable: forget it, and say so.
+                if let Ok(events) = store.events() {
+                    *engine = Engine::replay(&events);
+                }
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(format!("the decision could not be made durable: {e}")));
+                }
+            }
+        }
+        if !statuses.is_empty() {
+            let snapshot = engine.snapshot(now);
+            for reply in statuses {
+                let _ = reply.send(snapshot.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Durable state: the engine's events in SQLite (WAL, synchronous=FULL).
+//!
+//! Events are appended in batches, one transaction and one fsync a batch
+//! (group commit); a decision is acknowledged only after its batch commits.
+//! At start the events are read back in order and replayed into the engine.
+//! The schema is versioned with SQLite's `user_version`; each migration runs
+//! once, in a transaction.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, params};
+
+use crate::engine::Event;
+
+/// Errors of the store, with the database path.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the state database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("state database {path}: {source}")]
+    Sql {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("state database {path} holds an event that cannot be read (seq {seq}): {reason}")]
+    Corrupt {
+        path: PathBuf,
+        seq: i64,
+        reason: String,
+    },
+    #[error(
+        "state database {path} has schema version {found}, newer than this lmgrd knows ({known})"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+}
+
+/// Schema migrations, in order; index + 1 is the version each brings.
+const MIGRATIONS: &[&str] = &["CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );"];
+
+/// The event log.
+pub struct Store {
+    path: PathBuf,
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut store = Store {
+            path: path.to_owned(),
+            conn,
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn sql(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| self.conn.pragma_update(None, "synchronous", "FULL"))
+            .map_err(|e| self.sql(e))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.sql(e))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(|e| StoreError::Sql {
+                path: self.path.clone(),
+                source: e,
+            })?;
+            tx.execute_batch(sql)
+                .and_then(|()| tx.pragma_update(None, "user_version", i as i64 + 1))
+                .and_then(|()| tx.commit())
+                .map_err(|e| StoreError::Sql {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Appends a batch of events durably: one transaction, one fsync.
+    pub fn append(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        {
+            let mut stmt = tx
+                .prepare_cached("INSERT INTO events (at, body) VALUES (?1, ?2)")
+                .map_err(sql)?;
+            for e in events {
+                let body = serde_json::to_string(e).expect("events always serialize");
+                stmt.execute(params![event_time(e), body]).map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// Every event, in the order it was written.
+    pub fn events(&self) -> Result<Vec<Event>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, body FROM events ORDER BY seq")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, body) = row.map_err(|e| self.sql(e))?;
+            let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                seq,
+                reason: e.to_string(),
+            })?;
+            out.push(event);
+        }
+        Ok(out)
+    }
+}
+
+/// The time an event happened, kept in its own column for queries.
+fn event_time(e: &Event) -> i64 {
+    match e {
+        Event::SessionStarted { at, .. }
+        | Event::SessionSeen { at, .. }
+        | Event::SessionLapsed { at, .. }
+        | Event::SessionEnded { at, .. }
+        | Event::Granted { at, .. }
+        | Event::CheckedIn { at, .. }
+        | Event::LeaseExpired { at, .. }
+        | Event::Released { at, .. }
+        | Event::BurstStarted { at, .. }
+        | Event::BurstEnded { at, .. }
+        | Event::BurstRearmed { at, .. }
+        | Event::PoolsReplaced { at, .. }
+        | Event::SettingsChanged { at, .. } => *at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Settings;
+
+    #[test]
+    fn events_survive_reopening_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let events: Vec<Event> = (0..5)
+            .map(|i| Event::SessionSeen {
+                session: i,
+                at: i as i64,
+            })
+            .collect();
+        {
+            let mut s = Store::open(&path).unwrap();
+            s.append(&events[..2]).unwrap();
+            s.append(&events[2..]).unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.events().unwrap(), events);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_a_bad_row_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let mut s = Store::open(&path).unwrap();
+            let e = Event::SettingsChanged {
+                settings: Settings::default(),
+                at: 1,
+            };
+            s.append(&[e]).unwrap();
+            s.conn
+                .execute("INSERT INTO events (at, body) VALUES (2, 'nonsense')", [])
+                .unwrap();
+        }
+        let err = Store::open(&path).unwrap().events().unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { seq: 2, .. }), "{err}");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}

@@ -1,0 +1,310 @@
+//! lmgrd end to end: the real daemon, the client library, the real files.
+
+use std::collections::BTreeSet;
+
+use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
+use lmutil::protocol::{Request, Response};
+
+use crate::common::{TestDaemon, lmgrd_bin, run};
+
+const CCU: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\nUSE_SERVER\n\
+    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent COUNT \\\n    \
+    VENDOR_STRING=;LT=Eval;GP=720;CL=PLT DUP_GROUP=V ISSUED=01-dec-2026\n";
+
+fn daemon_with(count: u32) -> TestDaemon {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(
+        root.path(),
+        "ccu.lic",
+        &CCU.replace("COUNT", &count.to_string()),
+    );
+    TestDaemon::start(root)
+}
+
+fn args<'a>(device: &'a str) -> CheckoutArgs<'a> {
+    CheckoutArgs {
+        feature: "XDT_PLT_CCU",
+        version: "2026.0101",
+        user: "jack",
+        device,
+        display: device,
+        count: 1,
+    }
+}
+
+async fn status(d: &TestDaemon) -> lmutil::engine::Snapshot {
+    let mut c = Connection::unix(&d.socket).await.unwrap();
+    match c.request(Request::Status).await.unwrap() {
+        Response::Status(s) => *s,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn checkouts_are_granted_denied_at_the_limit_and_checked_in() {
+    let d = daemon_with(2);
+    let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+    let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
+    assert_eq!(p.heartbeat_interval, 300);
+    let h1 = p.checkout(args("client-1")).await.unwrap();
+    let _h2 = p.checkout(args("client-2")).await.unwrap();
+    match p.checkout(args("client-3")).await {
+        Err(ClientError::Refused(e)) => {
+            assert_eq!(e.code, -4);
+            assert_eq!(e.text, "Licensed number of users already reached.");
+        }
+        other => panic!("{other:?}"),
+    }
+    p.checkin(h1).await.unwrap();
+    p.checkout(args("client-3")).await.unwrap();
+    p.heartbeat().await.unwrap();
+    let snap = status(&d).await;
+    let pool = snap
+        .pools
+        .iter()
+        .find(|p| p.key.feature == "XDT_PLT_CCU")
+        .unwrap();
+    assert_eq!((pool.installed, pool.in_use), (2, 2));
+    assert_eq!(snap.checkouts.len(), 2);
+}
+
+#[tokio::test]
+async fn the_license_manager_port_serves_the_same_protocol() {
+    let d = daemon_with(1);
+    let mut c = Connection::tcp(&format!("127.0.0.1:{}", d.lm_port))
+        .await
+        .unwrap();
+    let hello = c
+        .request(Request::Hello {
+            client: "test".into(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(hello, Response::Hello { protocol: 1, .. }));
+}
+
+#[tokio::test]
+async fn a_malformed_frame_gets_an_error_and_others_are_unaffected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let d = daemon_with(5);
+    let mut good = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "a")
+        .await
+        .unwrap();
+    for payload in [
+        [&5u32.to_be_bytes()[..], b"{{{{{"].concat(),
+        u32::MAX.to_be_bytes().to_vec(),
+        0u32.to_be_bytes().to_vec(),
+    ] {
+        let mut bad = tokio::net::TcpStream::connect(d.vendor_addr())
+            .await
+            .unwrap();
+        bad.write_all(&payload).await.unwrap();
+        let mut answer = Vec::new();
+        bad.read_to_end(&mut answer).await.unwrap();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.contains("\"code\":-12"), "{text}");
+    }
+    good.checkout(args("x")).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unknown_protocol_version_is_refused_clearly() {
+    use lmutil::protocol::{Envelope, read_message, write_message};
+    let d = daemon_with(1);
+    let mut s = tokio::net::TcpStream::connect(d.vendor_addr())
+        .await
+        .unwrap();
+    let req = Envelope {
+        v: 99,
+        id: 7,
+        body: Request::Status,
+    };
+    write_message(&mut s, &req).await.unwrap();
+    let answer: Envelope<Response> = read_message(&mut s).await.unwrap();
+    assert_eq!(answer.id, 7);
+    match answer.body {
+        Response::Error(e) => assert!(e.reason.contains("protocol version 99")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_connection_keeps_checkouts_for_a_reconnect() {
+    let d = daemon_with(1);
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
+        .await
+        .unwrap();
+    let h = p.checkout(args("dev")).await.unwrap();
+    p.reconnect(Connection::tcp(&d.vendor_addr()).await.unwrap())
+        .await
+        .unwrap();
+    // The checkout is still there, and still counts once.
+    let snap = status(&d).await;
+    assert_eq!(snap.checkouts.len(), 1);
+    assert_eq!(snap.checkouts[0].handle, h);
+    p.checkin(h).await.unwrap();
+}
+
+/// Kill -9 in the middle of a stream of checkouts: after a restart every
+/// acknowledged grant is held, and at most the one in flight besides.
+#[test]
+fn every_acknowledged_grant_survives_sigkill() {
+    let d = daemon_with(100_000);
+    let addr = d.vendor_addr();
+    let pid = d.child.id() as i32;
+    let acked = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let conn = Connection::tcp(&addr).await.unwrap();
+            let mut p = ProductSession::start(conn, "ddc").await.unwrap();
+            let mut acked = Vec::new();
+            for i in 0.. {
+                match p.checkout(args(&format!("dev{i}"))).await {
+                    Ok(h) => acked.push(h),
+                    Err(_) => break,
+                }
+                if acked.len() == 300 {
+                    let pid = nix::unistd::Pid::from_raw(pid);
+                    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+                }
+            }
+            acked
+        })
+    })
+    .join()
+    .unwrap();
+    assert!(acked.len() >= 300);
+    let root = d.kill();
+    let d = TestDaemon::start(root);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let snap = rt.block_on(status(&d));
+    let held: BTreeSet<u64> = snap.checkouts.iter().map(|c| c.handle).collect();
+    let acked: BTreeSet<u64> = acked.into_iter().collect();
+    assert!(
+        acked.is_subset(&held),
+        "lost acknowledged grants: {:?}",
+        acked.difference(&held)
+    );
+    assert!(
+        held.len() <= acked.len() + 1,
+        "{} held, {} acknowledged",
+        held.len(),
+        acked.len()
+    );
+}
+
+#[test]
+fn sigterm_stops_it_gracefully_and_a_restart_recovers() {
+    let d = daemon_with(3);
+    let addr = d.vendor_addr();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = rt.block_on(async {
+        let mut p = ProductSession::start(Connection::tcp(&addr).await.unwrap(), "ddc")
+            .await
+            .unwrap();
+        p.checkout(args("dev")).await.unwrap()
+    });
+    let socket = d.socket.clone();
+    let (status, root) = d.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(!socket.exists(), "the socket is removed on exit");
+    let d = TestDaemon::start(root);
+    let snap = rt.block_on(self::status(&d));
+    assert_eq!(
+        snap.checkouts.iter().map(|c| c.handle).collect::<Vec<_>>(),
+        [handle]
+    );
+}
+
+#[test]
+fn a_taken_port_is_refused_with_a_clear_message() {
+    let first = daemon_with(1);
+    let root = TestDaemon::root();
+    let port = first.vendor_port.to_string();
+    let err = match TestDaemon::try_start(root, &["--vendor-port", &port]) {
+        Err((_, err)) => err,
+        Ok(_) => panic!("started on a taken port"),
+    };
+    assert!(
+        err.contains(&format!("vendor daemon port {port} is in use")),
+        "{err}"
+    );
+}
+
+#[test]
+fn lmgrd_without_a_writable_data_dir_refuses_clearly() {
+    let out = run(
+        lmgrd_bin(),
+        [
+            "--data-dir",
+            "/proc/no-such-dir",
+            "--lm-port",
+            "0",
+            "--vendor-port",
+            "0",
+        ],
+    );
+    let out = out.fails_with_code(1);
+    assert!(
+        out.stderr().contains("/proc/no-such-dir"),
+        "{}",
+        out.stderr()
+    );
+}
+
+/// The debug log reads as FlexNet's: the patterns log analysers use.
+#[tokio::test]
+async fn the_debug_log_has_flexnets_out_in_denied_and_start_lines() {
+    let d = daemon_with(1);
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc1")
+        .await
+        .unwrap();
+    let h = p.checkout(args("client-1")).await.unwrap();
+    assert!(p.checkout(args("client-2")).await.is_err());
+    p.checkin(h).await.unwrap();
+    // A status request goes through the owner after the batches above.
+    status(&d).await;
+    let log = std::fs::read_to_string(d.root.path().join("data/debug.log")).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    let find = |what: &str| -> &str {
+        lines
+            .iter()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what} in:\n{log}"))
+    };
+    let time = |l: &str| {
+        let t = &l[..8];
+        t.as_bytes()[2] == b':' && t.as_bytes()[5] == b':' && t[..2].trim().parse::<u32>().is_ok()
+    };
+    let out = find("OUT: ");
+    assert!(time(out), "{out}");
+    assert!(
+        out.ends_with(" (CITRIX) OUT: \"XDT_PLT_CCU\" jack@ddc1  "),
+        "{out:?}"
+    );
+    let inn = find("IN: ");
+    assert_eq!(
+        inn.split_once('@').unwrap().1,
+        out.split_once('@').unwrap().1
+    );
+    let denied = find("DENIED: ");
+    assert!(
+        denied.contains(
+            "\"XDT_PLT_CCU\" jack@ddc1  (Licensed number of users already reached. (-4,0)"
+        ),
+        "{denied}"
+    );
+    let started = find("(lmgrd) lmutil lmgrd v");
+    let date = started.rsplit('(').next().unwrap().trim_end_matches(')');
+    assert_eq!(date.split('/').count(), 3, "{started}");
+    assert!(find("TIMESTAMP ").contains("(lmgrd) TIMESTAMP "));
+}
