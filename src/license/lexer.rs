@@ -240,38 +240,89 @@ enum Continued {
     OpenQuote,
 }
 
+/// Where a `"` opens a quoted value, as the tokenizer reads it: at the
+/// start of a word, right after the `=` of `NAME=`, or right after a `{`.
+/// Anywhere else a `"` is an ordinary character of a bare word.
+#[derive(Debug, Clone, Copy)]
+struct QuoteRule {
+    at_word_start: bool,
+    name_so_far: bool,
+    after_name_eq: bool,
+    after_brace: bool,
+}
+
+impl QuoteRule {
+    fn new() -> Self {
+        QuoteRule {
+            at_word_start: true,
+            name_so_far: true,
+            after_name_eq: false,
+            after_brace: false,
+        }
+    }
+
+    fn opens(&self) -> bool {
+        self.at_word_start || self.after_name_eq || self.after_brace
+    }
+
+    /// Steps past a character outside quotes.
+    fn step(&mut self, c: char) {
+        if c.is_whitespace() {
+            *self = QuoteRule::new();
+            return;
+        }
+        let name_char = c.is_ascii_alphanumeric() || c == '_';
+        self.after_brace = c == '{' && (self.at_word_start || self.after_name_eq);
+        self.after_name_eq = c == '=' && self.name_so_far && !self.at_word_start;
+        self.name_so_far = self.name_so_far && name_char;
+        self.at_word_start = false;
+    }
+}
+
 /// Appends one physical line's text to `line` and says whether the logical
 /// line continues. `next` is the following physical line, for look-ahead.
 fn scan(line: &mut LogicalLine, text: &str, next: Option<&str>, in_quote: &mut bool) -> Continued {
     let base = line.text.len();
+    let mut rule = QuoteRule::new();
     for (k, c) in text.char_indices() {
-        match c {
-            '"' => *in_quote = !*in_quote,
-            '\\' => {
-                let rest = &text[k + 1..];
-                if rest.trim().is_empty() {
-                    // A trailing `\` on the last line of the file ends it.
-                    let body = &text[line.text.len() - base..k];
-                    line.text
-                        .push_str(if *in_quote { body } else { body.trim_end() });
-                    return if next.is_some() {
-                        Continued::Backslash
-                    } else {
-                        Continued::No
-                    };
-                }
-                if !*in_quote && rest.starts_with(char::is_whitespace) {
-                    line.warnings.push((
-                        base + k,
-                        "a `\\` in the middle of a line is read as a space".to_owned(),
-                    ));
-                    line.text.push_str(&text[line.text.len() - base..k]);
-                    line.text.push(' ');
-                    continue;
-                }
+        if c == '\\' {
+            let rest = &text[k + 1..];
+            if rest.trim().is_empty() {
+                // A trailing `\` continues the line; on the last line it ends it.
+                let body = &text[line.text.len() - base..k];
+                line.text
+                    .push_str(if *in_quote { body } else { body.trim_end() });
+                return if next.is_some() {
+                    Continued::Backslash
+                } else {
+                    Continued::No
+                };
             }
-            _ => {}
+            if !*in_quote && rest.starts_with(char::is_whitespace) {
+                line.warnings.push((
+                    base + k,
+                    "a `\\` in the middle of a line is read as a space".to_owned(),
+                ));
+                line.text.push_str(&text[line.text.len() - base..k]);
+                line.text.push(' ');
+                rule = QuoteRule::new();
+                continue;
+            }
         }
+        if *in_quote {
+            if c == '"' {
+                *in_quote = false;
+                rule = QuoteRule::new();
+                rule.at_word_start = false;
+                rule.name_so_far = false;
+            }
+            continue;
+        }
+        if c == '"' && rule.opens() {
+            *in_quote = true;
+            continue;
+        }
+        rule.step(c);
     }
     line.text.push_str(&text[line.text.len() - base..]);
     // A quote left open continues only when the next line closes it, so one

@@ -246,7 +246,7 @@ fn display_name(body: &str) -> Option<Item> {
 enum Value<'a> {
     Bare(&'a str),
     Quoted(&'a str),
-    /// `{ … }`: the text inside the braces and its items.
+    /// `{ … }`: the whole list as written, braces included, and its items.
     Braced(&'a str, Vec<&'a str>),
 }
 
@@ -290,13 +290,13 @@ fn brace_item(i: &str) -> IResult<&str, &str> {
 }
 
 fn braced(i: &str) -> IResult<&str, (&str, Vec<&str>)> {
-    let (rest, inner) = delimited(
+    let (rest, whole) = recognize(delimited(
         char('{'),
-        recognize(pair(many0(preceded(multispace0, brace_item)), multispace0)),
+        pair(many0(preceded(multispace0, brace_item)), multispace0),
         char('}'),
-    )(i)?;
-    let (_, items) = many0(preceded(multispace0, brace_item))(inner)?;
-    Ok((rest, (inner.trim(), items)))
+    ))(i)?;
+    let (_, items) = many0(preceded(multispace0, brace_item))(&whole[1..])?;
+    Ok((rest, (whole, items)))
 }
 
 fn bare(i: &str) -> IResult<&str, &str> {
@@ -480,7 +480,7 @@ impl<'t, 'a> Reader<'t, 'a> {
             // ones only when they are unmistakably IDs, so that a flag such as
             // PRIMARY_IS_MASTER stays an attribute.
             let bare_id = t.bare().is_some_and(|b| {
-                !b.bytes().all(|c| c.is_ascii_digit())
+                !looks_like_port(b)
                     && (host_ids.is_empty()
                         || matches!(
                             parse_host_id(b),
@@ -500,7 +500,7 @@ impl<'t, 'a> Reader<'t, 'a> {
             );
         }
         let port = match self.peek().and_then(Token::bare) {
-            Some(p) if p.bytes().all(|c| c.is_ascii_digit()) => {
+            Some(p) if looks_like_port(p) => {
                 let at = self.tokens[self.next].start;
                 self.next += 1;
                 Some(port(p, at)?)
@@ -637,6 +637,12 @@ fn port(text: &str, at: usize) -> LineResult<u16> {
     }
 }
 
+/// A TCP port as written: one to five digits (twelve digits are an
+/// Ethernet address).
+fn looks_like_port(word: &str) -> bool {
+    (1..=5).contains(&word.len()) && word.bytes().all(|c| c.is_ascii_digit())
+}
+
 /// A legacy positional license key: 12 or 20 hex digits.
 fn is_license_key(word: &str) -> bool {
     (word.len() == 12 || word.len() == 20) && word.bytes().all(|b| b.is_ascii_hexdigit())
@@ -683,6 +689,26 @@ fn host_id_token(t: &Token<'_>) -> LineResult<HostId> {
     parse_host_id(&word).or_else(|m| err(t.start, m))
 }
 
+/// The attributes this reader gives a meaning to.
+const KNOWN_ATTRIBUTES: [&str; 11] = [
+    "VENDOR_STRING",
+    "DUP_GROUP",
+    "ISSUED",
+    "ISSUER",
+    "NOTICE",
+    "SN",
+    "START",
+    "SIGN",
+    "SUPERSEDE",
+    "SUPERSEDE_SIGN",
+    "HOSTID",
+];
+
+/// Whether `text` is exactly one `{…}` list as the reader takes it.
+pub(crate) fn is_brace_list(text: &str) -> bool {
+    matches!(braced(text), Ok(("", _)))
+}
+
 /// Collapses runs of white space in a signature to single spaces.
 pub(crate) fn normalize_sign(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -693,6 +719,13 @@ fn attribute(t: &Token<'_>) -> LineResult<Attribute> {
         return flag(t);
     };
     let text = t.value.text();
+    let scalar = !matches!(name, "SUPERSEDE_SIGN") && KNOWN_ATTRIBUTES.contains(&name);
+    if scalar && matches!(t.value, Value::Braced(..)) {
+        return err(
+            t.start + name.len() + 1,
+            format!("{name} takes a value, not a {{…}} list (only SUPERSEDE_SIGN does)"),
+        );
+    }
     let needs_value = |what: &str| -> LineResult<()> {
         if text.is_empty() {
             return err(t.start, format!("{name} needs a value: {name}={what}"));
@@ -735,10 +768,7 @@ fn attribute(t: &Token<'_>) -> LineResult<Attribute> {
         }
         _ => Attribute::Other(OtherAttribute {
             name: name.to_owned(),
-            value: Some(match &t.value {
-                Value::Braced(inner, _) => format!("{{{inner}}}"),
-                v => v.text().to_owned(),
-            }),
+            value: Some(t.value.text().to_owned()),
         }),
     })
 }

@@ -165,19 +165,11 @@ pub fn attribute(a: &Attribute) -> String {
         }
         Attribute::Other(o) => match &o.value {
             None => return o.name.clone(),
-            Some(v) if is_brace_group(v) => v.clone(),
+            Some(v) if super::parser::is_brace_list(v) => v.clone(),
             Some(v) => value(v),
         },
     };
     format!("{name}={v}")
-}
-
-fn is_brace_group(v: &str) -> bool {
-    v.starts_with('{')
-        && v.ends_with('}')
-        && !v.chars().any(|c| c.is_whitespace() && c != ' ')
-        && v[1..v.len() - 1].matches('"').count() % 2 == 0
-        && !v[1..v.len() - 1].contains(['{', '}'])
 }
 
 /// A value after `NAME=`: quoted when it could not be read back bare.

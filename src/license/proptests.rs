@@ -312,8 +312,21 @@ fn assert_reprints(text: &[u8]) -> Result<(), TestCaseError> {
     if parsed.errors.is_empty() && parsed.warnings.is_empty() {
         let printed = print(&parsed.file);
         let again = parse(&printed);
-        prop_assert_eq!(again.errors, vec![]);
-        prop_assert_eq!(again.file, parsed.file, "{}", printed);
+        let input = String::from_utf8_lossy(text);
+        prop_assert_eq!(
+            again.errors,
+            vec![],
+            "input:\n{}\nprinted:\n{}",
+            input,
+            printed
+        );
+        prop_assert_eq!(
+            again.file,
+            parsed.file,
+            "input:\n{}\nprinted:\n{}",
+            input,
+            printed
+        );
     }
     Ok(())
 }
