@@ -2,6 +2,7 @@
 
 mod common;
 
+mod caching;
 mod dispatch;
 mod generated;
 mod lmcrypt;

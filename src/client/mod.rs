@@ -1,6 +1,9 @@
 //! The client library: what a product (and the admin tools) use to talk to
 //! the server over TCP or the local control socket.
 
+pub mod caching;
+pub mod select;
+
 use std::path::Path;
 
 use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadHalf, WriteHalf};
@@ -134,6 +137,33 @@ impl ProductSession {
             }),
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
+    }
+
+    /// Takes an existing session back over a new connection (after the old
+    /// one dropped); fails when the server has reclaimed it.
+    pub async fn resume(
+        mut conn: Connection,
+        session: SessionId,
+        host: &str,
+    ) -> Result<Self, ClientError> {
+        conn.request(Request::Reconnect { session }).await?;
+        let heartbeat_interval = match conn
+            .request(Request::Hello {
+                client: "lmutil".into(),
+            })
+            .await?
+        {
+            Response::Hello {
+                heartbeat_interval, ..
+            } => heartbeat_interval,
+            _ => 300,
+        };
+        Ok(ProductSession {
+            conn,
+            session,
+            heartbeat_interval,
+            host: host.to_owned(),
+        })
     }
 
     /// Checks a license out; the handle checks it back in.

@@ -96,7 +96,7 @@ impl Engine {
     /// Licenses in use per pool. For the user/device family the feature's
     /// optimum fills its pools in serving order, the excess (burst) going
     /// to the last one.
-    fn pool_views(&self, now: Time) -> Vec<PoolView> {
+    pub fn pool_views(&self, now: Time) -> Vec<PoolView> {
         let mut views: Vec<PoolView> = self
             .pools
             .iter()

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Snapshot;
 use crate::engine::request::{Handle, SessionId};
+use crate::engine::snapshot::PoolView;
 use crate::license::pool::PoolKey;
 
 /// The protocol version this build speaks.
@@ -48,6 +49,8 @@ pub enum Request {
     },
     /// The licensing state (pools, checkouts, assignments).
     Status,
+    /// The pools only: what a product caches for License caching mode.
+    Pools,
 }
 
 /// A checkout request.
@@ -95,6 +98,9 @@ pub enum Response {
     },
     Ok,
     Status(Box<Snapshot>),
+    Pools {
+        pools: Vec<PoolView>,
+    },
     /// A refusal: FlexNet's error number and text, and the exact reason.
     Error(ErrorBody),
 }

@@ -88,6 +88,12 @@ async fn answer(request: Request, shared: &Shared, sessions: &mut Vec<SessionId>
                 None => down(),
             };
         }
+        Request::Pools => {
+            return match shared.engine.pools().await {
+                Some(pools) => Response::Pools { pools },
+                None => down(),
+            };
+        }
         Request::StartSession { host } => engine::Request::StartSession { host },
         Request::Heartbeat { session } => engine::Request::Heartbeat { session },
         Request::Reconnect { session } => engine::Request::Reconnect { session },

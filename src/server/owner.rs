@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::debuglog::DebugLog;
+use crate::engine::snapshot::PoolView;
 use crate::engine::{Decision, Engine, Event, Request, Snapshot, Time};
 use crate::store::{Store, StoreError};
 
@@ -26,6 +27,9 @@ enum Command {
     },
     Status {
         reply: oneshot::Sender<Snapshot>,
+    },
+    Pools {
+        reply: oneshot::Sender<Vec<PoolView>>,
     },
 }
 
@@ -44,6 +48,13 @@ impl EngineHandle {
             .map_err(|_| "the vendor daemon is shutting down".to_owned())?;
         rx.await
             .map_err(|_| "the vendor daemon is shutting down".to_owned())?
+    }
+
+    /// The pools and their use.
+    pub async fn pools(&self) -> Option<Vec<PoolView>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Command::Pools { reply }).ok()?;
+        rx.await.ok()
     }
 
     /// The current state as readers see it.
@@ -131,6 +142,7 @@ impl Owner {
         let mut events: Vec<Event> = Vec::new();
         let mut replies = Vec::new();
         let mut statuses = Vec::new();
+        let mut pool_reads = Vec::new();
         let log = self.log.clone();
         let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
         for command in batch {
@@ -141,6 +153,7 @@ impl Owner {
                     replies.push((reply, decision));
                 }
                 Command::Status { reply } => statuses.push(reply),
+                Command::Pools { reply } => pool_reads.push(reply),
             }
         }
         log.flush();
@@ -165,6 +178,13 @@ impl Owner {
                 for (reply, _) in replies {
                     let _ = reply.send(Err(format!("the decision could not be made durable: {e}")));
                 }
+            }
+        }
+        // Reads are answered after the batch's writes, as they stand on disk.
+        if !pool_reads.is_empty() {
+            let pools = engine.pool_views(now);
+            for reply in pool_reads {
+                let _ = reply.send(pools.clone());
             }
         }
         if !statuses.is_empty() {
