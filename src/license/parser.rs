@@ -704,6 +704,11 @@ const KNOWN_ATTRIBUTES: [&str; 11] = [
     "HOSTID",
 ];
 
+/// Whether a bare word would be read as `NAME=value` rather than a word.
+pub(crate) fn reads_as_attribute(word: &str) -> bool {
+    attr_name(word).is_ok()
+}
+
 /// Whether `text` is exactly one `{…}` list as the reader takes it.
 pub(crate) fn is_brace_list(text: &str) -> bool {
     matches!(braced(text), Ok(("", _)))

@@ -188,7 +188,8 @@ fn value(v: &str) -> String {
 /// A positional word: quoted also when it would read as `NAME=value` or a
 /// number where a path is meant.
 fn positional(v: &str) -> String {
-    if v.contains('=') || (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())) {
+    let numeric = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    if super::parser::reads_as_attribute(v) || numeric {
         format!("\"{v}\"")
     } else {
         value(v)

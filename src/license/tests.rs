@@ -591,3 +591,20 @@ mod pools {
         assert_eq!(s[4].reason().unwrap().0, -8);
     }
 }
+
+#[test]
+fn words_that_fuzzing_found_hard_to_print_read_back() {
+    for src in [
+        "SERVER =\"m h\n",
+        "SERVER a b ETHER=001b2c3d4e60\n",
+        "VENDOR x\"\n",
+        "INCREMENT C\"R CITRIX 1.0 permanent 1 NOTICE=\\\"Citrix\"\n",
+    ] {
+        let first = parse(src);
+        assert_eq!(first.errors, [], "{src}");
+        let printed = print(&first.file);
+        let again = parse(&printed);
+        assert_eq!(again.errors, [], "{src} -> {printed}");
+        assert_eq!(again.file, first.file, "{src} -> {printed}");
+    }
+}
