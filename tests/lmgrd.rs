@@ -308,3 +308,170 @@ async fn the_debug_log_has_flexnets_out_in_denied_and_start_lines() {
     assert_eq!(date.split('/').count(), 3, "{started}");
     assert!(find("TIMESTAMP ").contains("(lmgrd) TIMESTAMP "));
 }
+
+async fn admin(d: &TestDaemon, request: Request) -> Result<Response, ClientError> {
+    Connection::unix(&d.socket)
+        .await
+        .unwrap()
+        .request(request)
+        .await
+}
+
+#[tokio::test]
+async fn the_control_socket_knows_its_caller_from_the_operating_system() {
+    let d = daemon_with(1);
+    let me = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .unwrap()
+        .unwrap()
+        .name;
+    match admin(&d, Request::Whoami).await.unwrap() {
+        Response::Identity { name, role } => {
+            assert!(name.ends_with(&format!("\\{me}")), "{name}");
+            assert_eq!(
+                role,
+                lmutil::protocol::Role::Admin,
+                "the account that runs lmgrd"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut remote = Connection::tcp(&d.vendor_addr()).await.unwrap();
+    for request in [
+        Request::Reread { vendor: false },
+        Request::Shutdown { vendor: false },
+        Request::Release {
+            feature: None,
+            user: Some("x".into()),
+            device: None,
+        },
+        Request::Events {
+            after: 0,
+            limit: 10,
+        },
+    ] {
+        match remote.request(request.clone()).await {
+            Err(ClientError::Refused(e)) => {
+                assert_eq!(e.code, -63, "{request:?}");
+                assert!(e.reason.contains("control socket"), "{}", e.reason);
+            }
+            other => panic!("{request:?}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn reread_serves_a_new_license_file_and_keeps_every_checkout() {
+    let d = daemon_with(1);
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
+        .await
+        .unwrap();
+    p.checkout(args("dev1")).await.unwrap();
+    assert!(p.checkout(args("dev2")).await.is_err());
+    TestDaemon::install_license(
+        d.root.path(),
+        "more.lic",
+        &CCU.replace("COUNT", "5")
+            .replace("01-dec-2026", "02-dec-2026"),
+    );
+    assert_eq!(
+        admin(&d, Request::Reread { vendor: false }).await.unwrap(),
+        Response::Ok
+    );
+    p.checkout(args("dev2")).await.unwrap();
+    let snap = status(&d).await;
+    assert_eq!(snap.checkouts.len(), 2);
+    let pool = snap
+        .pools
+        .iter()
+        .find(|p| p.key.feature == "XDT_PLT_CCU")
+        .unwrap();
+    assert_eq!(pool.installed, 6);
+}
+
+#[tokio::test]
+async fn lmdown_is_refused_unless_the_server_allows_it() {
+    let d = daemon_with(1);
+    match admin(&d, Request::Shutdown { vendor: false }).await {
+        Err(ClientError::Refused(e)) => {
+            assert!(e.reason.contains("--allow-lmdown"), "{}", e.reason)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn lmdown_vendor_then_reread_vendor_restarts_the_vendor_daemon() {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "ccu.lic", &CCU.replace("COUNT", "2"));
+    let d = TestDaemon::try_start(root, &["--allow-lmdown"])
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
+        .await
+        .unwrap();
+    p.checkout(args("dev1")).await.unwrap();
+    assert_eq!(
+        admin(&d, Request::Shutdown { vendor: true }).await.unwrap(),
+        Response::Ok
+    );
+    match p.checkout(args("dev2")).await {
+        Err(ClientError::Refused(e)) => assert_eq!(e.code, -97),
+        other => panic!("{other:?}"),
+    }
+    // The license manager still answers status.
+    assert_eq!(status(&d).await.checkouts.len(), 1);
+    assert_eq!(
+        admin(&d, Request::Reread { vendor: true }).await.unwrap(),
+        Response::Ok
+    );
+    p.checkout(args("dev2")).await.unwrap();
+    // And the whole server stops on request.
+    assert_eq!(
+        admin(&d, Request::Shutdown { vendor: false })
+            .await
+            .unwrap(),
+        Response::Ok
+    );
+    let mut d = d;
+    assert!(d.child.wait().unwrap().success());
+}
+
+#[tokio::test]
+async fn events_are_read_back_in_order() {
+    let d = daemon_with(1);
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
+        .await
+        .unwrap();
+    let h = p.checkout(args("dev1")).await.unwrap();
+    p.checkin(h).await.unwrap();
+    let Response::Events { events } = admin(
+        &d,
+        Request::Events {
+            after: 0,
+            limit: 100,
+        },
+    )
+    .await
+    .unwrap() else {
+        panic!()
+    };
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| {
+            serde_json::to_value(&e.event).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let tail: Vec<&str> = kinds
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(tail, ["session_started", "granted", "checked_in"]);
+}

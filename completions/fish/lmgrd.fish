@@ -8,4 +8,5 @@ complete -c lmgrd -l vendor-port -d 'CITRIX vendor daemon TCP port (0: any free 
 complete -c lmgrd -l bind -d 'Address the TCP ports listen on' -r
 complete -c lmgrd -l heartbeat-interval -d 'Seconds between product heartbeats' -r
 complete -c lmgrd -s v -l version -d 'Print the version and exit'
+complete -c lmgrd -l allow-lmdown -d 'Let an admin stop the server (or its vendor daemon) with lmdown'
 complete -c lmgrd -s h -l help -d 'Print help (see more with \'--help\')'

@@ -51,6 +51,31 @@ pub enum Request {
     Status,
     /// The pools only: what a product caches for License caching mode.
     Pools,
+    /// Who the server takes the caller for, and with which role.
+    Whoami,
+    /// Reread the license directory and options file (admin, local only).
+    /// With `vendor`, also restart a vendor daemon stopped by `shutdown`.
+    Reread {
+        #[serde(default)]
+        vendor: bool,
+    },
+    /// Stop the server, or with `vendor` only the CITRIX vendor daemon
+    /// (admin, local only, and only when the server allows lmdown).
+    Shutdown {
+        #[serde(default)]
+        vendor: bool,
+    },
+    /// Release a user's or device's user/device licenses (admin, local only).
+    Release {
+        feature: Option<String>,
+        user: Option<String>,
+        device: Option<String>,
+    },
+    /// Persisted events after sequence number `after`, at most `limit`.
+    Events {
+        after: i64,
+        limit: u32,
+    },
 }
 
 /// A checkout request.
@@ -101,8 +126,34 @@ pub enum Response {
     Pools {
         pools: Vec<PoolView>,
     },
+    Identity {
+        name: String,
+        role: Role,
+    },
+    Events {
+        events: Vec<StoredEvent>,
+    },
     /// A refusal: FlexNet's error number and text, and the exact reason.
     Error(ErrorBody),
+}
+
+/// What a caller may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// May change anything: reread, release, shutdown, accounts.
+    Admin,
+    /// Read-only.
+    User,
+    /// A remote (TCP) client: products and read-only status.
+    Remote,
+}
+
+/// A persisted event with its sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub event: crate::engine::Event,
 }
 
 /// A refusal or failure.

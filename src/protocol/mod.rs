@@ -7,4 +7,6 @@ pub mod frame;
 pub mod message;
 
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
-pub use message::{Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response};
+pub use message::{
+    Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, StoredEvent,
+};

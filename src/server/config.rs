@@ -24,6 +24,8 @@ pub struct Config {
     pub heartbeat_interval: u64,
     /// The debug log, in FlexNet's format.
     pub log: PathBuf,
+    /// Whether `lmdown` may stop the server (off by default).
+    pub allow_lmdown: bool,
 }
 
 impl Config {
@@ -121,6 +123,11 @@ pub fn args() -> Vec<Arg> {
             .default_value("0.0.0.0")
             .value_parser(clap::value_parser!(IpAddr))
             .help("Address the TCP ports listen on"),
+        Arg::new("allow-lmdown")
+            .long("allow-lmdown")
+            .env("LMGRD_ALLOW_LMDOWN")
+            .action(clap::ArgAction::SetTrue)
+            .help("Let an admin stop the server (or its vendor daemon) with lmdown"),
         Arg::new("heartbeat-interval")
             .long("heartbeat-interval")
             .env("LMGRD_HEARTBEAT_INTERVAL")
@@ -149,5 +156,6 @@ pub fn from_matches(m: &ArgMatches) -> Config {
         heartbeat_interval: *m
             .get_one::<u64>("heartbeat-interval")
             .expect("has a default"),
+        allow_lmdown: m.get_flag("allow-lmdown"),
     }
 }

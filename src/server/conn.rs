@@ -1,27 +1,89 @@
 //! One client connection: read a frame, answer it, repeat. An error in one
 //! connection ends only that connection; product sessions it started are
 //! marked lapsed, their checkouts kept for a reconnect.
+//!
+//! Who may do what: a TCP client is remote (products and read-only status);
+//! a control-socket caller is identified by the operating system's peer
+//! credentials, never by what it claims, and changes (reread, release,
+//! shutdown) need the admin role: root or the account that runs lmgrd.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
+use tokio::sync::Notify;
 
+use super::config::Config;
+use super::debuglog::DebugLog;
 use super::owner::EngineHandle;
 use crate::engine::request::{CheckoutRequest, SessionId};
 use crate::engine::{self, Decision};
 use crate::license::Version;
-use crate::protocol::errors::{BAD_DATA, CANNOT_CONNECT};
+use crate::protocol::errors::{BAD_DATA, CANNOT_CONNECT, NOT_ALLOWED};
 use crate::protocol::frame::FrameError;
-use crate::protocol::{Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response};
+use crate::protocol::{
+    Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, StoredEvent,
+};
 use crate::protocol::{read_message, write_message};
 
-/// What a connection needs to answer.
+/// The most events one request returns.
+const MAX_EVENTS: u32 = 10_000;
+
+/// What every connection shares.
 #[derive(Clone)]
 pub struct Shared {
     pub engine: EngineHandle,
-    pub heartbeat_interval: u64,
+    pub config: Arc<Config>,
+    pub log: Arc<Mutex<DebugLog>>,
+    /// Notified to stop the whole server.
+    pub stop: Arc<Notify>,
+    /// False while the vendor daemon is stopped (`lmdown -vendor`).
+    pub vendor_up: Arc<AtomicBool>,
+    /// The account lmgrd runs as: an admin.
+    pub owner_uid: u32,
+}
+
+/// Who is on the other end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Remote,
+    Local { uid: u32, name: String },
+}
+
+impl Caller {
+    /// A control-socket caller, named `host\user` as accounts are written.
+    pub fn local(uid: u32) -> Self {
+        let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+            .ok()
+            .flatten()
+            .map_or_else(|| format!("uid{uid}"), |u| u.name);
+        let host = nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Caller::Local {
+            uid,
+            name: format!("{host}\\{user}"),
+        }
+    }
+
+    fn role(&self, shared: &Shared) -> Role {
+        match self {
+            Caller::Remote => Role::Remote,
+            Caller::Local { uid, .. } if *uid == 0 || *uid == shared.owner_uid => Role::Admin,
+            Caller::Local { .. } => Role::User,
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Caller::Remote => "a remote client",
+            Caller::Local { name, .. } => name,
+        }
+    }
 }
 
 /// Serves one connection until it closes or sends something unreadable.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, shared: Shared) {
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, shared: Shared, caller: Caller) {
     let (r, mut w) = tokio::io::split(stream);
     let mut r = BufReader::new(r);
     let mut sessions: Vec<SessionId> = Vec::new();
@@ -31,21 +93,24 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, shared: Shared)
             Err(FrameError::Closed | FrameError::Io(_)) => break,
             Err(e) => {
                 // Say why once, then close: the stream cannot be resynchronised.
-                let reply = error_envelope(0, ErrorBody::new(BAD_DATA, e.to_string()));
+                let body = Response::Error(ErrorBody::new(BAD_DATA, e.to_string()));
+                let reply = Envelope {
+                    v: PROTOCOL_VERSION,
+                    id: 0,
+                    body,
+                };
                 let _ = write_message(&mut w, &reply).await;
                 break;
             }
         };
         let response = if envelope.v != PROTOCOL_VERSION {
-            Response::Error(ErrorBody::new(
-                BAD_DATA,
-                format!(
-                    "protocol version {} is not supported (this server speaks {PROTOCOL_VERSION})",
-                    envelope.v
-                ),
-            ))
+            let reason = format!(
+                "protocol version {} is not supported (this server speaks {PROTOCOL_VERSION})",
+                envelope.v
+            );
+            Response::Error(ErrorBody::new(BAD_DATA, reason))
         } else {
-            answer(envelope.body, &shared, &mut sessions).await
+            answer(envelope.body, &shared, &caller, &mut sessions).await
         };
         let reply = Envelope {
             v: PROTOCOL_VERSION,
@@ -64,39 +129,162 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, shared: Shared)
     }
 }
 
-fn error_envelope(id: u64, body: ErrorBody) -> Envelope<Response> {
-    Envelope {
-        v: PROTOCOL_VERSION,
-        id,
-        body: Response::Error(body),
+fn refuse(code: i32, reason: impl Into<String>) -> Response {
+    Response::Error(ErrorBody::new(code, reason))
+}
+
+/// Admin requests: only over the control socket, only for admins.
+fn authorize(what: &str, caller: &Caller, shared: &Shared) -> Result<(), Response> {
+    match caller.role(shared) {
+        Role::Admin => Ok(()),
+        Role::Remote => Err(refuse(
+            NOT_ALLOWED,
+            format!("{what} is only accepted on the server's host, over its control socket"),
+        )),
+        Role::User => Err(refuse(
+            NOT_ALLOWED,
+            format!(
+                "{what} needs the admin role; {} has the user role",
+                caller.name()
+            ),
+        )),
     }
 }
 
-async fn answer(request: Request, shared: &Shared, sessions: &mut Vec<SessionId>) -> Response {
+async fn answer(
+    request: Request,
+    shared: &Shared,
+    caller: &Caller,
+    sessions: &mut Vec<SessionId>,
+) -> Response {
+    match request {
+        Request::Hello { .. } => Response::Hello {
+            server: "lmgrd".to_owned(),
+            version: crate::version::VERSION.to_owned(),
+            protocol: PROTOCOL_VERSION,
+            heartbeat_interval: shared.config.heartbeat_interval,
+        },
+        Request::Whoami => Response::Identity {
+            name: caller.name().to_owned(),
+            role: caller.role(shared),
+        },
+        Request::Status => match shared.engine.status().await {
+            Some(s) => Response::Status(Box::new(s)),
+            None => down(),
+        },
+        Request::Pools => match shared.engine.pools().await {
+            Some(pools) => Response::Pools { pools },
+            None => down(),
+        },
+        Request::Events { after, limit } => events(shared, caller, after, limit).await,
+        Request::Reread { vendor } => reread(shared, caller, vendor).await,
+        Request::Shutdown { vendor } => shutdown(shared, caller, vendor),
+        Request::Release {
+            feature,
+            user,
+            device,
+        } => {
+            if let Err(r) = authorize("release", caller, shared) {
+                return r;
+            }
+            let request = engine::Request::Release {
+                feature,
+                user,
+                device,
+            };
+            decide(shared, request, sessions).await
+        }
+        product => product_request(product, shared, sessions).await,
+    }
+}
+
+async fn events(shared: &Shared, caller: &Caller, after: i64, limit: u32) -> Response {
+    if *caller == Caller::Remote {
+        return refuse(
+            NOT_ALLOWED,
+            "the event history is only available over the control socket",
+        );
+    }
+    match shared.engine.events(after, limit.min(MAX_EVENTS)).await {
+        Ok(events) => Response::Events {
+            events: events
+                .into_iter()
+                .map(|(seq, event)| StoredEvent { seq, event })
+                .collect(),
+        },
+        Err(reason) => refuse(CANNOT_CONNECT, reason),
+    }
+}
+
+async fn reread(shared: &Shared, caller: &Caller, vendor: bool) -> Response {
+    if let Err(r) = authorize("lmreread", caller, shared) {
+        return r;
+    }
+    if let Err(e) = super::daemon::reread(&shared.config, &shared.engine, &shared.log).await {
+        return refuse(-1, format!("{e:#}"));
+    }
+    if vendor && !shared.vendor_up.swap(true, Ordering::SeqCst) {
+        super::daemon::say(
+            &shared.log,
+            "lmgrd",
+            "Started CITRIX (restarted by lmreread)",
+        );
+    }
+    super::daemon::say(
+        &shared.log,
+        "lmgrd",
+        &format!("Done rereading (requested by {})", caller.name()),
+    );
+    Response::Ok
+}
+
+fn shutdown(shared: &Shared, caller: &Caller, vendor: bool) -> Response {
+    if let Err(r) = authorize("lmdown", caller, shared) {
+        return r;
+    }
+    if !shared.config.allow_lmdown {
+        return refuse(
+            NOT_ALLOWED,
+            "lmdown is disabled on this server (start lmgrd with --allow-lmdown to enable it)",
+        );
+    }
+    let who = caller.name();
+    if vendor {
+        shared.vendor_up.store(false, Ordering::SeqCst);
+        super::daemon::say(&shared.log, "lmgrd", &format!("CITRIX shut down by {who}"));
+    } else {
+        super::daemon::say(
+            &shared.log,
+            "lmgrd",
+            &format!("SHUTDOWN request from {who}"),
+        );
+        shared.stop.notify_one();
+    }
+    Response::Ok
+}
+
+/// Requests of products: refused while the vendor daemon is stopped.
+async fn product_request(
+    request: Request,
+    shared: &Shared,
+    sessions: &mut Vec<SessionId>,
+) -> Response {
+    if !shared.vendor_up.load(Ordering::SeqCst) {
+        return refuse(
+            -97,
+            "the CITRIX vendor daemon was stopped by lmdown -vendor",
+        );
+    }
     let engine_request = match request {
-        Request::Hello { .. } => {
-            return Response::Hello {
-                server: "lmgrd".to_owned(),
-                version: crate::version::VERSION.to_owned(),
-                protocol: PROTOCOL_VERSION,
-                heartbeat_interval: shared.heartbeat_interval,
-            };
-        }
-        Request::Status => {
-            return match shared.engine.status().await {
-                Some(s) => Response::Status(Box::new(s)),
-                None => down(),
-            };
-        }
-        Request::Pools => {
-            return match shared.engine.pools().await {
-                Some(pools) => Response::Pools { pools },
-                None => down(),
-            };
-        }
         Request::StartSession { host } => engine::Request::StartSession { host },
         Request::Heartbeat { session } => engine::Request::Heartbeat { session },
-        Request::Reconnect { session } => engine::Request::Reconnect { session },
+        Request::Reconnect { session } => {
+            let r = decide(shared, engine::Request::Reconnect { session }, sessions).await;
+            if r == Response::Ok {
+                sessions.push(session);
+            }
+            return r;
+        }
         Request::EndSession { session } => {
             sessions.retain(|s| *s != session);
             engine::Request::EndSession { session }
@@ -106,32 +294,26 @@ async fn answer(request: Request, shared: &Shared, sessions: &mut Vec<SessionId>
             Ok(r) => engine::Request::Checkout(r),
             Err(e) => return Response::Error(e),
         },
+        other => return refuse(BAD_DATA, format!("unexpected request {other:?}")),
     };
-    let is_reconnect = matches!(engine_request, engine::Request::Reconnect { .. });
-    let reconnecting = match &engine_request {
-        engine::Request::Reconnect { session } => Some(*session),
-        _ => None,
-    };
-    let decision = match shared.engine.handle(engine_request).await {
-        Ok(d) => d,
-        Err(reason) => return Response::Error(ErrorBody::new(CANNOT_CONNECT, reason)),
-    };
-    if is_reconnect
-        && decision == Decision::Done
-        && let Some(s) = reconnecting
-    {
-        sessions.push(s);
-    }
-    respond(decision, shared, sessions)
+    decide(shared, engine_request, sessions).await
 }
 
-fn respond(decision: Decision, shared: &Shared, sessions: &mut Vec<SessionId>) -> Response {
+async fn decide(
+    shared: &Shared,
+    request: engine::Request,
+    sessions: &mut Vec<SessionId>,
+) -> Response {
+    let decision = match shared.engine.handle(request).await {
+        Ok(d) => d,
+        Err(reason) => return refuse(CANNOT_CONNECT, reason),
+    };
     match decision {
         Decision::SessionStarted { session } => {
             sessions.push(session);
             Response::SessionStarted {
                 session,
-                heartbeat_interval: shared.heartbeat_interval,
+                heartbeat_interval: shared.config.heartbeat_interval,
             }
         }
         Decision::Granted(g) => Response::Granted {
@@ -161,5 +343,5 @@ fn checkout_request(c: crate::protocol::Checkout) -> Result<CheckoutRequest, Err
 }
 
 fn down() -> Response {
-    Response::Error(ErrorBody::new(-97, "the vendor daemon is shutting down"))
+    refuse(-97, "the vendor daemon is shutting down")
 }

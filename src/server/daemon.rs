@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Semaphore;
 
 use super::config::Config;
-use super::conn::{Shared, serve};
+use super::conn::{Caller, Shared, serve};
 use super::debuglog::{DebugLog, VENDOR, flexnet_date};
 use super::owner::{self, EngineHandle, now};
 use crate::engine::{PoolSpec, Request, types::day_of};
@@ -109,9 +109,14 @@ pub async fn run(
         config.state_db().display()
     );
 
+    let stop = Arc::new(tokio::sync::Notify::new());
     let shared = Shared {
         engine,
-        heartbeat_interval: config.heartbeat_interval,
+        config: Arc::new(config.clone()),
+        log: log.clone(),
+        stop: stop.clone(),
+        vendor_up: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        owner_uid: nix::unistd::geteuid().as_raw(),
     };
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::select! {
@@ -119,6 +124,7 @@ pub async fn run(
         () = accept_tcp(vendor, shared.clone(), limit.clone()) => {}
         () = accept_unix(control, shared.clone(), limit) => {}
         () = shutdown => {}
+        () = stop.notified() => {}
     }
     drop(shared);
     say(
@@ -151,7 +157,7 @@ fn prepare_dirs(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Writes a line to the debug log and to standard output.
-fn say(log: &Mutex<DebugLog>, daemon: &str, message: &str) {
+pub(crate) fn say(log: &Mutex<DebugLog>, daemon: &str, message: &str) {
     println!("{daemon}: {message}");
     let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
     log.line(now(), daemon, message);
@@ -265,7 +271,7 @@ async fn accept_tcp(listener: TcpListener, shared: Shared, limit: Arc<Semaphore>
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    serve(stream, shared).await;
+                    serve(stream, shared, Caller::Remote).await;
                     drop(permit);
                 });
             }
@@ -281,9 +287,14 @@ async fn accept_unix(listener: UnixListener, shared: Shared, limit: Arc<Semaphor
         };
         match listener.accept().await {
             Ok((stream, _)) => {
+                // The operating system says who is calling; nothing else counts.
+                let Ok(cred) = stream.peer_cred() else {
+                    continue;
+                };
+                let caller = Caller::local(cred.uid());
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    serve(stream, shared).await;
+                    serve(stream, shared, caller).await;
                     drop(permit);
                 });
             }

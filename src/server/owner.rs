@@ -31,6 +31,11 @@ enum Command {
     Pools {
         reply: oneshot::Sender<Vec<PoolView>>,
     },
+    Events {
+        after: i64,
+        limit: u32,
+        reply: oneshot::Sender<Result<Vec<(i64, Event)>, String>>,
+    },
 }
 
 /// A cheap, cloneable way to reach the engine.
@@ -55,6 +60,20 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Command::Pools { reply }).ok()?;
         rx.await.ok()
+    }
+
+    /// Persisted events after `after`, at most `limit`.
+    pub async fn events(&self, after: i64, limit: u32) -> Result<Vec<(i64, Event)>, String> {
+        let (reply, rx) = oneshot::channel();
+        let command = Command::Events {
+            after,
+            limit,
+            reply,
+        };
+        self.tx
+            .send(command)
+            .map_err(|_| "shutting down".to_owned())?;
+        rx.await.map_err(|_| "shutting down".to_owned())?
     }
 
     /// The current state as readers see it.
@@ -143,6 +162,7 @@ impl Owner {
         let mut replies = Vec::new();
         let mut statuses = Vec::new();
         let mut pool_reads = Vec::new();
+        let mut event_reads = Vec::new();
         let log = self.log.clone();
         let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
         for command in batch {
@@ -154,6 +174,11 @@ impl Owner {
                 }
                 Command::Status { reply } => statuses.push(reply),
                 Command::Pools { reply } => pool_reads.push(reply),
+                Command::Events {
+                    after,
+                    limit,
+                    reply,
+                } => event_reads.push((after, limit, reply)),
             }
         }
         log.flush();
@@ -181,6 +206,9 @@ impl Owner {
             }
         }
         // Reads are answered after the batch's writes, as they stand on disk.
+        for (after, limit, reply) in event_reads {
+            let _ = reply.send(store.events_after(after, limit).map_err(|e| e.to_string()));
+        }
         if !pool_reads.is_empty() {
             let pools = engine.pool_views(now);
             for reply in pool_reads {

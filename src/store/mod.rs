@@ -133,6 +133,30 @@ impl Store {
         tx.commit().map_err(sql)
     }
 
+    /// Up to `limit` events after sequence number `after`, in order.
+    pub fn events_after(&self, after: i64, limit: u32) -> Result<Vec<(i64, Event)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![after, limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, body) = row.map_err(|e| self.sql(e))?;
+            let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                seq,
+                reason: e.to_string(),
+            })?;
+            out.push((seq, event));
+        }
+        Ok(out)
+    }
+
     /// Every event, in the order it was written.
     pub fn events(&self) -> Result<Vec<Event>, StoreError> {
         let mut stmt = self
