@@ -8,5 +8,6 @@ mod generated;
 mod lmcrypt;
 mod lmgrd;
 mod lmhostid;
+mod lmstat;
 mod lmver;
 mod protocol_doc;

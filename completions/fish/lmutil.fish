@@ -27,9 +27,20 @@ end
 complete -c lmutil -n "__fish_lmutil_needs_command" -l install-links -d 'Create a link named after each command in DIR, pointing to this binary' -r -F
 complete -c lmutil -n "__fish_lmutil_needs_command" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_needs_command" -s V -l version -d 'Print version'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmstat" -d 'Show license server status: servers, vendor daemon, features, checkouts'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s f -d 'Show who uses FEATURE (or every feature)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s i -d 'Show the INCREMENT lines of the license files' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s s -d 'Show the status of the license server(s)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s S -d 'Show the features served by the vendor daemon' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s a -d 'Show everything'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s v -d 'Print lmstat\'s version'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l ether -d 'Ethernet (MAC) addresses of every interface (the default)'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l internet -d 'IPv4 addresses, as INTERNET=a.b.c.d'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l hostname -d 'The host name, as HOSTNAME=name (matched case-sensitively)'

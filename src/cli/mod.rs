@@ -5,6 +5,8 @@ pub mod exit;
 pub mod generate;
 pub mod lmcrypt;
 pub mod lmhostid;
+pub mod lmstat;
+mod lmstat_i;
 pub mod lmutil;
 pub mod lmver;
 pub mod render;
@@ -33,6 +35,11 @@ pub struct CommandSpec {
 
 /// Every command, in the order `lmutil` lists them.
 pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "lmstat",
+        command: lmstat::command,
+        run: lmstat::run,
+    },
     CommandSpec {
         name: "lmhostid",
         command: lmhostid::command,

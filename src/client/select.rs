@@ -75,6 +75,9 @@ fn resolve_element(element: &str) -> Result<Vec<Target>, SelectError> {
         return Ok(out);
     }
     let path = Path::new(element);
+    if is_socket(path) {
+        return Ok(vec![Target::Local(path.to_owned())]);
+    }
     if path.is_dir() {
         return from_dir(path);
     }
@@ -82,6 +85,12 @@ fn resolve_element(element: &str) -> Result<Vec<Target>, SelectError> {
         return from_file(path);
     }
     Err(SelectError::Unknown(element.to_owned()))
+}
+
+/// A local server's control socket, named directly.
+fn is_socket(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
 fn port_at_host(text: &str) -> Result<Vec<Target>, SelectError> {

@@ -141,13 +141,14 @@ impl Engine {
             }
         };
         let shared = self.is_shared(model, &req, &user, &device, &pool);
-        events.push(Event::Granted {
+        events.push(Event::Granted(Box::new(GrantEvent {
             handle,
             session: req.session,
             feature: req.feature,
             version: req.version,
             user,
             device,
+            sent: (req.user, req.device),
             host: req.host,
             display: req.display,
             count: req.count,
@@ -155,7 +156,7 @@ impl Engine {
             pool: pool.clone(),
             burst,
             at: now,
-        });
+        })));
         let grant = Grant {
             handle,
             pool,

@@ -148,6 +148,29 @@ pub enum BurstEnd {
     Disabled,
 }
 
+/// A granted checkout, as persisted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantEvent {
+    pub handle: Handle,
+    pub session: SessionId,
+    pub feature: String,
+    pub version: Version,
+    /// The user as the engine counts it (domain dropped, case folded).
+    pub user: String,
+    /// The endpoint device as the engine counts it.
+    pub device: String,
+    /// The user and device as the product sent them, for display.
+    #[serde(default)]
+    pub sent: (String, String),
+    pub host: String,
+    pub display: String,
+    pub count: u32,
+    pub model: LicenseModel,
+    pub pool: PoolKey,
+    pub burst: bool,
+    pub at: Time,
+}
+
 /// A change of state, persisted before the decision is acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -171,21 +194,7 @@ pub enum Event {
         /// Ended by the reconnect window running out, not by the product.
         reclaimed: bool,
     },
-    Granted {
-        handle: Handle,
-        session: SessionId,
-        feature: String,
-        version: Version,
-        user: String,
-        device: String,
-        host: String,
-        display: String,
-        count: u32,
-        model: LicenseModel,
-        pool: PoolKey,
-        burst: bool,
-        at: Time,
-    },
+    Granted(Box<GrantEvent>),
     CheckedIn {
         handle: Handle,
         at: Time,

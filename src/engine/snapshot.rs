@@ -54,6 +54,7 @@ pub struct CheckoutView {
     pub feature: String,
     /// The version the product asked for.
     pub version: String,
+    /// The user and device as the product sent them.
     pub user: String,
     pub device: String,
     pub host: String,
@@ -158,8 +159,8 @@ impl Engine {
                 session: c.session,
                 feature: c.feature.clone(),
                 version: c.version.to_string(),
-                user: c.user.clone(),
-                device: c.device.clone(),
+                user: shown(&c.sent.0, &c.user),
+                device: shown(&c.sent.1, &c.device),
                 host: c.host.clone(),
                 display: c.display.clone(),
                 count: c.count,
@@ -197,4 +198,10 @@ impl Engine {
         }
         out
     }
+}
+
+/// A name as sent, or the counted name for events written before names
+/// were kept as sent.
+fn shown(sent: &str, counted: &str) -> String {
+    if sent.is_empty() { counted } else { sent }.to_owned()
 }

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::request::{BurstEnd, Event, Handle, SessionId};
+use super::request::{BurstEnd, Event, GrantEvent, Handle, SessionId};
 use super::types::{LicenseModel, PoolSpec, Settings, Time, day_of};
 use super::ud::UdFeature;
 use crate::license::Version;
@@ -58,6 +58,8 @@ pub struct Checkout {
     pub version: Version,
     pub user: String,
     pub device: String,
+    /// User and device as the product sent them.
+    pub sent: (String, String),
     pub host: String,
     pub display: String,
     pub count: u32,
@@ -199,7 +201,7 @@ impl Engine {
                     self.check_in(h, *at);
                 }
             }
-            Event::Granted { .. } => self.apply_grant(event),
+            Event::Granted(g) => self.apply_grant(g),
             Event::CheckedIn { handle, at } => self.check_in(*handle, *at),
             Event::LeaseExpired {
                 feature,
@@ -251,14 +253,15 @@ impl Engine {
         }
     }
 
-    fn apply_grant(&mut self, event: &Event) {
-        let Event::Granted {
+    fn apply_grant(&mut self, g: &GrantEvent) {
+        let GrantEvent {
             handle,
             session,
             feature,
             version,
             user,
             device,
+            sent,
             host,
             display,
             count,
@@ -266,16 +269,14 @@ impl Engine {
             pool,
             at,
             ..
-        } = event
-        else {
-            return;
-        };
+        } = g;
         let checkout = Checkout {
             session: *session,
             feature: feature.clone(),
             version: version.clone(),
             user: user.clone(),
             device: device.clone(),
+            sent: sent.clone(),
             host: host.clone(),
             display: display.clone(),
             count: *count,

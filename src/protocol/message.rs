@@ -53,6 +53,8 @@ pub enum Request {
     Pools,
     /// Who the server takes the caller for, and with which role.
     Whoami,
+    /// The server itself: host, ports, license files, versions.
+    Info,
     /// Reread the license directory and options file (admin, local only).
     /// With `vendor`, also restart a vendor daemon stopped by `shutdown`.
     Reread {
@@ -130,11 +132,26 @@ pub enum Response {
         name: String,
         role: Role,
     },
+    Info(ServerInfo),
     Events {
         events: Vec<StoredEvent>,
     },
     /// A refusal: FlexNet's error number and text, and the exact reason.
     Error(ErrorBody),
+}
+
+/// What lmstat shows about the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// The server's host name.
+    pub host: String,
+    pub lm_port: u16,
+    pub vendor_port: u16,
+    pub version: String,
+    /// The license files read, in order.
+    pub license_files: Vec<String>,
+    /// Whether the CITRIX vendor daemon serves (false after `lmdown -vendor`).
+    pub vendor_up: bool,
 }
 
 /// What a caller may do.

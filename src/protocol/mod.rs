@@ -8,5 +8,6 @@ pub mod message;
 
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
 pub use message::{
-    Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, StoredEvent,
+    Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, ServerInfo,
+    StoredEvent,
 };

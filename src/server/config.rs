@@ -76,6 +76,15 @@ fn port_arg(
         .help(help)
 }
 
+/// The control socket a local tool uses when nothing else is said:
+/// `LMGRD_SOCKET`, else the platform's runtime directory.
+pub fn default_socket() -> PathBuf {
+    match std::env::var_os("LMGRD_SOCKET") {
+        Some(s) if !s.is_empty() => PathBuf::from(s),
+        _ => platform_dirs().2.join("lmgrd.sock"),
+    }
+}
+
 /// The configuration flags of `lmgrd`.
 pub fn args() -> Vec<Arg> {
     vec![

@@ -24,7 +24,7 @@ use crate::protocol::frame::FrameError;
 use crate::protocol::{
     Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, StoredEvent,
 };
-use crate::protocol::{read_message, write_message};
+use crate::protocol::{ServerInfo, read_message, write_message};
 
 /// The most events one request returns.
 const MAX_EVENTS: u32 = 10_000;
@@ -41,6 +41,8 @@ pub struct Shared {
     pub vendor_up: Arc<AtomicBool>,
     /// The account lmgrd runs as: an admin.
     pub owner_uid: u32,
+    /// The TCP ports in use (as bound, when 0 was asked).
+    pub ports: (u16, u16),
 }
 
 /// Who is on the other end.
@@ -164,6 +166,7 @@ async fn answer(
             protocol: PROTOCOL_VERSION,
             heartbeat_interval: shared.config.heartbeat_interval,
         },
+        Request::Info => Response::Info(info(shared)),
         Request::Whoami => Response::Identity {
             name: caller.name().to_owned(),
             role: caller.role(shared),
@@ -195,6 +198,27 @@ async fn answer(
             decide(shared, request, sessions).await
         }
         product => product_request(product, shared, sessions).await,
+    }
+}
+
+fn info(shared: &Shared) -> ServerInfo {
+    let license_files = crate::license::load::load_dir(&shared.config.license_dir)
+        .map(|(files, _)| {
+            files
+                .into_iter()
+                .map(|f| f.path.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    ServerInfo {
+        host: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "localhost".to_owned()),
+        lm_port: shared.ports.0,
+        vendor_port: shared.ports.1,
+        version: crate::version::VERSION.to_owned(),
+        license_files,
+        vendor_up: shared.vendor_up.load(Ordering::SeqCst),
     }
 }
 

@@ -117,6 +117,7 @@ pub async fn run(
         stop: stop.clone(),
         vendor_up: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         owner_uid: nix::unistd::geteuid().as_raw(),
+        ports: (status.lm_port, status.vendor_port),
     };
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::select! {

@@ -72,24 +72,24 @@ impl DebugLog {
     /// The line an event deserves, read against the state before it applies.
     pub fn event(&mut self, before: &Engine, event: &Event) {
         match event {
-            Event::Granted {
-                feature,
-                user,
-                host,
-                count,
-                at,
-                ..
-            } => self.line(
-                *at,
-                VENDOR,
-                &usage("OUT", feature, user, host, *count, None),
-            ),
+            Event::Granted(g) => {
+                let user = shown(&g.sent.0, &g.user);
+                let line = usage("OUT", &g.feature, user, &g.host, g.count, None);
+                self.line(g.at, VENDOR, &line);
+            }
             Event::CheckedIn { handle, at } => {
                 if let Some(c) = before.checkouts.get(handle) {
                     self.line(
                         *at,
                         VENDOR,
-                        &usage("IN", &c.feature, &c.user, &c.host, c.count, None),
+                        &usage(
+                            "IN",
+                            &c.feature,
+                            shown(&c.sent.0, &c.user),
+                            &c.host,
+                            c.count,
+                            None,
+                        ),
                     );
                 }
             }
@@ -148,7 +148,14 @@ impl DebugLog {
         let reason = reclaimed.then_some("INACTIVE");
         for h in &s.handles {
             if let Some(c) = before.checkouts.get(h) {
-                let line = usage("IN", &c.feature, &c.user, &c.host, c.count, reason);
+                let line = usage(
+                    "IN",
+                    &c.feature,
+                    shown(&c.sent.0, &c.user),
+                    &c.host,
+                    c.count,
+                    reason,
+                );
                 self.line(at, VENDOR, &line);
             }
         }
@@ -163,6 +170,11 @@ impl DebugLog {
             &usage("DENIED", feature, user, host, 1, Some(&reason)),
         );
     }
+}
+
+/// The user as the product sent it (older events kept only the counted name).
+fn shown<'a>(sent: &'a str, counted: &'a str) -> &'a str {
+    if sent.is_empty() { counted } else { sent }
 }
 
 /// `WHAT: "feature" user@host  [(N licenses) ][(reason)]`: two spaces after

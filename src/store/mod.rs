@@ -187,7 +187,6 @@ fn event_time(e: &Event) -> i64 {
         | Event::SessionSeen { at, .. }
         | Event::SessionLapsed { at, .. }
         | Event::SessionEnded { at, .. }
-        | Event::Granted { at, .. }
         | Event::CheckedIn { at, .. }
         | Event::LeaseExpired { at, .. }
         | Event::Released { at, .. }
@@ -196,6 +195,7 @@ fn event_time(e: &Event) -> i64 {
         | Event::BurstRearmed { at, .. }
         | Event::PoolsReplaced { at, .. }
         | Event::SettingsChanged { at, .. } => *at,
+        Event::Granted(g) => g.at,
     }
 }
 

@@ -1,0 +1,431 @@
+//! `lmstat`: server and vendor daemon status, features, and every checkout,
+//! in FlexNet's text layout (monitoring tools parse it line by line), or
+//! JSON with everything the text cannot show.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, Local, Timelike};
+use clap::{Arg, ArgAction};
+use serde::Serialize;
+
+use super::exit::{self, CliError};
+use super::render::{self, Format, Report};
+use super::{CliResult, Ctx};
+use crate::client::caching::connect;
+use crate::client::select::{self, Target};
+use crate::engine::snapshot::{AssignmentView, CheckoutView, PoolView, SessionView};
+use crate::engine::types::STARTUP_FEATURE;
+use crate::license::Expiry;
+use crate::protocol::{Request, Response, ServerInfo, errors};
+
+pub fn command() -> clap::Command {
+    let optional = |name: &'static str, short: char, value: &'static str, help: &'static str| {
+        Arg::new(name)
+            .short(short)
+            .value_name(value)
+            .num_args(0..=1)
+            .default_missing_value("")
+            .help(help)
+    };
+    clap::Command::new("lmstat")
+        .about("Show license server status: servers, vendor daemon, features, checkouts")
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("all")
+                .short('a')
+                .action(ArgAction::SetTrue)
+                .help("Show everything"),
+        )
+        .arg(server_arg())
+        .arg(optional(
+            "feature",
+            'f',
+            "FEATURE",
+            "Show who uses FEATURE (or every feature)",
+        ))
+        .arg(optional(
+            "increments",
+            'i',
+            "FEATURE",
+            "Show the INCREMENT lines of the license files",
+        ))
+        .arg(optional(
+            "server",
+            's',
+            "SERVER",
+            "Show the status of the license server(s)",
+        ))
+        .arg(optional(
+            "vendor",
+            'S',
+            "CITRIX",
+            "Show the features served by the vendor daemon",
+        ))
+        .arg(timeout_arg())
+        .arg(
+            Arg::new("version")
+                .short('v')
+                .action(ArgAction::SetTrue)
+                .help("Print lmstat's version"),
+        )
+        .arg(render::json_arg())
+}
+
+/// `-c`: which server, as FlexNet reads it.
+pub fn server_arg() -> Arg {
+    Arg::new("c")
+        .short('c')
+        .value_name("LICENSE_FILE_LIST")
+        .help("port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)")
+}
+
+/// `-t`: how long to try, in seconds.
+pub fn timeout_arg() -> Arg {
+    Arg::new("t")
+        .short('t')
+        .value_name("SECONDS")
+        .default_value("10")
+        .value_parser(clap::value_parser!(u64).range(1..))
+        .help("Give up after this many seconds")
+}
+
+/// What lmstat shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    All,
+    /// Plain `lmstat`: servers and vendor daemon.
+    Servers,
+    Features,
+    Vendor,
+}
+
+/// Everything lmstat read from the server.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// Local time the status was taken, RFC 3339.
+    pub taken: String,
+    pub server: ServerInfo,
+    pub pools: Vec<PoolView>,
+    pub sessions: Vec<SessionView>,
+    pub checkouts: Vec<CheckoutView>,
+    pub assignments: Vec<AssignmentView>,
+    #[serde(skip)]
+    view: Option<View>,
+    #[serde(skip)]
+    feature: Option<String>,
+}
+
+pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
+    if m.get_flag("version") {
+        render::header(ctx.invoked, ctx.out)?;
+        let info = crate::version::BuildInfo::current();
+        let rev = info.revision.unwrap_or_default();
+        let target = info.target.unwrap_or_default();
+        writeln!(ctx.out, "lmstat v{} build {rev} {target}", info.version)?;
+        return Ok(exit::SUCCESS);
+    }
+    if let Some(feature) = m.get_one::<String>("increments") {
+        return super::lmstat_i::run(m, feature, ctx);
+    }
+    let (view, feature) = view_of(m);
+    let format = Format::from_matches(m);
+    match fetch(m) {
+        Ok((server, snapshot)) => {
+            let status = Status {
+                taken: Local::now().to_rfc3339(),
+                server,
+                pools: snapshot.pools,
+                sessions: snapshot.sessions,
+                checkouts: snapshot.checkouts,
+                assignments: snapshot.assignments,
+                view: Some(view),
+                feature,
+            };
+            render::emit(&status, format, ctx.invoked, ctx.out)?;
+            Ok(exit::SUCCESS)
+        }
+        Err((tried, e)) => {
+            if format == Format::Text {
+                render::header(ctx.invoked, ctx.out)?;
+                writeln!(ctx.out, "{}", flexnet_timestamp(Local::now()))?;
+                writeln!(ctx.out)?;
+                writeln!(ctx.out, "Error getting status: {}", errors::display(-15))?;
+            }
+            Err(cannot_connect(&tried, &e))
+        }
+    }
+}
+
+fn view_of(m: &clap::ArgMatches) -> (View, Option<String>) {
+    let named = |id: &str| m.get_one::<String>(id).filter(|s| !s.is_empty()).cloned();
+    if m.get_flag("all") {
+        (View::All, None)
+    } else if m.contains_id("feature") && m.value_source("feature").is_some() {
+        (View::Features, named("feature"))
+    } else if m.value_source("vendor").is_some() {
+        (View::Vendor, None)
+    } else {
+        (View::Servers, None)
+    }
+}
+
+/// The error every tool gives when no server answers: which address was
+/// tried, and how to start one.
+pub fn cannot_connect(tried: &str, cause: &str) -> CliError {
+    CliError::new(
+        exit::flexnet(-15),
+        format!("cannot connect to license server {tried}: {cause}"),
+    )
+    .hint("is lmgrd running? start it with `lmgrd`, or name the server with -c port@host")
+}
+
+/// Asks the server for its info and status, within the timeout.
+fn fetch(m: &clap::ArgMatches) -> Result<(ServerInfo, crate::engine::Snapshot), (String, String)> {
+    let spec = m.get_one::<String>("c").map(String::as_str);
+    let env = std::env::var("LM_LICENSE_FILE").ok();
+    let socket = crate::server::config::default_socket();
+    let targets = select::targets(spec, env.as_deref(), &socket)
+        .map_err(|e| (spec.unwrap_or_default().to_owned(), e.to_string()))?;
+    let tried = targets
+        .iter()
+        .map(Target::display)
+        .collect::<Vec<_>>()
+        .join(",");
+    let timeout = Duration::from_secs(*m.get_one::<u64>("t").expect("has a default"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| (tried.clone(), e.to_string()))?;
+    let result = runtime.block_on(async {
+        tokio::time::timeout(timeout, ask(&targets))
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {}s", timeout.as_secs())))
+    });
+    result.map_err(|e| (tried, e))
+}
+
+async fn ask(targets: &[Target]) -> Result<(ServerInfo, crate::engine::Snapshot), String> {
+    let mut conn = connect(targets).await.map_err(|e| e.to_string())?;
+    let info = match conn
+        .request(Request::Info)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Response::Info(i) => i,
+        other => return Err(format!("unexpected answer {other:?}")),
+    };
+    match conn
+        .request(Request::Status)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Response::Status(s) => Ok((info, *s)),
+        other => Err(format!("unexpected answer {other:?}")),
+    }
+}
+
+/// `Flexible License Manager status on Www M/D/YYYY HH:MM`.
+pub fn flexnet_timestamp(now: DateTime<Local>) -> String {
+    format!(
+        "Flexible License Manager status on {} {}/{}/{} {:02}:{:02}",
+        now.format("%a"),
+        now.month(),
+        now.day(),
+        now.year(),
+        now.hour(),
+        now.minute()
+    )
+}
+
+/// `1 license` or `N licenses`.
+fn licenses(n: u64) -> String {
+    if n == 1 {
+        "1 license".to_owned()
+    } else {
+        format!("{n} licenses")
+    }
+}
+
+/// The expiry as lmstat prints it.
+fn expiry_text(e: Expiry) -> String {
+    match e {
+        Expiry::Permanent => "permanent(no expiration date)".to_owned(),
+        Expiry::On(_) => e.to_string(),
+    }
+}
+
+/// `start Www M/D H:MM`, hour unpadded.
+fn start_text(t: i64) -> String {
+    let at = DateTime::from_timestamp(t, 0)
+        .unwrap_or_default()
+        .with_timezone(&Local);
+    format!(
+        "start {} {}/{} {}:{:02}",
+        at.format("%a"),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
+impl Status {
+    fn server_block(&self, w: &mut dyn Write) -> io::Result<()> {
+        let s = &self.server;
+        writeln!(w, "License server status: {}@{}", s.lm_port, s.host)?;
+        let files: String = s.license_files.iter().map(|f| format!("{f}:")).collect();
+        writeln!(w, "    License file(s) on {}: {files}", s.host)?;
+        writeln!(w)?;
+        writeln!(w, "{}: license server UP (MASTER) v{}", s.host, s.version)?;
+        writeln!(w)
+    }
+
+    fn vendor_block(&self, w: &mut dyn Write) -> io::Result<()> {
+        writeln!(w, "Vendor daemon status (on {}):", self.server.host)?;
+        writeln!(w)?;
+        if self.server.vendor_up {
+            writeln!(w, "    CITRIX: UP v{}", self.server.version)?;
+        } else {
+            writeln!(w, "    CITRIX: {}", errors::display(-97))?;
+        }
+        writeln!(w)
+    }
+
+    /// The pools of each feature, features in the order of their pools.
+    fn features(&self) -> Vec<(&str, Vec<&PoolView>)> {
+        let mut by: BTreeMap<&str, Vec<&PoolView>> = BTreeMap::new();
+        for p in &self.pools {
+            by.entry(&p.key.feature).or_default().push(p);
+        }
+        let mut out: Vec<(&str, Vec<&PoolView>)> = by.into_iter().collect();
+        // The start-up license first, as the Citrix License Server lists it.
+        out.sort_by_key(|(f, _)| *f != STARTUP_FEATURE);
+        out
+    }
+
+    fn usage(&self, w: &mut dyn Write) -> io::Result<()> {
+        for (feature, pools) in self.features() {
+            if self.feature.as_deref().is_some_and(|f| f != feature) {
+                continue;
+            }
+            let issued: u64 = pools.iter().map(|p| p.installed).sum();
+            let in_use = if feature == STARTUP_FEATURE {
+                self.sessions.len() as u64
+            } else {
+                pools.iter().map(|p| p.in_use).sum()
+            };
+            writeln!(
+                w,
+                "Users of {feature}:  (Total of {} issued;  Total of {} in use)",
+                licenses(issued),
+                licenses(in_use)
+            )?;
+            writeln!(w)?;
+            for pool in pools {
+                self.pool_block(pool, w)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The detail block of a pool and its users, only when it has users.
+    fn pool_block(&self, pool: &PoolView, w: &mut dyn Write) -> io::Result<()> {
+        let lines = self.user_lines(pool);
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let k = &pool.key;
+        writeln!(
+            w,
+            "  \"{}\" v{}, vendor: CITRIX, expiry: {}",
+            k.feature,
+            k.version.0,
+            expiry_text(k.expiry)
+        )?;
+        if let Some(vs) = &k.vendor_string {
+            writeln!(w, "  vendor_string: {vs}")?;
+        }
+        writeln!(w, "  floating license")?;
+        writeln!(w)?;
+        for line in lines {
+            writeln!(w, "{line}")?;
+        }
+        writeln!(w)
+    }
+
+    fn user_lines(&self, pool: &PoolView) -> Vec<String> {
+        let server = format!("{}/{}", self.server.host, self.server.lm_port);
+        if pool.key.feature == STARTUP_FEATURE {
+            return self
+                .sessions
+                .iter()
+                .map(|s| {
+                    let at = start_text(s.started);
+                    format!(
+                        "    {0} {0} {0} (v1.0) ({server} {1}), {at}",
+                        s.host, s.session
+                    )
+                })
+                .collect();
+        }
+        self.checkouts
+            .iter()
+            .filter(|c| c.pool == pool.key)
+            .map(|c| user_line(c, &server))
+            .collect()
+    }
+}
+
+/// `    user host display [device] (vVERSION) (server/port handle), start …`
+fn user_line(c: &CheckoutView, server: &str) -> String {
+    let mut who = vec![c.user.as_str(), c.host.as_str()];
+    if !c.display.is_empty() {
+        who.push(&c.display);
+    }
+    if !c.device.is_empty() && c.device != c.display {
+        who.push(&c.device);
+    }
+    let mut line = format!(
+        "    {} (v{}) ({server} {}), {}",
+        who.join(" "),
+        c.version,
+        c.handle,
+        start_text(c.at)
+    );
+    if c.count > 1 {
+        line.push_str(&format!(", {} licenses", c.count));
+    }
+    line
+}
+
+impl Report for Status {
+    fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
+        render::header(invoked, w)?;
+        let taken = DateTime::parse_from_rfc3339(&self.taken)
+            .map(|t| t.with_timezone(&Local))
+            .unwrap_or_else(|_| Local::now());
+        writeln!(w, "{}", flexnet_timestamp(taken))?;
+        writeln!(w)?;
+        let view = self.view.unwrap_or(View::All);
+        if view != View::Features {
+            self.server_block(w)?;
+            self.vendor_block(w)?;
+        }
+        match view {
+            View::All | View::Features => {
+                if view == View::All {
+                    writeln!(w, "Feature usage info:")?;
+                    writeln!(w)?;
+                }
+                self.usage(w)
+            }
+            View::Vendor => {
+                writeln!(w, "Users of features served by CITRIX:")?;
+                self.usage(w)
+            }
+            View::Servers => Ok(()),
+        }
+    }
+}

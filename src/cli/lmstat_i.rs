@@ -1,0 +1,150 @@
+//! `lmstat -i [feature]`: the INCREMENT lines of the license files, read
+//! from the files themselves (as FlexNet's note says), in its table layout.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::exit::{self, CliError};
+use super::render::{self, Format, Report};
+use super::{CliResult, Ctx};
+use crate::license::load::{load_dir, load_file};
+use crate::license::{Count, Expiry, LoadedFile};
+
+/// One row of the table.
+#[derive(Debug, Serialize)]
+pub struct Increment {
+    pub feature: String,
+    pub version: String,
+    /// A number, or `uncounted`.
+    pub licenses: String,
+    /// ISO date or `permanent`.
+    pub expires: String,
+    pub vendor: String,
+    #[serde(skip)]
+    expires_text: String,
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// What `lmstat -i` reports.
+#[derive(Debug, Serialize)]
+pub struct Increments {
+    pub increments: Vec<Increment>,
+}
+
+impl Report for Increments {
+    fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            w,
+            "NOTE: lmstat -i does not give information from the server,"
+        )?;
+        writeln!(
+            w,
+            "      but only reads the license file.  For this reason,"
+        )?;
+        writeln!(w, "      lmstat -a is recommended instead.")?;
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{:<32}{:<12}{:<13}{:<13}Vendor",
+            "Feature", "Version", "#licenses", "Expires"
+        )?;
+        writeln!(
+            w,
+            "{:<32}{:<12}{:<13}{:<13}______",
+            "_______", "_________", "_________", "__________"
+        )?;
+        for i in &self.increments {
+            writeln!(
+                w,
+                "{:<32}{:<12} {:<12}{:<13}{}",
+                i.feature, i.version, i.licenses, i.expires_text, i.vendor
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The license files `-c` names, else the local server's license directory.
+fn files(m: &clap::ArgMatches) -> Result<Vec<LoadedFile>, CliError> {
+    let spec = m.get_one::<String>("c").cloned();
+    let spec = spec.or_else(|| std::env::var("LM_LICENSE_FILE").ok());
+    let mut out = Vec::new();
+    let elements: Vec<String> = match spec {
+        Some(s) => s
+            .split(crate::client::select::SEPARATOR)
+            .map(str::to_owned)
+            .collect(),
+        None => vec![default_license_dir().display().to_string()],
+    };
+    for e in elements
+        .iter()
+        .filter(|e| !e.contains('@') && !e.is_empty())
+    {
+        let path = PathBuf::from(e);
+        let read =
+            |err: String| CliError::new(exit::flexnet(-1), format!("cannot read {e}: {err}"));
+        if path.is_dir() {
+            out.extend(load_dir(&path).map_err(|x| read(x.to_string()))?.0);
+        } else {
+            out.push(load_file(&path).map_err(|x| read(x.to_string()))?);
+        }
+    }
+    if out.is_empty() {
+        return Err(CliError::new(exit::flexnet(-1), "no license file to read")
+            .hint("lmstat -i reads files: name them with -c FILE or -c DIRECTORY"));
+    }
+    Ok(out)
+}
+
+fn default_license_dir() -> PathBuf {
+    match std::env::var_os("LMGRD_LICENSE_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => directories::ProjectDirs::from("", "", "lmutil")
+            .map_or_else(
+                || PathBuf::from("/var/lib/lmutil/config"),
+                |d| d.config_dir().to_owned(),
+            )
+            .join("licenses"),
+    }
+}
+
+pub fn run(m: &clap::ArgMatches, feature: &str, ctx: &mut Ctx<'_>) -> CliResult {
+    let mut increments = Vec::new();
+    for file in files(m)? {
+        let spans = &file.parsed.spans;
+        for (item, span) in file.parsed.file.items.iter().zip(spans) {
+            let crate::license::Item::Feature(f) = item else {
+                continue;
+            };
+            if !feature.is_empty() && f.feature != feature {
+                continue;
+            }
+            increments.push(Increment {
+                feature: f.feature.clone(),
+                version: f.version.to_string(),
+                licenses: match f.count {
+                    Count::Uncounted => "uncounted".to_owned(),
+                    Count::Licenses(n) => n.to_string(),
+                },
+                expires: f.expiry.iso(),
+                expires_text: match f.expiry {
+                    Expiry::Permanent => "permanent(no expiration date)".to_owned(),
+                    e => e.to_string(),
+                },
+                vendor: f.vendor.clone(),
+                file: file.path.clone(),
+                line: span.line,
+            });
+        }
+    }
+    render::emit(
+        &Increments { increments },
+        Format::from_matches(m),
+        ctx.invoked,
+        ctx.out,
+    )?;
+    Ok(exit::SUCCESS)
+}

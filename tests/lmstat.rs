@@ -1,0 +1,252 @@
+//! lmstat against a real lmgrd, read the way FlexNet monitoring tools read it.
+
+use lmutil::client::{CheckoutArgs, Connection, ProductSession};
+
+use crate::common::{TestDaemon, lmutil};
+
+const LICENSES: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\nUSE_SERVER\n\
+    INCREMENT XDT_PLT_CCS CITRIX 2026.1201 permanent 100 \\\n    \
+    VENDOR_STRING=;LT=Retail;GP=720;CL=VDS,VDA,VDE,VDP;SA=0;ODP=0 DUP_GROUP=V\n\
+    INCREMENT XDT_PLT_UD CITRIX 2026.1201 01-dec-2027 1 VENDOR_STRING=;LT=Retail;GP=720\n";
+
+/// A daemon with two product sessions and a few checkouts.
+async fn busy_daemon() -> TestDaemon {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "retail.lic", LICENSES);
+    let d = TestDaemon::start(root);
+    let mut p = ProductSession::start(
+        Connection::tcp(&d.vendor_addr()).await.unwrap(),
+        "ddc1.example.com",
+    )
+    .await
+    .unwrap();
+    for (user, device, count) in [
+        ("XDT", "00001E3A", 1),
+        ("XDT", "00001E81", 1),
+        ("XDT", "00001E0C", 1),
+    ] {
+        p.checkout(CheckoutArgs {
+            feature: "XDT_PLT_CCS",
+            version: "2026.0518",
+            user,
+            device,
+            display: "XDT",
+            count,
+        })
+        .await
+        .unwrap();
+    }
+    std::mem::forget(p); // keep the session open while lmstat runs
+    d
+}
+
+fn lmstat(d: &TestDaemon, args: &[&str]) -> String {
+    let socket = d.socket.to_str().unwrap().to_owned();
+    let mut all = vec!["lmstat", "-c", &socket];
+    all.extend_from_slice(args);
+    lmutil(all).succeeds().stdout()
+}
+
+#[tokio::test]
+async fn lmstat_a_follows_flexnets_layout_line_by_line() {
+    let d = busy_daemon().await;
+    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    let out = lmstat(&d, &["-a"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("lmutil - Copyright (c) "), "{out}");
+    for word in ["down", "cannot", "unable", "refused"] {
+        assert!(!lines[0].to_lowercase().contains(word));
+    }
+    let stamp = lines[1]
+        .strip_prefix("Flexible License Manager status on ")
+        .unwrap();
+    let parts: Vec<&str> = stamp.split(' ').collect();
+    assert_eq!(parts.len(), 3, "{stamp}");
+    assert_eq!(parts[1].split('/').count(), 3);
+    assert_eq!(parts[2].len(), 5);
+    assert_eq!(lines[2], "");
+    assert_eq!(
+        lines[3],
+        format!("License server status: {}@{host}", d.lm_port)
+    );
+    assert!(lines[4].starts_with(&format!("    License file(s) on {host}: ")));
+    assert!(lines[4].ends_with("retail.lic:"), "{}", lines[4]);
+    assert_eq!(lines[5], "");
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        lines[6],
+        format!("{host}: license server UP (MASTER) v{version}")
+    );
+    assert_eq!(lines[8], format!("Vendor daemon status (on {host}):"));
+    assert_eq!(lines[10], format!("    CITRIX: UP v{version}"));
+    assert_eq!(lines[12], "Feature usage info:");
+    assert!(out.contains(
+        "Users of CITRIX:  (Total of 10000 licenses issued;  Total of 1 license in use)\n"
+    ));
+    assert!(out.contains(
+        "Users of XDT_PLT_CCS:  (Total of 100 licenses issued;  Total of 3 licenses in use)\n\n  \
+         \"XDT_PLT_CCS\" v2026.1201, vendor: CITRIX, expiry: permanent(no expiration date)\n  \
+         vendor_string: ;LT=Retail;GP=720;CL=VDS,VDA,VDE,VDP;SA=0;ODP=0\n  floating license\n\n"
+    ));
+    // A feature with nobody on it: the Users of line and a blank, no block.
+    assert!(out.contains(
+        "Users of XDT_PLT_UD:  (Total of 1 license issued;  Total of 0 licenses in use)\n\n"
+    ));
+    assert!(!out.contains("\"XDT_PLT_UD\""));
+    // Exactly one blank line between blocks, and no trailing spaces.
+    assert!(!out.contains("\n\n\n"), "{out}");
+    assert!(lines.iter().all(|l| !l.ends_with(' ')), "{out}");
+    // Checkout lines: user host display device (vVERSION) (server/port handle), start …
+    let users: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("    XDT ddc1.example.com XDT 00001E"))
+        .collect();
+    assert_eq!(users.len(), 3, "{out}");
+    for u in users {
+        let (_, rest) = u.split_once(" (v2026.0518) (").unwrap();
+        let (server, rest) = rest.split_once(' ').unwrap();
+        assert_eq!(server, format!("{host}/{}", d.lm_port));
+        let (handle, start) = rest.split_once("), start ").unwrap();
+        assert!(handle.parse::<u64>().is_ok());
+        let fields: Vec<&str> = start.split(' ').collect();
+        assert_eq!(fields.len(), 3, "{start}");
+        assert_eq!(fields[1].split('/').count(), 2);
+        assert!(!start.contains("licenses"), "one license each");
+    }
+}
+
+/// What the exporters do: read features and users with their patterns.
+#[tokio::test]
+async fn a_monitoring_parser_reads_the_numbers_back() {
+    let d = busy_daemon().await;
+    let out = lmstat(&d, &["-a"]);
+    let mut features = Vec::new();
+    let mut users = 0;
+    for line in out.lines() {
+        if let Some(rest) = line.strip_prefix("Users of ") {
+            let (name, counts) = rest.split_once(":  (Total of ").unwrap();
+            let (issued, rest) = counts.split_once(" license").unwrap();
+            let used = rest
+                .split_once(";  Total of ")
+                .unwrap()
+                .1
+                .split(' ')
+                .next()
+                .unwrap();
+            features.push((
+                name.to_owned(),
+                issued.parse::<u64>().unwrap(),
+                used.parse::<u64>().unwrap(),
+            ));
+        } else if line.starts_with("    ") && line.contains(" (v") && line.contains("), start ") {
+            users += 1;
+        }
+    }
+    assert_eq!(
+        features,
+        [
+            ("CITRIX".to_owned(), 10000, 1),
+            ("CTXLSDIAG".to_owned(), 10000, 0),
+            ("XDT_PLT_CCS".to_owned(), 100, 3),
+            ("XDT_PLT_UD".to_owned(), 1, 0),
+        ]
+    );
+    assert_eq!(
+        users, 4,
+        "three checkouts and the product's start-up license"
+    );
+}
+
+#[tokio::test]
+async fn plain_lmstat_feature_and_vendor_views() {
+    let d = busy_daemon().await;
+    let plain = lmstat(&d, &[]);
+    assert!(plain.contains("license server UP (MASTER)"));
+    assert!(plain.contains("    CITRIX: UP v"));
+    assert!(!plain.contains("Users of"));
+    let one = lmstat(&d, &["-f", "XDT_PLT_CCS"]);
+    assert!(one.contains("Users of XDT_PLT_CCS:"));
+    assert!(!one.contains("Users of CITRIX"));
+    assert!(!one.contains("License server status"));
+    let vendor = lmstat(&d, &["-S", "CITRIX"]);
+    assert!(vendor.contains("Users of features served by CITRIX:"));
+}
+
+#[tokio::test]
+async fn lmstat_json_is_the_daemons_own_view() {
+    let d = busy_daemon().await;
+    let socket = d.socket.to_str().unwrap().to_owned();
+    let json = lmutil(["lmstat", "-c", &socket, "-a", "--json"])
+        .succeeds()
+        .json();
+    assert_eq!(json["server"]["lm_port"], d.lm_port);
+    assert_eq!(json["checkouts"].as_array().unwrap().len(), 3);
+    let ccs = json["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["feature"] == "XDT_PLT_CCS")
+        .unwrap();
+    assert_eq!(
+        (ccs["installed"].as_u64(), ccs["in_use"].as_u64()),
+        (Some(100), Some(3))
+    );
+    assert_eq!(ccs["burst"]["state"], "armed");
+    let ud = json["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["feature"] == "XDT_PLT_UD")
+        .unwrap();
+    assert_eq!(ud["overdraft"], 0, "1 license: 10% rounds down to none");
+}
+
+#[test]
+fn lmstat_i_reads_the_files_as_a_table() {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "retail.lic", LICENSES);
+    let dir = root.path().join("licenses");
+    let out = lmutil(["lmstat", "-i", "-c", dir.to_str().unwrap()])
+        .succeeds()
+        .stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "NOTE: lmstat -i does not give information from the server,"
+    );
+    assert_eq!(
+        lines[4],
+        "Feature                         Version     #licenses    Expires      Vendor"
+    );
+    assert_eq!(
+        lines[5],
+        "_______                         _________   _________    __________   ______"
+    );
+    assert_eq!(
+        lines[6],
+        "XDT_PLT_CCS                     2026.1201    100         permanent(no expiration date)CITRIX"
+    );
+    assert_eq!(
+        lines[7],
+        "XDT_PLT_UD                      2026.1201    1           01-dec-2027  CITRIX"
+    );
+}
+
+#[test]
+fn lmstat_v_and_an_unreachable_server() {
+    let v = lmutil(["lmstat", "-v"]).succeeds().stdout();
+    assert!(
+        v.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("lmstat v{} build ", env!("CARGO_PKG_VERSION")))
+    );
+    let out = lmutil(["lmstat", "-a", "-c", "1@127.0.0.1", "-t", "2"]);
+    let out = out.fails_with_code(241);
+    assert!(
+        out.stdout()
+            .contains("Error getting status: Cannot connect to license server system. (-15,0)")
+    );
+    assert!(out.stderr().contains("1@127.0.0.1"), "{}", out.stderr());
+    assert!(out.stderr().contains("is lmgrd running?"));
+}
