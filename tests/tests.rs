@@ -2,6 +2,7 @@
 
 mod common;
 
+mod admin;
 mod caching;
 mod dispatch;
 mod generated;

@@ -28,6 +28,8 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -l install-links -d 'Create 
 complete -c lmutil -n "__fish_lmutil_needs_command" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_needs_command" -s V -l version -d 'Print version'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmstat" -d 'Show license server status: servers, vendor daemon, features, checkouts'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmreread" -d 'Make the server reread its license files and options file (admin, local)'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdown" -d 'Stop the license server or its vendor daemon (admin, local, when enabled)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
@@ -41,6 +43,20 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s a -d 'Show ever
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s v -d 'Print lmstat\'s version'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l vendor -d 'Reread for the vendor daemon, restarting it if lmdown -vendor stopped it' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l all -d 'Every server named by -c'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l vendor -d 'Stop only the vendor daemon; lmreread -vendor CITRIX restarts it' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s q -d 'Do not ask for confirmation'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l all -d 'Every server named by -c'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l force -d 'Accepted for compatibility: checkouts survive a restart, nothing needs forcing'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l ether -d 'Ethernet (MAC) addresses of every interface (the default)'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l internet -d 'IPv4 addresses, as INTERNET=a.b.c.d'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l hostname -d 'The host name, as HOSTNAME=name (matched case-sensitively)'

@@ -4,17 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Local, Timelike};
 use clap::{Arg, ArgAction};
 use serde::Serialize;
 
 use super::exit::{self, CliError};
+use super::remote::Remote;
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx};
-use crate::client::caching::connect;
-use crate::client::select::{self, Target};
 use crate::engine::snapshot::{AssignmentView, CheckoutView, PoolView, SessionView};
 use crate::engine::types::STARTUP_FEATURE;
 use crate::license::Expiry;
@@ -146,14 +144,14 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
             render::emit(&status, format, ctx.invoked, ctx.out)?;
             Ok(exit::SUCCESS)
         }
-        Err((tried, e)) => {
+        Err(e) => {
             if format == Format::Text {
                 render::header(ctx.invoked, ctx.out)?;
                 writeln!(ctx.out, "{}", flexnet_timestamp(Local::now()))?;
                 writeln!(ctx.out)?;
                 writeln!(ctx.out, "Error getting status: {}", errors::display(-15))?;
             }
-            Err(cannot_connect(&tried, &e))
+            Err(e)
         }
     }
 }
@@ -171,58 +169,24 @@ fn view_of(m: &clap::ArgMatches) -> (View, Option<String>) {
     }
 }
 
-/// The error every tool gives when no server answers: which address was
-/// tried, and how to start one.
-pub fn cannot_connect(tried: &str, cause: &str) -> CliError {
-    CliError::new(
-        exit::flexnet(-15),
-        format!("cannot connect to license server {tried}: {cause}"),
-    )
-    .hint("is lmgrd running? start it with `lmgrd`, or name the server with -c port@host")
-}
-
-/// Asks the server for its info and status, within the timeout.
-fn fetch(m: &clap::ArgMatches) -> Result<(ServerInfo, crate::engine::Snapshot), (String, String)> {
-    let spec = m.get_one::<String>("c").map(String::as_str);
-    let env = std::env::var("LM_LICENSE_FILE").ok();
-    let socket = crate::server::config::default_socket();
-    let targets = select::targets(spec, env.as_deref(), &socket)
-        .map_err(|e| (spec.unwrap_or_default().to_owned(), e.to_string()))?;
-    let tried = targets
-        .iter()
-        .map(Target::display)
-        .collect::<Vec<_>>()
-        .join(",");
-    let timeout = Duration::from_secs(*m.get_one::<u64>("t").expect("has a default"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| (tried.clone(), e.to_string()))?;
-    let result = runtime.block_on(async {
-        tokio::time::timeout(timeout, ask(&targets))
-            .await
-            .unwrap_or_else(|_| Err(format!("no answer within {}s", timeout.as_secs())))
-    });
-    result.map_err(|e| (tried, e))
-}
-
-async fn ask(targets: &[Target]) -> Result<(ServerInfo, crate::engine::Snapshot), String> {
-    let mut conn = connect(targets).await.map_err(|e| e.to_string())?;
-    let info = match conn
-        .request(Request::Info)
-        .await
-        .map_err(|e| e.to_string())?
-    {
+/// Asks the server for its info and status, within `-t`.
+fn fetch(m: &clap::ArgMatches) -> Result<(ServerInfo, crate::engine::Snapshot), CliError> {
+    let mut remote = Remote::connect(m)?;
+    let info = match remote.ask(Request::Info)? {
         Response::Info(i) => i,
-        other => return Err(format!("unexpected answer {other:?}")),
+        other => {
+            return Err(CliError::new(
+                exit::FAILURE,
+                format!("unexpected answer {other:?}"),
+            ));
+        }
     };
-    match conn
-        .request(Request::Status)
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    match remote.ask(Request::Status)? {
         Response::Status(s) => Ok((info, *s)),
-        other => Err(format!("unexpected answer {other:?}")),
+        other => Err(CliError::new(
+            exit::FAILURE,
+            format!("unexpected answer {other:?}"),
+        )),
     }
 }
 

@@ -4,11 +4,14 @@
 pub mod exit;
 pub mod generate;
 pub mod lmcrypt;
+pub mod lmdown;
 pub mod lmhostid;
+pub mod lmreread;
 pub mod lmstat;
 mod lmstat_i;
 pub mod lmutil;
 pub mod lmver;
+pub mod remote;
 pub mod render;
 
 use std::ffi::OsString;
@@ -39,6 +42,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lmstat",
         command: lmstat::command,
         run: lmstat::run,
+    },
+    CommandSpec {
+        name: "lmreread",
+        command: lmreread::command,
+        run: lmreread::run,
+    },
+    CommandSpec {
+        name: "lmdown",
+        command: lmdown::command,
+        run: lmdown::run,
     },
     CommandSpec {
         name: "lmhostid",

@@ -257,3 +257,30 @@ impl Drop for TestDaemon {
         let _ = self.child.wait();
     }
 }
+
+/// `lmutil ARGS` with `input` on standard input.
+pub fn lmutil_with_input<I, S>(args: I, input: &str) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(lmutil_bin())
+        .args(args)
+        .env_remove("LM_LICENSE_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Run {
+        output: child.wait_with_output().unwrap(),
+    }
+}

@@ -1,0 +1,93 @@
+//! `lmdown`: stops the license server, or with `-vendor CITRIX` only its
+//! vendor daemon. Asks "Are you sure" unless `-q`. The server refuses
+//! unless it was started with `--allow-lmdown`, and says so.
+
+use std::io::{self, BufRead, Write};
+
+use clap::{Arg, ArgAction};
+use serde::Serialize;
+
+use super::exit::{self, CliError};
+use super::remote::Remote;
+use super::render::{self, Format, Report};
+use super::{CliResult, Ctx, lmstat};
+use crate::protocol::{Request, Response};
+
+pub fn command() -> clap::Command {
+    clap::Command::new("lmdown")
+        .about("Stop the license server or its vendor daemon (admin, local, when enabled)")
+        .arg(lmstat::server_arg())
+        .arg(
+            Arg::new("vendor")
+                .long("vendor")
+                .value_name("CITRIX")
+                .help("Stop only the vendor daemon; lmreread -vendor CITRIX restarts it"),
+        )
+        .arg(Arg::new("q").short('q').action(ArgAction::SetTrue).help("Do not ask for confirmation"))
+        .arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help("Every server named by -c"))
+        .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Accepted for compatibility: checkouts survive a restart, nothing needs forcing"))
+        .arg(lmstat::timeout_arg())
+        .arg(render::json_arg())
+}
+
+/// What `lmdown` did.
+#[derive(Debug, Serialize)]
+pub struct Down {
+    pub server: String,
+    /// Only the vendor daemon was stopped.
+    pub vendor_only: bool,
+}
+
+impl Report for Down {
+    fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
+        if self.vendor_only {
+            writeln!(w, "    CITRIX vendor daemon shut down")
+        } else {
+            writeln!(w, "    1 FlexNet License Server shut down")
+        }
+    }
+}
+
+/// The anchor's menu and prompt; true when the answer starts with `y`.
+fn confirm(ctx: &mut Ctx<'_>, server: &str, input: &mut dyn BufRead) -> io::Result<bool> {
+    writeln!(ctx.out)?;
+    writeln!(ctx.out, "   Port@Host            Vendors")?;
+    writeln!(ctx.out, "1) {server} CITRIX ")?;
+    writeln!(ctx.out)?;
+    write!(ctx.out, "Are you sure (y/n)?  ")?;
+    ctx.out.flush()?;
+    let mut answer = String::new();
+    input.read_line(&mut answer)?;
+    writeln!(ctx.out)?;
+    Ok(answer.trim_start().starts_with(['y', 'Y']))
+}
+
+pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
+    let vendor_only = m.get_one::<String>("vendor").is_some();
+    let format = Format::from_matches(m);
+    let mut remote = Remote::connect(m)?;
+    let server = match remote.ask(Request::Info)? {
+        Response::Info(i) => format!("{}@{}", i.lm_port, i.host),
+        _ => remote.target.clone(),
+    };
+    if format == Format::Text {
+        render::header(ctx.invoked, ctx.out)?;
+    }
+    if !m.get_flag("q") && !confirm(ctx, &server, &mut io::stdin().lock())? {
+        return Err(CliError::new(exit::FAILURE, "not shut down: not confirmed")
+            .hint("use -q not to be asked"));
+    }
+    remote.ask(Request::Shutdown {
+        vendor: vendor_only,
+    })?;
+    render::emit(
+        &Down {
+            server,
+            vendor_only,
+        },
+        format,
+        ctx.invoked,
+        ctx.out,
+    )?;
+    Ok(exit::SUCCESS)
+}

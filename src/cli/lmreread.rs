@@ -1,0 +1,60 @@
+//! `lmreread`: the server rereads its license files and options file and
+//! uses them from then on, without dropping any checkout.
+
+use std::io::{self, Write};
+
+use clap::{Arg, ArgAction};
+use serde::Serialize;
+
+use super::exit;
+use super::remote::Remote;
+use super::render::{self, Format, Report};
+use super::{CliResult, Ctx, lmstat};
+use crate::protocol::Request;
+
+pub fn command() -> clap::Command {
+    clap::Command::new("lmreread")
+        .about("Make the server reread its license files and options file (admin, local)")
+        .arg(lmstat::server_arg())
+        .arg(
+            Arg::new("vendor")
+                .long("vendor")
+                .value_name("CITRIX")
+                .help("Reread for the vendor daemon, restarting it if lmdown -vendor stopped it"),
+        )
+        .arg(
+            Arg::new("all")
+                .long("all")
+                .action(ArgAction::SetTrue)
+                .help("Every server named by -c"),
+        )
+        .arg(lmstat::timeout_arg())
+        .arg(render::json_arg())
+}
+
+/// What `lmreread` did.
+#[derive(Debug, Serialize)]
+pub struct Reread {
+    pub server: String,
+    pub vendor: bool,
+}
+
+impl Report for Reread {
+    fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
+        render::header(invoked, w)?;
+        writeln!(w)?;
+        writeln!(w, "lmreread successful")
+    }
+}
+
+pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
+    let vendor = m.get_one::<String>("vendor").is_some();
+    let mut remote = Remote::connect(m)?;
+    remote.ask(Request::Reread { vendor })?;
+    let report = Reread {
+        server: remote.target.clone(),
+        vendor,
+    };
+    render::emit(&report, Format::from_matches(m), ctx.invoked, ctx.out)?;
+    Ok(exit::SUCCESS)
+}

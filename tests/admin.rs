@@ -1,0 +1,74 @@
+//! lmreread and lmdown through the real lmutil against a real lmgrd.
+
+use crate::common::{TestDaemon, lmutil, lmutil_with_input};
+
+const CCU: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
+    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 3 VENDOR_STRING=;LT=Eval DUP_GROUP=V\n";
+
+fn daemon(extra: &[&str]) -> TestDaemon {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    TestDaemon::try_start(root, extra)
+        .map_err(|(_, e)| e)
+        .unwrap()
+}
+
+fn sock(d: &TestDaemon) -> String {
+    d.socket.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn lmreread_works_locally_and_is_refused_remotely() {
+    let d = daemon(&[]);
+    lmutil(["lmreread", "-c", &sock(&d)])
+        .succeeds()
+        .stdout_has("lmutil - Copyright")
+        .stdout_has("lmreread successful");
+    // The anchor's single-dash spelling.
+    lmutil(["lmreread", "-c", &sock(&d), "-vendor", "CITRIX"]).succeeds();
+    let remote = format!("{}@127.0.0.1", d.lm_port);
+    lmutil(["lmreread", "-c", &remote])
+        .fails_with_code(256 - 63)
+        .stderr_has("control socket")
+        .stderr_has("run it on the license server's host as an administrator");
+}
+
+#[test]
+fn lmdown_says_when_it_is_disabled() {
+    let d = daemon(&[]);
+    lmutil(["lmdown", "-c", &sock(&d), "-q"])
+        .fails_with_code(256 - 63)
+        .stderr_has("--allow-lmdown");
+}
+
+#[test]
+fn lmdown_vendor_then_lmreread_vendor() {
+    let d = daemon(&["--allow-lmdown"]);
+    lmutil(["lmdown", "-c", &sock(&d), "-q", "-vendor", "CITRIX"])
+        .succeeds()
+        .stdout_has("CITRIX vendor daemon shut down");
+    lmutil(["lmstat", "-c", &sock(&d)])
+        .succeeds()
+        .stdout_has("    CITRIX: The desired vendor daemon is down. (-97,0)");
+    lmutil(["lmreread", "-c", &sock(&d), "-vendor", "CITRIX"]).succeeds();
+    lmutil(["lmstat", "-c", &sock(&d)])
+        .succeeds()
+        .stdout_has("    CITRIX: UP v");
+}
+
+#[test]
+fn lmdown_asks_first_and_stops_only_on_yes() {
+    let mut d = daemon(&["--allow-lmdown"]);
+    let no = lmutil_with_input(["lmdown", "-c", &sock(&d)], "n\n").fails_with_code(1);
+    assert!(
+        no.stdout().contains("Are you sure (y/n)?  "),
+        "{}",
+        no.stdout()
+    );
+    assert!(no.stdout().contains("   Port@Host            Vendors\n1) "));
+    lmutil(["lmstat", "-c", &sock(&d)]).succeeds();
+    lmutil_with_input(["lmdown", "-c", &sock(&d)], "y\n")
+        .succeeds()
+        .stdout_has("    1 FlexNet License Server shut down");
+    assert!(d.child.wait().unwrap().success());
+}
