@@ -12,3 +12,4 @@ mod lmhostid;
 mod lmstat;
 mod lmver;
 mod protocol_doc;
+mod udadmin;

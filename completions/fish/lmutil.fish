@@ -30,6 +30,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -s V -l version -d 'Print ve
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmstat" -d 'Show license server status: servers, vendor daemon, features, checkouts'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmreread" -d 'Make the server reread its license files and options file (admin, local)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdown" -d 'Stop the license server or its vendor daemon (admin, local, when enabled)'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "udadmin" -d 'User/device licenses: list, release, events, export'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
@@ -57,6 +58,19 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l all -d 'Every s
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l force -d 'Accepted for compatibility: checkouts survive a restart, nothing needs forcing'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s f -d 'Only this feature' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l user -d 'The user to release' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l device -d 'The device to release' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s a -d 'Every feature and version, with counts, users and devices'
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l list -d 'Users and devices holding licenses'
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l times -d 'With -list: when each was last used'
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l delete -d 'Release the license of one user or device (admin)'
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l events -d 'The user/device events, oldest first'
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l export -d 'Every connection as CSV (feature,userId,deviceId,…)'
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l ether -d 'Ethernet (MAC) addresses of every interface (the default)'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l internet -d 'IPv4 addresses, as INTERNET=a.b.c.d'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l hostname -d 'The host name, as HOSTNAME=name (matched case-sensitively)'

@@ -13,6 +13,7 @@ pub mod lmutil;
 pub mod lmver;
 pub mod remote;
 pub mod render;
+pub mod udadmin;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -52,6 +53,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lmdown",
         command: lmdown::command,
         run: lmdown::run,
+    },
+    CommandSpec {
+        name: "udadmin",
+        command: udadmin::command,
+        run: udadmin::run,
     },
     CommandSpec {
         name: "lmhostid",

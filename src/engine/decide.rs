@@ -475,7 +475,13 @@ impl Engine {
                     });
                 }
             }
-            events.push(Event::BurstRearmed { feature, at: now });
+            let used = self
+                .bursts
+                .iter()
+                .any(|((f, _), s)| *f == feature && *s != BurstState::Armed);
+            if used {
+                events.push(Event::BurstRearmed { feature, at: now });
+            }
         }
         events
     }

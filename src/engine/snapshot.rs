@@ -17,6 +17,21 @@ pub struct Snapshot {
     pub sessions: Vec<SessionView>,
     pub checkouts: Vec<CheckoutView>,
     pub assignments: Vec<AssignmentView>,
+    /// Every user/device connection (the raw data behind the assignments).
+    pub connections: Vec<ConnectionView>,
+}
+
+/// One user/device connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    pub feature: String,
+    pub user: String,
+    pub device: String,
+    /// The highest version requested over it.
+    pub version: String,
+    /// Open sessions on it now.
+    pub open: u32,
+    pub last_use: Time,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +86,9 @@ pub struct AssignmentView {
     #[serde(rename = "type")]
     pub kind: AssignmentKind,
     pub name: String,
+    /// The css date of the license it holds: the oldest pool that serves
+    /// every version its connections asked for.
+    pub version: String,
     /// Last use of any of its connections.
     pub last_use: Time,
 }
@@ -91,6 +109,7 @@ impl Engine {
             sessions: self.session_views(),
             checkouts: self.checkout_views(),
             assignments: self.assignment_views(),
+            connections: self.connection_views(),
         }
     }
 
@@ -170,15 +189,50 @@ impl Engine {
             .collect()
     }
 
+    fn connection_views(&self) -> Vec<ConnectionView> {
+        self.ud
+            .iter()
+            .flat_map(|(feature, ud)| {
+                ud.connections().map(move |(u, d, c)| ConnectionView {
+                    feature: feature.clone(),
+                    user: u.to_owned(),
+                    device: d.to_owned(),
+                    version: c.version.to_string(),
+                    open: c.open,
+                    last_use: c.last_use,
+                })
+            })
+            .collect()
+    }
+
+    /// The css date of the oldest pool of `feature` that serves `asked`
+    /// (or the newest pool when none does, e.g. after a reread).
+    fn license_version(&self, feature: &str, asked: &crate::license::Version) -> String {
+        let mut versions: Vec<&crate::license::Version> = self
+            .pools
+            .keys()
+            .filter(|k| k.feature == feature)
+            .map(|k| &k.version.0)
+            .collect();
+        versions.sort();
+        versions
+            .iter()
+            .find(|v| **v >= asked)
+            .or(versions.last())
+            .map_or_else(|| asked.to_string(), ToString::to_string)
+    }
+
     fn assignment_views(&self) -> Vec<AssignmentView> {
         let mut out = Vec::new();
         for (feature, ud) in &self.ud {
-            let mut user_use: HashMap<&str, Time> = HashMap::new();
-            let mut device_use: HashMap<&str, Time> = HashMap::new();
+            let mut user_use: HashMap<&str, (Time, &crate::license::Version)> = HashMap::new();
+            let mut device_use: HashMap<&str, (Time, &crate::license::Version)> = HashMap::new();
             for (u, d, c) in ud.connections() {
-                let latest = |e: &mut Time| *e = (*e).max(c.last_use);
-                latest(user_use.entry(u).or_default());
-                latest(device_use.entry(d).or_default());
+                for entry in [user_use.entry(u), device_use.entry(d)] {
+                    let e = entry.or_insert((c.last_use, &c.version));
+                    e.0 = e.0.max(c.last_use);
+                    e.1 = e.1.max(&c.version);
+                }
             }
             let (users, devices) = ud.holders();
             let kinds = [
@@ -187,10 +241,14 @@ impl Engine {
             ];
             for (kind, names, uses) in kinds {
                 for name in names {
+                    let Some((last_use, asked)) = uses.get(name.as_str()) else {
+                        continue;
+                    };
                     out.push(AssignmentView {
                         feature: feature.clone(),
                         kind,
-                        last_use: uses.get(name.as_str()).copied().unwrap_or_default(),
+                        version: self.license_version(feature, asked),
+                        last_use: *last_use,
                         name,
                     });
                 }

@@ -817,7 +817,9 @@ fn superseded_lines(t: &Token<'_>) -> LineResult<Vec<SupersededLine>> {
     items
         .into_iter()
         .map(|item| match item.split_once(':') {
-            Some((feature, sign)) if !feature.is_empty() && !sign.trim().is_empty() => {
+            Some((feature, sign))
+                if !feature.is_empty() && !sign.trim().is_empty() && !item.contains('"') =>
+            {
                 Ok(SupersededLine {
                     feature: feature.to_owned(),
                     sign: normalize_sign(sign),

@@ -608,3 +608,10 @@ fn words_that_fuzzing_found_hard_to_print_read_back() {
         assert_eq!(again.file, first.file, "{src} -> {printed}");
     }
 }
+
+#[test]
+fn a_supersede_sign_entry_with_a_quote_is_an_error() {
+    let parsed = parse("INCREMENT a b 2.0 permanent 5 SUPERSEDE_SIGN=]\"old:AB12\" SIGN=\"22\"\n");
+    assert_eq!(parsed.errors.len(), 1);
+    assert!(parsed.errors[0].message.contains("FEATURE:signature"));
+}

@@ -1,0 +1,13 @@
+complete -c udadmin -s f -d 'Only this feature' -r
+complete -c udadmin -l user -d 'The user to release' -r
+complete -c udadmin -l device -d 'The device to release' -r
+complete -c udadmin -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c udadmin -s t -d 'Give up after this many seconds' -r
+complete -c udadmin -s a -d 'Every feature and version, with counts, users and devices'
+complete -c udadmin -l list -d 'Users and devices holding licenses'
+complete -c udadmin -l times -d 'With -list: when each was last used'
+complete -c udadmin -l delete -d 'Release the license of one user or device (admin)'
+complete -c udadmin -l events -d 'The user/device events, oldest first'
+complete -c udadmin -l export -d 'Every connection as CSV (feature,userId,deviceId,…)'
+complete -c udadmin -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c udadmin -s h -l help -d 'Print help'
