@@ -7,6 +7,7 @@ mod caching;
 mod dispatch;
 mod generated;
 mod lmcrypt;
+mod lmdiag;
 mod lmgrd;
 mod lmhostid;
 mod lmstat;

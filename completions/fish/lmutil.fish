@@ -28,6 +28,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -l install-links -d 'Create 
 complete -c lmutil -n "__fish_lmutil_needs_command" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_needs_command" -s V -l version -d 'Print version'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmstat" -d 'Show license server status: servers, vendor daemon, features, checkouts'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdiag" -d 'Diagnose license checkout problems, line by line'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmreread" -d 'Make the server reread its license files and options file (admin, local)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdown" -d 'Stop the license server or its vendor daemon (admin, local, when enabled)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "udadmin" -d 'User/device licenses: list, release, events, export'
@@ -44,6 +45,11 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s a -d 'Show ever
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s v -d 'Print lmstat\'s version'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s n -d 'Never prompt'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l vendor -d 'Reread for the vendor daemon, restarting it if lmdown -vendor stopped it' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s t -d 'Give up after this many seconds' -r

@@ -4,6 +4,7 @@
 pub mod exit;
 pub mod generate;
 pub mod lmcrypt;
+pub mod lmdiag;
 pub mod lmdown;
 pub mod lmhostid;
 pub mod lmreread;
@@ -43,6 +44,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lmstat",
         command: lmstat::command,
         run: lmstat::run,
+    },
+    CommandSpec {
+        name: "lmdiag",
+        command: lmdiag::command,
+        run: lmdiag::run,
     },
     CommandSpec {
         name: "lmreread",

@@ -166,6 +166,22 @@ impl Engine {
         (Decision::Granted(grant), events)
     }
 
+    /// Would a checkout of `feature` at `version` by a new user and device
+    /// be granted now? The same decision as a checkout, without holding a
+    /// license: lmdiag asks this, so diagnosing never starts a lease.
+    pub fn probe(&self, now: Time, feature: &str, version: &Version) -> Result<PoolKey, Denial> {
+        let (model, pools) = self.serving_pools(now, feature, version)?;
+        let admit = if model.is_leased() {
+            let in_use = self.ud.get(feature).map_or(0, |f| f.in_use());
+            self.leased_capacity(now, in_use, &pools, feature)?
+        } else {
+            self.first_free(now, &pools, 1, feature)?
+        };
+        Ok(match admit {
+            Admit::Within(p) | Admit::Burst { pool: p, .. } => p,
+        })
+    }
+
     /// The live pools of `feature` whose css date serves `version`, lowest
     /// css date first (newer licenses stay free for newer products), then
     /// soonest expiry; or why there are none.

@@ -596,3 +596,31 @@ fn events_round_trip_through_json() {
     assert_eq!(back, w.events);
     assert!(Engine::replay(&back) == w.engine);
 }
+
+#[test]
+fn a_probe_decides_like_a_checkout_and_changes_nothing() {
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 1, "Eval")]);
+    let s = w.session("ddc");
+    assert!(w.engine.probe(w.now, "XDT_PLT_UD", &v("2026.0101")).is_ok());
+    assert_eq!(w.in_use("XDT_PLT_UD"), 0, "no lease started");
+    w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "pc");
+    let denial = w
+        .engine
+        .probe(w.now, "XDT_PLT_UD", &v("2026.0101"))
+        .unwrap_err();
+    assert_eq!(denial.code, codes::ALL_IN_USE);
+    assert_eq!(
+        w.engine
+            .probe(w.now, "XDT_PLT_UD", &v("2027.0101"))
+            .unwrap_err()
+            .code,
+        codes::VERSION_TOO_NEW
+    );
+    assert_eq!(
+        w.engine
+            .probe(w.now, "NOPE_CCU", &v("1.0"))
+            .unwrap_err()
+            .code,
+        codes::NO_SUCH_FEATURE
+    );
+}

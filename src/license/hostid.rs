@@ -6,12 +6,12 @@
 
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::HostId;
 
 /// The identifiers of one host.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HostIdentity {
     pub hostname: String,
     /// 12 lower-case hex digits each, sorted, no duplicates.

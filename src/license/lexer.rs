@@ -93,10 +93,10 @@ fn physical_lines(src: &str) -> Vec<Physical<'_>> {
     let mut out = Vec::new();
     let mut start = 0;
     for (number, raw) in src.split_inclusive('\n').enumerate() {
-        let text = raw
-            .strip_suffix('\n')
-            .map(|t| t.strip_suffix('\r').unwrap_or(t))
-            .unwrap_or(raw);
+        // A trailing CR is part of the line end (CRLF), also on a last line
+        // without a newline.
+        let text = raw.strip_suffix('\n').unwrap_or(raw);
+        let text = text.strip_suffix('\r').unwrap_or(text);
         out.push(Physical {
             text,
             start,

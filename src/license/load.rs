@@ -14,7 +14,7 @@ use super::parser::{MAX_FILE_LEN, parse_bytes};
 use super::pool::LoadedFile;
 
 /// A file in the license directory that was not loaded, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Skipped {
     pub path: PathBuf,
     pub reason: String,

@@ -599,6 +599,7 @@ fn words_that_fuzzing_found_hard_to_print_read_back() {
         "SERVER a b ETHER=001b2c3d4e60\n",
         "VENDOR x\"\n",
         "INCREMENT C\"R CITRIX 1.0 permanent 1 NOTICE=\\\"Citrix\"\n",
+        "\r\r#CITRIXTERM FEATURE 2.0 \u{4}UPERSEDE=\r\r\ru\t\r",
     ] {
         let first = parse(src);
         assert_eq!(first.errors, [], "{src}");
@@ -614,4 +615,17 @@ fn a_supersede_sign_entry_with_a_quote_is_an_error() {
     let parsed = parse("INCREMENT a b 2.0 permanent 5 SUPERSEDE_SIGN=]\"old:AB12\" SIGN=\"22\"\n");
     assert_eq!(parsed.errors.len(), 1);
     assert!(parsed.errors[0].message.contains("FEATURE:signature"));
+}
+
+#[test]
+fn a_trailing_carriage_return_is_part_of_the_line_end() {
+    // Found by the fuzz target: a last line ending in a bare CR.
+    let src = "\r\r#CITRIXTERM FEATURE 2.0 \u{4}UPERSEDE=\r\r\ru\t\r";
+    let first = parse(src);
+    let again = parse(&print(&first.file));
+    assert_eq!(again.file, first.file);
+    assert_eq!(
+        parse("VENDOR CITRIX\r").file,
+        parse("VENDOR CITRIX\r\n").file
+    );
 }

@@ -55,6 +55,12 @@ pub enum Request {
     Whoami,
     /// The server itself: host, ports, license files, versions.
     Info,
+    /// Every license line (of `feature`, or all) with whether it serves
+    /// and why not, and for those that do, whether a checkout would be
+    /// granted now (decided without holding a license).
+    Diagnose {
+        feature: Option<String>,
+    },
     /// Reread the license directory and options file (admin, local only).
     /// With `vendor`, also restart a vendor daemon stopped by `shutdown`.
     Reread {
@@ -133,6 +139,7 @@ pub enum Response {
         role: Role,
     },
     Info(ServerInfo),
+    Diagnosis(Box<Diagnosis>),
     Events {
         events: Vec<StoredEvent>,
     },
@@ -152,6 +159,41 @@ pub struct ServerInfo {
     pub license_files: Vec<String>,
     /// Whether the CITRIX vendor daemon serves (false after `lmdown -vendor`).
     pub vendor_up: bool,
+}
+
+/// What lmdiag shows: the lines, their files, and this host's IDs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    pub host: crate::license::HostIdentity,
+    /// Files in the license directory that were not loaded, and why.
+    pub skipped: Vec<crate::license::load::Skipped>,
+    /// Lines that do not parse: `file:line:column: message`.
+    pub errors: Vec<String>,
+    pub lines: Vec<DiagLine>,
+}
+
+/// One feature line as lmdiag reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagLine {
+    pub file: String,
+    pub line: usize,
+    pub feature: String,
+    pub version: String,
+    pub expiry: crate::license::Expiry,
+    /// A number or `uncounted`.
+    pub count: String,
+    pub start: Option<chrono::NaiveDate>,
+    pub issuer: Option<String>,
+    pub vendor_string: Option<String>,
+    /// The signature's hex digits.
+    pub sign: Option<String>,
+    /// The host IDs that bind it.
+    pub binding: Vec<String>,
+    /// True when a checkout would be granted now.
+    pub can_check_out: bool,
+    /// Why not: FlexNet's number and the exact reason.
+    pub code: Option<i32>,
+    pub reason: Option<String>,
 }
 
 /// What a caller may do.

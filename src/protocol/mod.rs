@@ -8,6 +8,6 @@ pub mod message;
 
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
 pub use message::{
-    Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, ServerInfo,
-    StoredEvent,
+    Checkout, DiagLine, Diagnosis, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role,
+    ServerInfo, StoredEvent,
 };

@@ -21,10 +21,10 @@ use crate::engine::{self, Decision};
 use crate::license::Version;
 use crate::protocol::errors::{BAD_DATA, CANNOT_CONNECT, NOT_ALLOWED};
 use crate::protocol::frame::FrameError;
+use crate::protocol::{DiagLine, Diagnosis, ServerInfo, read_message, write_message};
 use crate::protocol::{
     Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, StoredEvent,
 };
-use crate::protocol::{ServerInfo, read_message, write_message};
 
 /// The most events one request returns.
 const MAX_EVENTS: u32 = 10_000;
@@ -167,6 +167,7 @@ async fn answer(
             heartbeat_interval: shared.config.heartbeat_interval,
         },
         Request::Info => Response::Info(info(shared)),
+        Request::Diagnose { feature } => diagnose(shared, feature.as_deref()).await,
         Request::Whoami => Response::Identity {
             name: caller.name().to_owned(),
             role: caller.role(shared),
@@ -219,6 +220,82 @@ fn info(shared: &Shared) -> ServerInfo {
         version: crate::version::VERSION.to_owned(),
         license_files,
         vendor_up: shared.vendor_up.load(Ordering::SeqCst),
+    }
+}
+
+/// Every line's status, and for serving lines whether a checkout would be
+/// granted now.
+async fn diagnose(shared: &Shared, feature: Option<&str>) -> Response {
+    let reading = match super::daemon::read_licenses(&shared.config) {
+        Ok(r) => r,
+        Err(e) => return refuse(-1, format!("{e:#}")),
+    };
+    let mut lines = Vec::new();
+    for l in reading
+        .inv
+        .lines
+        .iter()
+        .filter(|l| feature.is_none_or(|f| f == l.line.feature))
+    {
+        let mut d = diag_line(l);
+        match l.status.reason() {
+            Some((code, reason)) => (d.code, d.reason) = (Some(code), Some(reason)),
+            None if !shared.vendor_up.load(Ordering::SeqCst) => {
+                (d.code, d.reason) = (
+                    Some(-97),
+                    Some("the CITRIX vendor daemon is stopped".into()),
+                )
+            }
+            None => match shared.engine.probe(&l.line.feature, &l.line.version).await {
+                Ok(()) => d.can_check_out = true,
+                Err(denial) => (d.code, d.reason) = (Some(denial.code), Some(denial.reason)),
+            },
+        }
+        lines.push(d);
+    }
+    let errors = reading
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.parsed
+                .errors
+                .iter()
+                .map(move |e| format!("{}:{e}", f.path.display()))
+        })
+        .collect();
+    Response::Diagnosis(Box::new(Diagnosis {
+        host: reading.host,
+        skipped: reading.skipped,
+        errors,
+        lines,
+    }))
+}
+
+fn diag_line(l: &crate::license::pool::LineState) -> DiagLine {
+    use crate::license::model::Attributes;
+    let f = &l.line;
+    DiagLine {
+        file: l.at.file.display().to_string(),
+        line: l.at.line,
+        feature: f.feature.clone(),
+        version: f.version.to_string(),
+        expiry: f.expiry,
+        count: match f.count {
+            crate::license::Count::Uncounted => "uncounted".to_owned(),
+            crate::license::Count::Licenses(n) => n.to_string(),
+        },
+        start: f.start(),
+        issuer: f.text("ISSUER").map(str::to_owned),
+        vendor_string: f.vendor_string().map(|v| v.text.clone()),
+        sign: f.sign().map(crate::license::sign::signature_digits),
+        binding: l
+            .binding
+            .iter()
+            .map(crate::license::printer::host_id)
+            .collect(),
+        can_check_out: false,
+        code: None,
+        reason: None,
     }
 }
 

@@ -157,6 +157,33 @@ fn prepare_dirs(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The license directory as read now: files, what was skipped, the status
+/// of every line on this host, and this host's IDs.
+pub(crate) struct Reading {
+    pub files: Vec<crate::license::LoadedFile>,
+    pub skipped: Vec<crate::license::load::Skipped>,
+    pub inv: crate::license::Inventory,
+    pub host: HostIdentity,
+}
+
+pub(crate) fn read_licenses(config: &Config) -> anyhow::Result<Reading> {
+    let (files, skipped) = load_dir(&config.license_dir).with_context(|| {
+        format!(
+            "cannot read the license directory {}",
+            config.license_dir.display()
+        )
+    })?;
+    let keys = Keyring::load_dir(&config.keys_dir)?;
+    let host = HostIdentity::current().context("cannot read this host's IDs")?;
+    let inv = inventory(&files, VENDOR, &host, &keys, day_of(now()));
+    Ok(Reading {
+        files,
+        skipped,
+        inv,
+        host,
+    })
+}
+
 /// Writes a line to the debug log and to standard output.
 pub(crate) fn say(log: &Mutex<DebugLog>, daemon: &str, message: &str) {
     println!("{daemon}: {message}");
@@ -172,12 +199,12 @@ pub async fn reread(
     engine: &EngineHandle,
     log: &Mutex<DebugLog>,
 ) -> anyhow::Result<()> {
-    let (files, skipped) = load_dir(&config.license_dir).with_context(|| {
-        format!(
-            "cannot read the license directory {}",
-            config.license_dir.display()
-        )
-    })?;
+    let Reading {
+        files,
+        skipped,
+        inv,
+        host,
+    } = read_licenses(config)?;
     for s in &skipped {
         say(
             log,
@@ -185,9 +212,6 @@ pub async fn reread(
             &format!("Not loading {}: {}", s.path.display(), s.reason),
         );
     }
-    let keys = Keyring::load_dir(&config.keys_dir)?;
-    let host = HostIdentity::current().context("cannot read this host's IDs")?;
-    let inv = inventory(&files, VENDOR, &host, &keys, day_of(now()));
     for f in &files {
         for e in &f.parsed.errors {
             say(log, VENDOR, &format!("{}:{e}", f.path.display()));

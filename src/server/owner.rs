@@ -31,6 +31,11 @@ enum Command {
     Pools {
         reply: oneshot::Sender<Vec<PoolView>>,
     },
+    Probe {
+        feature: String,
+        version: crate::license::Version,
+        reply: oneshot::Sender<Result<(), crate::engine::Denial>>,
+    },
     Events {
         after: i64,
         limit: u32,
@@ -60,6 +65,23 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Command::Pools { reply }).ok()?;
         rx.await.ok()
+    }
+
+    /// Would a checkout be granted now? Decided without holding anything.
+    pub async fn probe(
+        &self,
+        feature: &str,
+        version: &crate::license::Version,
+    ) -> Result<(), crate::engine::Denial> {
+        let down = || crate::engine::Denial::new(-97, "the vendor daemon is shutting down");
+        let (reply, rx) = oneshot::channel();
+        let command = Command::Probe {
+            feature: feature.to_owned(),
+            version: version.clone(),
+            reply,
+        };
+        self.tx.send(command).map_err(|_| down())?;
+        rx.await.map_err(|_| down())?
     }
 
     /// Persisted events after `after`, at most `limit`.
@@ -174,6 +196,13 @@ impl Owner {
                 }
                 Command::Status { reply } => statuses.push(reply),
                 Command::Pools { reply } => pool_reads.push(reply),
+                Command::Probe {
+                    feature,
+                    version,
+                    reply,
+                } => {
+                    let _ = reply.send(self.engine.probe(now, &feature, &version).map(drop));
+                }
                 Command::Events {
                     after,
                     limit,

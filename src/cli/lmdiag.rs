@@ -1,0 +1,319 @@
+//! `lmdiag [feature[:KEYWORD=value]]`: for each license line that could
+//! serve, whether it can be checked out now and, if not, exactly why; and
+//! which TCP ports answer. A line that works gets exactly
+//! `This license can be checked out` (monitoring checks grep for it).
+//!
+//! The checkout attempt is decided by the server exactly as a checkout,
+//! without holding a license: diagnosing never starts a 90-day lease.
+
+use std::io::{self, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use chrono::{Datelike, Local, Timelike};
+use clap::{Arg, ArgAction};
+use serde::Serialize;
+
+use super::exit::{self, CliError};
+use super::remote::Remote;
+use super::render::{self, Format, Report};
+use super::{CliResult, Ctx, lmstat};
+use crate::license::Expiry;
+use crate::license::date::format_date;
+use crate::protocol::{DiagLine, Diagnosis, Request, Response, ServerInfo, errors};
+
+const RULE: &str = "-----------------------------------------------------";
+
+pub fn command() -> clap::Command {
+    clap::Command::new("lmdiag")
+        .about("Diagnose license checkout problems, line by line")
+        .arg(lmstat::server_arg())
+        .arg(Arg::new("n").short('n').action(ArgAction::SetTrue).help("Never prompt"))
+        .arg(
+            Arg::new("feature")
+                .value_name("FEATURE[:KEYWORD=VALUE]")
+                .help("One feature; KEYWORD is VERSION, HOSTID, EXPDATE, KEY, VENDOR_STRING or ISSUER"),
+        )
+        .arg(lmstat::timeout_arg())
+        .arg(render::json_arg())
+}
+
+/// What lmdiag found.
+#[derive(Debug, Serialize)]
+pub struct Diag {
+    pub server: ServerInfo,
+    pub diagnosis: Diagnosis,
+    /// TCP ports tried on the server's host, and whether each answered.
+    pub ports: Vec<PortCheck>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PortCheck {
+    pub port: u16,
+    pub role: String,
+    pub answers: bool,
+}
+
+fn check_ports(host: &str, ports: &[(u16, &str)]) -> Vec<PortCheck> {
+    ports
+        .iter()
+        .map(|(port, role)| PortCheck {
+            port: *port,
+            role: (*role).to_owned(),
+            answers: answers(host, *port),
+        })
+        .collect()
+}
+
+fn answers(host: &str, port: u16) -> bool {
+    let Ok(addrs) = (host, port).to_socket_addrs() else {
+        return false;
+    };
+    addrs
+        .into_iter()
+        .any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok())
+}
+
+/// `feature[:KEYWORD=value]` as a filter on lines.
+fn matches(line: &DiagLine, keyword: &str, value: &str) -> bool {
+    match keyword.to_ascii_uppercase().as_str() {
+        "VERSION" => line.version == value,
+        "HOSTID" => line.binding.iter().any(|b| b == value),
+        "EXPDATE" => Expiry::parse(value).is_ok_and(|e| e == line.expiry),
+        "KEY" | "SIGN" => line
+            .sign
+            .as_deref()
+            .is_some_and(|s| s.starts_with(&value.replace(' ', "").to_ascii_uppercase())),
+        "VENDOR_STRING" => line.vendor_string.as_deref() == Some(value),
+        "ISSUER" => line.issuer.as_deref() == Some(value),
+        _ => false,
+    }
+}
+
+fn diagnostics_on() -> String {
+    let now = Local::now();
+    format!(
+        "FlexNet diagnostics on {} {}/{}/{} {:02}:{:02}",
+        now.format("%a"),
+        now.month(),
+        now.day(),
+        now.year(),
+        now.hour(),
+        now.minute()
+    )
+}
+
+impl Diag {
+    fn line(&self, l: &DiagLine, w: &mut dyn Write) -> io::Result<()> {
+        let expiry = match l.expiry {
+            Expiry::Permanent => "permanent(no expiration date)".to_owned(),
+            e => e.to_string(),
+        };
+        writeln!(
+            w,
+            "\"{}\" v{}, vendor: CITRIX, expiry: {expiry}",
+            l.feature, l.version
+        )?;
+        writeln!(
+            w,
+            "License server: {}@{}",
+            self.server.lm_port, self.server.host
+        )?;
+        let starts = l
+            .start
+            .map(|d| format!("  starts: {},", format_date(d)))
+            .unwrap_or_default();
+        let expires = match l.expiry {
+            Expiry::Permanent => "no expiration date".to_owned(),
+            Expiry::On(d) => format!("expires: {}", format_date(d)),
+        };
+        let kind = if l.count == "uncounted" {
+            "uncounted nodelocked license"
+        } else {
+            "floating license"
+        };
+        writeln!(w, "{kind}{starts}  {expires}")?;
+        writeln!(w)?;
+        if l.can_check_out {
+            writeln!(w, "This license can be checked out")?;
+        } else {
+            let code = l.code.unwrap_or(-1);
+            writeln!(w, "This license cannot be checked out because:")?;
+            writeln!(w, "{}", errors::display(code))?;
+            if let Some(reason) = &l.reason {
+                writeln!(w, "{reason}")?;
+            }
+            if code == -9 {
+                writeln!(w, "This host's IDs: {}", self.host_ids())?;
+            }
+        }
+        writeln!(w, "{RULE}")
+    }
+
+    fn host_ids(&self) -> String {
+        let h = &self.diagnosis.host;
+        let mut ids = vec![format!("HOSTNAME={}", h.hostname)];
+        ids.extend(h.ethers.iter().cloned());
+        ids.extend(
+            h.addresses
+                .iter()
+                .filter(|a| a.is_ipv4())
+                .map(|a| format!("INTERNET={a}")),
+        );
+        ids.join(" ")
+    }
+}
+
+impl Report for Diag {
+    fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
+        render::header(invoked, w)?;
+        writeln!(w, "{}", diagnostics_on())?;
+        writeln!(w)?;
+        let mut file = "";
+        for l in &self.diagnosis.lines {
+            if l.file != file {
+                file = &l.file;
+                writeln!(w, "{RULE}")?;
+                writeln!(w, "License file: {file}")?;
+                writeln!(w, "{RULE}")?;
+            }
+            self.line(l, w)?;
+        }
+        if self.diagnosis.lines.is_empty() {
+            writeln!(
+                w,
+                "No license line for that feature is installed. ({})",
+                errors::display(-5)
+            )?;
+        }
+        for s in &self.diagnosis.skipped {
+            writeln!(w, "Not loaded: {}: {}", s.path.display(), s.reason)?;
+        }
+        for e in &self.diagnosis.errors {
+            writeln!(w, "Not read: {e}")?;
+        }
+        writeln!(w)?;
+        for p in &self.ports {
+            let state = if p.answers {
+                "answers"
+            } else {
+                "does not answer"
+            };
+            writeln!(
+                w,
+                "TCP port {} ({}) on {}: {state}",
+                p.port, p.role, self.server.host
+            )?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
+    let format = Format::from_matches(m);
+    let spec = m.get_one::<String>("feature").cloned().unwrap_or_default();
+    let (feature, filter) = match spec.split_once(':') {
+        Some((f, kv)) => (
+            f.to_owned(),
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        ),
+        None => (spec.clone(), None),
+    };
+    let feature = (!feature.is_empty()).then_some(feature);
+    let mut remote = match Remote::connect(m) {
+        Ok(r) => r,
+        Err(e) => return unreachable(m, ctx, format, e),
+    };
+    let server = match remote.ask(Request::Info)? {
+        Response::Info(i) => i,
+        other => {
+            return Err(CliError::new(
+                exit::FAILURE,
+                format!("unexpected answer {other:?}"),
+            ));
+        }
+    };
+    let mut diagnosis = match remote.ask(Request::Diagnose { feature })? {
+        Response::Diagnosis(d) => *d,
+        other => {
+            return Err(CliError::new(
+                exit::FAILURE,
+                format!("unexpected answer {other:?}"),
+            ));
+        }
+    };
+    if let Some((k, v)) = &filter {
+        diagnosis.lines.retain(|l| matches(l, k, v));
+    }
+    let ports = check_ports(
+        &tcp_host(&remote.target),
+        &[
+            (server.lm_port, "license manager"),
+            (server.vendor_port, "CITRIX vendor daemon"),
+        ],
+    );
+    let failed = diagnosis
+        .lines
+        .iter()
+        .find(|l| !l.can_check_out)
+        .map(|l| l.code.unwrap_or(-1));
+    let none = diagnosis.lines.is_empty();
+    render::emit(
+        &Diag {
+            server,
+            diagnosis,
+            ports,
+        },
+        format,
+        ctx.invoked,
+        ctx.out,
+    )?;
+    Ok(match (none, failed) {
+        (true, _) => exit::flexnet(-5),
+        (false, Some(code)) => exit::flexnet(code),
+        (false, None) => exit::SUCCESS,
+    })
+}
+
+/// The host a TCP target names, or this host for the control socket.
+fn tcp_host(target: &str) -> String {
+    match target.split_once('@') {
+        Some((_, host)) => host.split(',').next().unwrap_or(host).to_owned(),
+        None => "127.0.0.1".to_owned(),
+    }
+}
+
+/// No server answered: say so the FlexNet way, then which ports answer.
+fn unreachable(m: &clap::ArgMatches, ctx: &mut Ctx<'_>, format: Format, e: CliError) -> CliResult {
+    if format == Format::Text {
+        let spec = m.get_one::<String>("c").cloned().unwrap_or_default();
+        render::header(ctx.invoked, ctx.out)?;
+        writeln!(ctx.out, "{}", diagnostics_on())?;
+        writeln!(ctx.out)?;
+        writeln!(ctx.out, "{RULE}")?;
+        writeln!(ctx.out, "License server: {spec}")?;
+        writeln!(ctx.out, "{RULE}")?;
+        writeln!(ctx.out, "This license cannot be checked out because:")?;
+        writeln!(ctx.out, "{}", errors::display(-15))?;
+        if let Some((port, host)) = spec.split_once('@') {
+            let port: u16 = port.parse().unwrap_or(27000);
+            for p in check_ports(
+                host,
+                &[(port, "license manager"), (7279, "CITRIX vendor daemon")],
+            ) {
+                let state = if p.answers {
+                    "answers"
+                } else {
+                    "does not answer"
+                };
+                writeln!(
+                    ctx.out,
+                    "TCP port {} ({}) on {host}: {state}",
+                    p.port, p.role
+                )?;
+            }
+        }
+    }
+    Err(e)
+}

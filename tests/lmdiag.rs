@@ -1,0 +1,109 @@
+//! lmdiag against a real lmgrd with lines that work and lines that fail
+//! for every reason an administrator meets.
+
+use lmutil::client::{CheckoutArgs, Connection, ProductSession};
+
+use crate::common::{TestDaemon, lmutil};
+
+const GOOD: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
+    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 1 VENDOR_STRING=;LT=Eval DUP_GROUP=V\n\
+    INCREMENT XDT_ADV_CCU CITRIX 2026.1201 permanent 5 START=01-jan-2099\n\
+    INCREMENT XDT_STD_CCU CITRIX 2026.1201 01-jan-2020 5\n";
+const ELSEWHERE: &str = "SERVER this_host HOSTNAME=another-host\nVENDOR CITRIX\n\
+    INCREMENT MPS_ENT_CCU CITRIX 2026.1201 permanent 5\n";
+const TAMPERED: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
+    INCREMENT CBR_100_SSERVER CITRIX 2026.1201 permanent 5\n";
+
+fn daemon() -> TestDaemon {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "a_good.lic", GOOD);
+    TestDaemon::install_license(root.path(), "b_elsewhere.lic", ELSEWHERE);
+    TestDaemon::install_license(root.path(), "c_tampered.lic", TAMPERED);
+    let tampered = root.path().join("licenses/c_tampered.lic");
+    let text = std::fs::read_to_string(&tampered).unwrap();
+    std::fs::write(&tampered, text.replace("permanent 5", "permanent 500")).unwrap();
+    std::fs::write(
+        root.path().join("licenses/saved.lic.txt"),
+        "VENDOR CITRIX\n",
+    )
+    .unwrap();
+    TestDaemon::start(root)
+}
+
+fn diag(d: &TestDaemon, args: &[&str]) -> crate::common::Run {
+    let socket = d.socket.to_str().unwrap().to_owned();
+    let mut all = vec!["lmdiag", "-c", &socket, "-n"];
+    all.extend_from_slice(args);
+    lmutil(all)
+}
+
+/// The block of the line for `feature` in lmdiag's text.
+fn block<'a>(out: &'a str, feature: &str) -> &'a str {
+    let start = out
+        .find(&format!("\"{feature}\" v"))
+        .unwrap_or_else(|| panic!("no {feature}:\n{out}"));
+    let end = out[start..].find("-----").map_or(out.len(), |e| start + e);
+    &out[start..end]
+}
+
+#[test]
+fn a_working_feature_gets_exactly_the_line_monitoring_greps_for() {
+    let d = daemon();
+    let out = diag(&d, &["XDT_PLT_CCU"]).succeeds().stdout();
+    assert!(
+        out.lines().any(|l| l == "This license can be checked out"),
+        "{out}"
+    );
+    assert!(out.contains("License file: "));
+    assert!(out.contains(&format!("TCP port {} (license manager)", d.lm_port)));
+    assert!(out.contains("answers"));
+    // With a qualifier, as FlexNet accepts it.
+    diag(&d, &["XDT_PLT_CCU:VERSION=2026.1201"])
+        .succeeds()
+        .stdout_has("can be checked out");
+}
+
+#[tokio::test]
+async fn every_reason_a_line_cannot_be_checked_out() {
+    let d = daemon();
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
+        .await
+        .unwrap();
+    let args = CheckoutArgs {
+        feature: "XDT_PLT_CCU",
+        version: "2026.0101",
+        user: "u",
+        device: "d",
+        display: "d",
+        count: 1,
+    };
+    p.checkout(args).await.unwrap();
+    let out = diag(&d, &[]).fails_with_code(256 - 4).stdout();
+    let all_in_use = block(&out, "XDT_PLT_CCU");
+    assert!(all_in_use.contains("This license cannot be checked out because:\nLicensed number of users already reached. (-4,0)"), "{all_in_use}");
+    assert!(block(&out, "XDT_ADV_CCU").contains("Feature start date is in the future. (-31,0)"));
+    assert!(block(&out, "XDT_STD_CCU").contains("Feature has expired. (-10,0)"));
+    let elsewhere = block(&out, "MPS_ENT_CCU");
+    assert!(elsewhere.contains("Invalid host. (-9,0)"), "{elsewhere}");
+    assert!(elsewhere.contains("HOSTNAME=another-host"));
+    assert!(elsewhere.contains("This host's IDs: HOSTNAME="));
+    assert!(block(&out, "CBR_100_SSERVER").contains("(inconsistent authentication code)"));
+    assert!(
+        out.contains("Not loaded: ") && out.contains("saved.lic.txt"),
+        "{out}"
+    );
+    // Diagnosing held nothing: the pool is as the product left it.
+    let json = diag(&d, &["XDT_PLT_CCU", "--json"])
+        .fails_with_code(256 - 4)
+        .json();
+    assert_eq!(json["diagnosis"]["lines"][0]["code"], -4);
+}
+
+#[test]
+fn an_unreachable_server_is_said_with_the_ports_tried() {
+    let out = lmutil(["lmdiag", "-n", "-c", "1@127.0.0.1", "-t", "2"]).fails_with_code(241);
+    let text = out.stdout();
+    assert!(text.contains("This license cannot be checked out because:\nCannot connect to license server system. (-15,0)"), "{text}");
+    assert!(text.contains("TCP port 1 (license manager) on 127.0.0.1: does not answer"));
+    assert!(out.stderr().contains("is lmgrd running?"));
+}
