@@ -32,6 +32,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdiag" -d 'Diagnose 
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmreread" -d 'Make the server reread its license files and options file (admin, local)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdown" -d 'Stop the license server or its vendor daemon (admin, local, when enabled)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "udadmin" -d 'User/device licenses: list, release, events, export'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup" -d 'Manage who may administer the license server: add, remove, list accounts and groups'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
@@ -77,6 +78,14 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l events -d 'The
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l export -d 'Every connection as CSV (feature,userId,deviceId,…)'
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l useradd -d 'Give an account or group a role' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l userdel -d 'Take an account\'s or group\'s role away' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l Role -d 'admin, user, adminGroup or userGroup' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l list -d 'List the accounts and groups with a role'
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l ether -d 'Ethernet (MAC) addresses of every interface (the default)'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l internet -d 'IPv4 addresses, as INTERNET=a.b.c.d'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l hostname -d 'The host name, as HOSTNAME=name (matched case-sensitively)'

@@ -1,6 +1,7 @@
 //! The command line: one table of commands drives dispatch, the command
 //! list, `--install-links`, completions, man pages and the tests.
 
+pub mod accounts;
 pub mod exit;
 pub mod generate;
 pub mod lmcrypt;
@@ -64,6 +65,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "udadmin",
         command: udadmin::command,
         run: udadmin::run,
+    },
+    CommandSpec {
+        name: "CtxManageUserAndGroup",
+        command: accounts::command,
+        run: accounts::run,
     },
     CommandSpec {
         name: "lmhostid",

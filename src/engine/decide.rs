@@ -61,6 +61,30 @@ impl Engine {
                 (Decision::Done, events)
             }
             Request::Tick => (Decision::Done, self.tick(now)),
+            Request::SetAccount { name, role } => {
+                if name.trim().is_empty() {
+                    let denial = Denial::new(codes::NO_SUCH_FEATURE, "an account needs a name");
+                    return (Decision::Denied(denial), Vec::new());
+                }
+                (
+                    Decision::Done,
+                    vec![Event::AccountSet {
+                        name,
+                        role,
+                        at: now,
+                    }],
+                )
+            }
+            Request::RemoveAccount { name } => {
+                if !self.accounts.contains_key(&name) {
+                    let denial = Denial::new(codes::NO_SUCH_FEATURE, format!("no account {name}"));
+                    return (Decision::Denied(denial), Vec::new());
+                }
+                (
+                    Decision::Done,
+                    vec![Event::AccountRemoved { name, at: now }],
+                )
+            }
         }
     }
 

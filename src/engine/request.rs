@@ -54,8 +54,53 @@ pub enum Request {
         pools: Vec<PoolSpec>,
     },
     ChangeSettings(Settings),
+    /// Give an account or group a role (admin accounts only).
+    SetAccount {
+        name: String,
+        role: AccountRole,
+    },
+    /// Take an account's role away.
+    RemoveAccount {
+        name: String,
+    },
     /// Let time pass: leases, lapsed sessions and burst periods end.
     Tick,
+}
+
+/// Who may administer the server: accounts written `domain\\name` (on Unix
+/// the domain is the host name), or groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountRole {
+    #[serde(rename = "admin")]
+    Admin,
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "adminGroup")]
+    AdminGroup,
+    #[serde(rename = "userGroup")]
+    UserGroup,
+}
+
+impl AccountRole {
+    /// Reads `admin`, `user`, `adminGroup` or `userGroup` (any case).
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "admin" => AccountRole::Admin,
+            "user" => AccountRole::User,
+            "admingroup" => AccountRole::AdminGroup,
+            "usergroup" => AccountRole::UserGroup,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountRole::Admin => "admin",
+            AccountRole::User => "user",
+            AccountRole::AdminGroup => "adminGroup",
+            AccountRole::UserGroup => "userGroup",
+        }
+    }
 }
 
 /// A checkout, as a product asks for it.
@@ -236,6 +281,15 @@ pub enum Event {
     },
     SettingsChanged {
         settings: Settings,
+        at: Time,
+    },
+    AccountSet {
+        name: String,
+        role: AccountRole,
+        at: Time,
+    },
+    AccountRemoved {
+        name: String,
         at: Time,
     },
 }

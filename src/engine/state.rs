@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::request::{BurstEnd, Event, GrantEvent, Handle, SessionId};
+use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, SessionId};
 use super::types::{LicenseModel, PoolSpec, Settings, Time, day_of};
 use super::ud::UdFeature;
 use crate::license::Version;
@@ -108,6 +108,8 @@ pub struct Engine {
     pub(crate) bursts: BTreeMap<(String, VersionKey), BurstState>,
     pub(crate) next_session: SessionId,
     pub(crate) next_handle: Handle,
+    /// Accounts and groups with a role, names exactly as given.
+    pub(crate) accounts: BTreeMap<String, AccountRole>,
 }
 
 impl Default for Engine {
@@ -122,6 +124,7 @@ impl Default for Engine {
             bursts: BTreeMap::new(),
             next_session: 1,
             next_handle: 1,
+            accounts: BTreeMap::new(),
         };
         engine.replace_pools(Vec::new());
         engine
@@ -158,6 +161,11 @@ impl Engine {
             engine.apply(e);
         }
         engine
+    }
+
+    /// Accounts and groups with a role.
+    pub fn accounts(&self) -> &BTreeMap<String, AccountRole> {
+        &self.accounts
     }
 
     pub fn settings(&self) -> &Settings {
@@ -250,6 +258,12 @@ impl Engine {
             }
             Event::PoolsReplaced { pools, .. } => self.replace_pools(pools.clone()),
             Event::SettingsChanged { settings, .. } => self.settings = settings.clone(),
+            Event::AccountSet { name, role, .. } => {
+                self.accounts.insert(name.clone(), *role);
+            }
+            Event::AccountRemoved { name, .. } => {
+                self.accounts.remove(name);
+            }
         }
     }
 
@@ -435,6 +449,7 @@ impl PartialEq for Engine {
             && self.bursts == other.bursts
             && self.next_session == other.next_session
             && self.next_handle == other.next_handle
+            && self.accounts == other.accounts
             && ud_views(self) == ud_views(other)
     }
 }

@@ -84,6 +84,18 @@ pub enum Request {
         after: i64,
         limit: u32,
     },
+    /// Accounts and groups that have a role.
+    Accounts,
+    /// Give an account or group a role: `admin`, `user`, `adminGroup` or
+    /// `userGroup` (admin, local only).
+    SetAccount {
+        name: String,
+        role: String,
+    },
+    /// Take an account's role away (admin, local only).
+    RemoveAccount {
+        name: String,
+    },
 }
 
 /// A checkout request.
@@ -143,6 +155,9 @@ pub enum Response {
     Events {
         events: Vec<StoredEvent>,
     },
+    Accounts {
+        accounts: Vec<Account>,
+    },
     /// A refusal: FlexNet's error number and text, and the exact reason.
     Error(ErrorBody),
 }
@@ -194,6 +209,15 @@ pub struct DiagLine {
     /// Why not: FlexNet's number and the exact reason.
     pub code: Option<i32>,
     pub reason: Option<String>,
+}
+
+/// An account or group and its role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub name: String,
+    pub role: String,
+    /// Root and the account lmgrd runs as are admins without being listed.
+    pub built_in: bool,
 }
 
 /// What a caller may do.

@@ -8,6 +8,6 @@ pub mod message;
 
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
 pub use message::{
-    Checkout, DiagLine, Diagnosis, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role,
-    ServerInfo, StoredEvent,
+    Account, Checkout, DiagLine, Diagnosis, Envelope, ErrorBody, PROTOCOL_VERSION, Request,
+    Response, Role, ServerInfo, StoredEvent,
 };

@@ -16,15 +16,15 @@ use tokio::sync::Notify;
 use super::config::Config;
 use super::debuglog::DebugLog;
 use super::owner::EngineHandle;
-use crate::engine::request::{CheckoutRequest, SessionId};
+use crate::engine::request::{AccountRole, CheckoutRequest, SessionId};
 use crate::engine::{self, Decision};
 use crate::license::Version;
 use crate::protocol::errors::{BAD_DATA, CANNOT_CONNECT, NOT_ALLOWED};
 use crate::protocol::frame::FrameError;
-use crate::protocol::{DiagLine, Diagnosis, ServerInfo, read_message, write_message};
 use crate::protocol::{
-    Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, StoredEvent,
+    Account, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, StoredEvent,
 };
+use crate::protocol::{DiagLine, Diagnosis, ServerInfo, read_message, write_message};
 
 /// The most events one request returns.
 const MAX_EVENTS: u32 = 10_000;
@@ -68,11 +68,26 @@ impl Caller {
         }
     }
 
-    fn role(&self, shared: &Shared) -> Role {
-        match self {
-            Caller::Remote => Role::Remote,
-            Caller::Local { uid, .. } if *uid == 0 || *uid == shared.owner_uid => Role::Admin,
-            Caller::Local { .. } => Role::User,
+    /// The caller's role: root and the account lmgrd runs as are admins;
+    /// then the accounts and groups given a role; anyone else local may read.
+    async fn role(&self, shared: &Shared) -> Role {
+        let (uid, name) = match self {
+            Caller::Remote => return Role::Remote,
+            Caller::Local { uid, name } => (*uid, name),
+        };
+        if uid == 0 || uid == shared.owner_uid {
+            return Role::Admin;
+        }
+        let accounts = shared.engine.accounts().await;
+        let in_group = |role: AccountRole| {
+            accounts
+                .iter()
+                .any(|(group, r)| *r == role && member_of(uid, group))
+        };
+        match accounts.get(name) {
+            Some(AccountRole::Admin) => Role::Admin,
+            _ if in_group(AccountRole::AdminGroup) => Role::Admin,
+            _ => Role::User,
         }
     }
 
@@ -135,9 +150,20 @@ fn refuse(code: i32, reason: impl Into<String>) -> Response {
     Response::Error(ErrorBody::new(code, reason))
 }
 
+/// Whether the account `uid` is a member of the OS group `domain\\group`.
+fn member_of(uid: u32, group: &str) -> bool {
+    use nix::unistd::{Group, Uid, User};
+    let name = group.rsplit('\\').next().unwrap_or(group);
+    let (Ok(Some(g)), Ok(Some(u))) = (Group::from_name(name), User::from_uid(Uid::from_raw(uid)))
+    else {
+        return false;
+    };
+    u.gid == g.gid || g.mem.contains(&u.name)
+}
+
 /// Admin requests: only over the control socket, only for admins.
-fn authorize(what: &str, caller: &Caller, shared: &Shared) -> Result<(), Response> {
-    match caller.role(shared) {
+async fn authorize(what: &str, caller: &Caller, shared: &Shared) -> Result<(), Response> {
+    match caller.role(shared).await {
         Role::Admin => Ok(()),
         Role::Remote => Err(refuse(
             NOT_ALLOWED,
@@ -170,8 +196,27 @@ async fn answer(
         Request::Diagnose { feature } => diagnose(shared, feature.as_deref()).await,
         Request::Whoami => Response::Identity {
             name: caller.name().to_owned(),
-            role: caller.role(shared),
+            role: caller.role(shared).await,
         },
+        Request::Accounts => accounts(shared).await,
+        Request::SetAccount { name, role } => {
+            if let Err(r) = authorize("changing accounts", caller, shared).await {
+                return r;
+            }
+            let Some(role) = AccountRole::parse(&role) else {
+                return refuse(
+                    BAD_DATA,
+                    format!("role `{role}`: expected admin, user, adminGroup or userGroup"),
+                );
+            };
+            decide(shared, engine::Request::SetAccount { name, role }, sessions).await
+        }
+        Request::RemoveAccount { name } => {
+            if let Err(r) = authorize("changing accounts", caller, shared).await {
+                return r;
+            }
+            decide(shared, engine::Request::RemoveAccount { name }, sessions).await
+        }
         Request::Status => match shared.engine.status().await {
             Some(s) => Response::Status(Box::new(s)),
             None => down(),
@@ -182,13 +227,13 @@ async fn answer(
         },
         Request::Events { after, limit } => events(shared, caller, after, limit).await,
         Request::Reread { vendor } => reread(shared, caller, vendor).await,
-        Request::Shutdown { vendor } => shutdown(shared, caller, vendor),
+        Request::Shutdown { vendor } => shutdown(shared, caller, vendor).await,
         Request::Release {
             feature,
             user,
             device,
         } => {
-            if let Err(r) = authorize("release", caller, shared) {
+            if let Err(r) = authorize("release", caller, shared).await {
                 return r;
             }
             let request = engine::Request::Release {
@@ -318,7 +363,7 @@ async fn events(shared: &Shared, caller: &Caller, after: i64, limit: u32) -> Res
 }
 
 async fn reread(shared: &Shared, caller: &Caller, vendor: bool) -> Response {
-    if let Err(r) = authorize("lmreread", caller, shared) {
+    if let Err(r) = authorize("lmreread", caller, shared).await {
         return r;
     }
     if let Err(e) = super::daemon::reread(&shared.config, &shared.engine, &shared.log).await {
@@ -339,8 +384,37 @@ async fn reread(shared: &Shared, caller: &Caller, vendor: bool) -> Response {
     Response::Ok
 }
 
-fn shutdown(shared: &Shared, caller: &Caller, vendor: bool) -> Response {
-    if let Err(r) = authorize("lmdown", caller, shared) {
+async fn accounts(shared: &Shared) -> Response {
+    let me = |uid: u32| Caller::local(uid).name().to_owned();
+    let mut list = vec![Account {
+        name: me(0),
+        role: "admin".to_owned(),
+        built_in: true,
+    }];
+    if shared.owner_uid != 0 {
+        list.push(Account {
+            name: me(shared.owner_uid),
+            role: "admin".to_owned(),
+            built_in: true,
+        });
+    }
+    list.extend(
+        shared
+            .engine
+            .accounts()
+            .await
+            .into_iter()
+            .map(|(name, role)| Account {
+                name,
+                role: role.as_str().to_owned(),
+                built_in: false,
+            }),
+    );
+    Response::Accounts { accounts: list }
+}
+
+async fn shutdown(shared: &Shared, caller: &Caller, vendor: bool) -> Response {
+    if let Err(r) = authorize("lmdown", caller, shared).await {
         return r;
     }
     if !shared.config.allow_lmdown {

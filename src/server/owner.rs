@@ -31,6 +31,11 @@ enum Command {
     Pools {
         reply: oneshot::Sender<Vec<PoolView>>,
     },
+    Accounts {
+        reply: oneshot::Sender<
+            std::collections::BTreeMap<String, crate::engine::request::AccountRole>,
+        >,
+    },
     Probe {
         feature: String,
         version: crate::license::Version,
@@ -65,6 +70,17 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Command::Pools { reply }).ok()?;
         rx.await.ok()
+    }
+
+    /// Accounts and groups with a role.
+    pub async fn accounts(
+        &self,
+    ) -> std::collections::BTreeMap<String, crate::engine::request::AccountRole> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Command::Accounts { reply }).is_err() {
+            return Default::default();
+        }
+        rx.await.unwrap_or_default()
     }
 
     /// Would a checkout be granted now? Decided without holding anything.
@@ -202,6 +218,9 @@ impl Owner {
                     reply,
                 } => {
                     let _ = reply.send(self.engine.probe(now, &feature, &version).map(drop));
+                }
+                Command::Accounts { reply } => {
+                    let _ = reply.send(self.engine.accounts().clone());
                 }
                 Command::Events {
                     after,

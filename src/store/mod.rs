@@ -194,7 +194,9 @@ fn event_time(e: &Event) -> i64 {
         | Event::BurstEnded { at, .. }
         | Event::BurstRearmed { at, .. }
         | Event::PoolsReplaced { at, .. }
-        | Event::SettingsChanged { at, .. } => *at,
+        | Event::SettingsChanged { at, .. }
+        | Event::AccountSet { at, .. }
+        | Event::AccountRemoved { at, .. } => *at,
         Event::Granted(g) => g.at,
     }
 }

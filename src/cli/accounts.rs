@@ -1,0 +1,123 @@
+//! `CtxManageUserAndGroup`: who may administer the server. Accounts are
+//! written `domain\name` (on Unix the domain is the host name) and keep
+//! their spelling exactly: spaces, non-ASCII and double-byte names work.
+
+use std::io::{self, Write};
+
+use clap::{Arg, ArgAction, ArgGroup};
+use serde::Serialize;
+
+use super::exit::{self, CliError};
+use super::remote::Remote;
+use super::render::{self, Format, Report};
+use super::{CliResult, Ctx, lmstat};
+use crate::protocol::{Account, Request, Response};
+
+pub fn command() -> clap::Command {
+    clap::Command::new("CtxManageUserAndGroup")
+        .about(
+            "Manage who may administer the license server: add, remove, list accounts and groups",
+        )
+        .arg(
+            Arg::new("useradd")
+                .long("useradd")
+                .value_name("DOMAIN\\NAME")
+                .requires("Role")
+                .help("Give an account or group a role"),
+        )
+        .arg(
+            Arg::new("userdel")
+                .long("userdel")
+                .value_name("DOMAIN\\NAME")
+                .help("Take an account's or group's role away"),
+        )
+        .arg(
+            Arg::new("list")
+                .long("list")
+                .action(ArgAction::SetTrue)
+                .help("List the accounts and groups with a role"),
+        )
+        .arg(
+            Arg::new("Role")
+                .long("Role")
+                .value_name("ROLE")
+                .help("admin, user, adminGroup or userGroup"),
+        )
+        .group(
+            ArgGroup::new("action")
+                .args(["useradd", "userdel", "list"])
+                .required(true),
+        )
+        .arg(lmstat::server_arg())
+        .arg(lmstat::timeout_arg())
+        .arg(render::json_arg())
+}
+
+/// The accounts with a role.
+#[derive(Debug, Serialize)]
+pub struct Accounts {
+    pub accounts: Vec<Account>,
+}
+
+impl Report for Accounts {
+    fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
+        for a in &self.accounts {
+            let note = if a.built_in { " (built in)" } else { "" };
+            writeln!(w, "{}\t{}{note}", a.name, a.role)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a change did.
+#[derive(Debug, Serialize)]
+pub struct Changed {
+    pub name: String,
+    pub role: Option<String>,
+}
+
+impl Report for Changed {
+    fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
+        match &self.role {
+            Some(role) => writeln!(w, "{} now has the role {role}.", self.name),
+            None => writeln!(w, "{} no longer has a role.", self.name),
+        }
+    }
+}
+
+pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
+    let format = Format::from_matches(m);
+    let mut remote = Remote::connect(m)?;
+    if let Some(name) = m.get_one::<String>("useradd") {
+        let role = m.get_one::<String>("Role").cloned().unwrap_or_default();
+        remote.ask(Request::SetAccount {
+            name: name.clone(),
+            role: role.clone(),
+        })?;
+        let changed = Changed {
+            name: name.clone(),
+            role: Some(role),
+        };
+        render::emit(&changed, format, ctx.invoked, ctx.out)?;
+    } else if let Some(name) = m.get_one::<String>("userdel") {
+        remote.ask(Request::RemoveAccount { name: name.clone() })?;
+        render::emit(
+            &Changed {
+                name: name.clone(),
+                role: None,
+            },
+            format,
+            ctx.invoked,
+            ctx.out,
+        )?;
+    } else {
+        let Response::Accounts { accounts } = remote.ask(Request::Accounts)? else {
+            return Err(CliError::new(
+                exit::FAILURE,
+                "unexpected answer to accounts",
+            ));
+        };
+        render::emit(&Accounts { accounts }, format, ctx.invoked, ctx.out)?;
+    }
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,105 @@
+//! CtxManageUserAndGroup, and roles enforced on the control socket for a
+//! caller identified by the operating system.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::common::{Run, TestDaemon, lmutil, lmutil_bin, run};
+
+const CCU: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
+    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 3 VENDOR_STRING=;LT=Eval\n";
+
+fn daemon() -> TestDaemon {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    TestDaemon::start(root)
+}
+
+fn manage(d: &TestDaemon, args: &[&str]) -> Run {
+    let socket = d.socket.to_str().unwrap().to_owned();
+    let mut all = vec!["CtxManageUserAndGroup", "-c", &socket];
+    all.extend_from_slice(args);
+    lmutil(all)
+}
+
+#[test]
+fn accounts_with_spaces_and_double_byte_names_round_trip_and_persist() {
+    let d = daemon();
+    for (name, role) in [
+        ("MYCO\\Jack Smith", "admin"),
+        ("MYCO\\山田 太郎", "user"),
+        ("MYCO\\Lizenz-Admins", "adminGroup"),
+    ] {
+        manage(&d, &["-useradd", name, "-Role", role])
+            .succeeds()
+            .stdout_has(&format!("{name} now has the role {role}."));
+    }
+    let list = manage(&d, &["-list"]).succeeds().stdout();
+    assert!(list.contains("MYCO\\Jack Smith\tadmin\n"), "{list}");
+    assert!(list.contains("MYCO\\山田 太郎\tuser\n"));
+    assert!(list.contains("MYCO\\Lizenz-Admins\tadminGroup\n"));
+    assert!(list.contains("\\root\tadmin (built in)\n"));
+    // Kept across a crash.
+    let d = TestDaemon::start(d.kill());
+    let json = manage(&d, &["-list", "--json"]).succeeds().json();
+    let names: Vec<&str> = json["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"MYCO\\山田 太郎"), "{names:?}");
+    manage(&d, &["-userdel", "MYCO\\山田 太郎"]).succeeds();
+    assert!(!manage(&d, &["-list"]).succeeds().stdout().contains("山田"));
+    manage(&d, &["-useradd", "MYCO\\x", "-Role", "boss"])
+        .fails_with_code(256 - 12)
+        .stderr_has("expected admin, user");
+    manage(&d, &["-userdel", "MYCO\\nobody-here"]).fails_with_code(256 - 5);
+}
+
+/// A local account that is not an admin is refused every change; made an
+/// admin, it may. Needs root to run lmutil as another user.
+#[test]
+fn a_non_admin_local_account_is_refused_changes() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root to run a command as another user");
+        return;
+    }
+    let d = daemon();
+    // Let `nobody` reach the socket; the server still knows who it is.
+    std::fs::set_permissions(d.root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&d.socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let socket = d.socket.to_str().unwrap().to_owned();
+    let bin = lmutil_bin();
+    let as_nobody = |args: &[&str]| {
+        let mut all = vec!["-u", "nobody", "--", bin.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run("runuser", all)
+    };
+    let refused = as_nobody(&["lmreread", "-c", &socket]).fails_with_code(256 - 63);
+    assert!(
+        refused.stderr().contains("\\nobody has the user role"),
+        "{}",
+        refused.stderr()
+    );
+    as_nobody(&[
+        "CtxManageUserAndGroup",
+        "-c",
+        &socket,
+        "-useradd",
+        "x\\y",
+        "-Role",
+        "admin",
+    ])
+    .fails_with_code(256 - 63);
+    as_nobody(&["udadmin", "-c", &socket, "-user", "u", "-delete"]).fails_with_code(256 - 63);
+    // Reading is allowed.
+    as_nobody(&["lmstat", "-c", &socket, "-a"]).succeeds();
+    // Made an admin by an admin, it may reread.
+    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    manage(
+        &d,
+        &["-useradd", &format!("{host}\\nobody"), "-Role", "admin"],
+    )
+    .succeeds();
+    as_nobody(&["lmreread", "-c", &socket]).succeeds();
+}
