@@ -475,3 +475,77 @@ async fn events_are_read_back_in_order() {
         .collect();
     assert_eq!(tail, ["session_started", "granted", "checked_in"]);
 }
+
+#[tokio::test]
+async fn a_config_file_sits_between_the_environment_and_the_defaults() {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "ccu.lic", &CCU.replace("COUNT", "1"));
+    let conf = root.path().join("lmgrd.conf");
+    std::fs::write(
+        &conf,
+        "# test\nheartbeat-interval = 60\nallow-lmdown = true\nlog = \"DIR/from-file.log\"\n"
+            .replace("DIR", root.path().to_str().unwrap()),
+    )
+    .unwrap();
+    let conf_arg = conf.to_str().unwrap().to_owned();
+    let d = TestDaemon::try_start(root, &["--config", &conf_arg])
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let mut c = Connection::unix(&d.socket).await.unwrap();
+    let hello = c
+        .request(Request::Hello { client: "t".into() })
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            hello,
+            Response::Hello {
+                heartbeat_interval: 60,
+                ..
+            }
+        ),
+        "{hello:?}"
+    );
+    assert!(d.root.path().join("from-file.log").exists());
+    assert_eq!(
+        c.request(Request::Shutdown { vendor: true }).await.unwrap(),
+        Response::Ok
+    );
+
+    // A flag beats the file.
+    let root = TestDaemon::root();
+    std::fs::copy(&conf, root.path().join("lmgrd.conf")).unwrap();
+    let conf_arg = root.path().join("lmgrd.conf").to_str().unwrap().to_owned();
+    let d = TestDaemon::try_start(root, &["--config", &conf_arg, "--heartbeat-interval", "90"])
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let mut c = Connection::unix(&d.socket).await.unwrap();
+    let hello = c
+        .request(Request::Hello { client: "t".into() })
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            hello,
+            Response::Hello {
+                heartbeat_interval: 90,
+                ..
+            }
+        ),
+        "{hello:?}"
+    );
+}
+
+#[test]
+fn a_bad_config_file_names_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("lmgrd.conf");
+    std::fs::write(&conf, "lm-port = 0\nlicence-dir = /x\n").unwrap();
+    let out = run(lmgrd_bin(), ["--config", conf.to_str().unwrap()]).fails_with_code(2);
+    assert!(
+        out.stderr()
+            .contains("lmgrd.conf:2: unknown setting `licence-dir`"),
+        "{}",
+        out.stderr()
+    );
+}

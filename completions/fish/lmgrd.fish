@@ -1,3 +1,4 @@
+complete -c lmgrd -l config -d 'Config file (default: lmgrd.conf in the platform\'s config directory)' -r -F
 complete -c lmgrd -l license-dir -d 'Directory of *.lic files and CITRIX.opt' -r -F
 complete -c lmgrd -l keys-dir -d 'Directory of trusted vendor public keys (*.pub)' -r -F
 complete -c lmgrd -l data-dir -d 'Directory of the state database and status file' -r -F

@@ -1,8 +1,15 @@
 //! Where lmgrd keeps things and which ports it serves.
 //!
 //! Precedence, for every setting: command-line flag > environment variable
-//! (`LMGRD_*`) > the platform's conventional directories (XDG on Linux, via
-//! the `directories` crate) > a fixed fallback under /var/lib/lmutil.
+//! (`LMGRD_*`) > the config file > the platform's conventional directories
+//! (XDG on Linux, via the `directories` crate) > a fixed fallback under
+//! /var/lib/lmutil.
+//!
+//! The config file is `lmgrd.conf` in the platform's config directory, or
+//! the one `--config` / `LMGRD_CONFIG` names: `name = value` lines with the
+//! flags' long names (`lm-port = 27000`, `license-dir = /etc/lmutil/licenses`),
+//! `#` comments, values optionally in double quotes. An unknown name or a
+//! bad value is an error naming the file and line.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -85,9 +92,86 @@ pub fn default_socket() -> PathBuf {
     }
 }
 
+/// The names a config file may set: every flag but `--config`.
+const FILE_KEYS: [&str; 11] = [
+    "license-dir",
+    "keys-dir",
+    "data-dir",
+    "socket",
+    "log",
+    "lm-port",
+    "vendor-port",
+    "bind",
+    "allow-lmdown",
+    "heartbeat-interval",
+    "config",
+];
+
+/// Reads a config file into `name -> value`.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = || format!("{}:{}", path.display(), n + 1);
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("{}: expected `name = value`", at()))?;
+        let key = key.trim();
+        if !FILE_KEYS[..FILE_KEYS.len() - 1].contains(&key) {
+            return Err(format!(
+                "{}: unknown setting `{key}` (expected one of {})",
+                at(),
+                FILE_KEYS[..10].join(", ")
+            ));
+        }
+        let value = value.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        out.push((key.to_owned(), value.to_owned()));
+    }
+    Ok(out)
+}
+
+/// The config file to read: `--config`/`LMGRD_CONFIG`, else `lmgrd.conf`
+/// in the platform's config directory when it exists.
+pub fn config_file(m: &ArgMatches) -> Option<PathBuf> {
+    match m.get_one::<PathBuf>("config") {
+        Some(p) => Some(p.clone()),
+        None => Some(platform_dirs().0.join("lmgrd.conf")).filter(|p| p.exists()),
+    }
+}
+
+/// Turns config-file settings into flags placed before the command line's
+/// own, so that flags and environment variables still win.
+pub fn file_args(settings: &[(String, String)]) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::new();
+    for (key, value) in settings {
+        if key == "allow-lmdown" {
+            if matches!(value.as_str(), "true" | "yes" | "on" | "1") {
+                out.push(format!("--{key}").into());
+            }
+        } else {
+            out.push(format!("--{key}={value}").into());
+        }
+    }
+    out
+}
+
 /// The configuration flags of `lmgrd`.
 pub fn args() -> Vec<Arg> {
     vec![
+        path_arg(
+            "config",
+            "LMGRD_CONFIG",
+            "Config file (default: lmgrd.conf in the platform's config directory)",
+        ),
         path_arg(
             "license-dir",
             "LMGRD_LICENSE_DIR",

@@ -50,6 +50,24 @@ pub fn main(args: Vec<OsString>) -> i32 {
         );
         return 0;
     }
+    // The config file sits between the environment and the defaults: its
+    // settings are parsed first, then flags and environment override them.
+    let matches = match config::config_file(&matches) {
+        None => matches,
+        Some(path) => match config::read_file(&path) {
+            Err(e) => {
+                eprintln!("lmgrd: {e}");
+                return 2;
+            }
+            Ok(settings) => match with_file(&matches, &settings) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("lmgrd: {}: {e}", path.display());
+                    return 2;
+                }
+            },
+        },
+    };
     let config = config::from_matches(&matches);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -76,6 +94,45 @@ pub fn main(args: Vec<OsString>) -> i32 {
             1
         }
     }
+}
+
+/// Reparses with the file's settings as defaults: a setting the command line
+/// or environment gave keeps that value.
+fn with_file(
+    m: &clap::ArgMatches,
+    settings: &[(String, String)],
+) -> Result<clap::ArgMatches, clap::Error> {
+    use clap::parser::ValueSource;
+    let explicit = |key: &str| {
+        matches!(
+            m.value_source(key),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+    };
+    let from_file: Vec<(String, String)> = settings
+        .iter()
+        .filter(|(k, _)| !explicit(k))
+        .cloned()
+        .collect();
+    let mut args: Vec<OsString> = vec!["lmgrd".into()];
+    args.extend(config::file_args(&from_file));
+    let file_matches = command().try_get_matches_from(args)?;
+    // Command line and environment first, then the file, then defaults.
+    let mut merged: Vec<OsString> = vec!["lmgrd".into()];
+    for arg in command().get_arguments() {
+        let id = arg.get_id().as_str();
+        let source = if explicit(id) { m } else { &file_matches };
+        if arg.get_action().takes_values() {
+            if let Some(v) = source.get_raw(id).and_then(|mut v| v.next()) {
+                let mut flag = OsString::from(format!("--{id}="));
+                flag.push(v);
+                merged.push(flag);
+            }
+        } else if source.get_flag(id) {
+            merged.push(format!("--{id}").into());
+        }
+    }
+    command().try_get_matches_from(merged)
 }
 
 /// Resolves on SIGTERM or SIGINT.
