@@ -3,6 +3,12 @@
 //! transaction, and only then answers: no decision is acknowledged before
 //! it is durable. A failed write rebuilds the engine from the store, so the
 //! state never runs ahead of what is on disk.
+//!
+//! Readers never stall it: a reader thread keeps a replica of the engine,
+//! applying each committed batch's events (forwarded before the batch is
+//! acknowledged, so a client reads its own writes), and answers status,
+//! pools and the event history from the replica and its own database
+//! connection.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -25,12 +31,6 @@ enum Command {
         request: Request,
         reply: oneshot::Sender<Result<Decision, String>>,
     },
-    Status {
-        reply: oneshot::Sender<Snapshot>,
-    },
-    Pools {
-        reply: oneshot::Sender<Vec<PoolView>>,
-    },
     Accounts {
         reply: oneshot::Sender<
             std::collections::BTreeMap<String, crate::engine::request::AccountRole>,
@@ -41,6 +41,16 @@ enum Command {
         version: crate::license::Version,
         reply: oneshot::Sender<Result<(), crate::engine::Denial>>,
     },
+}
+
+/// What the reader thread is asked, or given.
+enum ReaderMsg {
+    /// A committed batch's events.
+    Apply(Vec<Event>),
+    /// The owner rebuilt its engine from the store: start over from it.
+    Replace(Box<Engine>),
+    Status(oneshot::Sender<Snapshot>),
+    Pools(oneshot::Sender<Vec<PoolView>>),
     Events {
         after: i64,
         limit: u32,
@@ -52,6 +62,7 @@ enum Command {
 #[derive(Clone)]
 pub struct EngineHandle {
     tx: Sender<Command>,
+    reader: Sender<ReaderMsg>,
 }
 
 impl EngineHandle {
@@ -68,7 +79,7 @@ impl EngineHandle {
     /// The pools and their use.
     pub async fn pools(&self) -> Option<Vec<PoolView>> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Command::Pools { reply }).ok()?;
+        self.reader.send(ReaderMsg::Pools(reply)).ok()?;
         rx.await.ok()
     }
 
@@ -103,13 +114,13 @@ impl EngineHandle {
     /// Persisted events after `after`, at most `limit`.
     pub async fn events(&self, after: i64, limit: u32) -> Result<Vec<(i64, Event)>, String> {
         let (reply, rx) = oneshot::channel();
-        let command = Command::Events {
+        let message = ReaderMsg::Events {
             after,
             limit,
             reply,
         };
-        self.tx
-            .send(command)
+        self.reader
+            .send(message)
             .map_err(|_| "shutting down".to_owned())?;
         rx.await.map_err(|_| "shutting down".to_owned())?
     }
@@ -117,7 +128,7 @@ impl EngineHandle {
     /// The current state as readers see it.
     pub async fn status(&self) -> Option<Snapshot> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Command::Status { reply }).ok()?;
+        self.reader.send(ReaderMsg::Status(reply)).ok()?;
         rx.await.ok()
     }
 }
@@ -129,22 +140,64 @@ pub fn now() -> Time {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Recovers the engine from the store and starts its owner thread. The
-/// thread ends, after a last commit, when every handle is dropped.
+/// Recovers the engine from the store and starts its owner thread and its
+/// reader thread (with its own connection to `db`). The owner ends, after a
+/// last commit, when every handle is dropped; the reader after it.
 pub fn start(
     store: Store,
+    db: &std::path::Path,
     log: Arc<Mutex<DebugLog>>,
 ) -> Result<(EngineHandle, JoinHandle<()>), StoreError> {
     let engine = Engine::replay(&store.events()?);
+    let reader_store = Store::open(db)?;
+    let (reader, reader_rx) = mpsc::channel();
+    let replica = engine.clone();
+    std::thread::Builder::new()
+        .name("reader".to_owned())
+        .spawn(move || read(replica, reader_store, reader_rx))
+        .expect("the reader thread starts");
     let (tx, rx) = mpsc::channel();
+    let to_reader = reader.clone();
     let thread = std::thread::Builder::new()
         .name("engine".to_owned())
         .spawn(move || {
-            let mut owner = Owner { engine, store, log };
+            let mut owner = Owner {
+                engine,
+                store,
+                log,
+                reader: to_reader,
+            };
             owner.run(rx);
         })
         .expect("the engine thread starts");
-    Ok((EngineHandle { tx }, thread))
+    Ok((EngineHandle { tx, reader }, thread))
+}
+
+/// The reader: a replica of the engine, kept by the committed events.
+fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
+    for message in rx {
+        match message {
+            ReaderMsg::Apply(events) => {
+                for e in &events {
+                    engine.apply(e);
+                }
+            }
+            ReaderMsg::Replace(fresh) => engine = *fresh,
+            ReaderMsg::Status(reply) => {
+                let _ = reply.send(engine.snapshot(now()));
+            }
+            ReaderMsg::Pools(reply) => {
+                let _ = reply.send(engine.pool_views(now()));
+            }
+            ReaderMsg::Events {
+                after,
+                limit,
+                reply,
+            } => {
+                let _ = reply.send(store.events_after(after, limit).map_err(|e| e.to_string()));
+            }
+        }
+    }
 }
 
 /// What the owner thread holds.
@@ -152,6 +205,7 @@ struct Owner {
     engine: Engine,
     store: Store,
     log: Arc<Mutex<DebugLog>>,
+    reader: Sender<ReaderMsg>,
 }
 
 impl Owner {
@@ -198,9 +252,6 @@ impl Owner {
         let now = now();
         let mut events: Vec<Event> = Vec::new();
         let mut replies = Vec::new();
-        let mut statuses = Vec::new();
-        let mut pool_reads = Vec::new();
-        let mut event_reads = Vec::new();
         let log = self.log.clone();
         let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
         for command in batch {
@@ -210,8 +261,6 @@ impl Owner {
                     events.extend(new);
                     replies.push((reply, decision));
                 }
-                Command::Status { reply } => statuses.push(reply),
-                Command::Pools { reply } => pool_reads.push(reply),
                 Command::Probe {
                     feature,
                     version,
@@ -222,51 +271,36 @@ impl Owner {
                 Command::Accounts { reply } => {
                     let _ = reply.send(self.engine.accounts().clone());
                 }
-                Command::Events {
-                    after,
-                    limit,
-                    reply,
-                } => event_reads.push((after, limit, reply)),
             }
         }
         log.flush();
         drop(log);
-        let (engine, store) = (&mut self.engine, &mut self.store);
         let written = if events.is_empty() {
             Ok(())
         } else {
-            store.append(&events)
+            self.store.append(&events)
         };
         match written {
             Ok(()) => {
+                // The replica learns the batch before anyone hears of it.
+                if !events.is_empty() {
+                    let _ = self.reader.send(ReaderMsg::Apply(events));
+                }
                 for (reply, decision) in replies {
                     let _ = reply.send(Ok(decision));
                 }
             }
             Err(e) => {
                 // Nothing of this batch is durable: forget it, and say so.
-                if let Ok(events) = store.events() {
-                    *engine = Engine::replay(&events);
+                if let Ok(stored) = self.store.events() {
+                    self.engine = Engine::replay(&stored);
                 }
+                let _ = self
+                    .reader
+                    .send(ReaderMsg::Replace(Box::new(self.engine.clone())));
                 for (reply, _) in replies {
                     let _ = reply.send(Err(format!("the decision could not be made durable: {e}")));
                 }
-            }
-        }
-        // Reads are answered after the batch's writes, as they stand on disk.
-        for (after, limit, reply) in event_reads {
-            let _ = reply.send(store.events_after(after, limit).map_err(|e| e.to_string()));
-        }
-        if !pool_reads.is_empty() {
-            let pools = engine.pool_views(now);
-            for reply in pool_reads {
-                let _ = reply.send(pools.clone());
-            }
-        }
-        if !statuses.is_empty() {
-            let snapshot = engine.snapshot(now);
-            for reply in statuses {
-                let _ = reply.send(snapshot.clone());
             }
         }
     }
