@@ -549,3 +549,47 @@ fn a_bad_config_file_names_the_file_and_line() {
         out.stderr()
     );
 }
+
+#[tokio::test]
+async fn the_options_file_is_applied_reported_and_reread() {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "ccu.lic", &CCU.replace("COUNT", "5"));
+    let opt = root.path().join("licenses/CITRIX.opt");
+    std::fs::write(
+        &opt,
+        "EXCLUDE XDT_PLT_CCU USER jack\nNOLOG OUT\nRESERVE many XDT_PLT_CCU USER x\n",
+    )
+    .unwrap();
+    let d = TestDaemon::start(root);
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc1")
+        .await
+        .unwrap();
+    match p.checkout(args("dev1")).await {
+        Err(ClientError::Refused(e)) => assert_eq!(e.code, -38, "{}", e.reason),
+        other => panic!("{other:?}"),
+    }
+    let log = std::fs::read_to_string(d.root.path().join("data/debug.log")).unwrap();
+    assert!(
+        log.contains("CITRIX.opt:3:9: expected a number of licenses, found `many`: line ignored"),
+        "{log}"
+    );
+    assert!(
+        log.contains("DENIED: \"XDT_PLT_CCU\" jack@ddc1  (User/host on EXCLUDE list for feature."),
+        "{log}"
+    );
+    // The administrator changes the file and rereads: jack may check out,
+    // and NOLOG OUT keeps the OUT line out of the log.
+    std::fs::write(&opt, "NOLOG OUT\n").unwrap();
+    let mut admin = Connection::unix(&d.socket).await.unwrap();
+    assert_eq!(
+        admin
+            .request(Request::Reread { vendor: false })
+            .await
+            .unwrap(),
+        Response::Ok
+    );
+    p.checkout(args("dev1")).await.unwrap();
+    status(&d).await;
+    let log = std::fs::read_to_string(d.root.path().join("data/debug.log")).unwrap();
+    assert!(!log.contains("OUT: \"XDT_PLT_CCU\""), "{log}");
+}

@@ -61,6 +61,10 @@ impl Engine {
                 (Decision::Done, events)
             }
             Request::Tick => (Decision::Done, self.tick(now)),
+            Request::SetOptions(options) => (
+                Decision::Done,
+                vec![Event::OptionsReplaced { options, at: now }],
+            ),
             Request::SetAccount { name, role } => {
                 if name.trim().is_empty() {
                     let denial = Denial::new(codes::NO_SUCH_FEATURE, "an account needs a name");
@@ -136,13 +140,17 @@ impl Engine {
         }
         let user = self.settings.user_name(&req.user);
         let device = self.settings.device_name(&req.device);
+        if let Err(denial) = self.allowed(&req, &user) {
+            return (Decision::Denied(denial), Vec::new());
+        }
+        let reserved = self.reserved_against(&req, &user);
         let admitted = self
             .serving_pools(now, &req.feature, &req.version)
             .and_then(|(model, pools)| {
                 let admit = if model.is_leased() {
-                    self.admit_leased(now, &req, &user, &device, &pools)
+                    self.admit_leased(now, &req, &user, &device, &pools, reserved)
                 } else {
-                    self.admit_held(now, model, &req, &device, &pools)
+                    self.admit_held(now, model, &req, &device, &pools, reserved)
                 };
                 admit.map(|a| (model, a))
             });
@@ -195,11 +203,13 @@ impl Engine {
     /// license: lmdiag asks this, so diagnosing never starts a lease.
     pub fn probe(&self, now: Time, feature: &str, version: &Version) -> Result<PoolKey, Denial> {
         let (model, pools) = self.serving_pools(now, feature, version)?;
+        // A probe is a new requester that no reservation names.
+        let reserved = self.reserved_against_anyone(feature);
         let admit = if model.is_leased() {
             let in_use = self.ud.get(feature).map_or(0, |f| f.in_use());
-            self.leased_capacity(now, in_use, &pools, feature)?
+            self.leased_capacity(now, in_use, &pools, feature, reserved)?
         } else {
-            self.first_free(now, &pools, 1, feature)?
+            self.first_free(now, &pools, 1, feature, reserved)?
         };
         Ok(match admit {
             Admit::Within(p) | Admit::Burst { pool: p, .. } => p,
@@ -264,10 +274,10 @@ impl Engine {
         Ok((model, serving))
     }
 
-    fn free_in(&self, pool: &PoolKey, units: u64) -> bool {
+    fn free_in(&self, pool: &PoolKey, units: u64, reserved: u64) -> bool {
         self.pools
             .get(pool)
-            .is_some_and(|p| p.held + units <= p.installed())
+            .is_some_and(|p| p.held + units + reserved <= p.installed())
     }
 
     /// Holder-counted models: share a held license, move it to a newer
@@ -279,6 +289,7 @@ impl Engine {
         req: &CheckoutRequest,
         device: &str,
         pools: &[PoolKey],
+        reserved: u64,
     ) -> Result<Admit, Denial> {
         let dup = pools.iter().any(|p| self.dup_device(p));
         let key = holder_key(
@@ -296,15 +307,15 @@ impl Engine {
         };
         if let Some(h) = self.holders.get(&key) {
             let extra = want.saturating_sub(h.units);
-            if pools.contains(&h.pool) && (extra == 0 || self.free_in(&h.pool, extra)) {
+            if pools.contains(&h.pool) && (extra == 0 || self.free_in(&h.pool, extra, reserved)) {
                 return Ok(Admit::Within(h.pool.clone()));
             }
             // A newer version than the held license serves: move the holder
             // to a pool that serves every session of the device at once.
             let units = want.max(h.units);
-            return self.first_free(now, pools, units, &req.feature);
+            return self.first_free(now, pools, units, &req.feature, reserved);
         }
-        self.first_free(now, pools, want, &req.feature)
+        self.first_free(now, pools, want, &req.feature, reserved)
     }
 
     fn first_free(
@@ -313,12 +324,13 @@ impl Engine {
         pools: &[PoolKey],
         units: u64,
         feature: &str,
+        reserved: u64,
     ) -> Result<Admit, Denial> {
-        if let Some(p) = pools.iter().find(|p| self.free_in(p, units)) {
+        if let Some(p) = pools.iter().find(|p| self.free_in(p, units, reserved)) {
             return Ok(Admit::Within(p.clone()));
         }
         self.burst(now, pools)
-            .ok_or_else(|| self.all_in_use(feature, pools))
+            .ok_or_else(|| self.all_in_use(feature, pools, reserved))
     }
 
     /// User/device family: admitted when the optimum after admitting it
@@ -330,15 +342,16 @@ impl Engine {
         user: &str,
         device: &str,
         pools: &[PoolKey],
+        reserved: u64,
     ) -> Result<Admit, Denial> {
         let first = pools[0].clone();
         let Some(f) = self.ud.get(&req.feature) else {
-            return self.leased_capacity(now, 0, pools, &req.feature);
+            return self.leased_capacity(now, 0, pools, &req.feature, reserved);
         };
         if !f.would_increase(user, device) {
             return Ok(Admit::Within(first));
         }
-        self.leased_capacity(now, f.in_use(), pools, &req.feature)
+        self.leased_capacity(now, f.in_use(), pools, &req.feature, reserved)
     }
 
     fn leased_capacity(
@@ -347,17 +360,18 @@ impl Engine {
         in_use: u64,
         pools: &[PoolKey],
         feature: &str,
+        reserved: u64,
     ) -> Result<Admit, Denial> {
         let installed: u64 = pools
             .iter()
             .filter_map(|p| self.pools.get(p))
             .map(|p| p.installed())
             .sum();
-        if in_use < installed {
+        if in_use + reserved < installed {
             return Ok(Admit::Within(pools[0].clone()));
         }
         self.burst(now, pools)
-            .ok_or_else(|| self.all_in_use(feature, pools))
+            .ok_or_else(|| self.all_in_use(feature, pools, reserved))
     }
 
     /// Burst mode for the first retail pool that may burst: active, or armed
@@ -398,7 +412,15 @@ impl Engine {
             .unwrap_or(BurstState::Armed)
     }
 
-    fn all_in_use(&self, feature: &str, pools: &[PoolKey]) -> Denial {
+    fn all_in_use(&self, feature: &str, pools: &[PoolKey], reserved: u64) -> Denial {
+        if reserved > 0 {
+            return Denial::new(
+                codes::RESERVED,
+                format!(
+                    "the free licenses of {feature} are reserved for others ({reserved} reserved in the options file)"
+                ),
+            );
+        }
         let installed: u64 = pools
             .iter()
             .filter_map(|p| self.pools.get(p))
@@ -572,6 +594,22 @@ impl Engine {
                 _ => {}
             }
         }
+        for (handle, c) in &self.checkouts {
+            let idle = self
+                .sessions
+                .get(&c.session)
+                .map_or(0, |x| now - x.last_seen);
+            if self
+                .options
+                .timeout(&c.feature)
+                .is_some_and(|t| idle >= t as i64)
+            {
+                events.push(Event::CheckedIn {
+                    handle: *handle,
+                    at: now,
+                });
+            }
+        }
         for (feature, ud) in &self.ud {
             for (user, device) in ud.expired(now, s.lease) {
                 events.push(Event::LeaseExpired {
@@ -583,6 +621,161 @@ impl Engine {
             }
         }
         events
+    }
+}
+
+/// The options file's rules for a requester.
+impl Engine {
+    /// The requester as options see it: the user as sent and as counted.
+    fn matches_target(
+        &self,
+        t: &crate::options::Target,
+        req: &CheckoutRequest,
+        user: &str,
+    ) -> bool {
+        use crate::options::Requester;
+        let as_sent = Requester {
+            user: &req.user,
+            host: &req.host,
+            display: &req.display,
+            internet: "",
+        };
+        self.requester_matches(t, as_sent, user)
+    }
+
+    /// A target names the requester by the user as sent, as sent without
+    /// its domain, or as counted.
+    fn requester_matches(
+        &self,
+        t: &crate::options::Target,
+        r: crate::options::Requester<'_>,
+        counted: &str,
+    ) -> bool {
+        use crate::options::Requester;
+        let bare = r.user.rsplit('\\').next().unwrap_or(r.user);
+        let bare = bare.split('@').next().unwrap_or(bare);
+        [r.user, bare, counted]
+            .into_iter()
+            .any(|user| self.options.matches(t, Requester { user, ..r }))
+    }
+
+    /// EXCLUDE beats INCLUDE; an INCLUDE list admits only those on it; MAX
+    /// caps what one user, host or group holds.
+    fn allowed(&self, req: &CheckoutRequest, user: &str) -> Result<(), Denial> {
+        use crate::options::Directive as D;
+        let feature = req.feature.as_str();
+        let on = |t: &crate::options::Target| self.matches_target(t, req, user);
+        let d = &self.options.directives;
+        let excluded = d.iter().any(|x| match x {
+            D::Exclude { feature: f, target } => f == feature && on(target),
+            D::ExcludeAll { target } => on(target),
+            _ => false,
+        });
+        if excluded {
+            let why = format!(
+                "{} on {} is on the EXCLUDE list for {feature}",
+                req.user, req.host
+            );
+            return Err(Denial::new(codes::EXCLUDED, why));
+        }
+        let includes: Vec<&crate::options::Target> = d
+            .iter()
+            .filter_map(|x| match x {
+                D::Include { feature: f, target } if f == feature => Some(target),
+                D::IncludeAll { target } => Some(target),
+                _ => None,
+            })
+            .collect();
+        if !includes.is_empty() && !includes.iter().any(|t| on(t)) {
+            let why = format!(
+                "{} on {} is not on the INCLUDE list for {feature}",
+                req.user, req.host
+            );
+            return Err(Denial::new(codes::NOT_INCLUDED, why));
+        }
+        for x in d {
+            if let D::Max {
+                count,
+                feature: f,
+                target,
+            } = x
+                && f == feature
+                && on(target)
+                && self.held_by(feature, target) >= u64::from(*count)
+            {
+                let why = format!(
+                    "{} {} may hold at most {count} of {feature} (MAX in the options file)",
+                    kind_name(target),
+                    target.name
+                );
+                return Err(Denial::new(codes::OVER_MAX, why));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checkouts of `feature` now held by those `target` names.
+    fn held_by(&self, feature: &str, target: &crate::options::Target) -> u64 {
+        use crate::options::Requester;
+        self.checkouts
+            .values()
+            .filter(|c| c.feature == feature)
+            .filter(|c| {
+                let r = Requester {
+                    user: &c.sent.0,
+                    host: &c.host,
+                    display: &c.display,
+                    internet: "",
+                };
+                self.requester_matches(target, r, &c.user)
+            })
+            .count() as u64
+    }
+
+    /// Licenses of `feature` reserved, by RESERVE lines that do not name
+    /// this requester, and not yet used by those they name.
+    fn reserved_against(&self, req: &CheckoutRequest, user: &str) -> u64 {
+        self.unused_reservations(&req.feature, |t| !self.matches_target(t, req, user))
+    }
+
+    /// Every unused reservation of `feature`.
+    fn reserved_against_anyone(&self, feature: &str) -> u64 {
+        self.unused_reservations(feature, |_| true)
+    }
+
+    fn unused_reservations(
+        &self,
+        feature: &str,
+        counts: impl Fn(&crate::options::Target) -> bool,
+    ) -> u64 {
+        use crate::options::Directive as D;
+        self.options
+            .directives
+            .iter()
+            .filter_map(|x| match x {
+                D::Reserve {
+                    count,
+                    feature: f,
+                    target,
+                } if f == feature && counts(target) => {
+                    Some(u64::from(*count).saturating_sub(self.held_by(feature, target)))
+                }
+                _ => None,
+            })
+            .sum()
+    }
+}
+
+fn kind_name(t: &crate::options::Target) -> &'static str {
+    use crate::options::TargetKind as K;
+    match t.kind {
+        K::User => "user",
+        K::Host => "host",
+        K::Display => "display",
+        K::Internet => "address",
+        K::Project => "project",
+        K::Group => "group",
+        K::HostGroup => "host group",
     }
 }
 

@@ -54,6 +54,8 @@ pub enum Request {
         pools: Vec<PoolSpec>,
     },
     ChangeSettings(Settings),
+    /// A new options file (at start and on reread).
+    SetOptions(crate::options::Options),
     /// Give an account or group a role (admin accounts only).
     SetAccount {
         name: String,
@@ -170,6 +172,14 @@ pub mod codes {
     pub const NOT_SUPPORTED: i32 = -18;
     /// License file does not support this version.
     pub const VERSION_TOO_NEW: i32 = -21;
+    /// User/host on the EXCLUDE list for the feature.
+    pub const EXCLUDED: i32 = -38;
+    /// User/host not on the INCLUDE list for the feature.
+    pub const NOT_INCLUDED: i32 = -39;
+    /// Checkout exceeds MAX specified in the options file.
+    pub const OVER_MAX: i32 = -87;
+    /// All licenses are reserved for others.
+    pub const RESERVED: i32 = -101;
     /// Invalid (unknown) session or checkout handle.
     pub const BAD_HANDLE: i32 = -134;
 }
@@ -281,6 +291,10 @@ pub enum Event {
     },
     SettingsChanged {
         settings: Settings,
+        at: Time,
+    },
+    OptionsReplaced {
+        options: crate::options::Options,
         at: Time,
     },
     AccountSet {

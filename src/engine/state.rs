@@ -110,6 +110,7 @@ pub struct Engine {
     pub(crate) next_handle: Handle,
     /// Accounts and groups with a role, names exactly as given.
     pub(crate) accounts: BTreeMap<String, AccountRole>,
+    pub(crate) options: crate::options::Options,
 }
 
 impl Default for Engine {
@@ -125,6 +126,7 @@ impl Default for Engine {
             next_session: 1,
             next_handle: 1,
             accounts: BTreeMap::new(),
+            options: crate::options::Options::default(),
         };
         engine.replace_pools(Vec::new());
         engine
@@ -161,6 +163,11 @@ impl Engine {
             engine.apply(e);
         }
         engine
+    }
+
+    /// The options file in force.
+    pub fn options(&self) -> &crate::options::Options {
+        &self.options
     }
 
     /// Accounts and groups with a role.
@@ -258,6 +265,7 @@ impl Engine {
             }
             Event::PoolsReplaced { pools, .. } => self.replace_pools(pools.clone()),
             Event::SettingsChanged { settings, .. } => self.settings = settings.clone(),
+            Event::OptionsReplaced { options, .. } => self.options = options.clone(),
             Event::AccountSet { name, role, .. } => {
                 self.accounts.insert(name.clone(), *role);
             }
@@ -450,6 +458,7 @@ impl PartialEq for Engine {
             && self.next_session == other.next_session
             && self.next_handle == other.next_handle
             && self.accounts == other.accounts
+            && self.options == other.options
             && ud_views(self) == ud_views(other)
     }
 }

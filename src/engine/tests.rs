@@ -624,3 +624,89 @@ fn a_probe_decides_like_a_checkout_and_changes_nothing() {
         codes::NO_SUCH_FEATURE
     );
 }
+
+fn with_options(w: &mut World, text: &str) {
+    let parsed = crate::options::parse(text);
+    assert_eq!(parsed.errors, []);
+    w.run(Request::SetOptions(parsed.options));
+}
+
+#[test]
+fn exclude_beats_include_and_an_include_list_admits_only_those_on_it() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 10, "Eval")]);
+    let s = w.session("ddc");
+    with_options(
+        &mut w,
+        "GROUP staff ann \"Jack Smith\" bob\nINCLUDE XDT_PLT_CCU GROUP staff\nEXCLUDE XDT_PLT_CCU USER bob\n",
+    );
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "ann", "d1");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "MYCO\\Jack Smith", "d2");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "bob", "d3"),
+        codes::EXCLUDED
+    );
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "eve", "d4"),
+        codes::NOT_INCLUDED
+    );
+    w.check_replay();
+}
+
+#[test]
+fn max_caps_what_a_group_holds() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 10, "Eval")]);
+    let s = w.session("ddc");
+    with_options(&mut w, "GROUP lab a b\nMAX 2 XDT_PLT_CCU GROUP lab\n");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "a", "d1");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "b", "d2");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "a", "d3"),
+        codes::OVER_MAX
+    );
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "c", "d3");
+}
+
+#[test]
+fn reserved_licenses_are_kept_for_those_they_name() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 3, "Eval")]);
+    let s = w.session("ddc");
+    with_options(&mut w, "RESERVE 2 XDT_PLT_CCU USER robert\n");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "ann", "d1");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "bob", "d2"),
+        codes::RESERVED
+    );
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "robert", "d3");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "robert", "d4");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "robert", "d5"),
+        codes::ALL_IN_USE
+    );
+    // lmdiag's probe is nobody a reservation names.
+    assert_eq!(
+        w.engine
+            .probe(w.now, "XDT_PLT_CCU", &v("2026.0101"))
+            .unwrap_err()
+            .code,
+        codes::ALL_IN_USE
+    );
+}
+
+#[test]
+fn timeout_reclaims_checkouts_of_silent_products() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 3, "Eval")]);
+    let s = w.session("ddc");
+    with_options(&mut w, "TIMEOUT XDT_PLT_CCU 600\n");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "ann", "d1");
+    w.now += 599;
+    w.run(Request::Tick);
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 1);
+    w.now += 1;
+    w.run(Request::Tick);
+    assert_eq!(
+        w.in_use("XDT_PLT_CCU"),
+        0,
+        "idle for TIMEOUT seconds: reclaimed"
+    );
+    w.check_replay();
+}

@@ -184,6 +184,32 @@ pub(crate) fn read_licenses(config: &Config) -> anyhow::Result<Reading> {
     })
 }
 
+/// Reads `CITRIX.opt` from the license directory; a bad line is reported
+/// with its line and column and skipped. No file: no options.
+fn read_options(config: &Config, log: &Mutex<DebugLog>) -> crate::options::Options {
+    let path = config.license_dir.join(crate::options::FILE_NAME);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return crate::options::Options::default();
+    };
+    let parsed = crate::options::parse(&text);
+    say(
+        log,
+        VENDOR,
+        &format!("Using options file: \"{}\"", path.display()),
+    );
+    for e in &parsed.errors {
+        say(
+            log,
+            VENDOR,
+            &format!("{}:{e}: line ignored", path.display()),
+        );
+    }
+    for w in &parsed.warnings {
+        say(log, VENDOR, &format!("{}:{w}", path.display()));
+    }
+    parsed.options
+}
+
 /// Writes a line to the debug log and to standard output.
 pub(crate) fn say(log: &Mutex<DebugLog>, daemon: &str, message: &str) {
     println!("{daemon}: {message}");
@@ -235,6 +261,11 @@ pub async fn reread(
         features.join(" ")
     );
     say(log, VENDOR, &started);
+    let options = read_options(config, log);
+    engine
+        .handle(Request::SetOptions(options))
+        .await
+        .map_err(anyhow::Error::msg)?;
     let pools = PoolSpec::from_inventory(&inv);
     engine
         .handle(Request::Reread { pools })

@@ -12,6 +12,7 @@ use chrono::{DateTime, Datelike, Local, NaiveDate, Timelike};
 
 use crate::engine::request::{BurstEnd, Denial};
 use crate::engine::{Engine, Event, Time};
+use crate::options::NoLog;
 use crate::protocol::errors;
 
 /// The vendor daemon's name in log lines.
@@ -72,6 +73,8 @@ impl DebugLog {
     /// The line an event deserves, read against the state before it applies.
     pub fn event(&mut self, before: &Engine, event: &Event) {
         match event {
+            Event::Granted(_) if before.options().no_log(NoLog::Out) => {}
+            Event::CheckedIn { .. } if before.options().no_log(NoLog::In) => {}
             Event::Granted(g) => {
                 let user = shown(&g.sent.0, &g.user);
                 let line = usage("OUT", &g.feature, user, &g.host, g.count, None);

@@ -238,7 +238,8 @@ impl Owner {
         request: Request,
     ) -> (Decision, Vec<Event>) {
         let (decision, events) = self.engine.decide(now, request.clone());
-        if let (Request::Checkout(c), Decision::Denied(d)) = (&request, &decision) {
+        let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
+        if let (Request::Checkout(c), Decision::Denied(d), false) = (&request, &decision, quiet) {
             log.denied(now, &c.feature, &c.user, &c.host, d);
         }
         for e in &events {

@@ -195,6 +195,7 @@ fn event_time(e: &Event) -> i64 {
         | Event::BurstRearmed { at, .. }
         | Event::PoolsReplaced { at, .. }
         | Event::SettingsChanged { at, .. }
+        | Event::OptionsReplaced { at, .. }
         | Event::AccountSet { at, .. }
         | Event::AccountRemoved { at, .. } => *at,
         Event::Granted(g) => g.at,
