@@ -1,7 +1,7 @@
 //! Decisions per second of the licensing engine alone, on one core: the
 //! rules without the network or the store.
 //!
-//!     cargo bench --bench engine [-- DECISIONS]
+//!     cargo bench --bench engine [-- DECISIONS [ccu|ud|dense]]
 //!
 //! Two workloads, each a stream of checkouts and checkins by product
 //! sessions: concurrent licenses (`XDT_PLT_CCU`, one per endpoint device)
@@ -118,16 +118,28 @@ fn run(feature: &str, dense: bool, decisions: usize) -> (Duration, [usize; 3]) {
 }
 
 fn main() {
-    let decisions = std::env::args()
+    let args: Vec<String> = std::env::args()
         .skip(1)
-        .find(|a| !a.starts_with('-'))
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let decisions = args
+        .first()
         .map_or(1_000_000, |a| a.parse().expect("a number"));
+    let only = args.get(1).map(String::as_str);
     let workloads = [
         ("XDT_PLT_CCU", false, decisions),
         ("XDT_PLT_UD", false, decisions),
         ("XDT_PLT_UD", true, decisions / 5),
     ];
     for (feature, dense, decisions) in workloads {
+        let name = match (feature, dense) {
+            (_, true) => "dense",
+            ("XDT_PLT_UD", _) => "ud",
+            _ => "ccu",
+        };
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
         let (took, [granted, denied, checkins]) = run(feature, dense, decisions);
         println!(
             "{feature}{}: {decisions} decisions in {took:.2?}: {:.0} decisions/s \
