@@ -146,7 +146,7 @@ impl<'de> Deserialize<'de> for Expiry {
 /// decimal number, so `2026.12` and `2026.1200` are equal in order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Version {
-    text: String,
+    text: std::sync::Arc<str>,
     /// The number for ordering: the integer part, and the fraction's ten
     /// digits (the most `parse` accepts) right-padded with zeros. Derived
     /// from `text`, so equality and hashing are unchanged by it.
@@ -170,7 +170,7 @@ impl Version {
         let number = |s: &str| s.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
         let padded = number(frac) * 10u64.pow(10 - frac.len() as u32);
         Ok(Version {
-            text: text.to_owned(),
+            text: text.into(),
             order: (number(int), padded),
         })
     }
