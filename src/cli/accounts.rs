@@ -5,13 +5,14 @@
 use std::io::{self, Write};
 
 use clap::{Arg, ArgAction, ArgGroup};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx, lmstat};
-use crate::protocol::{Account, Request, Response};
+use crate::protocol::{Request, Response};
 
 pub fn command() -> clap::Command {
     clap::Command::new("CtxManageUserAndGroup")
@@ -54,9 +55,39 @@ pub fn command() -> clap::Command {
 }
 
 /// The accounts with a role.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Accounts {
     pub accounts: Vec<Account>,
+}
+
+/// An account or group and its role.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Account {
+    /// `domain\name`, exactly as it was added.
+    pub name: String,
+    /// `admin`, `user`, `adminGroup` or `userGroup`.
+    pub role: String,
+    /// Root and the account lmgrd runs as are admins without being listed.
+    pub built_in: bool,
+}
+
+impl From<crate::protocol::Account> for Account {
+    fn from(a: crate::protocol::Account) -> Self {
+        Account {
+            name: a.name,
+            role: a.role,
+            built_in: a.built_in,
+        }
+    }
+}
+
+/// What `CtxManageUserAndGroup --json` writes: the accounts (`-list`) or
+/// the change made (`-useradd`, `-userdel`).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    Accounts(Accounts),
+    Changed(Changed),
 }
 
 impl Report for Accounts {
@@ -70,9 +101,10 @@ impl Report for Accounts {
 }
 
 /// What a change did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Changed {
     pub name: String,
+    /// The role given, or null when it was taken away.
     pub role: Option<String>,
 }
 
@@ -117,7 +149,10 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
                 "unexpected answer to accounts",
             ));
         };
-        render::emit(&Accounts { accounts }, format, ctx.invoked, ctx.out)?;
+        let accounts = Accounts {
+            accounts: super::views::all(accounts),
+        };
+        render::emit(&accounts, format, ctx.invoked, ctx.out)?;
     }
     Ok(exit::SUCCESS)
 }

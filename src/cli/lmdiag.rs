@@ -10,17 +10,19 @@ use std::io::{self, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use chrono::{Datelike, Local, Timelike};
+use chrono::{Local, NaiveDate};
 use clap::{Arg, ArgAction};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
+use super::views::{HostIds, Server};
 use super::{CliResult, Ctx, lmstat};
 use crate::license::Expiry;
 use crate::license::date::format_date;
-use crate::protocol::{DiagLine, Diagnosis, Request, Response, ServerInfo, errors};
+use crate::protocol::{Request, Response, errors};
 
 const RULE: &str = "-----------------------------------------------------";
 
@@ -39,18 +41,109 @@ pub fn command() -> clap::Command {
 }
 
 /// What lmdiag found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Diag {
-    pub server: ServerInfo,
+    pub server: Server,
     pub diagnosis: Diagnosis,
     /// TCP ports tried on the server's host, and whether each answered.
     pub ports: Vec<PortCheck>,
 }
 
-#[derive(Debug, Serialize)]
+/// The lines that could serve, their files, and this host's IDs.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Diagnosis {
+    /// The server host's IDs, for lines bound to another host.
+    pub host: HostIds,
+    /// Files in the license directory that were not loaded, and why.
+    pub skipped: Vec<Skipped>,
+    /// Lines that do not parse: `file:line:column: message`.
+    pub errors: Vec<String>,
+    pub lines: Vec<DiagLine>,
+}
+
+/// A file of the license directory that was not loaded.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// One feature line and whether a checkout from it works now.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DiagLine {
+    pub file: String,
+    /// 1-based line number in the file.
+    pub line: usize,
+    pub feature: String,
+    /// The css date (version field).
+    pub version: String,
+    /// `YYYY-MM-DD`, or `permanent`.
+    #[schemars(with = "String")]
+    pub expiry: Expiry,
+    /// A number, or `uncounted`.
+    pub count: String,
+    /// `START=`, `YYYY-MM-DD`.
+    pub start: Option<NaiveDate>,
+    pub issuer: Option<String>,
+    pub vendor_string: Option<String>,
+    /// The signature's hex digits.
+    pub sign: Option<String>,
+    /// The host IDs that bind it.
+    pub binding: Vec<String>,
+    /// True when a checkout would be granted now.
+    pub can_check_out: bool,
+    /// Why not: FlexNet's error number, e.g. -4 …
+    pub code: Option<i32>,
+    /// … and the exact reason.
+    pub reason: Option<String>,
+}
+
+impl From<crate::protocol::Diagnosis> for Diagnosis {
+    fn from(d: crate::protocol::Diagnosis) -> Self {
+        Diagnosis {
+            host: d.host.into(),
+            skipped: d
+                .skipped
+                .into_iter()
+                .map(|s| Skipped {
+                    path: s.path.display().to_string(),
+                    reason: s.reason,
+                })
+                .collect(),
+            errors: d.errors,
+            lines: d.lines.into_iter().map(DiagLine::from).collect(),
+        }
+    }
+}
+
+impl From<crate::protocol::DiagLine> for DiagLine {
+    fn from(l: crate::protocol::DiagLine) -> Self {
+        DiagLine {
+            file: l.file,
+            line: l.line,
+            feature: l.feature,
+            version: l.version,
+            expiry: l.expiry,
+            count: l.count,
+            start: l.start,
+            issuer: l.issuer,
+            vendor_string: l.vendor_string,
+            sign: l.sign,
+            binding: l.binding,
+            can_check_out: l.can_check_out,
+            code: l.code,
+            reason: l.reason,
+        }
+    }
+}
+
+/// One TCP port of the server's host.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct PortCheck {
     pub port: u16,
+    /// `license manager` or `CITRIX vendor daemon`.
     pub role: String,
+    /// Whether a TCP connection to it was accepted.
     pub answers: bool,
 }
 
@@ -90,17 +183,9 @@ fn matches(line: &DiagLine, keyword: &str, value: &str) -> bool {
     }
 }
 
+/// `FlexNet diagnostics on Www M/D/YYYY HH:MM`.
 fn diagnostics_on() -> String {
-    let now = Local::now();
-    format!(
-        "FlexNet diagnostics on {} {}/{}/{} {:02}:{:02}",
-        now.format("%a"),
-        now.month(),
-        now.day(),
-        now.year(),
-        now.hour(),
-        now.minute()
-    )
+    render::stamp("FlexNet diagnostics on", Local::now())
 }
 
 impl Diag {
@@ -187,7 +272,7 @@ impl Report for Diag {
             )?;
         }
         for s in &self.diagnosis.skipped {
-            writeln!(w, "Not loaded: {}: {}", s.path.display(), s.reason)?;
+            writeln!(w, "Not loaded: {}: {}", s.path, s.reason)?;
         }
         for e in &self.diagnosis.errors {
             writeln!(w, "Not read: {e}")?;
@@ -235,7 +320,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         }
     };
     let mut diagnosis = match remote.ask(Request::Diagnose { feature })? {
-        Response::Diagnosis(d) => *d,
+        Response::Diagnosis(d) => Diagnosis::from(*d),
         other => {
             return Err(CliError::new(
                 exit::FAILURE,
@@ -261,7 +346,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let none = diagnosis.lines.is_empty();
     render::emit(
         &Diag {
-            server,
+            server: server.into(),
             diagnosis,
             ports,
         },

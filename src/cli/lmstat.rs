@@ -7,13 +7,14 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Datelike, Local, Timelike};
 use clap::{Arg, ArgAction};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
+use super::views::{self, Assignment, Checkout, Pool, Server, Session};
 use super::{CliResult, Ctx};
-use crate::engine::snapshot::{AssignmentView, CheckoutView, PoolView, SessionView};
 use crate::engine::types::STARTUP_FEATURE;
 use crate::license::Expiry;
 use crate::protocol::{Request, Response, ServerInfo, errors};
@@ -100,19 +101,31 @@ enum View {
 }
 
 /// Everything lmstat read from the server.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Status {
     /// Local time the status was taken, RFC 3339.
     pub taken: String,
-    pub server: ServerInfo,
-    pub pools: Vec<PoolView>,
-    pub sessions: Vec<SessionView>,
-    pub checkouts: Vec<CheckoutView>,
-    pub assignments: Vec<AssignmentView>,
+    pub server: Server,
+    /// Every license pool, with its counts, overdraft and burst state.
+    pub pools: Vec<Pool>,
+    /// Product servers' sessions (each holds a start-up license).
+    pub sessions: Vec<Session>,
+    pub checkouts: Vec<Checkout>,
+    /// Users and devices holding user/device-family licenses.
+    pub assignments: Vec<Assignment>,
     #[serde(skip)]
     view: Option<View>,
     #[serde(skip)]
     feature: Option<String>,
+}
+
+/// What `lmstat --json` writes: the status, or with `-i` the INCREMENT
+/// lines of the license files (told apart by `increments`).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    Status(Box<Status>),
+    Increments(super::lmstat_i::Increments),
 }
 
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
@@ -133,11 +146,11 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         Ok((server, snapshot)) => {
             let status = Status {
                 taken: Local::now().to_rfc3339(),
-                server,
-                pools: snapshot.pools,
-                sessions: snapshot.sessions,
-                checkouts: snapshot.checkouts,
-                assignments: snapshot.assignments,
+                server: server.into(),
+                pools: views::all(snapshot.pools),
+                sessions: views::all(snapshot.sessions),
+                checkouts: views::all(snapshot.checkouts),
+                assignments: views::all(snapshot.assignments),
                 view: Some(view),
                 feature,
             };
@@ -147,7 +160,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         Err(e) => {
             if format == Format::Text {
                 render::header(ctx.invoked, ctx.out)?;
-                writeln!(ctx.out, "{}", flexnet_timestamp(Local::now()))?;
+                writeln!(ctx.out, "{}", status_on(Local::now()))?;
                 writeln!(ctx.out)?;
                 writeln!(ctx.out, "Error getting status: {}", errors::display(-15))?;
             }
@@ -191,16 +204,8 @@ fn fetch(m: &clap::ArgMatches) -> Result<(ServerInfo, crate::engine::Snapshot), 
 }
 
 /// `Flexible License Manager status on Www M/D/YYYY HH:MM`.
-pub fn flexnet_timestamp(now: DateTime<Local>) -> String {
-    format!(
-        "Flexible License Manager status on {} {}/{}/{} {:02}:{:02}",
-        now.format("%a"),
-        now.month(),
-        now.day(),
-        now.year(),
-        now.hour(),
-        now.minute()
-    )
+fn status_on(at: DateTime<Local>) -> String {
+    render::stamp("Flexible License Manager status on", at)
 }
 
 /// `1 license` or `N licenses`.
@@ -258,12 +263,12 @@ impl Status {
     }
 
     /// The pools of each feature, features in the order of their pools.
-    fn features(&self) -> Vec<(&str, Vec<&PoolView>)> {
-        let mut by: BTreeMap<&str, Vec<&PoolView>> = BTreeMap::new();
+    fn features(&self) -> Vec<(&str, Vec<&Pool>)> {
+        let mut by: BTreeMap<&str, Vec<&Pool>> = BTreeMap::new();
         for p in &self.pools {
             by.entry(&p.key.feature).or_default().push(p);
         }
-        let mut out: Vec<(&str, Vec<&PoolView>)> = by.into_iter().collect();
+        let mut out: Vec<(&str, Vec<&Pool>)> = by.into_iter().collect();
         // The start-up license first, as the Citrix License Server lists it.
         out.sort_by_key(|(f, _)| *f != STARTUP_FEATURE);
         out
@@ -295,7 +300,7 @@ impl Status {
     }
 
     /// The detail block of a pool and its users, only when it has users.
-    fn pool_block(&self, pool: &PoolView, w: &mut dyn Write) -> io::Result<()> {
+    fn pool_block(&self, pool: &Pool, w: &mut dyn Write) -> io::Result<()> {
         let lines = self.user_lines(pool);
         if lines.is_empty() {
             return Ok(());
@@ -305,7 +310,7 @@ impl Status {
             w,
             "  \"{}\" v{}, vendor: CITRIX, expiry: {}",
             k.feature,
-            k.version.0,
+            k.version,
             expiry_text(k.expiry)
         )?;
         if let Some(vs) = &k.vendor_string {
@@ -319,7 +324,7 @@ impl Status {
         writeln!(w)
     }
 
-    fn user_lines(&self, pool: &PoolView) -> Vec<String> {
+    fn user_lines(&self, pool: &Pool) -> Vec<String> {
         let server = format!("{}/{}", self.server.host, self.server.lm_port);
         if pool.key.feature == STARTUP_FEATURE {
             return self
@@ -343,7 +348,7 @@ impl Status {
 }
 
 /// `    user host display [device] (vVERSION) (server/port handle), start …`
-fn user_line(c: &CheckoutView, server: &str) -> String {
+fn user_line(c: &Checkout, server: &str) -> String {
     let mut who = vec![c.user.as_str(), c.host.as_str()];
     if !c.display.is_empty() {
         who.push(&c.display);
@@ -370,7 +375,7 @@ impl Report for Status {
         let taken = DateTime::parse_from_rfc3339(&self.taken)
             .map(|t| t.with_timezone(&Local))
             .unwrap_or_else(|_| Local::now());
-        writeln!(w, "{}", flexnet_timestamp(taken))?;
+        writeln!(w, "{}", status_on(taken))?;
         writeln!(w)?;
         let view = self.view.unwrap_or(View::All);
         if view != View::Features {

@@ -4,7 +4,8 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::render::{self, Format, Report};
@@ -13,7 +14,7 @@ use crate::license::load::{load_dir, load_file};
 use crate::license::{Count, Expiry, LoadedFile};
 
 /// One row of the table.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Increment {
     pub feature: String,
     pub version: String,
@@ -29,7 +30,7 @@ pub struct Increment {
 }
 
 /// What `lmstat -i` reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Increments {
     pub increments: Vec<Increment>,
 }

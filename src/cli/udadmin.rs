@@ -2,21 +2,27 @@
 //! feature with its counts (`-a`), releasing one user or device
 //! (`-delete`), the event history (`-events`), and the raw connections as
 //! CSV (`-export`).
+//!
+//! `-export` streams: rows are written as they are made.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
 
 use chrono::{DateTime, Local};
 use clap::{Arg, ArgAction, ArgGroup};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
+use super::views::{self, Assignment, Holder, Model, Pool};
 use super::{CliResult, Ctx, lmstat};
+use crate::engine::Event;
 use crate::engine::Snapshot;
-use crate::engine::snapshot::{AssignmentKind, AssignmentView, ConnectionView, PoolView};
-use crate::engine::{Event, LicenseModel};
+use crate::engine::request::BurstEnd;
+use crate::engine::snapshot::ConnectionView;
 use crate::protocol::{Request, Response, StoredEvent};
 
 pub fn command() -> clap::Command {
@@ -86,7 +92,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     }
     let snapshot = status(m)?;
     if m.get_flag("export") {
-        let export = Export::new(&snapshot, feature.as_deref());
+        let export = ExportStream::new(&snapshot, feature.as_deref());
         render::emit(&export, format, ctx.invoked, ctx.out)?;
     } else {
         let listing = Listing::new(snapshot, feature, m.get_flag("times"), m.get_flag("a"));
@@ -114,10 +120,12 @@ fn ctime(t: i64) -> String {
 }
 
 /// What `-list` and `-a` show.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Listing {
-    pub pools: Vec<PoolView>,
-    pub assignments: Vec<AssignmentView>,
+    /// The user/device-family pools (of `-f` only, if given).
+    pub pools: Vec<Pool>,
+    /// Who holds their licenses.
+    pub assignments: Vec<Assignment>,
     #[serde(skip)]
     times: bool,
     #[serde(skip)]
@@ -127,15 +135,13 @@ pub struct Listing {
 impl Listing {
     fn new(s: Snapshot, feature: Option<String>, times: bool, all: bool) -> Self {
         let wanted = |f: &str| feature.as_deref().is_none_or(|want| want == f);
-        let leased = |p: &PoolView| p.model.is_some_and(LicenseModel::is_leased);
+        let leased = |p: &Pool| p.model.is_some_and(Model::is_leased);
         Listing {
-            pools: s
-                .pools
+            pools: views::all::<_, Pool>(s.pools)
                 .into_iter()
                 .filter(|p| leased(p) && wanted(&p.key.feature))
                 .collect(),
-            assignments: s
-                .assignments
+            assignments: views::all::<_, Assignment>(s.assignments)
                 .into_iter()
                 .filter(|a| wanted(&a.feature))
                 .collect(),
@@ -144,7 +150,7 @@ impl Listing {
         }
     }
 
-    fn line(&self, a: &AssignmentView) -> String {
+    fn line(&self, a: &Assignment) -> String {
         let mut line = format!("{} {} {}", a.name, a.feature, a.version);
         if self.times {
             line.push_str(&format!(" ({})", ctime(a.last_use)));
@@ -154,10 +160,7 @@ impl Listing {
 
     fn list(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "Usage data is 0 minutes old. Next update in 0 minutes.")?;
-        for (title, kind) in [
-            ("Users:", AssignmentKind::User),
-            ("Devices:", AssignmentKind::Device),
-        ] {
+        for (title, kind) in [("Users:", Holder::User), ("Devices:", Holder::Device)] {
             writeln!(w)?;
             writeln!(w, "{title}")?;
             writeln!(w)?;
@@ -176,7 +179,7 @@ impl Listing {
             .map(|p| {
                 [
                     p.key.feature.clone(),
-                    p.key.version.0.to_string(),
+                    p.key.version.clone(),
                     p.purchased.to_string(),
                     p.overdraft.to_string(),
                     p.in_use.to_string(),
@@ -204,8 +207,8 @@ impl Listing {
         for a in &self.assignments {
             let e = by.entry(&a.feature).or_default();
             match a.kind {
-                AssignmentKind::User => e.0.insert(&a.name),
-                AssignmentKind::Device => e.1.insert(&a.name),
+                Holder::User => e.0.insert(&a.name),
+                Holder::Device => e.1.insert(&a.name),
             };
         }
         for (feature, (users, devices)) in by {
@@ -232,56 +235,105 @@ impl Report for Listing {
     }
 }
 
-/// `-export`: the raw connections.
-#[derive(Debug, Serialize)]
+/// `-export` as scripts decode it: every user/device connection.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Export {
     pub connections: Vec<ExportRow>,
 }
 
-/// One CSV row, in the seed's column order.
-#[derive(Debug, Serialize)]
+/// One connection; the CSV row has these columns in this order.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportRow {
     pub feature: String,
     pub user_id: String,
     pub device_id: String,
     pub device_name: String,
+    /// The highest version requested over this connection.
     pub version_requested: String,
+    /// The css date of the license the user holds, or empty.
     pub version_user_allocated: String,
+    /// The css date of the license the device holds, or empty.
     pub version_device_allocated: String,
-    /// Last use, RFC 3339.
+    /// Last use, RFC 3339 (UTC).
     pub time: String,
 }
 
-impl Export {
-    fn new(s: &Snapshot, feature: Option<&str>) -> Self {
-        let held = |kind, f: &str, name: &str| {
-            s.assignments
-                .iter()
-                .find(|a| a.kind == kind && a.feature == f && a.name == name)
-                .map(|a| a.version.clone())
-                .unwrap_or_default()
-        };
-        let rows = s
-            .connections
+/// What a user or device of a feature holds: its license's css date.
+type Held<'a> = HashMap<(Holder, &'a str, &'a str), &'a str>;
+
+/// `-export` as written: each row is made from the snapshot as it is
+/// written, so a million connections are never held twice in memory.
+struct ExportStream<'a> {
+    snapshot: &'a Snapshot,
+    feature: Option<&'a str>,
+    held: Held<'a>,
+}
+
+impl<'a> ExportStream<'a> {
+    fn new(snapshot: &'a Snapshot, feature: Option<&'a str>) -> Self {
+        let held = snapshot
+            .assignments
             .iter()
-            .filter(|c| feature.is_none_or(|f| f == c.feature))
-            .map(|c: &ConnectionView| ExportRow {
-                feature: c.feature.clone(),
-                user_id: c.user.clone(),
-                device_id: c.device.clone(),
-                device_name: c.device.clone(),
-                version_requested: c.version.clone(),
-                version_user_allocated: held(AssignmentKind::User, &c.feature, &c.user),
-                version_device_allocated: held(AssignmentKind::Device, &c.feature, &c.device),
-                time: DateTime::from_timestamp(c.last_use, 0)
-                    .unwrap_or_default()
-                    .to_rfc3339(),
+            .map(|a| {
+                let key = (a.kind.into(), a.feature.as_str(), a.name.as_str());
+                (key, a.version.as_str())
             })
             .collect();
-        Export { connections: rows }
+        ExportStream {
+            snapshot,
+            feature,
+            held,
+        }
+    }
+
+    fn connections(&self) -> impl Iterator<Item = &'a ConnectionView> + 'a {
+        let feature = self.feature;
+        self.snapshot
+            .connections
+            .iter()
+            .filter(move |c| feature.is_none_or(|f| f == c.feature))
+    }
+
+    fn held(&self, kind: Holder, feature: &str, name: &str) -> String {
+        self.held
+            .get(&(kind, feature, name))
+            .map_or_else(String::new, |v| (*v).to_owned())
+    }
+
+    fn rows(&self) -> impl Iterator<Item = ExportRow> + '_ {
+        self.connections().map(|c| ExportRow {
+            feature: c.feature.clone(),
+            user_id: c.user.clone(),
+            device_id: c.device.clone(),
+            device_name: c.device.clone(),
+            version_requested: c.version.clone(),
+            version_user_allocated: self.held(Holder::User, &c.feature, &c.user),
+            version_device_allocated: self.held(Holder::Device, &c.feature, &c.device),
+            time: DateTime::from_timestamp(c.last_use, 0)
+                .unwrap_or_default()
+                .to_rfc3339(),
+        })
     }
 }
+
+/// Serializes as [`Export`] does, one row at a time.
+impl Serialize for ExportStream<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Rows<'s, 'a>(&'s ExportStream<'a>);
+        impl Serialize for Rows<'_, '_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.rows())
+            }
+        }
+        let mut st = s.serialize_struct("Export", 1)?;
+        st.serialize_field("connections", &Rows(self))?;
+        st.end()
+    }
+}
+
+/// The CSV header, as the Citrix License Server writes it.
+const CSV_HEADER: &str = "feature,userId,deviceId,deviceName,versionRequested,versionUserAllocated,versionDeviceAllocated,time";
 
 /// A CSV field, quoted when it holds a comma, a quote or a line end.
 fn csv(field: &str) -> String {
@@ -292,13 +344,10 @@ fn csv(field: &str) -> String {
     }
 }
 
-impl Report for Export {
+impl Report for ExportStream<'_> {
     fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
-        writeln!(
-            w,
-            "feature,userId,deviceId,deviceName,versionRequested,versionUserAllocated,versionDeviceAllocated,time"
-        )?;
-        for r in &self.connections {
+        writeln!(w, "{CSV_HEADER}")?;
+        for r in self.rows() {
             let fields = [
                 &r.feature,
                 &r.user_id,
@@ -317,11 +366,26 @@ impl Report for Export {
 }
 
 /// What `-delete` released.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Released {
+    /// The feature (`-f`), or null for every feature.
     pub feature: Option<String>,
+    /// The user released (`-user`), if that was one.
     pub user: Option<String>,
+    /// The device released (`-device`), if that was one.
     pub device: Option<String>,
+}
+
+/// What `udadmin --json` writes, told apart by its fields: `pools` and
+/// `assignments` (`-list`, `-a`), `connections` (`-export`), `events`
+/// (`-events`), or what `-delete` released.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    Listing(Listing),
+    Export(Export),
+    Events(Events),
+    Released(Released),
 }
 
 impl Report for Released {
@@ -374,75 +438,200 @@ fn delete(
 }
 
 /// `-events`: what happened to user/device licenses, oldest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Events {
-    pub events: Vec<StoredEvent>,
+    pub events: Vec<UdEvent>,
 }
 
-/// The feature an event concerns, if it is a user/device-license event.
-fn ud_feature(e: &Event) -> Option<&str> {
-    match e {
-        Event::Granted(g) if g.model.is_leased() => Some(&g.feature),
-        Event::LeaseExpired { feature, .. }
-        | Event::Released { feature, .. }
-        | Event::BurstStarted { feature, .. }
-        | Event::BurstEnded { feature, .. }
-        | Event::BurstRearmed { feature, .. } => Some(feature),
-        _ => None,
+/// One user/device-license event.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct UdEvent {
+    /// The server's sequence number: increasing, gaps allowed.
+    pub seq: i64,
+    /// When, Unix seconds.
+    pub at: i64,
+    #[serde(flatten)]
+    pub what: What,
+}
+
+/// What happened, by `event`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum What {
+    /// A checkout over a user/device connection: it is leased for 90 days.
+    Granted {
+        feature: String,
+        user: String,
+        device: String,
+        /// The version the product asked for.
+        version: String,
+    },
+    /// A connection's 90-day lease ran out.
+    LeaseExpired {
+        feature: String,
+        user: String,
+        device: String,
+    },
+    /// An administrator released a connection (`udadmin -delete`).
+    Released {
+        feature: String,
+        user: String,
+        device: String,
+    },
+    /// License burst mode started for a product version and edition.
+    BurstStarted { feature: String, version: String },
+    BurstEnded {
+        feature: String,
+        version: String,
+        reason: BurstEndReason,
+    },
+    /// A retail license was installed: burst mode is available again.
+    BurstRearmed { feature: String },
+}
+
+/// Why burst mode ended.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BurstEndReason {
+    /// Its 15 days ran out.
+    Expired,
+    /// Licenses were installed during it.
+    LicensesInstalled,
+    /// The administrator disabled burst mode.
+    Disabled,
+}
+
+impl What {
+    /// The user/device-license part of the server's event history.
+    fn of(e: Event) -> Option<(i64, What)> {
+        Some(match e {
+            Event::Granted(g) if g.model.is_leased() => (
+                g.at,
+                What::Granted {
+                    feature: g.feature,
+                    user: g.user,
+                    device: g.device,
+                    version: g.version.to_string(),
+                },
+            ),
+            Event::LeaseExpired {
+                feature,
+                user,
+                device,
+                at,
+            } => (
+                at,
+                What::LeaseExpired {
+                    feature,
+                    user,
+                    device,
+                },
+            ),
+            Event::Released {
+                feature,
+                user,
+                device,
+                at,
+            } => (
+                at,
+                What::Released {
+                    feature,
+                    user,
+                    device,
+                },
+            ),
+            Event::BurstStarted {
+                feature,
+                version,
+                at,
+            } => (
+                at,
+                What::BurstStarted {
+                    feature,
+                    version: version.0.to_string(),
+                },
+            ),
+            Event::BurstEnded {
+                feature,
+                version,
+                reason,
+                at,
+            } => (
+                at,
+                What::BurstEnded {
+                    feature,
+                    version: version.0.to_string(),
+                    reason: match reason {
+                        BurstEnd::Expired => BurstEndReason::Expired,
+                        BurstEnd::LicensesInstalled => BurstEndReason::LicensesInstalled,
+                        BurstEnd::Disabled => BurstEndReason::Disabled,
+                    },
+                },
+            ),
+            Event::BurstRearmed { feature, at } => (at, What::BurstRearmed { feature }),
+            _ => return None,
+        })
+    }
+
+    fn feature(&self) -> &str {
+        match self {
+            What::Granted { feature, .. }
+            | What::LeaseExpired { feature, .. }
+            | What::Released { feature, .. }
+            | What::BurstStarted { feature, .. }
+            | What::BurstEnded { feature, .. }
+            | What::BurstRearmed { feature } => feature,
+        }
     }
 }
 
-fn describe(e: &Event) -> String {
-    match e {
-        Event::Granted(g) => format!(
-            "{} connected: user {} device {} (v{})",
-            g.feature, g.user, g.device, g.version
-        ),
-        Event::LeaseExpired {
-            feature,
-            user,
-            device,
-            ..
-        } => format!("{feature} lease expired: user {user} device {device}"),
-        Event::Released {
-            feature,
-            user,
-            device,
-            ..
-        } => format!("{feature} released: user {user} device {device}"),
-        Event::BurstStarted {
-            feature, version, ..
-        } => format!("{feature} v{} license burst mode started", version.0),
-        Event::BurstEnded {
-            feature,
-            version,
-            reason,
-            ..
-        } => format!(
-            "{feature} v{} license burst mode ended ({reason:?})",
-            version.0
-        ),
-        Event::BurstRearmed { feature, .. } => {
-            format!("{feature} license burst mode available again")
+impl std::fmt::Display for What {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            What::Granted {
+                feature,
+                user,
+                device,
+                version,
+            } => write!(
+                f,
+                "{feature} connected: user {user} device {device} (v{version})"
+            ),
+            What::LeaseExpired {
+                feature,
+                user,
+                device,
+            } => write!(f, "{feature} lease expired: user {user} device {device}"),
+            What::Released {
+                feature,
+                user,
+                device,
+            } => write!(f, "{feature} released: user {user} device {device}"),
+            What::BurstStarted { feature, version } => {
+                write!(f, "{feature} v{version} license burst mode started")
+            }
+            What::BurstEnded {
+                feature,
+                version,
+                reason,
+            } => write!(
+                f,
+                "{feature} v{version} license burst mode ended ({reason:?})"
+            ),
+            What::BurstRearmed { feature } => {
+                write!(f, "{feature} license burst mode available again")
+            }
         }
-        other => format!("{other:?}"),
     }
 }
 
 impl Report for Events {
     fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
         for e in &self.events {
-            writeln!(w, "{} {}", ctime(event_time(&e.event)), describe(&e.event))?;
+            writeln!(w, "{} {}", ctime(e.at), e.what)?;
         }
         Ok(())
     }
-}
-
-fn event_time(e: &Event) -> i64 {
-    serde_json::to_value(e)
-        .ok()
-        .and_then(|v| v.get("at").and_then(serde_json::Value::as_i64))
-        .unwrap_or_default()
 }
 
 fn events(
@@ -464,8 +653,14 @@ fn events(
         };
         let Some(last) = events.last() else { break };
         after = last.seq;
-        out.extend(events.into_iter().filter(|e| {
-            ud_feature(&e.event).is_some_and(|f| feature.as_deref().is_none_or(|want| want == f))
+        out.extend(events.into_iter().filter_map(|e: StoredEvent| {
+            let (at, what) = What::of(e.event)?;
+            let wanted = feature.as_deref().is_none_or(|f| f == what.feature());
+            wanted.then_some(UdEvent {
+                seq: e.seq,
+                at,
+                what,
+            })
         }));
     }
     render::emit(&Events { events: out }, format, ctx.invoked, ctx.out)?;
