@@ -68,6 +68,7 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s h -l help -d 'P
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s f -d 'Only this feature' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l user -d 'The user to release' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l device -d 'The device to release' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s o -l output -d 'Write to FILE instead of standard output (-export shows its progress on a terminal)' -r -F
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s t -d 'Give up after this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s a -d 'Every feature and version, with counts, users and devices'

@@ -3,13 +3,19 @@
 //! (`-delete`), the event history (`-events`), and the raw connections as
 //! CSV (`-export`).
 //!
-//! `-export` streams: rows are written as they are made.
+//! `-export` streams: rows are written as they are made, and when they go
+//! to a file (`-o FILE`, or standard output redirected to one) while
+//! standard error is a terminal, a progress bar counts them there.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Local};
 use clap::{Arg, ArgAction, ArgGroup};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use schemars::JsonSchema;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
@@ -69,6 +75,15 @@ pub fn command() -> clap::Command {
             "export",
             "Every connection as CSV (feature,userId,deviceId,…)",
         ))
+        .arg(
+            Arg::new("output")
+                .short('o')
+                .long("output")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(PathBuf))
+                .conflicts_with("delete")
+                .help("Write to FILE instead of standard output (-export shows its progress on a terminal)"),
+        )
         .group(ArgGroup::new("mode").args(["list", "delete", "events", "export", "a"]))
         .group(ArgGroup::new("who").args(["user", "device"]))
         .arg(lmstat::server_arg())
@@ -82,23 +97,110 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     if m.get_flag("delete") {
         return delete(m, feature, format, ctx);
     }
-    if m.get_flag("events") {
-        return events(m, feature, format, ctx);
-    }
-    if !(m.get_flag("list") || m.get_flag("export") || m.get_flag("a")) {
+    let (show_events, export) = (m.get_flag("events"), m.get_flag("export"));
+    if !(show_events || export || m.get_flag("list") || m.get_flag("a")) {
         let help = command().bin_name(ctx.invoked).render_long_help();
         write!(ctx.out, "{help}")?;
         return Ok(exit::SUCCESS);
     }
+    let invoked = ctx.invoked;
+    let output = m.get_one::<PathBuf>("output").map(PathBuf::as_path);
+    if show_events {
+        let report = events(m, feature)?;
+        let mut sink = Sink::open(output, ctx.out)?;
+        let written = render::emit(&report, format, invoked, sink.writer());
+        return sink.finish(written, output);
+    }
     let snapshot = status(m)?;
-    if m.get_flag("export") {
-        let export = ExportStream::new(&snapshot, feature.as_deref());
-        render::emit(&export, format, ctx.invoked, ctx.out)?;
+    let mut sink = Sink::open(output, ctx.out)?;
+    let written = if export {
+        let progress = progress_bar(sink.is_file() && io::stderr().is_terminal());
+        let export = ExportStream::new(&snapshot, feature.as_deref(), progress.clone());
+        let written = render::emit(&export, format, invoked, sink.writer());
+        progress.finish_and_clear();
+        written
     } else {
         let listing = Listing::new(snapshot, feature, m.get_flag("times"), m.get_flag("a"));
-        render::emit(&listing, format, ctx.invoked, ctx.out)?;
+        render::emit(&listing, format, invoked, sink.writer())
+    };
+    sink.finish(written, output)
+}
+
+/// Where a report goes: the command's output, or a file (`-o`).
+enum Sink<'a> {
+    Out(&'a mut dyn Write),
+    File(BufWriter<File>),
+}
+
+impl<'a> Sink<'a> {
+    fn open(path: Option<&Path>, out: &'a mut dyn Write) -> Result<Self, CliError> {
+        match path {
+            None => Ok(Sink::Out(out)),
+            Some(p) => File::create(p)
+                .map(|f| Sink::File(BufWriter::new(f)))
+                .map_err(|e| cannot_write(p, &e)),
+        }
     }
-    Ok(exit::SUCCESS)
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Out(w) => w,
+            Sink::File(w) => w,
+        }
+    }
+
+    /// Whether the rows land in a file: `-o`, or standard output
+    /// redirected to one (not a pipe, not a terminal).
+    fn is_file(&self) -> bool {
+        match self {
+            Sink::File(_) => true,
+            Sink::Out(_) => io::stdout()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(File::from)
+                .and_then(|f| f.metadata())
+                .is_ok_and(|m| m.is_file()),
+        }
+    }
+
+    /// Flushes what `written` left and says how it went; an error names
+    /// the file.
+    fn finish(self, written: io::Result<()>, path: Option<&Path>) -> CliResult {
+        let done = written.and_then(|()| match self {
+            Sink::Out(w) => w.flush(),
+            Sink::File(w) => w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all()),
+        });
+        match (done, path) {
+            (Err(e), Some(p)) => Err(cannot_write(p, &e)),
+            (Err(e), None) => Err(e.into()),
+            (Ok(()), _) => Ok(exit::SUCCESS),
+        }
+    }
+}
+
+fn cannot_write(path: &Path, e: &io::Error) -> CliError {
+    CliError::new(
+        exit::FAILURE,
+        format!("cannot write {}: {e}", path.display()),
+    )
+    .hint("check that the directory exists and is writable")
+}
+
+/// A bar on standard error when `visible`; otherwise one that draws nothing.
+fn progress_bar(visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} exporting [{bar:40}] {pos}/{len} connections ({eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
 
 fn status(m: &clap::ArgMatches) -> Result<Snapshot, CliError> {
@@ -263,15 +365,17 @@ pub struct ExportRow {
 type Held<'a> = HashMap<(Holder, &'a str, &'a str), &'a str>;
 
 /// `-export` as written: each row is made from the snapshot as it is
-/// written, so a million connections are never held twice in memory.
+/// written, so a million connections are never held twice in memory, and
+/// the progress bar advances row by row.
 struct ExportStream<'a> {
     snapshot: &'a Snapshot,
     feature: Option<&'a str>,
     held: Held<'a>,
+    progress: ProgressBar,
 }
 
 impl<'a> ExportStream<'a> {
-    fn new(snapshot: &'a Snapshot, feature: Option<&'a str>) -> Self {
+    fn new(snapshot: &'a Snapshot, feature: Option<&'a str>, progress: ProgressBar) -> Self {
         let held = snapshot
             .assignments
             .iter()
@@ -280,11 +384,16 @@ impl<'a> ExportStream<'a> {
                 (key, a.version.as_str())
             })
             .collect();
-        ExportStream {
+        let stream = ExportStream {
             snapshot,
             feature,
             held,
-        }
+            progress,
+        };
+        stream
+            .progress
+            .set_length(stream.connections().count() as u64);
+        stream
     }
 
     fn connections(&self) -> impl Iterator<Item = &'a ConnectionView> + 'a {
@@ -302,17 +411,20 @@ impl<'a> ExportStream<'a> {
     }
 
     fn rows(&self) -> impl Iterator<Item = ExportRow> + '_ {
-        self.connections().map(|c| ExportRow {
-            feature: c.feature.clone(),
-            user_id: c.user.clone(),
-            device_id: c.device.clone(),
-            device_name: c.device.clone(),
-            version_requested: c.version.clone(),
-            version_user_allocated: self.held(Holder::User, &c.feature, &c.user),
-            version_device_allocated: self.held(Holder::Device, &c.feature, &c.device),
-            time: DateTime::from_timestamp(c.last_use, 0)
-                .unwrap_or_default()
-                .to_rfc3339(),
+        self.connections().map(|c| {
+            self.progress.inc(1);
+            ExportRow {
+                feature: c.feature.clone(),
+                user_id: c.user.clone(),
+                device_id: c.device.clone(),
+                device_name: c.device.clone(),
+                version_requested: c.version.clone(),
+                version_user_allocated: self.held(Holder::User, &c.feature, &c.user),
+                version_device_allocated: self.held(Holder::Device, &c.feature, &c.device),
+                time: DateTime::from_timestamp(c.last_use, 0)
+                    .unwrap_or_default()
+                    .to_rfc3339(),
+            }
         })
     }
 }
@@ -634,12 +746,8 @@ impl Report for Events {
     }
 }
 
-fn events(
-    m: &clap::ArgMatches,
-    feature: Option<String>,
-    format: Format,
-    ctx: &mut Ctx<'_>,
-) -> CliResult {
+/// The user/device events (of `feature`), fetched page by page.
+fn events(m: &clap::ArgMatches, feature: Option<String>) -> Result<Events, CliError> {
     let mut remote = Remote::connect(m)?;
     let mut after = 0;
     let mut out = Vec::new();
@@ -663,6 +771,5 @@ fn events(
             })
         }));
     }
-    render::emit(&Events { events: out }, format, ctx.invoked, ctx.out)?;
-    Ok(exit::SUCCESS)
+    Ok(Events { events: out })
 }
