@@ -81,6 +81,11 @@ fn a_non_admin_local_account_is_refused_changes() {
         "{}",
         refused.stderr()
     );
+    assert!(
+        refused.stderr().contains("(it needs the admin role: "),
+        "{}",
+        refused.stderr()
+    );
     as_nobody(&[
         "CtxManageUserAndGroup",
         "-c",

@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod admin;
 mod caching;
+mod connect;
 mod dispatch;
 mod generated;
 mod json;

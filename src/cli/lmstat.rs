@@ -86,8 +86,8 @@ pub fn timeout_arg() -> Arg {
         .short('t')
         .value_name("SECONDS")
         .default_value("10")
-        .value_parser(clap::value_parser!(u64).range(1..))
-        .help("Give up after this many seconds")
+        .value_parser(clap::value_parser!(u64).range(1..=86_400))
+        .help("Give up on a server that does not answer within this many seconds")
 }
 
 /// What lmstat shows.
