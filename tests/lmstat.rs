@@ -170,6 +170,15 @@ async fn plain_lmstat_feature_and_vendor_views() {
     assert!(!one.contains("License server status"));
     let vendor = lmstat(&d, &["-S", "CITRIX"]);
     assert!(vendor.contains("Users of features served by CITRIX:"));
+    // A feature the server does not serve: FlexNet's line, which
+    // monitoring checks match; the status itself was obtained.
+    let none = lmstat(&d, &["-f", "NO_SUCH_FEATURE"]);
+    assert!(
+        none.ends_with(
+            "Users of NO_SUCH_FEATURE: Cannot get users of NO_SUCH_FEATURE: No such feature exists. (-5,0)\n\n"
+        ),
+        "{none}"
+    );
 }
 
 #[tokio::test]

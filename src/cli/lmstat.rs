@@ -275,6 +275,17 @@ impl Status {
     }
 
     fn usage(&self, w: &mut dyn Write) -> io::Result<()> {
+        if let Some(wanted) = self.feature.as_deref() {
+            if !self.pools.iter().any(|p| p.key.feature == wanted) {
+                // FlexNet's line for a feature the server does not serve.
+                writeln!(
+                    w,
+                    "Users of {wanted}: Cannot get users of {wanted}: {}",
+                    errors::display(-5)
+                )?;
+                return writeln!(w);
+            }
+        }
         for (feature, pools) in self.features() {
             if self.feature.as_deref().is_some_and(|f| f != feature) {
                 continue;
