@@ -104,6 +104,7 @@ fn an_unreachable_server_is_said_with_the_ports_tried() {
     let out = lmutil(["lmdiag", "-n", "-c", "1@127.0.0.1", "-t", "2"]).fails_with_code(241);
     let text = out.stdout();
     assert!(text.contains("This license cannot be checked out because:\nCannot connect to license server system. (-15,0)"), "{text}");
+    assert!(text.contains("\nLicense server: 1@127.0.0.1\n"), "{text}");
     assert!(text.contains("TCP port 1 (license manager) on 127.0.0.1: does not answer"));
     assert!(out.stderr().contains("is lmgrd running?"));
 }

@@ -16,10 +16,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
-use super::remote::Remote;
+use super::remote::{self, Remote};
 use super::render::{self, Format, Report};
 use super::views::{HostIds, Server};
 use super::{CliResult, Ctx, lmstat};
+use crate::client::select::Target;
 use crate::license::Expiry;
 use crate::license::date::format_date;
 use crate::protocol::{Request, Response, errors};
@@ -372,17 +373,20 @@ fn tcp_host(target: &str) -> String {
 /// No server answered: say so the FlexNet way, then which ports answer.
 fn unreachable(m: &clap::ArgMatches, ctx: &mut Ctx<'_>, format: Format, e: CliError) -> CliResult {
     if format == Format::Text {
-        let spec = m.get_one::<String>("c").cloned().unwrap_or_default();
+        let targets = remote::targets(m).unwrap_or_default();
         render::header(ctx.invoked, ctx.out)?;
         writeln!(ctx.out, "{}", diagnostics_on())?;
         writeln!(ctx.out)?;
         writeln!(ctx.out, "{RULE}")?;
-        writeln!(ctx.out, "License server: {spec}")?;
+        writeln!(ctx.out, "License server: {}", remote::tried(&targets))?;
         writeln!(ctx.out, "{RULE}")?;
         writeln!(ctx.out, "This license cannot be checked out because:")?;
         writeln!(ctx.out, "{}", errors::display(-15))?;
-        if let Some((port, host)) = spec.split_once('@') {
-            let port: u16 = port.parse().unwrap_or(27000);
+        let first_tcp = targets.iter().find_map(|t| match t {
+            Target::Tcp { host, port } => Some((host.as_str(), *port)),
+            Target::Local(_) => None,
+        });
+        if let Some((host, port)) = first_tcp {
             for p in check_ports(
                 host,
                 &[(port, "license manager"), (7279, "CITRIX vendor daemon")],

@@ -36,15 +36,7 @@ impl Remote {
     /// Connects as `-c` (else `LM_LICENSE_FILE`, else the local socket) says,
     /// trying each target in order until one accepts, within `-t` seconds.
     pub fn connect(m: &clap::ArgMatches) -> Result<Remote, CliError> {
-        let spec = m.get_one::<String>("c").map(String::as_str);
-        let env = std::env::var("LM_LICENSE_FILE").ok();
-        let socket = crate::server::config::default_socket();
-        let targets = select::targets(spec, env.as_deref(), &socket).map_err(|e| {
-            CliError::new(exit::USAGE, e.to_string()).hint(
-                "-c takes port@host, @host, a license file, a directory of license files, \
-                 or a list of them separated by ':'",
-            )
-        })?;
+        let targets = targets(m)?;
         let seconds = m.get_one::<u64>("t").copied().unwrap_or(DEFAULT_TIMEOUT);
         let timeout = Duration::from_secs(seconds);
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -75,6 +67,20 @@ impl Remote {
             Ok(Err(e)) => Err(failed(&self.target, &e)),
         }
     }
+}
+
+/// Where to look for the server: `-c`, else `LM_LICENSE_FILE`, else the
+/// local server's control socket.
+pub fn targets(m: &clap::ArgMatches) -> Result<Vec<Target>, CliError> {
+    let spec = m.get_one::<String>("c").map(String::as_str);
+    let env = std::env::var("LM_LICENSE_FILE").ok();
+    let socket = crate::server::config::default_socket();
+    select::targets(spec, env.as_deref(), &socket).map_err(|e| {
+        CliError::new(exit::USAGE, e.to_string()).hint(
+            "-c takes port@host, @host, a license file, a directory of license files, \
+             or a list of them separated by ':'",
+        )
+    })
 }
 
 /// The first target that accepts a connection, all within `timeout`.
