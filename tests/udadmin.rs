@@ -240,3 +240,30 @@ async fn export_to_a_file_draws_a_progress_bar_on_a_terminal() {
     assert!(drawn.contains("connections"), "{drawn:?}");
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 21);
 }
+
+#[tokio::test]
+async fn list_separates_entries_with_a_blank_line_as_the_seed_does() {
+    let d = many(3).await;
+    let out = ud(&d, &["-list"]).succeeds().stdout();
+    let (_, sections) = out
+        .split_once("\nUsers:\n")
+        .unwrap_or_else(|| panic!("{out}"));
+    let (users, devices) = sections
+        .split_once("\nDevices:\n")
+        .unwrap_or_else(|| panic!("{out}"));
+    let mut entries = 0;
+    for body in [users, devices] {
+        let body = body.trim_matches('\n');
+        if body.is_empty() {
+            continue;
+        }
+        for entry in body.split("\n\n") {
+            assert!(
+                entry.ends_with(" XDT_PLT_UD 2026.1201") && !entry.contains('\n'),
+                "{out}"
+            );
+            entries += 1;
+        }
+    }
+    assert_eq!(entries, 3, "{out}");
+}

@@ -266,7 +266,16 @@ impl Listing {
             writeln!(w)?;
             writeln!(w, "{title}")?;
             writeln!(w)?;
-            for a in self.assignments.iter().filter(|a| a.kind == kind) {
+            // The seed's layout: a blank line between two entries.
+            for (i, a) in self
+                .assignments
+                .iter()
+                .filter(|a| a.kind == kind)
+                .enumerate()
+            {
+                if i > 0 {
+                    writeln!(w)?;
+                }
                 writeln!(w, "{}", self.line(a))?;
             }
         }
