@@ -113,6 +113,13 @@ async fn lmstat_json_fits_its_schema_and_is_the_daemons_view() {
         status.assignments,
         views::all::<_, views::Assignment>(own.assignments)
     );
+    let one = match decode::<lmstat::Output>("lmstat", on(&d, "lmstat", &["-f", "XDT_PLT_CCS"])) {
+        lmstat::Output::Status(s) => s,
+        other => panic!("not a status: {other:?}"),
+    };
+    let pools: Vec<&str> = one.pools.iter().map(|p| p.key.feature.as_str()).collect();
+    assert_eq!(pools, ["XDT_PLT_CCS"]);
+    assert_eq!(one.checkouts.len(), 2);
     let dir = d.root.path().join("licenses");
     let run = lmutil(["lmstat", "-i", "-c", dir.to_str().unwrap(), "--json"]);
     let lmstat::Output::Increments(lmstat_i::Increments { increments }) =

@@ -267,3 +267,15 @@ async fn list_separates_entries_with_a_blank_line_as_the_seed_does() {
     }
     assert_eq!(entries, 3, "{out}");
 }
+
+#[test]
+fn no_argument_or_a_question_mark_prints_the_usage() {
+    for args in [&[][..], &["?"]] {
+        let mut all = vec!["udadmin"];
+        all.extend_from_slice(args);
+        lmutil(all)
+            .succeeds()
+            .stdout_has("Usage: lmutil udadmin")
+            .stdout_has("-export");
+    }
+}

@@ -143,7 +143,13 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let (view, feature) = view_of(m);
     let format = Format::from_matches(m);
     match fetch(m) {
-        Ok((server, snapshot)) => {
+        Ok((server, mut snapshot)) => {
+            // `-f FEATURE`: the JSON holds that feature only, as the text does.
+            if let Some(f) = feature.as_deref() {
+                snapshot.pools.retain(|p| p.key.feature == f);
+                snapshot.checkouts.retain(|c| c.feature == f);
+                snapshot.assignments.retain(|a| a.feature == f);
+            }
             let status = Status {
                 taken: Local::now().to_rfc3339(),
                 server: server.into(),

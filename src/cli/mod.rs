@@ -151,7 +151,7 @@ pub fn run_command(
     exit::finish(spec.name, result)
 }
 
-fn invoked_bin_name(name: &str, invoked: &str) -> String {
+pub(crate) fn invoked_bin_name(name: &str, invoked: &str) -> String {
     if invoked == name {
         name.to_owned()
     } else {

@@ -84,6 +84,13 @@ pub fn command() -> clap::Command {
                 .conflicts_with("delete")
                 .help("Write to FILE instead of standard output (-export shows its progress on a terminal)"),
         )
+        .arg(
+            Arg::new("usage")
+                .value_name("?")
+                .value_parser(["?"])
+                .hide(true)
+                .help("Print this usage, as no argument does"),
+        )
         .group(ArgGroup::new("mode").args(["list", "delete", "events", "export", "a"]))
         .group(ArgGroup::new("who").args(["user", "device"]))
         .arg(lmstat::server_arg())
@@ -99,7 +106,8 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     }
     let (show_events, export) = (m.get_flag("events"), m.get_flag("export"));
     if !(show_events || export || m.get_flag("list") || m.get_flag("a")) {
-        let help = command().bin_name(ctx.invoked).render_long_help();
+        let bin = super::invoked_bin_name("udadmin", ctx.invoked);
+        let help = command().bin_name(bin).render_long_help();
         write!(ctx.out, "{help}")?;
         return Ok(exit::SUCCESS);
     }
