@@ -116,6 +116,10 @@ async fn delete_releases_one_user_at_once_and_events_record_it() {
         "{events}"
     );
     assert!(lines[5].contains("released: user 山田 太郎"), "{events}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.txt");
+    ud(&d, &["-events", "-o", file.to_str().unwrap()]).succeeds();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), events);
     ud(&d, &["-delete"])
         .fails_with_code(2)
         .stderr_has("-user NAME or -device NAME");

@@ -17,6 +17,8 @@ pub mod remote;
 pub mod render;
 pub mod schema;
 pub mod udadmin;
+mod udadmin_events;
+mod udadmin_export;
 pub mod views;
 
 use std::ffi::OsString;

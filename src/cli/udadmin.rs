@@ -1,35 +1,29 @@
 //! `udadmin`: user/device licenses — who holds them (`-list`), every
 //! feature with its counts (`-a`), releasing one user or device
 //! (`-delete`), the event history (`-events`), and the raw connections as
-//! CSV (`-export`).
-//!
-//! `-export` streams: rows are written as they are made, and when they go
-//! to a file (`-o FILE`, or standard output redirected to one) while
-//! standard error is a terminal, a progress bar counts them there.
+//! CSV (`-export`). The export and the events are in their own modules;
+//! both stream.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
-use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Local};
 use clap::{Arg, ArgAction, ArgGroup};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use schemars::JsonSchema;
-use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
+use super::udadmin_events::EventStream;
+pub use super::udadmin_events::{BurstEndReason, Events, UdEvent, What};
+pub use super::udadmin_export::{Export, ExportRow};
+use super::udadmin_export::{ExportStream, Sink, progress_bar};
 use super::views::{self, Assignment, Holder, Model, Pool};
 use super::{CliResult, Ctx, lmstat};
-use crate::engine::Event;
 use crate::engine::Snapshot;
-use crate::engine::request::BurstEnd;
-use crate::engine::snapshot::ConnectionView;
-use crate::protocol::{Request, Response, StoredEvent};
+use crate::protocol::{Request, Response};
 
 pub fn command() -> clap::Command {
     let flag = |name: &'static str, help: &'static str| {
@@ -114,9 +108,13 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let invoked = ctx.invoked;
     let output = m.get_one::<PathBuf>("output").map(PathBuf::as_path);
     if show_events {
-        let report = events(m, feature)?;
+        let mut remote = Remote::connect(m)?;
+        let stream = EventStream::new(&mut remote, feature);
         let mut sink = Sink::open(output, ctx.out)?;
-        let written = render::emit(&report, format, invoked, sink.writer());
+        let written = render::emit(&stream, format, invoked, sink.writer());
+        if let Some(failure) = stream.failure() {
+            return Err(failure);
+        }
         return sink.finish(written, output);
     }
     let snapshot = status(m)?;
@@ -134,83 +132,6 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     sink.finish(written, output)
 }
 
-/// Where a report goes: the command's output, or a file (`-o`).
-enum Sink<'a> {
-    Out(&'a mut dyn Write),
-    File(BufWriter<File>),
-}
-
-impl<'a> Sink<'a> {
-    fn open(path: Option<&Path>, out: &'a mut dyn Write) -> Result<Self, CliError> {
-        match path {
-            None => Ok(Sink::Out(out)),
-            Some(p) => File::create(p)
-                .map(|f| Sink::File(BufWriter::new(f)))
-                .map_err(|e| cannot_write(p, &e)),
-        }
-    }
-
-    fn writer(&mut self) -> &mut dyn Write {
-        match self {
-            Sink::Out(w) => w,
-            Sink::File(w) => w,
-        }
-    }
-
-    /// Whether the rows land in a file: `-o`, or standard output
-    /// redirected to one (not a pipe, not a terminal).
-    fn is_file(&self) -> bool {
-        match self {
-            Sink::File(_) => true,
-            Sink::Out(_) => io::stdout()
-                .as_fd()
-                .try_clone_to_owned()
-                .map(File::from)
-                .and_then(|f| f.metadata())
-                .is_ok_and(|m| m.is_file()),
-        }
-    }
-
-    /// Flushes what `written` left and says how it went; an error names
-    /// the file.
-    fn finish(self, written: io::Result<()>, path: Option<&Path>) -> CliResult {
-        let done = written.and_then(|()| match self {
-            Sink::Out(w) => w.flush(),
-            Sink::File(w) => w
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .and_then(|f| f.sync_all()),
-        });
-        match (done, path) {
-            (Err(e), Some(p)) => Err(cannot_write(p, &e)),
-            (Err(e), None) => Err(e.into()),
-            (Ok(()), _) => Ok(exit::SUCCESS),
-        }
-    }
-}
-
-fn cannot_write(path: &Path, e: &io::Error) -> CliError {
-    CliError::new(
-        exit::FAILURE,
-        format!("cannot write {}: {e}", path.display()),
-    )
-    .hint("check that the directory exists and is writable")
-}
-
-/// A bar on standard error when `visible`; otherwise one that draws nothing.
-fn progress_bar(visible: bool) -> ProgressBar {
-    if !visible {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} exporting [{bar:40}] {pos}/{len} connections ({eta})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
 fn status(m: &clap::ArgMatches) -> Result<Snapshot, CliError> {
     match Remote::connect(m)?.ask(Request::Status)? {
         Response::Status(s) => Ok(*s),
@@ -222,7 +143,7 @@ fn status(m: &clap::ArgMatches) -> Result<Snapshot, CliError> {
 }
 
 /// `Thu Sep 14 13:41:07 2017`, local time.
-fn ctime(t: i64) -> String {
+pub(crate) fn ctime(t: i64) -> String {
     let at = DateTime::from_timestamp(t, 0)
         .unwrap_or_default()
         .with_timezone(&Local);
@@ -354,146 +275,6 @@ impl Report for Listing {
     }
 }
 
-/// `-export` as scripts decode it: every user/device connection.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-pub struct Export {
-    pub connections: Vec<ExportRow>,
-}
-
-/// One connection; the CSV row has these columns in this order.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportRow {
-    pub feature: String,
-    pub user_id: String,
-    pub device_id: String,
-    pub device_name: String,
-    /// The highest version requested over this connection.
-    pub version_requested: String,
-    /// The css date of the license the user holds, or empty.
-    pub version_user_allocated: String,
-    /// The css date of the license the device holds, or empty.
-    pub version_device_allocated: String,
-    /// Last use, RFC 3339 (UTC).
-    pub time: String,
-}
-
-/// What a user or device of a feature holds: its license's css date.
-type Held<'a> = HashMap<(Holder, &'a str, &'a str), &'a str>;
-
-/// `-export` as written: each row is made from the snapshot as it is
-/// written, so a million connections are never held twice in memory, and
-/// the progress bar advances row by row.
-struct ExportStream<'a> {
-    snapshot: &'a Snapshot,
-    feature: Option<&'a str>,
-    held: Held<'a>,
-    progress: ProgressBar,
-}
-
-impl<'a> ExportStream<'a> {
-    fn new(snapshot: &'a Snapshot, feature: Option<&'a str>, progress: ProgressBar) -> Self {
-        let held = snapshot
-            .assignments
-            .iter()
-            .map(|a| {
-                let key = (a.kind.into(), a.feature.as_str(), a.name.as_str());
-                (key, a.version.as_str())
-            })
-            .collect();
-        let stream = ExportStream {
-            snapshot,
-            feature,
-            held,
-            progress,
-        };
-        stream
-            .progress
-            .set_length(stream.connections().count() as u64);
-        stream
-    }
-
-    fn connections(&self) -> impl Iterator<Item = &'a ConnectionView> + 'a {
-        let feature = self.feature;
-        self.snapshot
-            .connections
-            .iter()
-            .filter(move |c| feature.is_none_or(|f| f == c.feature))
-    }
-
-    fn held(&self, kind: Holder, feature: &str, name: &str) -> String {
-        self.held
-            .get(&(kind, feature, name))
-            .map_or_else(String::new, |v| (*v).to_owned())
-    }
-
-    fn rows(&self) -> impl Iterator<Item = ExportRow> + '_ {
-        self.connections().map(|c| {
-            self.progress.inc(1);
-            ExportRow {
-                feature: c.feature.clone(),
-                user_id: c.user.clone(),
-                device_id: c.device.clone(),
-                device_name: c.device.clone(),
-                version_requested: c.version.clone(),
-                version_user_allocated: self.held(Holder::User, &c.feature, &c.user),
-                version_device_allocated: self.held(Holder::Device, &c.feature, &c.device),
-                time: DateTime::from_timestamp(c.last_use, 0)
-                    .unwrap_or_default()
-                    .to_rfc3339(),
-            }
-        })
-    }
-}
-
-/// Serializes as [`Export`] does, one row at a time.
-impl Serialize for ExportStream<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Rows<'s, 'a>(&'s ExportStream<'a>);
-        impl Serialize for Rows<'_, '_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_seq(self.0.rows())
-            }
-        }
-        let mut st = s.serialize_struct("Export", 1)?;
-        st.serialize_field("connections", &Rows(self))?;
-        st.end()
-    }
-}
-
-/// The CSV header, as the Citrix License Server writes it.
-const CSV_HEADER: &str = "feature,userId,deviceId,deviceName,versionRequested,versionUserAllocated,versionDeviceAllocated,time";
-
-/// A CSV field, quoted when it holds a comma, a quote or a line end.
-fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_owned()
-    }
-}
-
-impl Report for ExportStream<'_> {
-    fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
-        writeln!(w, "{CSV_HEADER}")?;
-        for r in self.rows() {
-            let fields = [
-                &r.feature,
-                &r.user_id,
-                &r.device_id,
-                &r.device_name,
-                &r.version_requested,
-                &r.version_user_allocated,
-                &r.version_device_allocated,
-                &r.time,
-            ];
-            let line: Vec<String> = fields.iter().map(|f| csv(f)).collect();
-            writeln!(w, "{}", line.join(","))?;
-        }
-        Ok(())
-    }
-}
-
 /// What `-delete` released.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Released {
@@ -564,229 +345,4 @@ fn delete(
         ctx.out,
     )?;
     Ok(exit::SUCCESS)
-}
-
-/// `-events`: what happened to user/device licenses, oldest first.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-pub struct Events {
-    pub events: Vec<UdEvent>,
-}
-
-/// One user/device-license event.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-pub struct UdEvent {
-    /// The server's sequence number: increasing, gaps allowed.
-    pub seq: i64,
-    /// When, Unix seconds.
-    pub at: i64,
-    #[serde(flatten)]
-    pub what: What,
-}
-
-/// What happened, by `event`.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum What {
-    /// A checkout over a user/device connection: it is leased for 90 days.
-    Granted {
-        feature: String,
-        user: String,
-        device: String,
-        /// The version the product asked for.
-        version: String,
-    },
-    /// A connection's 90-day lease ran out.
-    LeaseExpired {
-        feature: String,
-        user: String,
-        device: String,
-    },
-    /// An administrator released a connection (`udadmin -delete`).
-    Released {
-        feature: String,
-        user: String,
-        device: String,
-    },
-    /// License burst mode started for a product version and edition.
-    BurstStarted { feature: String, version: String },
-    BurstEnded {
-        feature: String,
-        version: String,
-        reason: BurstEndReason,
-    },
-    /// A retail license was installed: burst mode is available again.
-    BurstRearmed { feature: String },
-}
-
-/// Why burst mode ended.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BurstEndReason {
-    /// Its 15 days ran out.
-    Expired,
-    /// Licenses were installed during it.
-    LicensesInstalled,
-    /// The administrator disabled burst mode.
-    Disabled,
-}
-
-impl What {
-    /// The user/device-license part of the server's event history.
-    fn of(e: Event) -> Option<(i64, What)> {
-        Some(match e {
-            Event::Granted(g) if g.model.is_leased() => (
-                g.at,
-                What::Granted {
-                    feature: g.feature,
-                    user: g.user,
-                    device: g.device,
-                    version: g.version.to_string(),
-                },
-            ),
-            Event::LeaseExpired {
-                feature,
-                user,
-                device,
-                at,
-            } => (
-                at,
-                What::LeaseExpired {
-                    feature,
-                    user,
-                    device,
-                },
-            ),
-            Event::Released {
-                feature,
-                user,
-                device,
-                at,
-            } => (
-                at,
-                What::Released {
-                    feature,
-                    user,
-                    device,
-                },
-            ),
-            Event::BurstStarted {
-                feature,
-                version,
-                at,
-            } => (
-                at,
-                What::BurstStarted {
-                    feature,
-                    version: version.0.to_string(),
-                },
-            ),
-            Event::BurstEnded {
-                feature,
-                version,
-                reason,
-                at,
-            } => (
-                at,
-                What::BurstEnded {
-                    feature,
-                    version: version.0.to_string(),
-                    reason: match reason {
-                        BurstEnd::Expired => BurstEndReason::Expired,
-                        BurstEnd::LicensesInstalled => BurstEndReason::LicensesInstalled,
-                        BurstEnd::Disabled => BurstEndReason::Disabled,
-                    },
-                },
-            ),
-            Event::BurstRearmed { feature, at } => (at, What::BurstRearmed { feature }),
-            _ => return None,
-        })
-    }
-
-    fn feature(&self) -> &str {
-        match self {
-            What::Granted { feature, .. }
-            | What::LeaseExpired { feature, .. }
-            | What::Released { feature, .. }
-            | What::BurstStarted { feature, .. }
-            | What::BurstEnded { feature, .. }
-            | What::BurstRearmed { feature } => feature,
-        }
-    }
-}
-
-impl std::fmt::Display for What {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            What::Granted {
-                feature,
-                user,
-                device,
-                version,
-            } => write!(
-                f,
-                "{feature} connected: user {user} device {device} (v{version})"
-            ),
-            What::LeaseExpired {
-                feature,
-                user,
-                device,
-            } => write!(f, "{feature} lease expired: user {user} device {device}"),
-            What::Released {
-                feature,
-                user,
-                device,
-            } => write!(f, "{feature} released: user {user} device {device}"),
-            What::BurstStarted { feature, version } => {
-                write!(f, "{feature} v{version} license burst mode started")
-            }
-            What::BurstEnded {
-                feature,
-                version,
-                reason,
-            } => write!(
-                f,
-                "{feature} v{version} license burst mode ended ({reason:?})"
-            ),
-            What::BurstRearmed { feature } => {
-                write!(f, "{feature} license burst mode available again")
-            }
-        }
-    }
-}
-
-impl Report for Events {
-    fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
-        for e in &self.events {
-            writeln!(w, "{} {}", ctime(e.at), e.what)?;
-        }
-        Ok(())
-    }
-}
-
-/// The user/device events (of `feature`), fetched page by page.
-fn events(m: &clap::ArgMatches, feature: Option<String>) -> Result<Events, CliError> {
-    let mut remote = Remote::connect(m)?;
-    let mut after = 0;
-    let mut out = Vec::new();
-    loop {
-        let Response::Events { events } = remote.ask(Request::Events {
-            after,
-            limit: 10_000,
-        })?
-        else {
-            return Err(CliError::new(exit::FAILURE, "unexpected answer to events"));
-        };
-        let Some(last) = events.last() else { break };
-        after = last.seq;
-        out.extend(events.into_iter().filter_map(|e: StoredEvent| {
-            let (at, what) = What::of(e.event)?;
-            let wanted = feature.as_deref().is_none_or(|f| f == what.feature());
-            wanted.then_some(UdEvent {
-                seq: e.seq,
-                at,
-                what,
-            })
-        }));
-    }
-    Ok(Events { events: out })
 }
