@@ -34,6 +34,23 @@ fn lmreread_works_locally_and_is_refused_remotely() {
 }
 
 #[test]
+fn lmstat_i_reads_files_not_the_servers_socket() {
+    let d = daemon(&[]);
+    lmutil(["lmstat", "-i", "-c", &sock(&d)])
+        .fails_with_code(255)
+        .stderr_has("lmstat: no license file to read (lmstat -i reads files: name them with -c FILE or -c DIRECTORY)");
+    let dir = d.root.path().join("licenses");
+    lmutil([
+        "lmstat",
+        "-i",
+        "-c",
+        &format!("{}:{}", sock(&d), dir.display()),
+    ])
+    .succeeds()
+    .stdout_has("XDT_PLT_CCU");
+}
+
+#[test]
 fn lmdown_says_when_it_is_disabled() {
     let d = daemon(&[]);
     lmutil(["lmdown", "-c", &sock(&d), "-q"])

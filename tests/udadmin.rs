@@ -123,7 +123,9 @@ async fn delete_releases_one_user_at_once_and_events_record_it() {
     ud(&d, &["-delete"])
         .fails_with_code(2)
         .stderr_has("-user NAME or -device NAME");
-    ud(&d, &["-user", "nobody", "-delete"]).fails_with_code(256 - 5);
+    ud(&d, &["-user", "nobody", "-delete"])
+        .fails_with_code(256 - 5)
+        .stderr_has("(udadmin -list shows who holds a license");
     let remote = format!("{}@127.0.0.1", d.lm_port);
     lmutil(["udadmin", "-c", &remote, "-device", "desk 1", "-delete"]).fails_with_code(256 - 63);
 }

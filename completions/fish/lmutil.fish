@@ -81,7 +81,10 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l json -d 'Print
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l useradd -d 'Give an account or group a role' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l userdel -d 'Take an account\'s or group\'s role away' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l Role -d 'admin, user, adminGroup or userGroup' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l Role -d 'admin, user, adminGroup or userGroup' -r -f -a "admin\t''
+user\t''
+adminGroup\t''
+userGroup\t''"
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l list -d 'List the accounts and groups with a role'

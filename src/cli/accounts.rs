@@ -14,6 +14,9 @@ use super::render::{self, Format, Report};
 use super::{CliResult, Ctx, lmstat};
 use crate::protocol::{Request, Response};
 
+/// The roles, as the server spells them.
+const ROLES: [&str; 4] = ["admin", "user", "adminGroup", "userGroup"];
+
 pub fn command() -> clap::Command {
     clap::Command::new("CtxManageUserAndGroup")
         .about(
@@ -42,6 +45,8 @@ pub fn command() -> clap::Command {
             Arg::new("Role")
                 .long("Role")
                 .value_name("ROLE")
+                .value_parser(ROLES)
+                .ignore_case(true)
                 .help("admin, user, adminGroup or userGroup"),
         )
         .group(
@@ -121,7 +126,12 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let format = Format::from_matches(m);
     let mut remote = Remote::connect(m)?;
     if let Some(name) = m.get_one::<String>("useradd") {
-        let role = m.get_one::<String>("Role").cloned().unwrap_or_default();
+        let given = m.get_one::<String>("Role").map_or("", String::as_str);
+        let role = ROLES
+            .into_iter()
+            .find(|r| r.eq_ignore_ascii_case(given))
+            .unwrap_or(given)
+            .to_owned();
         remote.ask(Request::SetAccount {
             name: name.clone(),
             role: role.clone(),

@@ -80,13 +80,17 @@ fn files(m: &clap::ArgMatches) -> Result<Vec<LoadedFile>, CliError> {
             .collect(),
         None => vec![default_license_dir().display().to_string()],
     };
-    for e in elements
+    // Servers (`port@host`) and a server's control socket are not files.
+    let paths = elements
         .iter()
         .filter(|e| !e.contains('@') && !e.is_empty())
-    {
-        let path = PathBuf::from(e);
-        let read =
-            |err: String| CliError::new(exit::flexnet(-1), format!("cannot read {e}: {err}"));
+        .map(PathBuf::from)
+        .filter(|p| !is_socket(p));
+    for path in paths {
+        let read = |err: String| {
+            CliError::new(exit::flexnet(-1), err)
+                .hint("lmstat -i reads files: name them with -c FILE or -c DIRECTORY")
+        };
         if path.is_dir() {
             out.extend(load_dir(&path).map_err(|x| read(x.to_string()))?.0);
         } else {
@@ -98,6 +102,11 @@ fn files(m: &clap::ArgMatches) -> Result<Vec<LoadedFile>, CliError> {
             .hint("lmstat -i reads files: name them with -c FILE or -c DIRECTORY"));
     }
     Ok(out)
+}
+
+fn is_socket(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
 fn default_license_dir() -> PathBuf {

@@ -333,7 +333,13 @@ fn delete(
         user: user.clone(),
         device: device.clone(),
     };
-    Remote::connect(m)?.ask(request)?;
+    Remote::connect(m)?.ask(request).map_err(|e| {
+        if e.status == exit::flexnet(-5) && e.hint.is_none() {
+            e.hint("udadmin -list shows who holds a license; names are as it prints them")
+        } else {
+            e
+        }
+    })?;
     render::emit(
         &Released {
             feature,
