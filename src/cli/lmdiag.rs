@@ -141,6 +141,8 @@ impl From<crate::protocol::DiagLine> for DiagLine {
 /// One TCP port of the server's host.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct PortCheck {
+    /// The address tried: the host of `-c`, or 127.0.0.1 for the local server.
+    pub host: String,
     pub port: u16,
     /// `license manager` or `CITRIX vendor daemon`.
     pub role: String,
@@ -148,10 +150,27 @@ pub struct PortCheck {
     pub answers: bool,
 }
 
+/// `TCP port 27000 (license manager) on host: answers`.
+impl std::fmt::Display for PortCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = if self.answers {
+            "answers"
+        } else {
+            "does not answer"
+        };
+        write!(
+            f,
+            "TCP port {} ({}) on {}: {state}",
+            self.port, self.role, self.host
+        )
+    }
+}
+
 fn check_ports(host: &str, ports: &[(u16, &str)]) -> Vec<PortCheck> {
     ports
         .iter()
         .map(|(port, role)| PortCheck {
+            host: host.to_owned(),
             port: *port,
             role: (*role).to_owned(),
             answers: answers(host, *port),
@@ -280,16 +299,7 @@ impl Report for Diag {
         }
         writeln!(w)?;
         for p in &self.ports {
-            let state = if p.answers {
-                "answers"
-            } else {
-                "does not answer"
-            };
-            writeln!(
-                w,
-                "TCP port {} ({}) on {}: {state}",
-                p.port, p.role, self.server.host
-            )?;
+            writeln!(w, "{p}")?;
         }
         Ok(())
     }
@@ -391,16 +401,7 @@ fn unreachable(m: &clap::ArgMatches, ctx: &mut Ctx<'_>, format: Format, e: CliEr
                 host,
                 &[(port, "license manager"), (7279, "CITRIX vendor daemon")],
             ) {
-                let state = if p.answers {
-                    "answers"
-                } else {
-                    "does not answer"
-                };
-                writeln!(
-                    ctx.out,
-                    "TCP port {} ({}) on {host}: {state}",
-                    p.port, p.role
-                )?;
+                writeln!(ctx.out, "{p}")?;
             }
         }
     }
