@@ -26,6 +26,9 @@ fn lmreread_works_locally_and_is_refused_remotely() {
         .stdout_has("lmreread successful");
     // The anchor's single-dash spelling.
     lmutil(["lmreread", "-c", &sock(&d), "-vendor", "CITRIX"]).succeeds();
+    lmutil(["lmreread", "-c", &sock(&d), "-all"])
+        .succeeds()
+        .stdout_has("lmreread successful");
     let remote = format!("{}@127.0.0.1", d.lm_port);
     lmutil(["lmreread", "-c", &remote])
         .fails_with_code(256 - 63)

@@ -164,6 +164,10 @@ async fn plain_lmstat_feature_and_vendor_views() {
     assert!(plain.contains("license server UP (MASTER)"));
     assert!(plain.contains("    CITRIX: UP v"));
     assert!(!plain.contains("Users of"));
+    // -s: the servers' status, as plain lmstat shows it.
+    let servers = lmstat(&d, &["-s"]);
+    let body = |t: &str| t.lines().skip(2).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&servers), body(&plain));
     let one = lmstat(&d, &["-f", "XDT_PLT_CCS"]);
     assert!(one.contains("Users of XDT_PLT_CCS:"));
     assert!(!one.contains("Users of CITRIX"));

@@ -55,6 +55,14 @@ async fn list_shows_who_holds_licenses_in_the_seeds_format() {
     assert!(line.ends_with(')') && line.contains(" ("), "{line}");
     let json = ud(&d, &["-list", "--json"]).succeeds().json();
     assert_eq!(json["assignments"].as_array().unwrap().len(), 2);
+    // -f: one feature's holders only.
+    let same = ud(&d, &["-f", "XDT_PLT_UD", "-list"]).succeeds().stdout();
+    assert_eq!(same, out);
+    let other = ud(&d, &["-f", "XDT_ENT_UD", "-list"]).succeeds().stdout();
+    assert_eq!(
+        other,
+        "Usage data is 0 minutes old. Next update in 0 minutes.\n\nUsers:\n\n\nDevices:\n\n"
+    );
 }
 
 #[tokio::test]
