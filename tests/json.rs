@@ -128,6 +128,11 @@ async fn lmstat_json_fits_its_schema_and_is_the_daemons_view() {
         panic!("not the INCREMENT lines");
     };
     let features: Vec<&str> = increments.iter().map(|i| i.feature.as_str()).collect();
+    let run = lmutil(["lmstat", "-v", "--json"]);
+    let lmstat::Output::Version(v) = decode::<lmstat::Output>("lmstat", run) else {
+        panic!("not a version");
+    };
+    assert_eq!(v.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(features, ["XDT_PLT_CCS", "XDT_PLT_UD", "XDT_ENT_UD"]);
 }
 

@@ -119,22 +119,37 @@ pub struct Status {
     feature: Option<String>,
 }
 
-/// What `lmstat --json` writes: the status, or with `-i` the INCREMENT
-/// lines of the license files (told apart by `increments`).
+/// What `lmstat --json` writes: the status, with `-i` the INCREMENT lines
+/// of the license files (told apart by `increments`), or with `-v` its
+/// version (as `lmver` reports it).
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Output {
     Status(Box<Status>),
     Increments(super::lmstat_i::Increments),
+    Version(super::lmver::VersionReport),
+}
+
+/// `lmstat -v`: FlexNet's `lmstat vX.Y.Z build N arch` banner.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Banner(super::lmver::VersionReport);
+
+impl Report for Banner {
+    fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
+        render::header(invoked, w)?;
+        let v = &self.0;
+        let rev = v.revision.as_deref().unwrap_or_default();
+        let target = v.target.as_deref().unwrap_or_default();
+        writeln!(w, "lmstat v{} build {rev} {target}", v.version)
+    }
 }
 
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     if m.get_flag("version") {
-        render::header(ctx.invoked, ctx.out)?;
         let info = crate::version::BuildInfo::current();
-        let rev = info.revision.unwrap_or_default();
-        let target = info.target.unwrap_or_default();
-        writeln!(ctx.out, "lmstat v{} build {rev} {target}", info.version)?;
+        let report = Banner(super::lmver::VersionReport::new(None, info));
+        render::emit(&report, Format::from_matches(m), ctx.invoked, ctx.out)?;
         return Ok(exit::SUCCESS);
     }
     if let Some(feature) = m.get_one::<String>("increments") {

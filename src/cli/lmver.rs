@@ -39,7 +39,7 @@ pub struct VersionReport {
 }
 
 impl VersionReport {
-    fn new(path: Option<PathBuf>, info: BuildInfo) -> Self {
+    pub(crate) fn new(path: Option<PathBuf>, info: BuildInfo) -> Self {
         VersionReport {
             path,
             product: info.product,
