@@ -210,10 +210,7 @@ fn diagnostics_on() -> String {
 
 impl Diag {
     fn line(&self, l: &DiagLine, w: &mut dyn Write) -> io::Result<()> {
-        let expiry = match l.expiry {
-            Expiry::Permanent => "permanent(no expiration date)".to_owned(),
-            e => e.to_string(),
-        };
+        let expiry = render::expiry(l.expiry);
         writeln!(
             w,
             "\"{}\" v{}, vendor: CITRIX, expiry: {expiry}",

@@ -16,7 +16,6 @@ use super::render::{self, Format, Report};
 use super::views::{self, Assignment, Checkout, Pool, Server, Session};
 use super::{CliResult, Ctx};
 use crate::engine::types::STARTUP_FEATURE;
-use crate::license::Expiry;
 use crate::protocol::{Request, Response, ServerInfo, errors};
 
 pub fn command() -> clap::Command {
@@ -238,14 +237,6 @@ fn licenses(n: u64) -> String {
     }
 }
 
-/// The expiry as lmstat prints it.
-fn expiry_text(e: Expiry) -> String {
-    match e {
-        Expiry::Permanent => "permanent(no expiration date)".to_owned(),
-        Expiry::On(_) => e.to_string(),
-    }
-}
-
 /// `start Www M/D H:MM`, hour unpadded.
 fn start_text(t: i64) -> String {
     let at = DateTime::from_timestamp(t, 0)
@@ -343,7 +334,7 @@ impl Status {
             "  \"{}\" v{}, vendor: CITRIX, expiry: {}",
             k.feature,
             k.version,
-            expiry_text(k.expiry)
+            render::expiry(k.expiry)
         )?;
         if let Some(vs) = &k.vendor_string {
             writeln!(w, "  vendor_string: {vs}")?;

@@ -11,7 +11,7 @@ use super::exit::{self, CliError};
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx};
 use crate::license::load::{load_dir, load_file};
-use crate::license::{Count, Expiry, LoadedFile};
+use crate::license::{Count, LoadedFile};
 
 /// One row of the table.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -140,10 +140,7 @@ pub fn run(m: &clap::ArgMatches, feature: &str, ctx: &mut Ctx<'_>) -> CliResult 
                     Count::Licenses(n) => n.to_string(),
                 },
                 expires: f.expiry.iso(),
-                expires_text: match f.expiry {
-                    Expiry::Permanent => "permanent(no expiration date)".to_owned(),
-                    e => e.to_string(),
-                },
+                expires_text: render::expiry(f.expiry),
                 vendor: f.vendor.clone(),
                 file: file.path.clone(),
                 line: span.line,

@@ -76,6 +76,15 @@ pub fn stamp(prefix: &str, at: DateTime<Local>) -> String {
     )
 }
 
+/// An expiry as FlexNet's utilities print it: `01-dec-2027`, or
+/// `permanent(no expiration date)`.
+pub fn expiry(e: crate::license::Expiry) -> String {
+    match e {
+        crate::license::Expiry::Permanent => "permanent(no expiration date)".to_owned(),
+        crate::license::Expiry::On(_) => e.to_string(),
+    }
+}
+
 /// The `--json` flag every command has.
 pub fn json_arg() -> clap::Arg {
     clap::Arg::new("json")
