@@ -32,12 +32,21 @@ fn hostname() -> String {
 
 /// `lmutil ARGS` with `LM_LICENSE_FILE` set.
 fn with_env(value: &str, args: &[&str]) -> Run {
-    let output = Command::new(lmutil_bin())
-        .args(args)
-        .env("LM_LICENSE_FILE", value)
-        .output()
-        .unwrap();
-    Run { output }
+    with_vars(&[("LM_LICENSE_FILE", value)], args)
+}
+
+/// `lmutil ARGS` with these variables set and the other one removed.
+fn with_vars(vars: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = Command::new(lmutil_bin());
+    cmd.args(args)
+        .env_remove("LM_LICENSE_FILE")
+        .env_remove("CITRIX_LICENSE_FILE");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    Run {
+        output: cmd.output().unwrap(),
+    }
 }
 
 /// One line on standard error: `NAME: cause (hint)`.
@@ -69,6 +78,28 @@ fn lm_license_file_names_the_server_and_c_overrides_it() {
     with_env(&format!("1@127.0.0.1:{at}"), &["lmstat", "-a"])
         .succeeds()
         .stdout_has("Users of XDT_PLT_CCU:");
+    // CITRIX_LICENSE_FILE is tried before LM_LICENSE_FILE.
+    with_vars(
+        &[
+            ("CITRIX_LICENSE_FILE", &at),
+            ("LM_LICENSE_FILE", "1@127.0.0.1"),
+        ],
+        &["lmstat"],
+    )
+    .succeeds();
+    let run = with_vars(
+        &[
+            ("CITRIX_LICENSE_FILE", "1@127.0.0.1"),
+            ("LM_LICENSE_FILE", "2@127.0.0.1"),
+        ],
+        &["lmstat"],
+    )
+    .fails_with_code(241);
+    assert!(
+        one_line_error(&run, "lmstat").contains("license server 1@127.0.0.1,2@127.0.0.1:"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@ complete -c CtxManageUserAndGroup -l Role -d 'admin, user, adminGroup or userGro
 user\t''
 adminGroup\t''
 userGroup\t''"
-complete -c CtxManageUserAndGroup -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c CtxManageUserAndGroup -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c CtxManageUserAndGroup -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c CtxManageUserAndGroup -l list -d 'List the accounts and groups with a role'
 complete -c CtxManageUserAndGroup -l json -d 'Print JSON (the stable interface for scripts) instead of text'

@@ -1,4 +1,4 @@
-complete -c lmstat -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmstat -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmstat -s f -d 'Show who uses FEATURE (or every feature)' -r
 complete -c lmstat -s i -d 'Show the INCREMENT lines of the license files' -r
 complete -c lmstat -s s -d 'Show the status of the license server(s)' -r

@@ -36,7 +36,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s f -d 'Show who uses FEATURE (or every feature)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s i -d 'Show the INCREMENT lines of the license files' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s s -d 'Show the status of the license server(s)' -r
@@ -46,18 +46,18 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s a -d 'Show ever
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s v -d 'Print lmstat\'s version'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s h -l help -d 'Print help'
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s n -d 'Never prompt'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s h -l help -d 'Print help'
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l vendor -d 'Reread for the vendor daemon, restarting it if lmdown -vendor stopped it' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l all -d 'Every server named by -c'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s h -l help -d 'Print help'
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l vendor -d 'Stop only the vendor daemon; lmreread -vendor CITRIX restarts it' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s q -d 'Do not ask for confirmation'
@@ -69,7 +69,7 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s f -d 'Only thi
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l user -d 'The user to release' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l device -d 'The device to release' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s o -l output -d 'Write to FILE instead of standard output (-export shows its progress on a terminal)' -r -F
-complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s a -d 'Every feature and version, with counts, users and devices'
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l list -d 'Users and devices holding licenses'
@@ -85,7 +85,7 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l 
 user\t''
 adminGroup\t''
 userGroup\t''"
-complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l list -d 'List the accounts and groups with a role'
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l json -d 'Print JSON (the stable interface for scripts) instead of text'

@@ -71,7 +71,12 @@ impl Report for Increments {
 /// The license files `-c` names, else the local server's license directory.
 fn files(m: &clap::ArgMatches) -> Result<Vec<LoadedFile>, CliError> {
     let spec = m.get_one::<String>("c").cloned();
-    let spec = spec.or_else(|| std::env::var("LM_LICENSE_FILE").ok());
+    let spec = spec.or_else(|| {
+        crate::client::select::from_environment(
+            std::env::var("CITRIX_LICENSE_FILE").ok().as_deref(),
+            std::env::var("LM_LICENSE_FILE").ok().as_deref(),
+        )
+    });
     let mut out = Vec::new();
     let elements: Vec<String> = match spec {
         Some(s) => s

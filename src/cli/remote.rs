@@ -33,7 +33,7 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// Connects as `-c` (else `LM_LICENSE_FILE`, else the local socket) says,
+    /// Connects as `-c` (else the environment, else the local socket) says,
     /// trying each target in order until one accepts, within `-t` seconds.
     pub fn connect(m: &clap::ArgMatches) -> Result<Remote, CliError> {
         let targets = targets(m)?;
@@ -69,11 +69,14 @@ impl Remote {
     }
 }
 
-/// Where to look for the server: `-c`, else `LM_LICENSE_FILE`, else the
-/// local server's control socket.
+/// Where to look for the server: `-c`, else `CITRIX_LICENSE_FILE` and
+/// `LM_LICENSE_FILE`, else the local server's control socket.
 pub fn targets(m: &clap::ArgMatches) -> Result<Vec<Target>, CliError> {
     let spec = m.get_one::<String>("c").map(String::as_str);
-    let env = std::env::var("LM_LICENSE_FILE").ok();
+    let env = select::from_environment(
+        std::env::var("CITRIX_LICENSE_FILE").ok().as_deref(),
+        std::env::var("LM_LICENSE_FILE").ok().as_deref(),
+    );
     let socket = crate::server::config::default_socket();
     select::targets(spec, env.as_deref(), &socket).map_err(|e| {
         CliError::new(exit::USAGE, e.to_string()).hint(
@@ -109,18 +112,18 @@ async fn first_answering(
     })
 }
 
-/// The targets as one address list; a run of ports on one host (what
-/// `@host` tries) is written `27000-27009@host`.
+/// The targets as one address list; a run of three or more ports on one
+/// host (what `@host` tries) is written `27000-27009@host`.
 pub fn tried(targets: &[Target]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut run: Option<(&str, u16, u16)> = None;
     let flush = |run: Option<(&str, u16, u16)>, out: &mut Vec<String>| {
         if let Some((host, first, last)) = run {
-            out.push(if first == last {
-                format!("{first}@{host}")
+            if last - first >= 2 {
+                out.push(format!("{first}-{last}@{host}"));
             } else {
-                format!("{first}-{last}@{host}")
-            });
+                out.extend((first..=last).map(|port| format!("{port}@{host}")));
+            }
         }
     };
     for t in targets {
@@ -261,6 +264,7 @@ mod tests {
             "27000@a,27002@a,27003@b,/run/lmgrd.sock,27004@b"
         );
         assert_eq!(tried(&[tcp("a", 65535)]), "65535@a");
+        assert_eq!(tried(&[tcp("a", 1), tcp("a", 2)]), "1@a,2@a");
     }
 
     #[test]
