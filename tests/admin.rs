@@ -92,3 +92,19 @@ fn lmdown_asks_first_and_stops_only_on_yes() {
         .stdout_has("    1 FlexNet License Server shut down");
     assert!(d.child.wait().unwrap().success());
 }
+
+#[test]
+fn lmdown_json_asks_on_stderr_and_keeps_stdout_one_document() {
+    let mut d = daemon(&["--allow-lmdown"]);
+    let run = lmutil_with_input(["lmdown", "-c", &sock(&d), "--json"], "y\n");
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("Are you sure (y/n)?  "),
+        "{}",
+        run.stderr()
+    );
+    let json = run.json();
+    assert_eq!(json["vendor_only"], false);
+    assert_eq!(json["schema_version"], 1);
+    assert!(d.child.wait().unwrap().success());
+}
