@@ -33,7 +33,7 @@ fn lmreread_works_locally_and_is_refused_remotely() {
     lmutil(["lmreread", "-c", &remote])
         .fails_with_code(256 - 63)
         .stderr_has("control socket")
-        .stderr_has("run the command there without -c");
+        .stderr_has("host without -c, over the control socket");
 }
 
 #[test]

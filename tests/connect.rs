@@ -211,7 +211,7 @@ fn a_server_that_never_answers_never_hangs_a_command() {
 }
 
 #[test]
-fn a_change_refused_over_tcp_says_where_it_is_accepted() {
+fn a_request_refused_over_tcp_says_where_it_is_accepted() {
     let d = daemon();
     let at = format!("{}@127.0.0.1", d.lm_port);
     for args in [
@@ -224,6 +224,7 @@ fn a_change_refused_over_tcp_says_where_it_is_accepted() {
             "-Role",
             "admin",
         ],
+        &["udadmin", "-events"],
     ] {
         let mut all = args.to_vec();
         all.extend(["-c", &at]);

@@ -224,8 +224,8 @@ pub fn refused(code: i32, reason: &str, local: bool) -> CliError {
     );
     match code {
         errors::NOT_ALLOWED if !local => e.hint(
-            "changes are accepted only on the license server's host: run the command there \
-             without -c, over the control socket",
+            "over TCP the server serves products and status only: run the command on the \
+             license server's host without -c, over the control socket",
         ),
         // The server says how to enable a disabled request; nothing to add.
         errors::NOT_ALLOWED if reason.contains("disabled") => e,
