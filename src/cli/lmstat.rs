@@ -2,7 +2,7 @@
 //! in FlexNet's text layout (monitoring tools parse it line by line), or
 //! JSON with everything the text cannot show.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 use chrono::{DateTime, Datelike, Local, Timelike};
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
-use super::views::{self, Assignment, Checkout, Pool, Server, Session};
+use super::views::{self, Assignment, Checkout, Pool, PoolKeyView, Server, Session};
 use super::{CliResult, Ctx};
 use crate::engine::types::STARTUP_FEATURE;
 use crate::protocol::{Request, Response, ServerInfo, errors};
@@ -298,6 +298,12 @@ impl Status {
                 return writeln!(w);
             }
         }
+        // Each pool's checkouts, found in one pass: a million checkouts are
+        // read once, not once per pool.
+        let mut held: HashMap<&PoolKeyView, Vec<&Checkout>> = HashMap::new();
+        for c in &self.checkouts {
+            held.entry(&c.pool).or_default().push(c);
+        }
         for (feature, pools) in self.features() {
             if self.feature.as_deref().is_some_and(|f| f != feature) {
                 continue;
@@ -316,15 +322,21 @@ impl Status {
             )?;
             writeln!(w)?;
             for pool in pools {
-                self.pool_block(pool, w)?;
+                let checkouts = held.get(&pool.key).map_or(&[][..], Vec::as_slice);
+                self.pool_block(pool, checkouts, w)?;
             }
         }
         Ok(())
     }
 
     /// The detail block of a pool and its users, only when it has users.
-    fn pool_block(&self, pool: &Pool, w: &mut dyn Write) -> io::Result<()> {
-        let lines = self.user_lines(pool);
+    fn pool_block(
+        &self,
+        pool: &Pool,
+        checkouts: &[&Checkout],
+        w: &mut dyn Write,
+    ) -> io::Result<()> {
+        let lines = self.user_lines(pool, checkouts);
         if lines.is_empty() {
             return Ok(());
         }
@@ -347,7 +359,7 @@ impl Status {
         writeln!(w)
     }
 
-    fn user_lines(&self, pool: &Pool) -> Vec<String> {
+    fn user_lines(&self, pool: &Pool, checkouts: &[&Checkout]) -> Vec<String> {
         let server = format!("{}/{}", self.server.host, self.server.lm_port);
         if pool.key.feature == STARTUP_FEATURE {
             return self
@@ -362,11 +374,7 @@ impl Status {
                 })
                 .collect();
         }
-        self.checkouts
-            .iter()
-            .filter(|c| c.pool == pool.key)
-            .map(|c| user_line(c, &server))
-            .collect()
+        checkouts.iter().map(|c| user_line(c, &server)).collect()
     }
 }
 

@@ -51,7 +51,7 @@ impl From<ServerInfo> for Server {
 }
 
 /// What makes license lines one pool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct PoolKeyView {
     pub feature: String,
     /// The css date (the line's version field), e.g. `2026.1201`.
