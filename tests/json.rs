@@ -271,6 +271,8 @@ fn the_schemas_reject_what_is_not_the_interface() {
         "events": [{"seq": 1, "at": 0, "event": "exploded", "feature": "F"}]
     });
     assert!(!violations("udadmin", &unknown_event).is_empty());
+    let later = serde_json::json!({"schema_version": 2, "increments": []});
+    assert!(!violations("lmstat", &later).is_empty());
     let fine = serde_json::json!({"schema_version": 1, "increments": []});
     assert!(violations("lmstat", &fine).is_empty());
 }

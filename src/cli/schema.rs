@@ -22,6 +22,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Versioned<T> {
     /// The version of this interface; raised only by an incompatible change.
+    #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema_version: u32,
     #[serde(flatten)]
     pub report: T,
@@ -39,7 +40,7 @@ fn document<T: JsonSchema>(generator: SchemaGenerator) -> Schema {
 const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     (
         "lmstat",
-        "lmstat --json: the server's status, or with -i the INCREMENT lines of the license files",
+        "lmstat --json: the server's status, with -i the INCREMENT lines of the license files, or with -v its version",
         document::<lmstat::Output>,
     ),
     (
