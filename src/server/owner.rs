@@ -18,12 +18,14 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::debuglog::DebugLog;
-use crate::engine::snapshot::PoolView;
+use crate::engine::snapshot::{DenialView, PoolView};
 use crate::engine::{Decision, Engine, Event, Request, Snapshot, Time};
 use crate::store::{Store, StoreError};
 
 /// The most requests decided before one commit.
 const MAX_BATCH: usize = 4096;
+/// Refused checkouts kept for `lmstat --json`: the most recent ones.
+const DENIALS_KEPT: usize = 1000;
 
 /// What the owner is asked.
 enum Command {
@@ -50,6 +52,8 @@ enum ReaderMsg {
     /// The owner rebuilt its engine from the store: start over from it.
     Replace(Box<Engine>),
     Status(oneshot::Sender<Snapshot>),
+    /// A checkout was refused: kept for status readers.
+    Denied(Box<DenialView>),
     Pools(oneshot::Sender<Vec<PoolView>>),
     Events {
         after: i64,
@@ -175,6 +179,7 @@ pub fn start(
 
 /// The reader: a replica of the engine, kept by the committed events.
 fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
+    let mut denials = std::collections::VecDeque::with_capacity(DENIALS_KEPT);
     for message in rx {
         match message {
             ReaderMsg::Apply(events) => {
@@ -184,7 +189,15 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
             }
             ReaderMsg::Replace(fresh) => engine = *fresh,
             ReaderMsg::Status(reply) => {
-                let _ = reply.send(engine.snapshot(now()));
+                let mut snapshot = engine.snapshot(now());
+                snapshot.denials = denials.iter().cloned().collect();
+                let _ = reply.send(snapshot);
+            }
+            ReaderMsg::Denied(denial) => {
+                if denials.len() == DENIALS_KEPT {
+                    denials.pop_front();
+                }
+                denials.push_back(*denial);
             }
             ReaderMsg::Pools(reply) => {
                 let _ = reply.send(engine.pool_views(now()));
@@ -239,8 +252,20 @@ impl Owner {
     ) -> (Decision, Vec<Event>) {
         let (decision, events) = self.engine.decide(now, request.clone());
         let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
-        if let (Request::Checkout(c), Decision::Denied(d), false) = (&request, &decision, quiet) {
-            log.denied(now, &c.feature, &c.user, &c.host, d);
+        if let (Request::Checkout(c), Decision::Denied(d)) = (&request, &decision) {
+            if !quiet {
+                log.denied(now, &c.feature, &c.user, &c.host, d);
+            }
+            let _ = self.reader.send(ReaderMsg::Denied(Box::new(DenialView {
+                at: now,
+                feature: c.feature.clone(),
+                version: c.version.to_string(),
+                user: c.user.clone(),
+                device: c.device.clone(),
+                host: c.host.clone(),
+                code: d.code,
+                reason: d.reason.clone(),
+            })));
         }
         for e in &events {
             log.event(&self.engine, e);
