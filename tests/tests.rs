@@ -7,6 +7,7 @@ mod admin;
 mod caching;
 mod dispatch;
 mod generated;
+mod hostile;
 mod lmcrypt;
 mod lmdiag;
 mod lmgrd;

@@ -204,16 +204,16 @@ fn read_options(config: &Config, log: &Mutex<DebugLog>) -> crate::options::Optio
         VENDOR,
         &format!("Using options file: \"{}\"", path.display()),
     );
-    for e in &parsed.errors {
-        say(
-            log,
-            VENDOR,
-            &format!("{}:{e}: line ignored", path.display()),
-        );
-    }
-    for w in &parsed.warnings {
-        say(log, VENDOR, &format!("{}:{w}", path.display()));
-    }
+    let errors = parsed
+        .errors
+        .iter()
+        .map(|e| format!("{}:{e}", path.display()));
+    say_some(log, &path, errors, ": line ignored");
+    let warnings = parsed
+        .warnings
+        .iter()
+        .map(|w| format!("{}:{w}", path.display()));
+    say_some(log, &path, warnings, "");
     parsed.options
 }
 
@@ -238,6 +238,32 @@ fn read_options_text(dir: &Path, path: &Path) -> Result<Option<String>, String> 
         return Err(format!("it is larger than {MAX_OPTIONS_LEN} bytes"));
     }
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The most problems of one file the log shows; lmdiag lists them all.
+const MAX_LOGGED_PER_FILE: usize = 20;
+
+/// Logs the first problems of a file, each with `suffix`, then how many
+/// more there are: a binary or mangled file costs a few lines, not one per
+/// byte.
+fn say_some(
+    log: &Mutex<DebugLog>,
+    path: &Path,
+    problems: impl ExactSizeIterator<Item = String>,
+    suffix: &str,
+) {
+    let total = problems.len();
+    for p in problems.take(MAX_LOGGED_PER_FILE) {
+        say(log, VENDOR, &format!("{p}{suffix}"));
+    }
+    if total > MAX_LOGGED_PER_FILE {
+        let more = total - MAX_LOGGED_PER_FILE;
+        let line = format!(
+            "{}: {more} more problems not shown (lmdiag lists every one)",
+            path.display()
+        );
+        say(log, VENDOR, &line);
+    }
 }
 
 /// Writes a line to the debug log and to standard output.
@@ -269,9 +295,12 @@ pub async fn reread(
         );
     }
     for f in &files {
-        for e in &f.parsed.errors {
-            say(log, VENDOR, &format!("{}:{e}", f.path.display()));
-        }
+        let errors = f
+            .parsed
+            .errors
+            .iter()
+            .map(|e| format!("{}:{e}", f.path.display()));
+        say_some(log, &f.path, errors, "");
     }
     for l in &inv.lines {
         if let Some((code, reason)) = l.status.reason() {
@@ -352,12 +381,14 @@ fn write_status(config: &Config, status: &Status) -> anyhow::Result<()> {
 async fn accept_tcp(listener: TcpListener, shared: Shared, limit: Arc<Semaphore>) {
     let mut backoff = Backoff::default();
     loop {
-        let Ok(permit) = limit.clone().acquire_owned().await else {
-            return;
-        };
         match listener.accept().await {
             Ok((stream, addr)) => {
                 backoff.succeeded();
+                // Past the cap, the accepted connection waits here for a
+                // slot (and the others for this one in the kernel's queue).
+                let Ok(permit) = limit.clone().acquire_owned().await else {
+                    return;
+                };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
@@ -373,12 +404,12 @@ async fn accept_tcp(listener: TcpListener, shared: Shared, limit: Arc<Semaphore>
 async fn accept_unix(listener: UnixListener, shared: Shared, limit: Arc<Semaphore>) {
     let mut backoff = Backoff::default();
     loop {
-        let Ok(permit) = limit.clone().acquire_owned().await else {
-            return;
-        };
         match listener.accept().await {
             Ok((stream, _)) => {
                 backoff.succeeded();
+                let Ok(permit) = limit.clone().acquire_owned().await else {
+                    return;
+                };
                 // The operating system says who is calling; nothing else counts.
                 let Ok(cred) = stream.peer_cred() else {
                     continue;
