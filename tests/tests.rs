@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod admin;
 mod caching;
+mod crash;
 mod dispatch;
 mod generated;
 mod hostile;
