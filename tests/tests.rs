@@ -8,6 +8,7 @@ mod authz;
 mod caching;
 mod crash;
 mod dispatch;
+mod faults;
 mod generated;
 mod hostile;
 mod lmcrypt;
