@@ -170,6 +170,7 @@ pub fn start(
                 store,
                 log,
                 reader: to_reader,
+                failing: false,
             };
             owner.run(rx);
         })
@@ -219,6 +220,8 @@ struct Owner {
     store: Store,
     log: Arc<Mutex<DebugLog>>,
     reader: Sender<ReaderMsg>,
+    /// The last write failed (said once in the log, until one succeeds).
+    failing: bool,
 }
 
 impl Owner {
@@ -308,6 +311,10 @@ impl Owner {
         };
         match written {
             Ok(()) => {
+                if self.failing && !events.is_empty() {
+                    self.failing = false;
+                    super::daemon::say(&self.log, "lmgrd", "The state database is writable again");
+                }
                 // The replica learns the batch before anyone hears of it.
                 if !events.is_empty() {
                     let _ = self.reader.send(ReaderMsg::Apply(events));
@@ -324,10 +331,37 @@ impl Owner {
                 let _ = self
                     .reader
                     .send(ReaderMsg::Replace(Box::new(self.engine.clone())));
+                let reason = self.write_failed(&e);
                 for (reply, _) in replies {
-                    let _ = reply.send(Err(format!("the decision could not be made durable: {e}")));
+                    let _ = reply.send(Err(reason.clone()));
                 }
             }
+        }
+    }
+
+    /// Says once in the log that the store cannot be written, and what a
+    /// refused request is told. A disk that refused a write (full,
+    /// read-only) gets a fresh connection next time, so the server recovers
+    /// by itself when the disk does.
+    fn write_failed(&mut self, e: &StoreError) -> String {
+        let disk = Store::is_disk_error(e);
+        if !self.failing {
+            self.failing = true;
+            let line = format!(
+                "The state database cannot be written: {e}; changes are refused until it can be"
+            );
+            super::daemon::say(&self.log, "lmgrd", &line);
+        }
+        if disk {
+            if let Ok(fresh) = Store::open(self.store.path()) {
+                self.store = fresh;
+            }
+            format!(
+                "the state database cannot be written ({e}); the server refuses changes until \
+                 its disk accepts writes again, and still answers status"
+            )
+        } else {
+            format!("the decision could not be made durable: {e}")
         }
     }
 }
