@@ -237,10 +237,17 @@ impl Owner {
         now: Time,
         request: Request,
     ) -> (Decision, Vec<Event>) {
-        let (decision, events) = self.engine.decide(now, request.clone());
+        // What a denied checkout's log line names, kept before the request
+        // is handed over (cheaper than cloning the whole request).
+        let asked = match &request {
+            Request::Checkout(c) => Some((c.feature.clone(), c.user.clone(), c.host.clone())),
+            _ => None,
+        };
+        let (decision, events) = self.engine.decide(now, request);
         let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
-        if let (Request::Checkout(c), Decision::Denied(d), false) = (&request, &decision, quiet) {
-            log.denied(now, &c.feature, &c.user, &c.host, d);
+        if let (Some((feature, user, host)), Decision::Denied(d), false) = (asked, &decision, quiet)
+        {
+            log.denied(now, &feature, &user, &host, d);
         }
         for e in &events {
             log.event(&self.engine, e);
