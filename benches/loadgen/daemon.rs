@@ -80,7 +80,10 @@ impl Server {
     /// Starts lmgrd on `root` and waits for its ready line.
     pub fn lmgrd(root: &Path) -> anyhow::Result<Server> {
         let socket = root.join("lmgrd.sock");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lmgrd"));
+        // LOADGEN_LMGRD names another build to compare against this one.
+        let bin =
+            std::env::var_os("LOADGEN_LMGRD").unwrap_or_else(|| env!("CARGO_BIN_EXE_lmgrd").into());
+        let mut cmd = Command::new(bin);
         cmd.arg("--license-dir")
             .arg(root.join("licenses"))
             .arg("--keys-dir")

@@ -98,6 +98,12 @@ fn command() -> Command {
                     "0",
                     "Then time lmstat -a and --json this many times",
                 ))
+                .arg(
+                    Arg::new("restart")
+                        .long("restart")
+                        .action(ArgAction::SetTrue)
+                        .help("Then kill -9 lmgrd and time its recovery"),
+                )
                 .arg(threads.clone()),
         )
         .subcommand(
@@ -121,6 +127,11 @@ fn command() -> Command {
                 .arg(num("sessions", "10000", "Of which product sessions"))
                 .arg(num("parallel", "256", "Connections being opened at once"))
                 .arg(threads.clone()),
+        )
+        .subcommand(
+            Command::new("replay")
+                .about("Recovery in this process: read, decode and replay N grant events")
+                .arg(num("events", "1000000", "Grant events in the store")),
         )
         .subcommand(
             Command::new("fsync")
@@ -147,6 +158,9 @@ fn main() -> anyhow::Result<()> {
     let (name, sub) = m.subcommand().expect("a subcommand is required");
     if name == "echo-server" {
         return echo::serve(get(sub, "threads") as usize);
+    }
+    if name == "replay" {
+        return scenarios::replay(get(sub, "events"));
     }
     if name == "fsync" {
         return scenarios::fsync(sub.get_one::<f64>("seconds").copied().unwrap_or(5.0));

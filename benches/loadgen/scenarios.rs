@@ -179,6 +179,7 @@ pub async fn hold(m: &ArgMatches) -> anyhow::Result<()> {
     server_line("lmgrd", before, after, took.as_secs_f64(), count);
     errors_line(&tally);
     for _ in 0..get(m, "lmstat") {
+        status_time(&server.socket).await?;
         for args in [&["lmstat", "-a"][..], &["lmstat", "--json", "-a"][..]] {
             let t = Instant::now();
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_lmutil"))
@@ -205,6 +206,51 @@ pub async fn hold(m: &ArgMatches) -> anyhow::Result<()> {
                 out.stdout.len() / 1024
             );
         }
+    }
+    if m.get_flag("restart") {
+        recover(server, root.path(), CCU).await?;
+    }
+    Ok(())
+}
+
+/// Kills lmgrd with SIGKILL, starts it again on the same root, and says
+/// how long it took to serve again and whether the licenses in use are the
+/// same.
+async fn recover(server: Server, root: &std::path::Path, feature: &str) -> anyhow::Result<Server> {
+    let before = in_use(&server.addr(), feature).await?;
+    server.kill();
+    let t = Instant::now();
+    let server = Server::lmgrd(root)?;
+    let after = in_use(&server.addr(), feature).await?;
+    let p = proc_of(server.pid());
+    println!(
+        "recovery after kill -9: ready in {:.3} s, first answer after {:.3} s; \
+         {after} {feature} licenses in use ({}); RSS {} MiB, peak {} MiB",
+        server.ready_after.as_secs_f64(),
+        t.elapsed().as_secs_f64(),
+        if after == before {
+            "as before"
+        } else {
+            "DIFFERENT"
+        },
+        p.rss_kib / 1024,
+        p.hwm_kib / 1024
+    );
+    Ok(server)
+}
+
+/// The time of one status request over the control socket (what lmstat
+/// asks), without lmstat's own rendering.
+async fn status_time(socket: &std::path::Path) -> anyhow::Result<()> {
+    let mut conn = Connection::unix(socket).await?;
+    let t = Instant::now();
+    match conn.request(Request::Status).await? {
+        Response::Status(s) => println!(
+            "status request: {:.3} s for {} checkouts (server snapshot, encoding, decoding)",
+            t.elapsed().as_secs_f64(),
+            s.checkouts.len()
+        ),
+        other => bail!("unexpected answer {other:?}"),
     }
     Ok(())
 }
@@ -274,10 +320,8 @@ pub async fn ud(m: &ArgMatches) -> anyhow::Result<()> {
     report_fill("admission at full size", &mut tally, t.elapsed());
     all.merge(tally);
     let after = proc_of(server.pid());
-    let in_use_before = in_use(&server.addr(), UD).await?;
     println!(
-        "memory: RSS {} MiB, peak {} MiB ({:.0} bytes a connection); store {} MiB; \
-         {in_use_before} licenses in use",
+        "memory: RSS {} MiB, peak {} MiB ({:.0} bytes a connection); store {} MiB",
         after.rss_kib / 1024,
         after.hwm_kib / 1024,
         after.rss_kib.saturating_sub(before.rss_kib) as f64 * 1024.0
@@ -288,23 +332,7 @@ pub async fn ud(m: &ArgMatches) -> anyhow::Result<()> {
     errors_line(&all);
     // A crash, then recovery from the store.
     drop(_sessions);
-    server.kill();
-    let t = Instant::now();
-    let server = Server::lmgrd(root.path())?;
-    let ready = server.ready_after;
-    let in_use_after = in_use(&server.addr(), UD).await?;
-    println!(
-        "recovery after kill -9: ready in {:.3} s, first answer after {:.3} s; \
-         {in_use_after} licenses in use ({}); RSS {} MiB",
-        ready.as_secs_f64(),
-        t.elapsed().as_secs_f64(),
-        if in_use_after == in_use_before {
-            "same as before"
-        } else {
-            "DIFFERENT"
-        },
-        proc_of(server.pid()).rss_kib / 1024
-    );
+    let server = recover(server, root.path(), UD).await?;
     let sessions = drive::open_sessions(&server.addr(), 100.min(n), 64).await?;
     let t = Instant::now();
     let range = count + probe..count + 2 * probe;
@@ -478,6 +506,64 @@ pub fn fsync(seconds: f64) -> anyhow::Result<()> {
             (n * batch) as f64 / s
         );
     }
+    Ok(())
+}
+
+/// What recovery costs, phase by phase, in this process: a store of
+/// `events` grants (concurrent checkouts of distinct devices, as `hold`
+/// makes), read and decoded, replayed into an engine, cloned for the
+/// reader's replica.
+pub fn replay(events: u64) -> anyhow::Result<()> {
+    machine();
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("state.db");
+    let mut store = lmutil::store::Store::open(&path)?;
+    let pools = lmutil::engine::Event::PoolsReplaced {
+        pools: vec![lmutil::engine::PoolSpec {
+            feature: CCU.to_owned(),
+            version: lmutil::license::Version::parse("2026.1201")?,
+            expiry: lmutil::license::Expiry::Permanent,
+            license_type: Some("Retail".to_owned()),
+            vendor_string: Some(";LT=Retail".to_owned()),
+            count: events * 2,
+            dup_device: true,
+            lines: vec!["load".to_owned()],
+        }],
+        at: 1_800_000_000,
+    };
+    store.append(&[pools])?;
+    let session = lmutil::engine::Event::SessionStarted {
+        session: 1,
+        host: "ddc1.load.example".to_owned(),
+        at: 1_800_000_000,
+    };
+    store.append(&[session])?;
+    for chunk in (0..events).collect::<Vec<_>>().chunks(10_000) {
+        let batch: Vec<_> = chunk.iter().map(|i| grant(*i + 1)).collect();
+        store.append(&batch)?;
+    }
+    drop(store);
+    let t = Instant::now();
+    let store = lmutil::store::Store::open(&path)?;
+    let read = store.events()?;
+    let t_read = t.elapsed();
+    let t = Instant::now();
+    let engine = lmutil::engine::Engine::replay(&read);
+    let t_replay = t.elapsed();
+    let t = Instant::now();
+    let replica = engine.clone();
+    let t_clone = t.elapsed();
+    println!(
+        "replay of {} events: read and decode {:.3} s, apply {:.3} s, clone for the replica {:.3} s; \
+         total {:.3} s; RSS {} MiB",
+        read.len(),
+        t_read.as_secs_f64(),
+        t_replay.as_secs_f64(),
+        t_clone.as_secs_f64(),
+        (t_read + t_replay + t_clone).as_secs_f64(),
+        proc_of(std::process::id()).rss_kib / 1024
+    );
+    drop(replica);
     Ok(())
 }
 
