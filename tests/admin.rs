@@ -26,11 +26,31 @@ fn lmreread_works_locally_and_is_refused_remotely() {
         .stdout_has("lmreread successful");
     // The anchor's single-dash spelling.
     lmutil(["lmreread", "-c", &sock(&d), "-vendor", "CITRIX"]).succeeds();
+    lmutil(["lmreread", "-c", &sock(&d), "-all"])
+        .succeeds()
+        .stdout_has("lmreread successful");
     let remote = format!("{}@127.0.0.1", d.lm_port);
     lmutil(["lmreread", "-c", &remote])
         .fails_with_code(256 - 63)
         .stderr_has("control socket")
-        .stderr_has("run it on the license server's host as an administrator");
+        .stderr_has("host without -c, over the control socket");
+}
+
+#[test]
+fn lmstat_i_reads_files_not_the_servers_socket() {
+    let d = daemon(&[]);
+    lmutil(["lmstat", "-i", "-c", &sock(&d)])
+        .fails_with_code(255)
+        .stderr_has("lmstat: no license file to read (lmstat -i reads files: name them with -c FILE or -c DIRECTORY)");
+    let dir = d.root.path().join("licenses");
+    lmutil([
+        "lmstat",
+        "-i",
+        "-c",
+        &format!("{}:{}", sock(&d), dir.display()),
+    ])
+    .succeeds()
+    .stdout_has("XDT_PLT_CCU");
 }
 
 #[test]
@@ -70,5 +90,21 @@ fn lmdown_asks_first_and_stops_only_on_yes() {
     lmutil_with_input(["lmdown", "-c", &sock(&d)], "y\n")
         .succeeds()
         .stdout_has("    1 FlexNet License Server shut down");
+    assert!(d.child.wait().unwrap().success());
+}
+
+#[test]
+fn lmdown_json_asks_on_stderr_and_keeps_stdout_one_document() {
+    let mut d = daemon(&["--allow-lmdown"]);
+    let run = lmutil_with_input(["lmdown", "-c", &sock(&d), "--json"], "y\n");
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("Are you sure (y/n)?  "),
+        "{}",
+        run.stderr()
+    );
+    let json = run.json();
+    assert_eq!(json["vendor_only"], false);
+    assert_eq!(json["schema_version"], 1);
     assert!(d.child.wait().unwrap().success());
 }

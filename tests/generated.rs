@@ -1,10 +1,11 @@
-//! Completions and man pages in the repository match the clap definitions.
+//! Completions and man pages in the repository match the clap definitions,
+//! and the JSON schemas match the report types.
 //! `LMUTIL_UPDATE_GENERATED=1 cargo test generated` rewrites them.
 
 use crate::common::repo_path;
 
 #[test]
-fn completions_and_man_pages_are_current() {
+fn generated_files_are_current() {
     let update = std::env::var_os("LMUTIL_UPDATE_GENERATED").is_some();
     let mut stale = Vec::new();
     for (rel, content) in lmutil::cli::generate::artifacts() {
@@ -39,5 +40,24 @@ fn every_command_has_completions_for_three_shells_and_a_man_page() {
         }
     }
     assert!(files.contains(&"man/lmgrd.8".to_owned()));
+    for name in lmutil::cli::schema::commands() {
+        assert!(files.contains(&format!("docs/schemas/{name}.json")));
+    }
     assert!(files.contains(&"man/lmutil.1".to_owned()));
+}
+
+#[test]
+fn every_command_with_json_output_has_a_schema() {
+    let with_schema: Vec<&str> = lmutil::cli::schema::commands().collect();
+    for spec in lmutil::cli::COMMANDS {
+        let json = (spec.command)()
+            .get_arguments()
+            .any(|a| a.get_long() == Some("json"));
+        assert_eq!(
+            json,
+            with_schema.contains(&spec.name),
+            "{}: --json and docs/schemas/ disagree",
+            spec.name
+        );
+    }
 }

@@ -104,6 +104,39 @@ fn an_unreachable_server_is_said_with_the_ports_tried() {
     let out = lmutil(["lmdiag", "-n", "-c", "1@127.0.0.1", "-t", "2"]).fails_with_code(241);
     let text = out.stdout();
     assert!(text.contains("This license cannot be checked out because:\nCannot connect to license server system. (-15,0)"), "{text}");
+    assert!(text.contains("\nLicense server: 1@127.0.0.1\n"), "{text}");
     assert!(text.contains("TCP port 1 (license manager) on 127.0.0.1: does not answer"));
     assert!(out.stderr().contains("is lmgrd running?"));
+}
+
+/// With the vendor daemon stopped (`lmdown -vendor CITRIX`) a line that
+/// would otherwise work says so, and the command exits with FlexNet's -97;
+/// the license manager still answers. `lmreread -vendor` brings it back.
+#[test]
+fn a_stopped_vendor_daemon_is_said_for_every_line() {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "a_good.lic", GOOD);
+    let d = TestDaemon::try_start(root, &["--allow-lmdown"])
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let socket = d.socket.to_str().unwrap().to_owned();
+    lmutil(["lmdown", "-c", &socket, "-q", "-vendor", "CITRIX"]).succeeds();
+    let out = diag(&d, &[]).fails_with_code(256 - 97).stdout();
+    assert!(
+        block(&out, "XDT_PLT_CCU").contains(
+            "This license cannot be checked out because:\nThe desired vendor daemon is down. (-97,0)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "TCP port {} (license manager) on 127.0.0.1: answers",
+            d.lm_port
+        )),
+        "{out}"
+    );
+    lmutil(["lmreread", "-c", &socket, "-vendor", "CITRIX"]).succeeds();
+    diag(&d, &["XDT_PLT_CCU"])
+        .succeeds()
+        .stdout_has("This license can be checked out");
 }

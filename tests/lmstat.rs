@@ -164,12 +164,25 @@ async fn plain_lmstat_feature_and_vendor_views() {
     assert!(plain.contains("license server UP (MASTER)"));
     assert!(plain.contains("    CITRIX: UP v"));
     assert!(!plain.contains("Users of"));
+    // -s: the servers' status, as plain lmstat shows it.
+    let servers = lmstat(&d, &["-s"]);
+    let body = |t: &str| t.lines().skip(2).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&servers), body(&plain));
     let one = lmstat(&d, &["-f", "XDT_PLT_CCS"]);
     assert!(one.contains("Users of XDT_PLT_CCS:"));
     assert!(!one.contains("Users of CITRIX"));
     assert!(!one.contains("License server status"));
     let vendor = lmstat(&d, &["-S", "CITRIX"]);
     assert!(vendor.contains("Users of features served by CITRIX:"));
+    // A feature the server does not serve: FlexNet's line, which
+    // monitoring checks match; the status itself was obtained.
+    let none = lmstat(&d, &["-f", "NO_SUCH_FEATURE"]);
+    assert!(
+        none.ends_with(
+            "Users of NO_SUCH_FEATURE: Cannot get users of NO_SUCH_FEATURE: No such feature exists. (-5,0)\n\n"
+        ),
+        "{none}"
+    );
 }
 
 #[tokio::test]

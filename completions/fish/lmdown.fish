@@ -1,6 +1,6 @@
-complete -c lmdown -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmdown -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmdown -l vendor -d 'Stop only the vendor daemon; lmreread -vendor CITRIX restarts it' -r
-complete -c lmdown -s t -d 'Give up after this many seconds' -r
+complete -c lmdown -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmdown -s q -d 'Do not ask for confirmation'
 complete -c lmdown -l all -d 'Every server named by -c'
 complete -c lmdown -l force -d 'Accepted for compatibility: checkouts survive a restart, nothing needs forcing'

@@ -36,30 +36,30 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s f -d 'Show who uses FEATURE (or every feature)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s i -d 'Show the INCREMENT lines of the license files' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s s -d 'Show the status of the license server(s)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s S -d 'Show the features served by the vendor daemon' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s a -d 'Show everything'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s v -d 'Print lmstat\'s version'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmstat" -s h -l help -d 'Print help'
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s n -d 'Never prompt'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s h -l help -d 'Print help'
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l vendor -d 'Reread for the vendor daemon, restarting it if lmdown -vendor stopped it' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l all -d 'Every server named by -c'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s h -l help -d 'Print help'
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l vendor -d 'Stop only the vendor daemon; lmreread -vendor CITRIX restarts it' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s q -d 'Do not ask for confirmation'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l all -d 'Every server named by -c'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l force -d 'Accepted for compatibility: checkouts survive a restart, nothing needs forcing'
@@ -68,8 +68,9 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s h -l help -d 'P
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s f -d 'Only this feature' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l user -d 'The user to release' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l device -d 'The device to release' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s o -l output -d 'Write to FILE instead of standard output (-export shows its progress on a terminal)' -r -F
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s a -d 'Every feature and version, with counts, users and devices'
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l list -d 'Users and devices holding licenses'
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l times -d 'With -list: when each was last used'
@@ -80,9 +81,12 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -l json -d 'Print
 complete -c lmutil -n "__fish_lmutil_using_subcommand udadmin" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l useradd -d 'Give an account or group a role' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l userdel -d 'Take an account\'s or group\'s role away' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l Role -d 'admin, user, adminGroup or userGroup' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s c -d 'port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)' -r
-complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s t -d 'Give up after this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l Role -d 'admin, user, adminGroup or userGroup' -r -f -a "admin\t''
+user\t''
+adminGroup\t''
+userGroup\t''"
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l list -d 'List the accounts and groups with a role'
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s h -l help -d 'Print help'

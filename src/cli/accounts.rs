@@ -5,13 +5,17 @@
 use std::io::{self, Write};
 
 use clap::{Arg, ArgAction, ArgGroup};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx, lmstat};
-use crate::protocol::{Account, Request, Response};
+use crate::protocol::{Request, Response};
+
+/// The roles, as the server spells them.
+const ROLES: [&str; 4] = ["admin", "user", "adminGroup", "userGroup"];
 
 pub fn command() -> clap::Command {
     clap::Command::new("CtxManageUserAndGroup")
@@ -41,6 +45,8 @@ pub fn command() -> clap::Command {
             Arg::new("Role")
                 .long("Role")
                 .value_name("ROLE")
+                .value_parser(ROLES)
+                .ignore_case(true)
                 .help("admin, user, adminGroup or userGroup"),
         )
         .group(
@@ -54,9 +60,39 @@ pub fn command() -> clap::Command {
 }
 
 /// The accounts with a role.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Accounts {
     pub accounts: Vec<Account>,
+}
+
+/// An account or group and its role.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Account {
+    /// `domain\name`, exactly as it was added.
+    pub name: String,
+    /// `admin`, `user`, `adminGroup` or `userGroup`.
+    pub role: String,
+    /// Root and the account lmgrd runs as are admins without being listed.
+    pub built_in: bool,
+}
+
+impl From<crate::protocol::Account> for Account {
+    fn from(a: crate::protocol::Account) -> Self {
+        Account {
+            name: a.name,
+            role: a.role,
+            built_in: a.built_in,
+        }
+    }
+}
+
+/// What `CtxManageUserAndGroup --json` writes: the accounts (`-list`) or
+/// the change made (`-useradd`, `-userdel`).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    Accounts(Accounts),
+    Changed(Changed),
 }
 
 impl Report for Accounts {
@@ -70,9 +106,10 @@ impl Report for Accounts {
 }
 
 /// What a change did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Changed {
     pub name: String,
+    /// The role given, or null when it was taken away.
     pub role: Option<String>,
 }
 
@@ -89,7 +126,12 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let format = Format::from_matches(m);
     let mut remote = Remote::connect(m)?;
     if let Some(name) = m.get_one::<String>("useradd") {
-        let role = m.get_one::<String>("Role").cloned().unwrap_or_default();
+        let given = m.get_one::<String>("Role").map_or("", String::as_str);
+        let role = ROLES
+            .into_iter()
+            .find(|r| r.eq_ignore_ascii_case(given))
+            .unwrap_or(given)
+            .to_owned();
         remote.ask(Request::SetAccount {
             name: name.clone(),
             role: role.clone(),
@@ -117,7 +159,10 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
                 "unexpected answer to accounts",
             ));
         };
-        render::emit(&Accounts { accounts }, format, ctx.invoked, ctx.out)?;
+        let accounts = Accounts {
+            accounts: super::views::all(accounts),
+        };
+        render::emit(&accounts, format, ctx.invoked, ctx.out)?;
     }
     Ok(exit::SUCCESS)
 }

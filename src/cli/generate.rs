@@ -1,8 +1,10 @@
-//! Shell completions and man pages, generated from the clap definitions.
+//! Shell completions and man pages, generated from the clap definitions,
+//! and the `--json` schemas, generated from the report types.
 //!
-//! The files live in `completions/` and `man/` of the repository; a test
-//! regenerates them in memory and fails when the checked-in copies are
-//! stale (`LMUTIL_UPDATE_GENERATED=1 cargo test` rewrites them).
+//! The files live in `completions/`, `man/` and `docs/schemas/` of the
+//! repository; a test regenerates them in memory and fails when the
+//! checked-in copies are stale (`LMUTIL_UPDATE_GENERATED=1 cargo test
+//! generated` rewrites them).
 
 use std::path::PathBuf;
 
@@ -48,5 +50,6 @@ pub fn artifacts() -> Vec<(PathBuf, Vec<u8>)> {
             .expect("rendering to memory cannot fail");
         out.push((PathBuf::from("man").join(format!("{name}.{section}")), buf));
     }
+    out.extend(super::schema::artifacts());
     out
 }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clap::{Arg, ArgAction, ArgGroup};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::render::{self, Format, Report};
@@ -81,10 +82,48 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
 }
 
 /// What `--genkey` made.
-#[derive(Debug, Serialize)]
-struct GenkeyReport {
-    private_key: PathBuf,
-    public_key: PathBuf,
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct GenkeyReport {
+    /// Mode 0600: keep it secret.
+    pub private_key: PathBuf,
+    /// Copy it to the license server's keys directory.
+    pub public_key: PathBuf,
+}
+
+/// A problem in a license file, where it is.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Problem {
+    /// 1-based.
+    pub line: usize,
+    /// 1-based.
+    pub column: usize,
+    pub message: String,
+}
+
+impl From<Diagnostic> for Problem {
+    fn from(d: Diagnostic) -> Self {
+        Problem {
+            line: d.line,
+            column: d.column,
+            message: d.message,
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.message)
+    }
+}
+
+/// What `lmcrypt --json` writes: the key pair made (`--genkey`), the lines
+/// signed, or the verdict of `--verify`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    Genkey(GenkeyReport),
+    Verify(VerifyReport),
+    Sign(SignReport),
 }
 
 impl Report for GenkeyReport {
@@ -114,16 +153,19 @@ fn genkey(dir: &Path, format: Format, ctx: &mut Ctx<'_>) -> CliResult {
 }
 
 /// What signing did to one file.
-#[derive(Debug, Serialize)]
-struct SignedFile {
-    path: PathBuf,
-    signed: usize,
-    errors: Vec<Diagnostic>,
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct SignedFile {
+    pub path: PathBuf,
+    /// How many feature lines were signed.
+    pub signed: usize,
+    /// Lines that do not parse, left unsigned.
+    pub errors: Vec<Problem>,
 }
 
-#[derive(Debug, Serialize)]
-struct SignReport {
-    files: Vec<SignedFile>,
+/// What signing did.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct SignReport {
+    pub files: Vec<SignedFile>,
 }
 
 impl Report for SignReport {
@@ -191,7 +233,7 @@ fn sign_file(path: &Path, key: &ed25519_dalek::SigningKey) -> Result<SignedFile,
     Ok(SignedFile {
         path: path.to_owned(),
         signed: parsed.file.items.iter().filter(|i| is_signable(i)).count(),
-        errors: parsed.errors,
+        errors: super::views::all(parsed.errors),
     })
 }
 
@@ -221,7 +263,7 @@ fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
 }
 
 /// The signature verdict of one line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureStatus {
     Valid,
@@ -230,10 +272,11 @@ pub enum SignatureStatus {
 }
 
 /// One feature line as `--verify` reports it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct VerifiedLine {
     pub line: usize,
-    pub keyword: &'static str,
+    /// `INCREMENT`, `FEATURE`, …
+    pub keyword: String,
     pub feature: String,
     pub vendor: String,
     /// The version field: a `YYYY.MMDD` Customer Success Services date for Citrix.
@@ -251,7 +294,7 @@ pub struct VerifiedLine {
     pub signature: SignatureStatus,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct DisplayNameOut {
     pub language: String,
     pub product: String,
@@ -259,16 +302,16 @@ pub struct DisplayNameOut {
 }
 
 /// One file as `--verify` reports it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct VerifiedFile {
     pub path: PathBuf,
     pub lines: Vec<VerifiedLine>,
-    pub errors: Vec<Diagnostic>,
-    pub warnings: Vec<Diagnostic>,
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
 }
 
 /// What `--verify` reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct VerifyReport {
     /// True when every line parsed and every signature is valid.
     pub valid: bool,
@@ -411,8 +454,8 @@ fn verify_file(loaded: &LoadedFile, keyring: &Keyring) -> VerifiedFile {
     VerifiedFile {
         path: loaded.path.clone(),
         lines,
-        errors: loaded.parsed.errors.clone(),
-        warnings: loaded.parsed.warnings.clone(),
+        errors: super::views::all(loaded.parsed.errors.clone()),
+        warnings: super::views::all(loaded.parsed.warnings.clone()),
     }
 }
 
@@ -426,7 +469,7 @@ fn describe(
     let keyword = Item::Feature(f.clone()).keyword().unwrap_or("FEATURE");
     VerifiedLine {
         line,
-        keyword,
+        keyword: keyword.to_owned(),
         feature: f.feature.clone(),
         vendor: f.vendor.clone(),
         css_date: f.version.to_string(),

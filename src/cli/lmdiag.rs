@@ -10,17 +10,20 @@ use std::io::{self, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use chrono::{Datelike, Local, Timelike};
+use chrono::{Local, NaiveDate};
 use clap::{Arg, ArgAction};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
-use super::remote::Remote;
+use super::remote::{self, Remote};
 use super::render::{self, Format, Report};
+use super::views::{HostIds, Server};
 use super::{CliResult, Ctx, lmstat};
+use crate::client::select::Target;
 use crate::license::Expiry;
 use crate::license::date::format_date;
-use crate::protocol::{DiagLine, Diagnosis, Request, Response, ServerInfo, errors};
+use crate::protocol::{Request, Response, errors};
 
 const RULE: &str = "-----------------------------------------------------";
 
@@ -39,25 +42,135 @@ pub fn command() -> clap::Command {
 }
 
 /// What lmdiag found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Diag {
-    pub server: ServerInfo,
+    pub server: Server,
     pub diagnosis: Diagnosis,
     /// TCP ports tried on the server's host, and whether each answered.
     pub ports: Vec<PortCheck>,
 }
 
-#[derive(Debug, Serialize)]
+/// The lines that could serve, their files, and this host's IDs.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Diagnosis {
+    /// The server host's IDs, for lines bound to another host.
+    pub host: HostIds,
+    /// Files in the license directory that were not loaded, and why.
+    pub skipped: Vec<Skipped>,
+    /// Lines that do not parse: `file:line:column: message`.
+    pub errors: Vec<String>,
+    pub lines: Vec<DiagLine>,
+}
+
+/// A file of the license directory that was not loaded.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// One feature line and whether a checkout from it works now.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DiagLine {
+    pub file: String,
+    /// 1-based line number in the file.
+    pub line: usize,
+    pub feature: String,
+    /// The css date (version field).
+    pub version: String,
+    /// `YYYY-MM-DD`, or `permanent`.
+    #[schemars(with = "String")]
+    pub expiry: Expiry,
+    /// A number, or `uncounted`.
+    pub count: String,
+    /// `START=`, `YYYY-MM-DD`.
+    pub start: Option<NaiveDate>,
+    pub issuer: Option<String>,
+    pub vendor_string: Option<String>,
+    /// The signature's hex digits.
+    pub sign: Option<String>,
+    /// The host IDs that bind it.
+    pub binding: Vec<String>,
+    /// True when a checkout would be granted now.
+    pub can_check_out: bool,
+    /// Why not: FlexNet's error number, e.g. -4 …
+    pub code: Option<i32>,
+    /// … and the exact reason.
+    pub reason: Option<String>,
+}
+
+impl From<crate::protocol::Diagnosis> for Diagnosis {
+    fn from(d: crate::protocol::Diagnosis) -> Self {
+        Diagnosis {
+            host: d.host.into(),
+            skipped: d
+                .skipped
+                .into_iter()
+                .map(|s| Skipped {
+                    path: s.path.display().to_string(),
+                    reason: s.reason,
+                })
+                .collect(),
+            errors: d.errors,
+            lines: d.lines.into_iter().map(DiagLine::from).collect(),
+        }
+    }
+}
+
+impl From<crate::protocol::DiagLine> for DiagLine {
+    fn from(l: crate::protocol::DiagLine) -> Self {
+        DiagLine {
+            file: l.file,
+            line: l.line,
+            feature: l.feature,
+            version: l.version,
+            expiry: l.expiry,
+            count: l.count,
+            start: l.start,
+            issuer: l.issuer,
+            vendor_string: l.vendor_string,
+            sign: l.sign,
+            binding: l.binding,
+            can_check_out: l.can_check_out,
+            code: l.code,
+            reason: l.reason,
+        }
+    }
+}
+
+/// One TCP port of the server's host.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct PortCheck {
+    /// The address tried: the host of `-c`, or 127.0.0.1 for the local server.
+    pub host: String,
     pub port: u16,
+    /// `license manager` or `CITRIX vendor daemon`.
     pub role: String,
+    /// Whether a TCP connection to it was accepted.
     pub answers: bool,
+}
+
+/// `TCP port 27000 (license manager) on host: answers`.
+impl std::fmt::Display for PortCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = if self.answers {
+            "answers"
+        } else {
+            "does not answer"
+        };
+        write!(
+            f,
+            "TCP port {} ({}) on {}: {state}",
+            self.port, self.role, self.host
+        )
+    }
 }
 
 fn check_ports(host: &str, ports: &[(u16, &str)]) -> Vec<PortCheck> {
     ports
         .iter()
         .map(|(port, role)| PortCheck {
+            host: host.to_owned(),
             port: *port,
             role: (*role).to_owned(),
             answers: answers(host, *port),
@@ -90,25 +203,14 @@ fn matches(line: &DiagLine, keyword: &str, value: &str) -> bool {
     }
 }
 
+/// `FlexNet diagnostics on Www M/D/YYYY HH:MM`.
 fn diagnostics_on() -> String {
-    let now = Local::now();
-    format!(
-        "FlexNet diagnostics on {} {}/{}/{} {:02}:{:02}",
-        now.format("%a"),
-        now.month(),
-        now.day(),
-        now.year(),
-        now.hour(),
-        now.minute()
-    )
+    render::stamp("FlexNet diagnostics on", Local::now())
 }
 
 impl Diag {
     fn line(&self, l: &DiagLine, w: &mut dyn Write) -> io::Result<()> {
-        let expiry = match l.expiry {
-            Expiry::Permanent => "permanent(no expiration date)".to_owned(),
-            e => e.to_string(),
-        };
+        let expiry = render::expiry(l.expiry);
         writeln!(
             w,
             "\"{}\" v{}, vendor: CITRIX, expiry: {expiry}",
@@ -187,23 +289,14 @@ impl Report for Diag {
             )?;
         }
         for s in &self.diagnosis.skipped {
-            writeln!(w, "Not loaded: {}: {}", s.path.display(), s.reason)?;
+            writeln!(w, "Not loaded: {}: {}", s.path, s.reason)?;
         }
         for e in &self.diagnosis.errors {
             writeln!(w, "Not read: {e}")?;
         }
         writeln!(w)?;
         for p in &self.ports {
-            let state = if p.answers {
-                "answers"
-            } else {
-                "does not answer"
-            };
-            writeln!(
-                w,
-                "TCP port {} ({}) on {}: {state}",
-                p.port, p.role, self.server.host
-            )?;
+            writeln!(w, "{p}")?;
         }
         Ok(())
     }
@@ -235,7 +328,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         }
     };
     let mut diagnosis = match remote.ask(Request::Diagnose { feature })? {
-        Response::Diagnosis(d) => *d,
+        Response::Diagnosis(d) => Diagnosis::from(*d),
         other => {
             return Err(CliError::new(
                 exit::FAILURE,
@@ -261,7 +354,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let none = diagnosis.lines.is_empty();
     render::emit(
         &Diag {
-            server,
+            server: server.into(),
             diagnosis,
             ports,
         },
@@ -287,31 +380,25 @@ fn tcp_host(target: &str) -> String {
 /// No server answered: say so the FlexNet way, then which ports answer.
 fn unreachable(m: &clap::ArgMatches, ctx: &mut Ctx<'_>, format: Format, e: CliError) -> CliResult {
     if format == Format::Text {
-        let spec = m.get_one::<String>("c").cloned().unwrap_or_default();
+        let targets = remote::targets(m).unwrap_or_default();
         render::header(ctx.invoked, ctx.out)?;
         writeln!(ctx.out, "{}", diagnostics_on())?;
         writeln!(ctx.out)?;
         writeln!(ctx.out, "{RULE}")?;
-        writeln!(ctx.out, "License server: {spec}")?;
+        writeln!(ctx.out, "License server: {}", remote::tried(&targets))?;
         writeln!(ctx.out, "{RULE}")?;
         writeln!(ctx.out, "This license cannot be checked out because:")?;
         writeln!(ctx.out, "{}", errors::display(-15))?;
-        if let Some((port, host)) = spec.split_once('@') {
-            let port: u16 = port.parse().unwrap_or(27000);
+        let first_tcp = targets.iter().find_map(|t| match t {
+            Target::Tcp { host, port } => Some((host.as_str(), *port)),
+            Target::Local(_) => None,
+        });
+        if let Some((host, port)) = first_tcp {
             for p in check_ports(
                 host,
                 &[(port, "license manager"), (7279, "CITRIX vendor daemon")],
             ) {
-                let state = if p.answers {
-                    "answers"
-                } else {
-                    "does not answer"
-                };
-                writeln!(
-                    ctx.out,
-                    "TCP port {} ({}) on {host}: {state}",
-                    p.port, p.role
-                )?;
+                writeln!(ctx.out, "{p}")?;
             }
         }
     }

@@ -5,7 +5,8 @@
 use std::io::{self, BufRead, Write};
 
 use clap::{Arg, ArgAction};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::remote::Remote;
@@ -31,8 +32,9 @@ pub fn command() -> clap::Command {
 }
 
 /// What `lmdown` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Down {
+    /// `port@host` of the server.
     pub server: String,
     /// Only the vendor daemon was stopped.
     pub vendor_only: bool,
@@ -48,17 +50,18 @@ impl Report for Down {
     }
 }
 
-/// The anchor's menu and prompt; true when the answer starts with `y`.
-fn confirm(ctx: &mut Ctx<'_>, server: &str, input: &mut dyn BufRead) -> io::Result<bool> {
-    writeln!(ctx.out)?;
-    writeln!(ctx.out, "   Port@Host            Vendors")?;
-    writeln!(ctx.out, "1) {server} CITRIX ")?;
-    writeln!(ctx.out)?;
-    write!(ctx.out, "Are you sure (y/n)?  ")?;
-    ctx.out.flush()?;
+/// The anchor's menu and prompt, on `out`; true when the answer starts
+/// with `y`.
+fn confirm(out: &mut dyn Write, server: &str, input: &mut dyn BufRead) -> io::Result<bool> {
+    writeln!(out)?;
+    writeln!(out, "   Port@Host            Vendors")?;
+    writeln!(out, "1) {server} CITRIX ")?;
+    writeln!(out)?;
+    write!(out, "Are you sure (y/n)?  ")?;
+    out.flush()?;
     let mut answer = String::new();
     input.read_line(&mut answer)?;
-    writeln!(ctx.out)?;
+    writeln!(out)?;
     Ok(answer.trim_start().starts_with(['y', 'Y']))
 }
 
@@ -73,7 +76,14 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     if format == Format::Text {
         render::header(ctx.invoked, ctx.out)?;
     }
-    if !m.get_flag("q") && !confirm(ctx, &server, &mut io::stdin().lock())? {
+    // With --json the prompt goes to standard error, so that standard
+    // output stays one JSON document.
+    let mut stderr = io::stderr();
+    let prompt: &mut dyn Write = match format {
+        Format::Text => ctx.out,
+        Format::Json => &mut stderr,
+    };
+    if !m.get_flag("q") && !confirm(prompt, &server, &mut io::stdin().lock())? {
         return Err(CliError::new(exit::FAILURE, "not shut down: not confirmed")
             .hint("use -q not to be asked"));
     }

@@ -3,10 +3,12 @@
 use std::io::{self, Write};
 
 use clap::{Arg, ArgAction, ArgGroup};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::render::{self, Format, Report};
+use super::views::HostIds;
 use super::{CliResult, Ctx};
 use crate::license::HostIdentity;
 
@@ -39,7 +41,7 @@ pub fn command() -> clap::Command {
 }
 
 /// Which kind of ID was asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdType {
     Ether,
@@ -48,14 +50,14 @@ pub enum IdType {
 }
 
 /// What `lmhostid` reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct HostIdReport {
     /// The kind of ID selected.
     pub id_type: IdType,
     /// The IDs of that kind, as a license file writes them.
     pub ids: Vec<String>,
     /// Every identifier of this host.
-    pub host: HostIdentity,
+    pub host: HostIds,
     #[serde(skip)]
     bare: bool,
 }
@@ -120,7 +122,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let report = HostIdReport {
         id_type,
         ids,
-        host,
+        host: host.into(),
         bare: m.get_flag("n"),
     };
     render::emit(&report, Format::from_matches(m), ctx.invoked, ctx.out)?;

@@ -4,7 +4,8 @@
 use std::io::{self, Write};
 
 use clap::{Arg, ArgAction};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit;
 use super::remote::Remote;
@@ -33,9 +34,11 @@ pub fn command() -> clap::Command {
 }
 
 /// What `lmreread` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Reread {
+    /// The server, as `-c` named it (or the control socket's path).
     pub server: String,
+    /// `-vendor CITRIX`: the vendor daemon was restarted if it was down.
     pub vendor: bool,
 }
 

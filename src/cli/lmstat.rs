@@ -2,20 +2,20 @@
 //! in FlexNet's text layout (monitoring tools parse it line by line), or
 //! JSON with everything the text cannot show.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 use chrono::{DateTime, Datelike, Local, Timelike};
 use clap::{Arg, ArgAction};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
+use super::views::{self, Assignment, Checkout, Pool, PoolKeyView, Server, Session};
 use super::{CliResult, Ctx};
-use crate::engine::snapshot::{AssignmentView, CheckoutView, PoolView, SessionView};
 use crate::engine::types::STARTUP_FEATURE;
-use crate::license::Expiry;
 use crate::protocol::{Request, Response, ServerInfo, errors};
 
 pub fn command() -> clap::Command {
@@ -76,7 +76,7 @@ pub fn server_arg() -> Arg {
     Arg::new("c")
         .short('c')
         .value_name("LICENSE_FILE_LIST")
-        .help("port@host, @host, a license file, a directory, or a list (default: LM_LICENSE_FILE, then the local server)")
+        .help("port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)")
 }
 
 /// `-t`: how long to try, in seconds.
@@ -85,8 +85,8 @@ pub fn timeout_arg() -> Arg {
         .short('t')
         .value_name("SECONDS")
         .default_value("10")
-        .value_parser(clap::value_parser!(u64).range(1..))
-        .help("Give up after this many seconds")
+        .value_parser(clap::value_parser!(u64).range(1..=86_400))
+        .help("Give up on a server that does not answer within this many seconds")
 }
 
 /// What lmstat shows.
@@ -100,28 +100,55 @@ enum View {
 }
 
 /// Everything lmstat read from the server.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Status {
     /// Local time the status was taken, RFC 3339.
     pub taken: String,
-    pub server: ServerInfo,
-    pub pools: Vec<PoolView>,
-    pub sessions: Vec<SessionView>,
-    pub checkouts: Vec<CheckoutView>,
-    pub assignments: Vec<AssignmentView>,
+    pub server: Server,
+    /// Every license pool, with its counts, overdraft and burst state.
+    pub pools: Vec<Pool>,
+    /// Product servers' sessions (each holds a start-up license).
+    pub sessions: Vec<Session>,
+    pub checkouts: Vec<Checkout>,
+    /// Users and devices holding user/device-family licenses.
+    pub assignments: Vec<Assignment>,
     #[serde(skip)]
     view: Option<View>,
     #[serde(skip)]
     feature: Option<String>,
 }
 
+/// What `lmstat --json` writes: the status, with `-i` the INCREMENT lines
+/// of the license files (told apart by `increments`), or with `-v` its
+/// version (as `lmver` reports it).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    Status(Box<Status>),
+    Increments(super::lmstat_i::Increments),
+    Version(super::lmver::VersionReport),
+}
+
+/// `lmstat -v`: FlexNet's `lmstat vX.Y.Z build N arch` banner.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Banner(super::lmver::VersionReport);
+
+impl Report for Banner {
+    fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
+        render::header(invoked, w)?;
+        let v = &self.0;
+        let rev = v.revision.as_deref().unwrap_or_default();
+        let target = v.target.as_deref().unwrap_or_default();
+        writeln!(w, "lmstat v{} build {rev} {target}", v.version)
+    }
+}
+
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     if m.get_flag("version") {
-        render::header(ctx.invoked, ctx.out)?;
         let info = crate::version::BuildInfo::current();
-        let rev = info.revision.unwrap_or_default();
-        let target = info.target.unwrap_or_default();
-        writeln!(ctx.out, "lmstat v{} build {rev} {target}", info.version)?;
+        let report = Banner(super::lmver::VersionReport::new(None, info));
+        render::emit(&report, Format::from_matches(m), ctx.invoked, ctx.out)?;
         return Ok(exit::SUCCESS);
     }
     if let Some(feature) = m.get_one::<String>("increments") {
@@ -130,14 +157,20 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let (view, feature) = view_of(m);
     let format = Format::from_matches(m);
     match fetch(m) {
-        Ok((server, snapshot)) => {
+        Ok((server, mut snapshot)) => {
+            // `-f FEATURE`: the JSON holds that feature only, as the text does.
+            if let Some(f) = feature.as_deref() {
+                snapshot.pools.retain(|p| p.key.feature == f);
+                snapshot.checkouts.retain(|c| c.feature == f);
+                snapshot.assignments.retain(|a| a.feature == f);
+            }
             let status = Status {
                 taken: Local::now().to_rfc3339(),
-                server,
-                pools: snapshot.pools,
-                sessions: snapshot.sessions,
-                checkouts: snapshot.checkouts,
-                assignments: snapshot.assignments,
+                server: server.into(),
+                pools: views::all(snapshot.pools),
+                sessions: views::all(snapshot.sessions),
+                checkouts: views::all(snapshot.checkouts),
+                assignments: views::all(snapshot.assignments),
                 view: Some(view),
                 feature,
             };
@@ -147,7 +180,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         Err(e) => {
             if format == Format::Text {
                 render::header(ctx.invoked, ctx.out)?;
-                writeln!(ctx.out, "{}", flexnet_timestamp(Local::now()))?;
+                writeln!(ctx.out, "{}", status_on(Local::now()))?;
                 writeln!(ctx.out)?;
                 writeln!(ctx.out, "Error getting status: {}", errors::display(-15))?;
             }
@@ -191,16 +224,8 @@ fn fetch(m: &clap::ArgMatches) -> Result<(ServerInfo, crate::engine::Snapshot), 
 }
 
 /// `Flexible License Manager status on Www M/D/YYYY HH:MM`.
-pub fn flexnet_timestamp(now: DateTime<Local>) -> String {
-    format!(
-        "Flexible License Manager status on {} {}/{}/{} {:02}:{:02}",
-        now.format("%a"),
-        now.month(),
-        now.day(),
-        now.year(),
-        now.hour(),
-        now.minute()
-    )
+fn status_on(at: DateTime<Local>) -> String {
+    render::stamp("Flexible License Manager status on", at)
 }
 
 /// `1 license` or `N licenses`.
@@ -209,14 +234,6 @@ fn licenses(n: u64) -> String {
         "1 license".to_owned()
     } else {
         format!("{n} licenses")
-    }
-}
-
-/// The expiry as lmstat prints it.
-fn expiry_text(e: Expiry) -> String {
-    match e {
-        Expiry::Permanent => "permanent(no expiration date)".to_owned(),
-        Expiry::On(_) => e.to_string(),
     }
 }
 
@@ -258,18 +275,35 @@ impl Status {
     }
 
     /// The pools of each feature, features in the order of their pools.
-    fn features(&self) -> Vec<(&str, Vec<&PoolView>)> {
-        let mut by: BTreeMap<&str, Vec<&PoolView>> = BTreeMap::new();
+    fn features(&self) -> Vec<(&str, Vec<&Pool>)> {
+        let mut by: BTreeMap<&str, Vec<&Pool>> = BTreeMap::new();
         for p in &self.pools {
             by.entry(&p.key.feature).or_default().push(p);
         }
-        let mut out: Vec<(&str, Vec<&PoolView>)> = by.into_iter().collect();
+        let mut out: Vec<(&str, Vec<&Pool>)> = by.into_iter().collect();
         // The start-up license first, as the Citrix License Server lists it.
         out.sort_by_key(|(f, _)| *f != STARTUP_FEATURE);
         out
     }
 
     fn usage(&self, w: &mut dyn Write) -> io::Result<()> {
+        if let Some(wanted) = self.feature.as_deref() {
+            if !self.pools.iter().any(|p| p.key.feature == wanted) {
+                // FlexNet's line for a feature the server does not serve.
+                writeln!(
+                    w,
+                    "Users of {wanted}: Cannot get users of {wanted}: {}",
+                    errors::display(-5)
+                )?;
+                return writeln!(w);
+            }
+        }
+        // Each pool's checkouts, found in one pass: a million checkouts are
+        // read once, not once per pool.
+        let mut held: HashMap<&PoolKeyView, Vec<&Checkout>> = HashMap::new();
+        for c in &self.checkouts {
+            held.entry(&c.pool).or_default().push(c);
+        }
         for (feature, pools) in self.features() {
             if self.feature.as_deref().is_some_and(|f| f != feature) {
                 continue;
@@ -288,15 +322,21 @@ impl Status {
             )?;
             writeln!(w)?;
             for pool in pools {
-                self.pool_block(pool, w)?;
+                let checkouts = held.get(&pool.key).map_or(&[][..], Vec::as_slice);
+                self.pool_block(pool, checkouts, w)?;
             }
         }
         Ok(())
     }
 
     /// The detail block of a pool and its users, only when it has users.
-    fn pool_block(&self, pool: &PoolView, w: &mut dyn Write) -> io::Result<()> {
-        let lines = self.user_lines(pool);
+    fn pool_block(
+        &self,
+        pool: &Pool,
+        checkouts: &[&Checkout],
+        w: &mut dyn Write,
+    ) -> io::Result<()> {
+        let lines = self.user_lines(pool, checkouts);
         if lines.is_empty() {
             return Ok(());
         }
@@ -305,8 +345,8 @@ impl Status {
             w,
             "  \"{}\" v{}, vendor: CITRIX, expiry: {}",
             k.feature,
-            k.version.0,
-            expiry_text(k.expiry)
+            k.version,
+            render::expiry(k.expiry)
         )?;
         if let Some(vs) = &k.vendor_string {
             writeln!(w, "  vendor_string: {vs}")?;
@@ -319,7 +359,7 @@ impl Status {
         writeln!(w)
     }
 
-    fn user_lines(&self, pool: &PoolView) -> Vec<String> {
+    fn user_lines(&self, pool: &Pool, checkouts: &[&Checkout]) -> Vec<String> {
         let server = format!("{}/{}", self.server.host, self.server.lm_port);
         if pool.key.feature == STARTUP_FEATURE {
             return self
@@ -334,16 +374,12 @@ impl Status {
                 })
                 .collect();
         }
-        self.checkouts
-            .iter()
-            .filter(|c| c.pool == pool.key)
-            .map(|c| user_line(c, &server))
-            .collect()
+        checkouts.iter().map(|c| user_line(c, &server)).collect()
     }
 }
 
 /// `    user host display [device] (vVERSION) (server/port handle), start …`
-fn user_line(c: &CheckoutView, server: &str) -> String {
+fn user_line(c: &Checkout, server: &str) -> String {
     let mut who = vec![c.user.as_str(), c.host.as_str()];
     if !c.display.is_empty() {
         who.push(&c.display);
@@ -370,7 +406,7 @@ impl Report for Status {
         let taken = DateTime::parse_from_rfc3339(&self.taken)
             .map(|t| t.with_timezone(&Local))
             .unwrap_or_else(|_| Local::now());
-        writeln!(w, "{}", flexnet_timestamp(taken))?;
+        writeln!(w, "{}", status_on(taken))?;
         writeln!(w)?;
         let view = self.view.unwrap_or(View::All);
         if view != View::Features {

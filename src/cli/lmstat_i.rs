@@ -4,16 +4,17 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx};
 use crate::license::load::{load_dir, load_file};
-use crate::license::{Count, Expiry, LoadedFile};
+use crate::license::{Count, LoadedFile};
 
 /// One row of the table.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Increment {
     pub feature: String,
     pub version: String,
@@ -29,7 +30,7 @@ pub struct Increment {
 }
 
 /// What `lmstat -i` reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Increments {
     pub increments: Vec<Increment>,
 }
@@ -70,7 +71,12 @@ impl Report for Increments {
 /// The license files `-c` names, else the local server's license directory.
 fn files(m: &clap::ArgMatches) -> Result<Vec<LoadedFile>, CliError> {
     let spec = m.get_one::<String>("c").cloned();
-    let spec = spec.or_else(|| std::env::var("LM_LICENSE_FILE").ok());
+    let spec = spec.or_else(|| {
+        crate::client::select::from_environment(
+            std::env::var("CITRIX_LICENSE_FILE").ok().as_deref(),
+            std::env::var("LM_LICENSE_FILE").ok().as_deref(),
+        )
+    });
     let mut out = Vec::new();
     let elements: Vec<String> = match spec {
         Some(s) => s
@@ -79,13 +85,17 @@ fn files(m: &clap::ArgMatches) -> Result<Vec<LoadedFile>, CliError> {
             .collect(),
         None => vec![default_license_dir().display().to_string()],
     };
-    for e in elements
+    // Servers (`port@host`) and a server's control socket are not files.
+    let paths = elements
         .iter()
         .filter(|e| !e.contains('@') && !e.is_empty())
-    {
-        let path = PathBuf::from(e);
-        let read =
-            |err: String| CliError::new(exit::flexnet(-1), format!("cannot read {e}: {err}"));
+        .map(PathBuf::from)
+        .filter(|p| !is_socket(p));
+    for path in paths {
+        let read = |err: String| {
+            CliError::new(exit::flexnet(-1), err)
+                .hint("lmstat -i reads files: name them with -c FILE or -c DIRECTORY")
+        };
         if path.is_dir() {
             out.extend(load_dir(&path).map_err(|x| read(x.to_string()))?.0);
         } else {
@@ -97,6 +107,11 @@ fn files(m: &clap::ArgMatches) -> Result<Vec<LoadedFile>, CliError> {
             .hint("lmstat -i reads files: name them with -c FILE or -c DIRECTORY"));
     }
     Ok(out)
+}
+
+fn is_socket(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
 fn default_license_dir() -> PathBuf {
@@ -130,10 +145,7 @@ pub fn run(m: &clap::ArgMatches, feature: &str, ctx: &mut Ctx<'_>) -> CliResult 
                     Count::Licenses(n) => n.to_string(),
                 },
                 expires: f.expiry.iso(),
-                expires_text: match f.expiry {
-                    Expiry::Permanent => "permanent(no expiration date)".to_owned(),
-                    e => e.to_string(),
-                },
+                expires_text: render::expiry(f.expiry),
                 vendor: f.vendor.clone(),
                 file: file.path.clone(),
                 line: span.line,

@@ -4,7 +4,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Arg;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::render::{self, Format, Report};
@@ -24,18 +25,44 @@ pub fn command() -> clap::Command {
 }
 
 /// What `lmver` reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct VersionReport {
     /// The binary read, or null for this tool itself.
     pub path: Option<PathBuf>,
-    #[serde(flatten)]
-    pub info: BuildInfo,
+    /// `lmutil`, or `FlexNet` for a FlexNet-built binary.
+    pub product: String,
+    pub version: String,
+    /// The git revision it was built from (ours only).
+    pub revision: Option<String>,
+    /// The target triple it was built for (ours only).
+    pub target: Option<String>,
+}
+
+impl VersionReport {
+    pub(crate) fn new(path: Option<PathBuf>, info: BuildInfo) -> Self {
+        VersionReport {
+            path,
+            product: info.product,
+            version: info.version,
+            revision: info.revision,
+            target: info.target,
+        }
+    }
+
+    fn info(&self) -> BuildInfo {
+        BuildInfo {
+            product: self.product.clone(),
+            version: self.version.clone(),
+            revision: self.revision.clone(),
+            target: self.target.clone(),
+        }
+    }
 }
 
 impl Report for VersionReport {
     fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
         render::header(invoked, w)?;
-        writeln!(w, "{}", self.info.line())
+        writeln!(w, "{}", self.info().line())
     }
 }
 
@@ -63,10 +90,7 @@ fn locate(name: &Path) -> Option<PathBuf> {
 
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let report = match m.get_one::<PathBuf>("binary") {
-        None => VersionReport {
-            path: None,
-            info: BuildInfo::current(),
-        },
+        None => VersionReport::new(None, BuildInfo::current()),
         Some(name) => {
             let path = locate(name).ok_or_else(|| {
                 CliError::new(exit::FAILURE, format!("no such file: {}", name.display()))
@@ -86,10 +110,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
                     )
                     .hint("lmver reads lmutil, lmgrd and FlexNet-built binaries")
                 })?;
-            VersionReport {
-                path: Some(path),
-                info,
-            }
+            VersionReport::new(Some(path), info)
         }
     };
     render::emit(&report, Format::from_matches(m), ctx.invoked, ctx.out)?;

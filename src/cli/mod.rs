@@ -10,12 +10,16 @@ pub mod lmdown;
 pub mod lmhostid;
 pub mod lmreread;
 pub mod lmstat;
-mod lmstat_i;
+pub mod lmstat_i;
 pub mod lmutil;
 pub mod lmver;
 pub mod remote;
 pub mod render;
+pub mod schema;
 pub mod udadmin;
+mod udadmin_events;
+mod udadmin_export;
+pub mod views;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -149,7 +153,7 @@ pub fn run_command(
     exit::finish(spec.name, result)
 }
 
-fn invoked_bin_name(name: &str, invoked: &str) -> String {
+pub(crate) fn invoked_bin_name(name: &str, invoked: &str) -> String {
     if invoked == name {
         name.to_owned()
     } else {
@@ -164,8 +168,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let argv0 = args.next().unwrap_or_else(|| OsString::from("lmutil"));
     let rest: Vec<OsString> = args.collect();
     let base = invoked_name(&argv0);
+    // Buffered: a million-line listing is not a million writes. Prompts
+    // flush, and everything is flushed before an error is printed.
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     if let Some(spec) = find(&base) {
         return run_command(spec, &base, rest, &mut out);
     }

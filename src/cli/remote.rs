@@ -1,51 +1,56 @@
 //! Talking to the server from a command: `-c` and `-t` as FlexNet reads
-//! them, and refusals turned into FlexNet exit statuses with a hint.
+//! them, and failures turned into one line with the cause, a hint and
+//! FlexNet's exit status.
+//!
+//! `-t SECONDS` bounds every wait: finding a server among the `-c` targets
+//! (all of them share the one deadline), and each answer after that. A
+//! server that accepts a connection and never answers therefore ends the
+//! command after `-t` seconds, never hangs it.
 
+use std::io;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use super::exit::{self, CliError};
-use crate::client::caching::connect;
 use crate::client::select::{self, Target};
 use crate::client::{ClientError, Connection};
 use crate::protocol::{Request, Response, errors};
+
+/// `-t` when not given, in seconds.
+pub const DEFAULT_TIMEOUT: u64 = 10;
 
 /// An open connection and where it goes.
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
     conn: Connection,
     timeout: Duration,
-    /// The address as FlexNet prints it.
+    /// The server that answered, as FlexNet prints it (`27000@host`, or the
+    /// control socket's path).
     pub target: String,
+    /// Over the control socket (where changes are accepted), not TCP.
+    local: bool,
 }
 
 impl Remote {
-    /// Connects as `-c` (else `LM_LICENSE_FILE`, else the local socket) says,
-    /// giving up after `-t` seconds.
+    /// Connects as `-c` (else the environment, else the local socket) says,
+    /// trying each target in order until one accepts, within `-t` seconds.
     pub fn connect(m: &clap::ArgMatches) -> Result<Remote, CliError> {
-        let spec = m.get_one::<String>("c").map(String::as_str);
-        let env = std::env::var("LM_LICENSE_FILE").ok();
-        let socket = crate::server::config::default_socket();
-        let targets = select::targets(spec, env.as_deref(), &socket)
-            .map_err(|e| CliError::new(exit::USAGE, e.to_string()))?;
-        let target = targets
-            .iter()
-            .map(Target::display)
-            .collect::<Vec<_>>()
-            .join(",");
-        let timeout = Duration::from_secs(m.get_one::<u64>("t").copied().unwrap_or(10));
+        let targets = targets(m)?;
+        let seconds = m.get_one::<u64>("t").copied().unwrap_or(DEFAULT_TIMEOUT);
+        let timeout = Duration::from_secs(seconds);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))?;
-        let conn = runtime
-            .block_on(async { tokio::time::timeout(timeout, connect(&targets)).await })
-            .map_err(|_| cannot_connect(&target, "no answer in time"))?
-            .map_err(|e| cannot_connect(&target, &e.to_string()))?;
+        let (conn, target) = runtime.block_on(first_answering(&targets, timeout))?;
+        let local = matches!(target, Target::Local(_));
         Ok(Remote {
             runtime,
             conn,
             timeout,
-            target,
+            target: target.display(),
+            local,
         })
     }
 
@@ -56,13 +61,94 @@ impl Remote {
             .runtime
             .block_on(async { tokio::time::timeout(timeout, conn.request(request)).await });
         match answer {
-            Err(_) => Err(cannot_connect(&self.target, "no answer in time")),
+            Err(_) => Err(no_answer(&self.target, timeout)),
             Ok(Ok(r)) => Ok(r),
-            Ok(Err(ClientError::Refused(e))) => Err(refused(e.code, &e.reason)),
-            Ok(Err(e)) => Err(cannot_connect(&self.target, &e.to_string())),
+            Ok(Err(ClientError::Refused(e))) => Err(refused(e.code, &e.reason, self.local)),
+            Ok(Err(e)) => Err(failed(&self.target, &e)),
         }
     }
 }
+
+/// Where to look for the server: `-c`, else `CITRIX_LICENSE_FILE` and
+/// `LM_LICENSE_FILE`, else the local server's control socket.
+pub fn targets(m: &clap::ArgMatches) -> Result<Vec<Target>, CliError> {
+    let spec = m.get_one::<String>("c").map(String::as_str);
+    let env = select::from_environment(
+        std::env::var("CITRIX_LICENSE_FILE").ok().as_deref(),
+        std::env::var("LM_LICENSE_FILE").ok().as_deref(),
+    );
+    let socket = crate::server::config::default_socket();
+    select::targets(spec, env.as_deref(), &socket).map_err(|e| {
+        CliError::new(exit::USAGE, e.to_string()).hint(
+            "-c takes port@host, @host, a license file, a directory of license files, \
+             or a list of them separated by ':'",
+        )
+    })
+}
+
+/// The first target that accepts a connection, all within `timeout`.
+async fn first_answering(
+    targets: &[Target],
+    timeout: Duration,
+) -> Result<(Connection, Target), CliError> {
+    let deadline = Instant::now() + timeout;
+    let mut last = None;
+    for t in targets {
+        let attempt = async {
+            match t {
+                Target::Tcp { host, port } => Connection::tcp(&format!("{host}:{port}")).await,
+                Target::Local(path) => Connection::unix(path).await,
+            }
+        };
+        match tokio::time::timeout_at(deadline, attempt).await {
+            Err(_) => return Err(unreachable(targets, timeout)),
+            Ok(Ok(conn)) => return Ok((conn, t.clone())),
+            Ok(Err(e)) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) => failed(&tried(targets), &e),
+        None => cannot_connect(&tried(targets), "no server to try"),
+    })
+}
+
+/// The targets as one address list; a run of three or more ports on one
+/// host (what `@host` tries) is written `27000-27009@host`.
+pub fn tried(targets: &[Target]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut run: Option<(&str, u16, u16)> = None;
+    let flush = |run: Option<(&str, u16, u16)>, out: &mut Vec<String>| {
+        if let Some((host, first, last)) = run {
+            if last - first >= 2 {
+                out.push(format!("{first}-{last}@{host}"));
+            } else {
+                out.extend((first..=last).map(|port| format!("{port}@{host}")));
+            }
+        }
+    };
+    for t in targets {
+        match (t, run) {
+            (Target::Tcp { host, port }, Some((h, first, last)))
+                if h == host.as_str() && last.checked_add(1) == Some(*port) =>
+            {
+                run = Some((h, first, *port));
+            }
+            (Target::Tcp { host, port }, _) => {
+                flush(run, &mut out);
+                run = Some((host, *port, *port));
+            }
+            (Target::Local(path), _) => {
+                flush(run.take(), &mut out);
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    flush(run, &mut out);
+    out.join(",")
+}
+
+const START_HINT: &str =
+    "is lmgrd running? start it with `lmgrd`, or name the server with -c port@host";
 
 /// No server answered: which address was tried, and how to start one.
 pub fn cannot_connect(tried: &str, cause: &str) -> CliError {
@@ -70,17 +156,135 @@ pub fn cannot_connect(tried: &str, cause: &str) -> CliError {
         exit::flexnet(errors::CANNOT_CONNECT),
         format!("cannot connect to license server {tried}: {cause}"),
     )
-    .hint("is lmgrd running? start it with `lmgrd`, or name the server with -c port@host")
+    .hint(START_HINT)
+}
+
+/// Nothing accepted a connection within `-t`.
+fn unreachable(targets: &[Target], timeout: Duration) -> CliError {
+    cannot_connect(
+        &tried(targets),
+        &format!("no answer within {}", seconds(timeout)),
+    )
+    .hint("is the host reachable and lmgrd running there? a slow network may need a larger -t")
+}
+
+/// The server accepted the connection, then did not answer within `-t`.
+fn no_answer(target: &str, timeout: Duration) -> CliError {
+    cannot_connect(
+        target,
+        &format!("connected, but no answer within {}", seconds(timeout)),
+    )
+    .hint("is it an lmgrd? a very busy server may need a larger -t")
+}
+
+/// `1 second`, `10 seconds`.
+fn seconds(d: Duration) -> String {
+    match d.as_secs() {
+        1 => "1 second".to_owned(),
+        n => format!("{n} seconds"),
+    }
+}
+
+/// Connecting or talking failed: the cause in words, and what to do.
+fn failed(tried: &str, e: &ClientError) -> CliError {
+    match e {
+        ClientError::Connect { source, .. } => {
+            let error = cannot_connect(tried, &io_cause(source));
+            match source.kind() {
+                io::ErrorKind::PermissionDenied => error.hint(
+                    "the control socket admits only lmgrd's account and group: run this as one \
+                     of them, or read the status over TCP with -c port@host",
+                ),
+                _ => error,
+            }
+        }
+        other => cannot_connect(tried, &other.to_string()),
+    }
+}
+
+/// An I/O error as a lower-case fragment, without the OS error number.
+fn io_cause(e: &io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text.to_owned(),
+    }
 }
 
 /// The server said no: FlexNet's text, the reason, and what to do.
-pub fn refused(code: i32, reason: &str) -> CliError {
+pub fn refused(code: i32, reason: &str, local: bool) -> CliError {
     let e = CliError::new(
         exit::flexnet(code),
         format!("{} {reason}", errors::display(code)),
     );
     match code {
-        errors::NOT_ALLOWED => e.hint("run it on the license server's host as an administrator (root or the account lmgrd runs as)"),
+        errors::NOT_ALLOWED if !local => e.hint(
+            "over TCP the server serves products and status only: run the command on the \
+             license server's host without -c, over the control socket",
+        ),
+        // The server says how to enable a disabled request; nothing to add.
+        errors::NOT_ALLOWED if reason.contains("disabled") => e,
+        errors::NOT_ALLOWED => e.hint(
+            "it needs the admin role: root, the account lmgrd runs as, or an account an \
+             administrator made admin with CtxManageUserAndGroup -useradd \"domain\\name\" -Role admin",
+        ),
         _ => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tcp(host: &str, port: u16) -> Target {
+        Target::Tcp {
+            host: host.into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn a_run_of_ports_is_written_as_a_range() {
+        let at_host = select::resolve("@lic1").unwrap();
+        assert_eq!(tried(&at_host), "27000-27009@lic1");
+        let list = [
+            tcp("a", 27000),
+            tcp("a", 27002),
+            tcp("b", 27003),
+            Target::Local("/run/lmgrd.sock".into()),
+            tcp("b", 27004),
+        ];
+        assert_eq!(
+            tried(&list),
+            "27000@a,27002@a,27003@b,/run/lmgrd.sock,27004@b"
+        );
+        assert_eq!(tried(&[tcp("a", 65535)]), "65535@a");
+        assert_eq!(tried(&[tcp("a", 1), tcp("a", 2)]), "1@a,2@a");
+    }
+
+    #[test]
+    fn an_io_error_reads_as_a_lower_case_fragment() {
+        let e = io::Error::from_raw_os_error(111);
+        assert_eq!(io_cause(&e), "connection refused");
+    }
+
+    #[test]
+    fn a_refusal_hints_at_the_transport_or_the_role() {
+        let remote = refused(errors::NOT_ALLOWED, "lmreread is only accepted…", false);
+        assert!(remote.hint.unwrap().contains("without -c"));
+        let user = refused(errors::NOT_ALLOWED, "lmreread needs the admin role", true);
+        assert!(user.hint.unwrap().contains("-Role admin"));
+        let disabled = refused(
+            errors::NOT_ALLOWED,
+            "lmdown is disabled on this server",
+            true,
+        );
+        assert!(disabled.hint.is_none());
+        assert_eq!(disabled.status, 256 - 63);
     }
 }

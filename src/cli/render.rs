@@ -4,7 +4,10 @@
 
 use std::io::{self, Write};
 
+use chrono::{DateTime, Datelike, Local, Timelike};
 use serde::Serialize;
+
+use super::schema::{SCHEMA_VERSION, Versioned};
 
 /// How a report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +43,11 @@ pub fn emit(
     match format {
         Format::Text => report.text(invoked, w),
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *w, report).map_err(io::Error::other)?;
+            let document = Versioned {
+                schema_version: SCHEMA_VERSION,
+                report,
+            };
+            serde_json::to_writer_pretty(&mut *w, &document).map_err(io::Error::other)?;
             writeln!(w)
         }
     }
@@ -54,6 +61,30 @@ pub fn header(invoked: &str, w: &mut dyn Write) -> io::Result<()> {
     )
 }
 
+/// FlexNet's second line: `PREFIX Www M/D/YYYY HH:MM`, e.g. `Flexible
+/// License Manager status on Tue 12/1/2026 09:05` (month and day
+/// unpadded, hour and minute padded), as monitoring tools match it.
+pub fn stamp(prefix: &str, at: DateTime<Local>) -> String {
+    format!(
+        "{prefix} {} {}/{}/{} {:02}:{:02}",
+        at.format("%a"),
+        at.month(),
+        at.day(),
+        at.year(),
+        at.hour(),
+        at.minute()
+    )
+}
+
+/// An expiry as FlexNet's utilities print it: `01-dec-2027`, or
+/// `permanent(no expiration date)`.
+pub fn expiry(e: crate::license::Expiry) -> String {
+    match e {
+        crate::license::Expiry::Permanent => "permanent(no expiration date)".to_owned(),
+        crate::license::Expiry::On(_) => e.to_string(),
+    }
+}
+
 /// The `--json` flag every command has.
 pub fn json_arg() -> clap::Arg {
     clap::Arg::new("json")
@@ -65,6 +96,16 @@ pub fn json_arg() -> clap::Arg {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stamp_pads_hour_and_minute_but_not_month_and_day() {
+        use chrono::TimeZone;
+        let at = Local.with_ymd_and_hms(2026, 3, 4, 7, 5, 0).unwrap();
+        assert_eq!(
+            stamp("Flexible License Manager status on", at),
+            "Flexible License Manager status on Wed 3/4/2026 07:05"
+        );
+    }
 
     #[test]
     fn the_header_names_the_invoked_tool_and_no_alarm_words() {

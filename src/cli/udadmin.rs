@@ -1,23 +1,29 @@
 //! `udadmin`: user/device licenses — who holds them (`-list`), every
 //! feature with its counts (`-a`), releasing one user or device
 //! (`-delete`), the event history (`-events`), and the raw connections as
-//! CSV (`-export`).
+//! CSV (`-export`). The export and the events are in their own modules;
+//! both stream.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Local};
 use clap::{Arg, ArgAction, ArgGroup};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
+use super::udadmin_events::EventStream;
+pub use super::udadmin_events::{BurstEndReason, Events, UdEvent, What};
+pub use super::udadmin_export::{Export, ExportRow};
+use super::udadmin_export::{ExportStream, Sink, progress_bar};
+use super::views::{self, Assignment, Holder, Model, Pool};
 use super::{CliResult, Ctx, lmstat};
 use crate::engine::Snapshot;
-use crate::engine::snapshot::{AssignmentKind, AssignmentView, ConnectionView, PoolView};
-use crate::engine::{Event, LicenseModel};
-use crate::protocol::{Request, Response, StoredEvent};
+use crate::protocol::{Request, Response};
 
 pub fn command() -> clap::Command {
     let flag = |name: &'static str, help: &'static str| {
@@ -63,6 +69,22 @@ pub fn command() -> clap::Command {
             "export",
             "Every connection as CSV (feature,userId,deviceId,…)",
         ))
+        .arg(
+            Arg::new("output")
+                .short('o')
+                .long("output")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(PathBuf))
+                .conflicts_with("delete")
+                .help("Write to FILE instead of standard output (-export shows its progress on a terminal)"),
+        )
+        .arg(
+            Arg::new("usage")
+                .value_name("?")
+                .value_parser(["?"])
+                .hide(true)
+                .help("Print this usage, as no argument does"),
+        )
         .group(ArgGroup::new("mode").args(["list", "delete", "events", "export", "a"]))
         .group(ArgGroup::new("who").args(["user", "device"]))
         .arg(lmstat::server_arg())
@@ -76,23 +98,38 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     if m.get_flag("delete") {
         return delete(m, feature, format, ctx);
     }
-    if m.get_flag("events") {
-        return events(m, feature, format, ctx);
-    }
-    if !(m.get_flag("list") || m.get_flag("export") || m.get_flag("a")) {
-        let help = command().bin_name(ctx.invoked).render_long_help();
+    let (show_events, export) = (m.get_flag("events"), m.get_flag("export"));
+    if !(show_events || export || m.get_flag("list") || m.get_flag("a")) {
+        let bin = super::invoked_bin_name("udadmin", ctx.invoked);
+        let help = command().bin_name(bin).render_long_help();
         write!(ctx.out, "{help}")?;
         return Ok(exit::SUCCESS);
     }
+    let invoked = ctx.invoked;
+    let output = m.get_one::<PathBuf>("output").map(PathBuf::as_path);
+    if show_events {
+        let mut remote = Remote::connect(m)?;
+        let stream = EventStream::new(&mut remote, feature);
+        let mut sink = Sink::open(output, ctx.out)?;
+        let written = render::emit(&stream, format, invoked, sink.writer());
+        if let Some(failure) = stream.failure() {
+            return Err(failure);
+        }
+        return sink.finish(written, output);
+    }
     let snapshot = status(m)?;
-    if m.get_flag("export") {
-        let export = Export::new(&snapshot, feature.as_deref());
-        render::emit(&export, format, ctx.invoked, ctx.out)?;
+    let mut sink = Sink::open(output, ctx.out)?;
+    let written = if export {
+        let progress = progress_bar(sink.is_file() && io::stderr().is_terminal());
+        let export = ExportStream::new(&snapshot, feature.as_deref(), progress.clone());
+        let written = render::emit(&export, format, invoked, sink.writer());
+        progress.finish_and_clear();
+        written
     } else {
         let listing = Listing::new(snapshot, feature, m.get_flag("times"), m.get_flag("a"));
-        render::emit(&listing, format, ctx.invoked, ctx.out)?;
-    }
-    Ok(exit::SUCCESS)
+        render::emit(&listing, format, invoked, sink.writer())
+    };
+    sink.finish(written, output)
 }
 
 fn status(m: &clap::ArgMatches) -> Result<Snapshot, CliError> {
@@ -106,7 +143,7 @@ fn status(m: &clap::ArgMatches) -> Result<Snapshot, CliError> {
 }
 
 /// `Thu Sep 14 13:41:07 2017`, local time.
-fn ctime(t: i64) -> String {
+pub(crate) fn ctime(t: i64) -> String {
     let at = DateTime::from_timestamp(t, 0)
         .unwrap_or_default()
         .with_timezone(&Local);
@@ -114,10 +151,12 @@ fn ctime(t: i64) -> String {
 }
 
 /// What `-list` and `-a` show.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Listing {
-    pub pools: Vec<PoolView>,
-    pub assignments: Vec<AssignmentView>,
+    /// The user/device-family pools (of `-f` only, if given).
+    pub pools: Vec<Pool>,
+    /// Who holds their licenses.
+    pub assignments: Vec<Assignment>,
     #[serde(skip)]
     times: bool,
     #[serde(skip)]
@@ -127,15 +166,13 @@ pub struct Listing {
 impl Listing {
     fn new(s: Snapshot, feature: Option<String>, times: bool, all: bool) -> Self {
         let wanted = |f: &str| feature.as_deref().is_none_or(|want| want == f);
-        let leased = |p: &PoolView| p.model.is_some_and(LicenseModel::is_leased);
+        let leased = |p: &Pool| p.model.is_some_and(Model::is_leased);
         Listing {
-            pools: s
-                .pools
+            pools: views::all::<_, Pool>(s.pools)
                 .into_iter()
                 .filter(|p| leased(p) && wanted(&p.key.feature))
                 .collect(),
-            assignments: s
-                .assignments
+            assignments: views::all::<_, Assignment>(s.assignments)
                 .into_iter()
                 .filter(|a| wanted(&a.feature))
                 .collect(),
@@ -144,7 +181,7 @@ impl Listing {
         }
     }
 
-    fn line(&self, a: &AssignmentView) -> String {
+    fn line(&self, a: &Assignment) -> String {
         let mut line = format!("{} {} {}", a.name, a.feature, a.version);
         if self.times {
             line.push_str(&format!(" ({})", ctime(a.last_use)));
@@ -154,14 +191,20 @@ impl Listing {
 
     fn list(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "Usage data is 0 minutes old. Next update in 0 minutes.")?;
-        for (title, kind) in [
-            ("Users:", AssignmentKind::User),
-            ("Devices:", AssignmentKind::Device),
-        ] {
+        for (title, kind) in [("Users:", Holder::User), ("Devices:", Holder::Device)] {
             writeln!(w)?;
             writeln!(w, "{title}")?;
             writeln!(w)?;
-            for a in self.assignments.iter().filter(|a| a.kind == kind) {
+            // The seed's layout: a blank line between two entries.
+            for (i, a) in self
+                .assignments
+                .iter()
+                .filter(|a| a.kind == kind)
+                .enumerate()
+            {
+                if i > 0 {
+                    writeln!(w)?;
+                }
                 writeln!(w, "{}", self.line(a))?;
             }
         }
@@ -176,7 +219,7 @@ impl Listing {
             .map(|p| {
                 [
                     p.key.feature.clone(),
-                    p.key.version.0.to_string(),
+                    p.key.version.clone(),
                     p.purchased.to_string(),
                     p.overdraft.to_string(),
                     p.in_use.to_string(),
@@ -204,8 +247,8 @@ impl Listing {
         for a in &self.assignments {
             let e = by.entry(&a.feature).or_default();
             match a.kind {
-                AssignmentKind::User => e.0.insert(&a.name),
-                AssignmentKind::Device => e.1.insert(&a.name),
+                Holder::User => e.0.insert(&a.name),
+                Holder::Device => e.1.insert(&a.name),
             };
         }
         for (feature, (users, devices)) in by {
@@ -232,96 +275,27 @@ impl Report for Listing {
     }
 }
 
-/// `-export`: the raw connections.
-#[derive(Debug, Serialize)]
-pub struct Export {
-    pub connections: Vec<ExportRow>,
-}
-
-/// One CSV row, in the seed's column order.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportRow {
-    pub feature: String,
-    pub user_id: String,
-    pub device_id: String,
-    pub device_name: String,
-    pub version_requested: String,
-    pub version_user_allocated: String,
-    pub version_device_allocated: String,
-    /// Last use, RFC 3339.
-    pub time: String,
-}
-
-impl Export {
-    fn new(s: &Snapshot, feature: Option<&str>) -> Self {
-        let held = |kind, f: &str, name: &str| {
-            s.assignments
-                .iter()
-                .find(|a| a.kind == kind && a.feature == f && a.name == name)
-                .map(|a| a.version.clone())
-                .unwrap_or_default()
-        };
-        let rows = s
-            .connections
-            .iter()
-            .filter(|c| feature.is_none_or(|f| f == c.feature))
-            .map(|c: &ConnectionView| ExportRow {
-                feature: c.feature.clone(),
-                user_id: c.user.clone(),
-                device_id: c.device.clone(),
-                device_name: c.device.clone(),
-                version_requested: c.version.clone(),
-                version_user_allocated: held(AssignmentKind::User, &c.feature, &c.user),
-                version_device_allocated: held(AssignmentKind::Device, &c.feature, &c.device),
-                time: DateTime::from_timestamp(c.last_use, 0)
-                    .unwrap_or_default()
-                    .to_rfc3339(),
-            })
-            .collect();
-        Export { connections: rows }
-    }
-}
-
-/// A CSV field, quoted when it holds a comma, a quote or a line end.
-fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_owned()
-    }
-}
-
-impl Report for Export {
-    fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
-        writeln!(
-            w,
-            "feature,userId,deviceId,deviceName,versionRequested,versionUserAllocated,versionDeviceAllocated,time"
-        )?;
-        for r in &self.connections {
-            let fields = [
-                &r.feature,
-                &r.user_id,
-                &r.device_id,
-                &r.device_name,
-                &r.version_requested,
-                &r.version_user_allocated,
-                &r.version_device_allocated,
-                &r.time,
-            ];
-            let line: Vec<String> = fields.iter().map(|f| csv(f)).collect();
-            writeln!(w, "{}", line.join(","))?;
-        }
-        Ok(())
-    }
-}
-
 /// What `-delete` released.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Released {
+    /// The feature (`-f`), or null for every feature.
     pub feature: Option<String>,
+    /// The user released (`-user`), if that was one.
     pub user: Option<String>,
+    /// The device released (`-device`), if that was one.
     pub device: Option<String>,
+}
+
+/// What `udadmin --json` writes, told apart by its fields: `pools` and
+/// `assignments` (`-list`, `-a`), `connections` (`-export`), `events`
+/// (`-events`), or what `-delete` released.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    Listing(Listing),
+    Export(Export),
+    Events(Events),
+    Released(Released),
 }
 
 impl Report for Released {
@@ -359,7 +333,13 @@ fn delete(
         user: user.clone(),
         device: device.clone(),
     };
-    Remote::connect(m)?.ask(request)?;
+    Remote::connect(m)?.ask(request).map_err(|e| {
+        if e.status == exit::flexnet(-5) && e.hint.is_none() {
+            e.hint("udadmin -list shows who holds a license; names are as it prints them")
+        } else {
+            e
+        }
+    })?;
     render::emit(
         &Released {
             feature,
@@ -370,104 +350,5 @@ fn delete(
         ctx.invoked,
         ctx.out,
     )?;
-    Ok(exit::SUCCESS)
-}
-
-/// `-events`: what happened to user/device licenses, oldest first.
-#[derive(Debug, Serialize)]
-pub struct Events {
-    pub events: Vec<StoredEvent>,
-}
-
-/// The feature an event concerns, if it is a user/device-license event.
-fn ud_feature(e: &Event) -> Option<&str> {
-    match e {
-        Event::Granted(g) if g.model.is_leased() => Some(&g.feature),
-        Event::LeaseExpired { feature, .. }
-        | Event::Released { feature, .. }
-        | Event::BurstStarted { feature, .. }
-        | Event::BurstEnded { feature, .. }
-        | Event::BurstRearmed { feature, .. } => Some(feature),
-        _ => None,
-    }
-}
-
-fn describe(e: &Event) -> String {
-    match e {
-        Event::Granted(g) => format!(
-            "{} connected: user {} device {} (v{})",
-            g.feature, g.user, g.device, g.version
-        ),
-        Event::LeaseExpired {
-            feature,
-            user,
-            device,
-            ..
-        } => format!("{feature} lease expired: user {user} device {device}"),
-        Event::Released {
-            feature,
-            user,
-            device,
-            ..
-        } => format!("{feature} released: user {user} device {device}"),
-        Event::BurstStarted {
-            feature, version, ..
-        } => format!("{feature} v{} license burst mode started", version.0),
-        Event::BurstEnded {
-            feature,
-            version,
-            reason,
-            ..
-        } => format!(
-            "{feature} v{} license burst mode ended ({reason:?})",
-            version.0
-        ),
-        Event::BurstRearmed { feature, .. } => {
-            format!("{feature} license burst mode available again")
-        }
-        other => format!("{other:?}"),
-    }
-}
-
-impl Report for Events {
-    fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
-        for e in &self.events {
-            writeln!(w, "{} {}", ctime(event_time(&e.event)), describe(&e.event))?;
-        }
-        Ok(())
-    }
-}
-
-fn event_time(e: &Event) -> i64 {
-    serde_json::to_value(e)
-        .ok()
-        .and_then(|v| v.get("at").and_then(serde_json::Value::as_i64))
-        .unwrap_or_default()
-}
-
-fn events(
-    m: &clap::ArgMatches,
-    feature: Option<String>,
-    format: Format,
-    ctx: &mut Ctx<'_>,
-) -> CliResult {
-    let mut remote = Remote::connect(m)?;
-    let mut after = 0;
-    let mut out = Vec::new();
-    loop {
-        let Response::Events { events } = remote.ask(Request::Events {
-            after,
-            limit: 10_000,
-        })?
-        else {
-            return Err(CliError::new(exit::FAILURE, "unexpected answer to events"));
-        };
-        let Some(last) = events.last() else { break };
-        after = last.seq;
-        out.extend(events.into_iter().filter(|e| {
-            ud_feature(&e.event).is_some_and(|f| feature.as_deref().is_none_or(|want| want == f))
-        }));
-    }
-    render::emit(&Events { events: out }, format, ctx.invoked, ctx.out)?;
     Ok(exit::SUCCESS)
 }

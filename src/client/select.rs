@@ -4,8 +4,9 @@
 //! license file (its SERVER lines name the host and port), or a directory
 //! (every `*.lic` in it). Elements are separated by `:` on Unix (`;` on
 //! Windows); a `port@host` list inside one element is comma-separated (a
-//! three-server set). Without `-c`, `LM_LICENSE_FILE` is used, and without
-//! that, the local server's control socket.
+//! three-server set). Without `-c`, `CITRIX_LICENSE_FILE` then
+//! `LM_LICENSE_FILE` are used (FlexNet puts the vendor's variable first),
+//! and without either, the local server's control socket.
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,18 @@ pub enum SelectError {
 
 /// The element separator of license search paths on this platform.
 pub const SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
+
+/// The search path the environment gives, FlexNet's way: the vendor's
+/// variable (`CITRIX_LICENSE_FILE`) before `LM_LICENSE_FILE`.
+pub fn from_environment(vendor: Option<&str>, lm: Option<&str>) -> Option<String> {
+    let parts: Vec<&str> = [vendor, lm]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(&SEPARATOR.to_string()))
+}
 
 /// Resolves a `-c` specification to the targets to try, in order.
 pub fn resolve(spec: &str) -> Result<Vec<Target>, SelectError> {
@@ -228,6 +241,17 @@ mod tests {
             resolve("/no/such/thing"),
             Err(SelectError::Unknown(_))
         ));
+    }
+
+    #[test]
+    fn the_vendors_variable_comes_before_lm_license_file() {
+        assert_eq!(
+            from_environment(Some("1@a"), Some("2@b")).as_deref(),
+            Some("1@a:2@b")
+        );
+        assert_eq!(from_environment(None, Some("2@b")).as_deref(), Some("2@b"));
+        assert_eq!(from_environment(Some(" "), None), None);
+        assert_eq!(from_environment(None, None), None);
     }
 
     #[test]

@@ -434,6 +434,11 @@ fn a_second_user_on_a_users_only_device_moves_the_license_to_the_device() {
     let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 1, "Eval")]);
     let s = w.session("ddc");
     w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "kiosk");
+    // One user on one device: the user holds the license.
+    let snap = w.engine.snapshot(w.now);
+    assert_eq!(snap.assignments.len(), 1);
+    assert_eq!(snap.assignments[0].kind, AssignmentKind::User);
+    assert_eq!(snap.assignments[0].name, "ann");
     // The pool is full, yet the optimum does not grow: admitted.
     let g = w.grant(s, "XDT_PLT_UD", "2026.0101", "bob", "kiosk");
     assert!(g.shared);

@@ -6,7 +6,7 @@
 //! named-user licenses map each user to a vertex of its own (one license a
 //! user), per-device licenses each device (one license a device).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::cover::{Cover, UdGraph};
 use super::types::{LicenseModel, Time};
@@ -58,6 +58,9 @@ pub struct UdFeature {
     connections: BTreeMap<(u32, u32), Connection>,
     /// How many connections map to each graph edge.
     edge_refs: HashMap<(u32, u32), u32>,
+    /// Connections with no open session, by last use: the leases that run
+    /// out first come first, so expiry never scans every connection.
+    idle: BTreeSet<(Time, u32, u32)>,
 }
 
 impl UdFeature {
@@ -69,6 +72,7 @@ impl UdFeature {
             graph: UdGraph::new(),
             connections: BTreeMap::new(),
             edge_refs: HashMap::new(),
+            idle: BTreeSet::new(),
         }
     }
 
@@ -132,6 +136,9 @@ impl UdFeature {
                 last_use: at,
                 version: version.clone(),
             });
+        if conn.open == 0 {
+            self.idle.remove(&(conn.last_use, u, d));
+        }
         conn.open += 1;
         conn.last_use = at;
         if *version > conn.version {
@@ -152,8 +159,14 @@ impl UdFeature {
         if let Some(k) = self.ids(user, device)
             && let Some(conn) = self.connections.get_mut(&k)
         {
+            if conn.open == 0 {
+                self.idle.remove(&(conn.last_use, k.0, k.1));
+            }
             conn.open = conn.open.saturating_sub(1);
             conn.last_use = at;
+            if conn.open == 0 {
+                self.idle.insert((at, k.0, k.1));
+            }
         }
     }
 
@@ -162,9 +175,10 @@ impl UdFeature {
         let Some((u, d)) = self.ids(user, device) else {
             return false;
         };
-        if self.connections.remove(&(u, d)).is_none() {
+        let Some(conn) = self.connections.remove(&(u, d)) else {
             return false;
-        }
+        };
+        self.idle.remove(&(conn.last_use, u, d));
         let edge = self.graph_edge(u, d);
         if let Some(refs) = self.edge_refs.get_mut(&edge) {
             *refs -= 1;
@@ -185,9 +199,14 @@ impl UdFeature {
 
     /// Connections whose lease has run out at `now`.
     pub fn expired(&self, now: Time, lease: Time) -> Vec<(String, String)> {
-        self.connections()
-            .filter(|(_, _, c)| c.open == 0 && c.last_use + lease <= now)
-            .map(|(u, d, _)| (u.to_owned(), d.to_owned()))
+        self.idle
+            .range(..=(now.saturating_sub(lease), u32::MAX, u32::MAX))
+            .map(|(_, u, d)| {
+                (
+                    self.users.name(*u).to_owned(),
+                    self.devices.name(*d).to_owned(),
+                )
+            })
             .collect()
     }
 

@@ -146,7 +146,11 @@ impl<'de> Deserialize<'de> for Expiry {
 /// decimal number, so `2026.12` and `2026.1200` are equal in order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Version {
-    text: String,
+    text: std::sync::Arc<str>,
+    /// The number for ordering: the integer part, and the fraction's ten
+    /// digits (the most `parse` accepts) right-padded with zeros. Derived
+    /// from `text`, so equality and hashing are unchanged by it.
+    order: (u64, u64),
 }
 
 impl Version {
@@ -162,8 +166,12 @@ impl Version {
         if text.ends_with('.') {
             return Err(bad());
         }
+        // At most ten digits each: both fit in a u64.
+        let number = |s: &str| s.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+        let padded = number(frac) * 10u64.pow(10 - frac.len() as u32);
         Ok(Version {
-            text: text.to_owned(),
+            text: text.into(),
+            order: (number(int), padded),
         })
     }
 
@@ -191,14 +199,7 @@ impl Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        let (ai, af) = self.parts();
-        let (bi, bf) = other.parts();
-        let ai = ai.trim_start_matches('0');
-        let bi = bi.trim_start_matches('0');
-        ai.len()
-            .cmp(&bi.len())
-            .then_with(|| ai.cmp(bi))
-            .then_with(|| af.trim_end_matches('0').cmp(bf.trim_end_matches('0')))
+        self.order.cmp(&other.order)
     }
 }
 
@@ -230,6 +231,39 @@ impl<'de> Deserialize<'de> for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Versions order as decimals: the integer parts by value, then the
+    /// fractions digit by digit with trailing zeros ignored.
+    fn decimal_order(a: &str, b: &str) -> Ordering {
+        let (ai, af) = a.split_once('.').unwrap_or((a, ""));
+        let (bi, bf) = b.split_once('.').unwrap_or((b, ""));
+        let (ai, bi) = (ai.trim_start_matches('0'), bi.trim_start_matches('0'));
+        ai.len()
+            .cmp(&bi.len())
+            .then_with(|| ai.cmp(bi))
+            .then_with(|| af.trim_end_matches('0').cmp(bf.trim_end_matches('0')))
+    }
+
+    proptest! {
+        #[test]
+        fn versions_order_as_decimals(
+            a in "[0-9]{1,10}(\\.[0-9]{1,10})?",
+            b in "[0-9]{1,10}(\\.[0-9]{1,10})?",
+        ) {
+            let (va, vb) = (Version::parse(&a).unwrap(), Version::parse(&b).unwrap());
+            prop_assert_eq!(va.cmp(&vb), decimal_order(&a, &b));
+        }
+    }
+
+    #[test]
+    fn versions_equal_as_numbers_order_equal() {
+        let v = |s| Version::parse(s).unwrap();
+        assert_eq!(v("2026.12").cmp(&v("2026.1200")), Ordering::Equal);
+        assert!(v("9.5") > v("9.45"));
+        assert!(v("0010.1") == v("0010.1") && v("10.1").cmp(&v("0010.10")) == Ordering::Equal);
+        assert!(v("9999999999.9999999999") > v("9999999999.999999999"));
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -166,7 +166,7 @@ fn directive(w: &[Word]) -> Parse<Option<Directive>> {
     };
     let d = match keyword.as_str() {
         "INCLUDE" | "EXCLUDE" => {
-            let feature = arg(1, "a feature")?.0.clone();
+            let feature = feature(arg(1, "a feature")?)?;
             let target = target(arg(2, "a type (USER, HOST, GROUP, …)")?, arg(3, "a name")?)?;
             end(4)?;
             if keyword == "INCLUDE" {
@@ -185,8 +185,14 @@ fn directive(w: &[Word]) -> Parse<Option<Directive>> {
             }
         }
         "RESERVE" | "MAX" => {
-            let count = number(arg(1, "a number of licenses")?, "a number of licenses")? as u32;
-            let feature = arg(2, "a feature")?.0.clone();
+            let count = arg(1, "a number of licenses")?;
+            let count = u32::try_from(number(count, "a number of licenses")?).map_err(|_| {
+                (
+                    count.1,
+                    format!("{} licenses is more than can be counted", count.0),
+                )
+            })?;
+            let feature = feature(arg(2, "a feature")?)?;
             let target = target(arg(3, "a type")?, arg(4, "a name")?)?;
             end(5)?;
             if keyword == "RESERVE" {
@@ -228,7 +234,7 @@ fn directive(w: &[Word]) -> Parse<Option<Directive>> {
             Directive::GroupCaseInsensitive { on }
         }
         "TIMEOUT" => {
-            let feature = arg(1, "a feature")?.0.clone();
+            let feature = feature(arg(1, "a feature")?)?;
             let seconds = number(arg(2, "seconds")?, "a number of seconds")?;
             end(3)?;
             Directive::Timeout { feature, seconds }
@@ -267,6 +273,23 @@ fn directive(w: &[Word]) -> Parse<Option<Directive>> {
         _ => return Ok(None),
     };
     Ok(Some(d))
+}
+
+/// A feature name. FlexNet's `feature:KEYWORD=value` form, which narrows
+/// an option to some lines of a feature, is refused with its column rather
+/// than read as a feature name that would never match.
+fn feature((text, col): &Word) -> Parse<String> {
+    match text.find(':') {
+        Some(at) if text[at + 1..].contains('=') => Err((
+            col + text[..at].chars().count(),
+            format!(
+                "`{}`: options for some lines of a feature (`:KEYWORD=value`) are not \
+                 supported; name the feature alone",
+                text
+            ),
+        )),
+        _ => Ok(text.clone()),
+    }
 }
 
 fn number((text, col): &Word, what: &str) -> Parse<u64> {
@@ -321,6 +344,20 @@ mod tests {
         assert_eq!(p.options.timeout("XDT_PLT_CCU"), Some(3600));
         assert_eq!(p.options.timeout("OTHER"), Some(7200));
         assert!(p.options.no_log(NoLog::Queued));
+    }
+
+    #[test]
+    fn line_qualifiers_and_huge_counts_are_refused_where_they_are() {
+        let text = "INCLUDE f1:VERSION=2026.1201 USER a\nRESERVE 4294967297 f USER a\n\
+                    TIMEOUT f:KEY=1234 60\nMAX 1 odd:name USER b\n";
+        let p = parse(text);
+        let at: Vec<(usize, usize)> = p.errors.iter().map(|e| (e.line, e.column)).collect();
+        assert_eq!(at, [(1, 11), (2, 9), (3, 10)], "{:#?}", p.errors);
+        assert!(p.errors[0].message.contains("name the feature alone"));
+        // A colon without `=` is part of a name.
+        assert!(
+            matches!(&p.options.directives[..], [Directive::Max { feature, .. }] if feature == "odd:name")
+        );
     }
 
     #[test]

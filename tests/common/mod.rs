@@ -28,6 +28,7 @@ where
     let output = Command::new(program)
         .args(args)
         .env_remove("LM_LICENSE_FILE")
+        .env_remove("CITRIX_LICENSE_FILE")
         .output()
         .expect("the binary runs");
     Run { output }
@@ -269,6 +270,7 @@ where
     let mut child = Command::new(lmutil_bin())
         .args(args)
         .env_remove("LM_LICENSE_FILE")
+        .env_remove("CITRIX_LICENSE_FILE")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,0 +1,151 @@
+//! Decisions per second of the licensing engine alone, on one core: the
+//! rules without the network or the store.
+//!
+//!     cargo bench --bench engine [-- DECISIONS [ccu|ud|dense]]
+//!
+//! Two workloads, each a stream of checkouts and checkins by product
+//! sessions: concurrent licenses (`XDT_PLT_CCU`, one per endpoint device)
+//! and user/device licenses (`XDT_PLT_UD`, the exact optimum kept at every
+//! request) from 50,000 users on 40,000 devices. Each request is decided,
+//! its events applied, as the daemon does.
+//!
+//! Users connect mostly from a device of their own and sometimes from one
+//! of 2,000 shared devices (labs, kiosks). The `dense` workload instead has
+//! every user on random devices, so that within hours each user has used
+//! several of 40,000 devices: a worst case for the optimiser, whose
+//! searches then cover most of one large alternating component.
+
+use std::time::{Duration, Instant};
+
+use lmutil::engine::{CheckoutRequest, Decision, Engine, PoolSpec, Request};
+use lmutil::license::{Expiry, Version};
+
+const T0: i64 = 1_800_000_000;
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u32) -> u32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) % u64::from(n)) as u32
+    }
+}
+
+fn pool(feature: &str, count: u64) -> PoolSpec {
+    PoolSpec {
+        feature: feature.into(),
+        version: Version::parse("2026.1201").expect("a version"),
+        expiry: Expiry::Permanent,
+        license_type: Some("Retail".into()),
+        vendor_string: Some(";LT=Retail".into()),
+        count,
+        dup_device: true,
+        lines: vec![format!("{feature}/bench")],
+    }
+}
+
+/// Runs `decisions` checkouts and checkins of `feature`; returns the time
+/// taken and how many were granted, denied and checked in.
+fn run(feature: &str, dense: bool, decisions: usize) -> (Duration, [usize; 3]) {
+    let mut engine = Engine::default();
+    let mut now = T0;
+    engine.handle(
+        now,
+        Request::Reread {
+            pools: vec![pool("XDT_PLT_CCU", 30_000), pool("XDT_PLT_UD", 30_000)],
+        },
+    );
+    let sessions: Vec<_> = (0..100)
+        .map(|i| {
+            match engine
+                .handle(
+                    now,
+                    Request::StartSession {
+                        host: format!("host{i}"),
+                    },
+                )
+                .decision
+            {
+                Decision::SessionStarted { session } => session,
+                d => panic!("no session: {d:?}"),
+            }
+        })
+        .collect();
+    let version = Version::parse("2026.0101").expect("a version");
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut held = Vec::new();
+    let mut counts = [0; 3];
+    let start = Instant::now();
+    for i in 0..decisions {
+        now += i64::from(i % 64 == 0);
+        // Check in when many are held, so both kinds of request stay busy.
+        if held.len() > 20_000 || (!held.is_empty() && rng.below(2) == 0) {
+            let (session, handle) = held.swap_remove(rng.below(held.len() as u32) as usize);
+            engine.handle(now, Request::Checkin { session, handle });
+            counts[2] += 1;
+            continue;
+        }
+        let session = sessions[rng.below(sessions.len() as u32) as usize];
+        let user = rng.below(50_000);
+        let device = if dense {
+            rng.below(40_000)
+        } else if rng.below(5) == 0 {
+            38_000 + rng.below(2_000)
+        } else {
+            user * 7_919 % 38_000
+        };
+        let request = CheckoutRequest {
+            session,
+            feature: feature.into(),
+            version: version.clone(),
+            user: format!("user{user}"),
+            device: format!("device{device}"),
+            host: "host".into(),
+            display: "display".into(),
+            count: 1,
+        };
+        match engine.handle(now, Request::Checkout(request)).decision {
+            Decision::Granted(g) => {
+                held.push((session, g.handle));
+                counts[0] += 1;
+            }
+            _ => counts[1] += 1,
+        }
+    }
+    (start.elapsed(), counts)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let decisions = args
+        .first()
+        .map_or(1_000_000, |a| a.parse().expect("a number"));
+    let only = args.get(1).map(String::as_str);
+    let workloads = [
+        ("XDT_PLT_CCU", false, decisions),
+        ("XDT_PLT_UD", false, decisions),
+        ("XDT_PLT_UD", true, decisions / 5),
+    ];
+    for (feature, dense, decisions) in workloads {
+        let name = match (feature, dense) {
+            (_, true) => "dense",
+            ("XDT_PLT_UD", _) => "ud",
+            _ => "ccu",
+        };
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        let (took, [granted, denied, checkins]) = run(feature, dense, decisions);
+        println!(
+            "{feature}{}: {decisions} decisions in {took:.2?}: {:.0} decisions/s \
+             ({granted} granted, {denied} denied, {checkins} checkins)",
+            if dense { " (dense)" } else { "" },
+            decisions as f64 / took.as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! The `--json` schemas: one JSON Schema per command, generated from the
+//! report types, checked in under `docs/schemas/` (a test fails when they
+//! are stale; `LMUTIL_UPDATE_GENERATED=1 cargo test generated` rewrites
+//! them, with the completions and man pages).
+//!
+//! Every document carries `schema_version`. Within one version fields are
+//! only ever added; removing, renaming or changing the type or meaning of a
+//! field raises [`SCHEMA_VERSION`]. `docs/json.md` states these rules for
+//! script authors.
+
+use std::path::PathBuf;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+
+use super::{accounts, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmstat, lmver, udadmin};
+
+/// The version of the JSON interface every command writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A `--json` document: the interface version, then the command's report.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Versioned<T> {
+    /// The version of this interface; raised only by an incompatible change.
+    #[schemars(extend("const" = SCHEMA_VERSION))]
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub report: T,
+}
+
+/// Makes a command's schema with the given generator.
+type SchemaFn = fn(SchemaGenerator) -> Schema;
+
+/// The schema of a document holding a `T`.
+fn document<T: JsonSchema>(generator: SchemaGenerator) -> Schema {
+    generator.into_root_schema_for::<Versioned<T>>()
+}
+
+/// Every command with `--json`: its name, what it writes, its schema.
+const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
+    (
+        "lmstat",
+        "lmstat --json: the server's status, with -i the INCREMENT lines of the license files, or with -v its version",
+        document::<lmstat::Output>,
+    ),
+    (
+        "lmdiag",
+        "lmdiag --json: each license line, whether it can be checked out and why not, and which ports answer",
+        document::<lmdiag::Diag>,
+    ),
+    (
+        "lmreread",
+        "lmreread --json: the server that reread its files",
+        document::<lmreread::Reread>,
+    ),
+    (
+        "lmdown",
+        "lmdown --json: what was stopped",
+        document::<lmdown::Down>,
+    ),
+    (
+        "udadmin",
+        "udadmin --json: -list and -a, -export, -events or -delete, told apart by their fields",
+        document::<udadmin::Output>,
+    ),
+    (
+        "CtxManageUserAndGroup",
+        "CtxManageUserAndGroup --json: the accounts with a role (-list), or the change made",
+        document::<accounts::Output>,
+    ),
+    (
+        "lmhostid",
+        "lmhostid --json: this host's binding identifiers",
+        document::<lmhostid::HostIdReport>,
+    ),
+    (
+        "lmver",
+        "lmver --json: the version built into a binary",
+        document::<lmver::VersionReport>,
+    ),
+    (
+        "lmcrypt",
+        "lmcrypt --json: the key pair made, the lines signed, or the verdict of --verify",
+        document::<lmcrypt::Output>,
+    ),
+];
+
+/// The schema of `command`'s `--json` output, if it has one.
+pub fn schema(command: &str) -> Option<Schema> {
+    let (_, description, make) = SCHEMAS.iter().find(|(name, ..)| *name == command)?;
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(every_field_required)
+        .into_generator();
+    let mut schema = make(generator);
+    schema.insert("title".into(), format!("{command} --json").into());
+    schema.insert("description".into(), (*description).into());
+    Some(schema)
+}
+
+/// Every field of every report is always written (an absent value is
+/// `null`, never a missing field), so every property is required: scripts
+/// may index any documented field without checking that it exists.
+fn every_field_required(schema: &mut Schema) {
+    if let Some(obj) = schema.as_object_mut() {
+        let keys = match obj.get("properties") {
+            Some(serde_json::Value::Object(props)) => props.keys().cloned().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        if !keys.is_empty() {
+            obj.insert("required".into(), keys.into());
+        }
+    }
+    schemars::transform::transform_subschemas(&mut every_field_required, schema);
+}
+
+/// Every checked-in schema: `docs/schemas/<command>.json` and its content.
+pub fn artifacts() -> Vec<(PathBuf, Vec<u8>)> {
+    SCHEMAS
+        .iter()
+        .filter_map(|(name, ..)| {
+            let schema = schema(name)?;
+            let mut text = serde_json::to_vec_pretty(&schema).ok()?;
+            text.push(b'\n');
+            Some((PathBuf::from(format!("docs/schemas/{name}.json")), text))
+        })
+        .collect()
+}
+
+/// The commands that have a schema, in table order.
+pub fn commands() -> impl Iterator<Item = &'static str> {
+    SCHEMAS.iter().map(|(name, ..)| *name)
+}
