@@ -11,8 +11,9 @@ use tokio::net::{TcpStream, UnixStream};
 
 use crate::engine::request::{Handle, SessionId};
 use crate::protocol::frame::FrameError;
+use crate::protocol::frame::read_answer;
+use crate::protocol::write_message;
 use crate::protocol::{Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response};
-use crate::protocol::{read_message, write_message};
 
 /// Errors talking to the server.
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +88,7 @@ impl Connection {
         write_message(&mut self.writer, &envelope)
             .await
             .map_err(FrameError::Io)?;
-        let answer: Envelope<Response> = read_message(&mut self.reader).await?;
+        let answer: Envelope<Response> = read_answer(&mut self.reader).await?;
         if let Response::Error(e) = answer.body {
             return Err(ClientError::Refused(e));
         }

@@ -308,7 +308,7 @@ impl Engine {
         if let Some(h) = self.holders.get(&key) {
             let extra = want.saturating_sub(h.units);
             if pools.contains(&h.pool) && (extra == 0 || self.free_in(&h.pool, extra, reserved)) {
-                return Ok(Admit::Within(h.pool.clone()));
+                return Ok(Admit::Within(PoolKey::clone(&h.pool)));
             }
             // A newer version than the held license serves: move the holder
             // to a pool that serves every session of the device at once.
@@ -722,7 +722,7 @@ impl Engine {
             .filter(|c| c.feature == feature)
             .filter(|c| {
                 let r = Requester {
-                    user: &c.sent.0,
+                    user: c.sent_user(),
                     host: &c.host,
                     display: &c.display,
                     internet: "",

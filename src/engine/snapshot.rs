@@ -203,7 +203,7 @@ impl Engine {
                 host: c.host.clone(),
                 display: c.display.clone(),
                 count: c.count,
-                pool: c.pool.clone(),
+                pool: PoolKey::clone(&c.pool),
                 at: c.at,
             })
             .collect()

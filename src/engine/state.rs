@@ -1,6 +1,7 @@
 //! The engine's state and the one function that changes it, [`Engine::apply`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, SessionId};
 use super::types::{LicenseModel, PoolSpec, Settings, Time, day_of};
@@ -11,6 +12,8 @@ use crate::license::pool::{PoolKey, VersionKey};
 /// A pool and its use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolState {
+    /// Its key, shared by the checkouts and holders it serves.
+    pub key: Arc<PoolKey>,
     /// `None` once a reread removed the pool while checkouts still held it.
     pub spec: Option<PoolSpec>,
     pub model: Option<LicenseModel>,
@@ -58,18 +61,30 @@ pub struct Checkout {
     pub version: Version,
     pub user: String,
     pub device: String,
-    /// User and device as the product sent them.
+    /// User and device as the product sent them; empty when the same as
+    /// counted (see [`Checkout::sent_user`]), so most checkouts keep one copy.
     pub sent: (String, String),
     pub host: String,
     pub display: String,
     pub count: u32,
     pub model: LicenseModel,
-    pub pool: PoolKey,
+    pub pool: Arc<PoolKey>,
     pub at: Time,
 }
 
+impl Checkout {
+    /// The user as the product sent it.
+    pub fn sent_user(&self) -> &str {
+        if self.sent.0.is_empty() {
+            &self.user
+        } else {
+            &self.sent.0
+        }
+    }
+}
+
 /// What one license is held by, for holder-counted models.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HolderKey {
     /// Concurrent with DUP_GROUP=V: the endpoint device.
     Device { feature: String, device: String },
@@ -82,9 +97,10 @@ pub enum HolderKey {
 /// A held license (or, per socket, several).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
-    pub pool: PoolKey,
+    pub pool: Arc<PoolKey>,
     pub units: u64,
-    pub handles: BTreeSet<Handle>,
+    /// Its checkouts, in the order they came (usually one).
+    pub handles: Vec<Handle>,
 }
 
 /// Burst mode of one product version and edition.
@@ -102,8 +118,10 @@ pub struct Engine {
     pub(crate) settings: Settings,
     pub(crate) pools: BTreeMap<PoolKey, PoolState>,
     pub(crate) sessions: BTreeMap<SessionId, Session>,
-    pub(crate) checkouts: BTreeMap<Handle, Checkout>,
-    pub(crate) holders: BTreeMap<HolderKey, Holder>,
+    /// Boxed: a tree node then holds eleven pointers, not eleven checkouts.
+    pub(crate) checkouts: BTreeMap<Handle, Box<Checkout>>,
+    /// Only looked up, never walked: hashed, not ordered.
+    pub(crate) holders: HashMap<HolderKey, Holder>,
     pub(crate) ud: BTreeMap<String, UdFeature>,
     pub(crate) bursts: BTreeMap<(String, VersionKey), BurstState>,
     pub(crate) next_session: SessionId,
@@ -120,7 +138,7 @@ impl Default for Engine {
             pools: BTreeMap::new(),
             sessions: BTreeMap::new(),
             checkouts: BTreeMap::new(),
-            holders: BTreeMap::new(),
+            holders: HashMap::new(),
             ud: BTreeMap::new(),
             bursts: BTreeMap::new(),
             next_session: 1,
@@ -292,20 +310,28 @@ impl Engine {
             at,
             ..
         } = g;
-        let checkout = Checkout {
+        // Names as sent are kept only where they differ from the counted ones.
+        let as_sent = |sent: &String, counted: &String| {
+            if sent == counted {
+                String::new()
+            } else {
+                sent.clone()
+            }
+        };
+        let checkout = Box::new(Checkout {
             session: *session,
             feature: feature.clone(),
             version: version.clone(),
             user: user.clone(),
             device: device.clone(),
-            sent: sent.clone(),
+            sent: (as_sent(&sent.0, user), as_sent(&sent.1, device)),
             host: host.clone(),
             display: display.clone(),
             count: *count,
             model: *model,
-            pool: pool.clone(),
+            pool: self.shared_key(pool),
             at: *at,
-        };
+        });
         self.next_handle = self.next_handle.max(handle + 1);
         if let Some(s) = self.sessions.get_mut(session) {
             s.handles.insert(*handle);
@@ -321,6 +347,13 @@ impl Engine {
         self.checkouts.insert(*handle, checkout);
     }
 
+    /// The pool's shared key, or a new one for a pool no longer installed.
+    fn shared_key(&self, pool: &PoolKey) -> Arc<PoolKey> {
+        self.pools
+            .get(pool)
+            .map_or_else(|| Arc::new(pool.clone()), |p| p.key.clone())
+    }
+
     /// Attaches a checkout to its holder, moving the holder to the
     /// checkout's pool when that is a newer one.
     fn hold(&mut self, handle: Handle, c: &Checkout) {
@@ -334,12 +367,12 @@ impl Engine {
         let holder = self.holders.entry(key).or_insert_with(|| Holder {
             pool: c.pool.clone(),
             units: 0,
-            handles: BTreeSet::new(),
+            handles: Vec::new(),
         });
         let (old_pool, old_units) = (holder.pool.clone(), holder.units);
         holder.pool = c.pool.clone();
         holder.units = holder.units.max(units);
-        holder.handles.insert(handle);
+        holder.handles.push(handle);
         let new_units = holder.units;
         self.adjust_held(&old_pool, -(old_units as i64));
         self.adjust_held(&c.pool, new_units as i64);
@@ -380,7 +413,7 @@ impl Engine {
         let Some(holder) = self.holders.get_mut(&key) else {
             return;
         };
-        holder.handles.remove(&handle);
+        holder.handles.retain(|h| *h != handle);
         let (pool, old_units) = (holder.pool.clone(), holder.units);
         if holder.handles.is_empty() {
             self.holders.remove(&key);
@@ -411,9 +444,11 @@ impl Engine {
             let key = spec.key();
             let model = LicenseModel::of(&spec.feature, spec.license_type.as_deref());
             let held = self.pools.get(&key).map_or(0, |p| p.held);
+            let shared = self.shared_key(&key);
             pools.insert(
                 key,
                 PoolState {
+                    key: shared,
                     spec: Some(spec),
                     model,
                     held,

@@ -72,6 +72,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     // Everything lmgrd creates (state database, debug log, status file) is
     // its owner's alone; the control socket is then opened to its group.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    raise_open_files();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -136,6 +137,19 @@ fn with_file(
         }
     }
     command().try_get_matches_from(merged)
+}
+
+/// Every connection is an open file: lift the soft limit on open files to
+/// the hard one (often 1,024 against 65,536 or more), as servers do. The
+/// hard limit is the administrator's (systemd's LimitNOFILE=).
+fn raise_open_files() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+        && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err()
+    {
+        eprintln!("lmgrd: cannot raise the open-file limit from {soft} to {hard}");
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

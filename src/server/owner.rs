@@ -253,22 +253,30 @@ impl Owner {
         now: Time,
         request: Request,
     ) -> (Decision, Vec<Event>) {
-        let (decision, events) = self.engine.decide(now, request.clone());
-        let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
-        if let (Request::Checkout(c), Decision::Denied(d)) = (&request, &decision) {
-            if !quiet {
-                log.denied(now, &c.feature, &c.user, &c.host, d);
-            }
-            let _ = self.reader.send(ReaderMsg::Denied(Box::new(DenialView {
+        // What a refused checkout is remembered by, kept before the request
+        // is handed over (cheaper than cloning the whole request).
+        let asked = match &request {
+            Request::Checkout(c) => Some(DenialView {
                 at: now,
                 feature: c.feature.clone(),
                 version: c.version.to_string(),
                 user: c.user.clone(),
                 device: c.device.clone(),
                 host: c.host.clone(),
-                code: d.code,
-                reason: d.reason.clone(),
-            })));
+                code: 0,
+                reason: String::new(),
+            }),
+            _ => None,
+        };
+        let (decision, events) = self.engine.decide(now, request);
+        let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
+        if let (Some(mut denial), Decision::Denied(d)) = (asked, &decision) {
+            if !quiet {
+                log.denied(now, &denial.feature, &denial.user, &denial.host, d);
+            }
+            denial.code = d.code;
+            denial.reason.clone_from(&d.reason);
+            let _ = self.reader.send(ReaderMsg::Denied(Box::new(denial)));
         }
         for e in &events {
             log.event(&self.engine, e);
