@@ -15,6 +15,21 @@ fn main() {
     let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".to_owned());
     println!("cargo:rustc-env=LMUTIL_GIT_REV={rev}");
     println!("cargo:rustc-env=LMUTIL_TARGET={target}");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
+    // In a linked worktree `.git` is a file and HEAD lives elsewhere: ask
+    // git where, so a path that never exists does not rebuild every time.
+    for (arg, fallback) in [("HEAD", ".git/HEAD"), ("refs/heads", ".git/refs/heads")] {
+        let path = git_path(arg).unwrap_or_else(|| fallback.to_owned());
+        println!("cargo:rerun-if-changed={path}");
+    }
+}
+
+/// `git rev-parse --git-path PATH`: where git keeps PATH for this checkout.
+fn git_path(path: &str) -> Option<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "--git-path", path])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let path = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    Some(path).filter(|p| !p.is_empty() && std::path::Path::new(p).exists())
 }
