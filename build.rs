@@ -16,9 +16,18 @@ fn main() {
     println!("cargo:rustc-env=LMUTIL_GIT_REV={rev}");
     println!("cargo:rustc-env=LMUTIL_TARGET={target}");
     // In a linked worktree `.git` is a file and HEAD lives elsewhere: ask
-    // git where, so a path that never exists does not rebuild every time.
-    for (arg, fallback) in [("HEAD", ".git/HEAD"), ("refs/heads", ".git/refs/heads")] {
-        let path = git_path(arg).unwrap_or_else(|| fallback.to_owned());
+    // git where HEAD and the branch it names are kept, so that neither a
+    // path that never exists nor another branch's commit reruns this.
+    let branch = Command::new("git")
+        .args(["symbolic-ref", "-q", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned());
+    let mut watched = vec![git_path("HEAD").unwrap_or_else(|| ".git/HEAD".to_owned())];
+    watched.extend(branch.as_deref().and_then(git_path));
+    for path in watched {
         println!("cargo:rerun-if-changed={path}");
     }
 }
