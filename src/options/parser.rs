@@ -85,6 +85,8 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
 pub fn parse(text: &str) -> ParsedOptions {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parsed = ParsedOptions::default();
+    // Where each kept directive starts: (line, column).
+    let mut at: Vec<(usize, usize)> = Vec::new();
     for (line, content) in logical_lines(text) {
         let trimmed = content.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -96,7 +98,10 @@ pub fn parse(text: &str) -> ParsedOptions {
             message,
         };
         match words(&content).and_then(|w| directive(&w)) {
-            Ok(Some(d)) => parsed.options.directives.push(d),
+            Ok(Some(d)) => {
+                parsed.options.directives.push(d);
+                at.push((line, content.len() - content.trim_start().len() + 1));
+            }
             Ok(None) => parsed.warnings.push(diag(
                 content.len() - content.trim_start().len() + 1,
                 format!(
@@ -107,12 +112,14 @@ pub fn parse(text: &str) -> ParsedOptions {
             Err((column, message)) => parsed.errors.push(diag(column, message)),
         }
     }
-    check_groups(&mut parsed, text);
+    check_groups(&mut parsed, &at);
     parsed
 }
 
-/// A GROUP or HOST_GROUP named by a directive but never defined.
-fn check_groups(parsed: &mut ParsedOptions, _text: &str) {
+/// A GROUP or HOST_GROUP named by a directive but never defined: a warning
+/// at the line of each directive that names it (`at` holds where each
+/// directive starts).
+fn check_groups(parsed: &mut ParsedOptions, at: &[(usize, usize)]) {
     let defined = |name: &str, hosts: bool| {
         parsed.options.directives.iter().any(|d| match d {
             Directive::Group { name: n, .. } => !hosts && n == name,
@@ -121,7 +128,7 @@ fn check_groups(parsed: &mut ParsedOptions, _text: &str) {
         })
     };
     let mut missing = Vec::new();
-    for d in &parsed.options.directives {
+    for (d, &(line, column)) in parsed.options.directives.iter().zip(at) {
         let target = match d {
             Directive::Include { target, .. }
             | Directive::Exclude { target, .. }
@@ -135,13 +142,13 @@ fn check_groups(parsed: &mut ParsedOptions, _text: &str) {
         if matches!(target.kind, TargetKind::Group | TargetKind::HostGroup)
             && !defined(&target.name, hosts)
         {
-            missing.push(target.name.clone());
+            missing.push((line, column, target.name.clone()));
         }
     }
-    for name in missing {
+    for (line, column, name) in missing {
         parsed.warnings.push(Diagnostic {
-            line: 0,
-            column: 0,
+            line,
+            column,
             message: format!("group `{name}` is used but never defined"),
         });
     }
@@ -380,11 +387,8 @@ mod tests {
                 .iter()
                 .any(|w| w.line == 5 && w.message.contains("unknown keyword `FOO`"))
         );
-        assert!(
-            p.warnings
-                .iter()
-                .any(|w| w.message.contains("`ghosts` is used but never defined"))
-        );
+        assert!(p.warnings.iter().any(|w| (w.line, w.column) == (9, 1)
+            && w.message.contains("`ghosts` is used but never defined")));
     }
 
     #[test]
