@@ -152,7 +152,7 @@ pub fn start(
     db: &std::path::Path,
     log: Arc<Mutex<DebugLog>>,
 ) -> Result<(EngineHandle, JoinHandle<()>), StoreError> {
-    let engine = Engine::replay(&store.events()?);
+    let engine = recover(&store)?;
     let reader_store = Store::open(db)?;
     let (reader, reader_rx) = mpsc::channel();
     let replica = engine.clone();
@@ -176,6 +176,13 @@ pub fn start(
         })
         .expect("the engine thread starts");
     Ok((EngineHandle { tx, reader }, thread))
+}
+
+/// The engine as the store's events leave it, applied as they are read.
+fn recover(store: &Store) -> Result<Engine, StoreError> {
+    let mut engine = Engine::default();
+    store.for_each_event(|e| engine.apply(&e))?;
+    Ok(engine)
 }
 
 /// The reader: a replica of the engine, kept by the committed events.

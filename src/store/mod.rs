@@ -214,7 +214,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (seq, body) = row.map_err(|e| self.sql(e))?;
-            let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+            let event = decode(&body).map_err(|e| StoreError::Corrupt {
                 path: self.path.clone(),
                 seq,
                 reason: e.to_string(),
@@ -226,25 +226,59 @@ impl Store {
 
     /// Every event, in the order it was written.
     pub fn events(&self) -> Result<Vec<Event>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_event(|e| out.push(e))?;
+        Ok(out)
+    }
+
+    /// Hands every event to `f`, in the order it was written, without
+    /// holding them all at once (recovery replays them as they are read).
+    pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT seq, body FROM events ORDER BY seq")
             .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| self.sql(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, body) = row.map_err(|e| self.sql(e))?;
-            let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+        let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
+            let seq: i64 = row.get(0).map_err(|e| self.sql(e))?;
+            let body = row
+                .get_ref(1)
+                .and_then(|v| Ok(v.as_str()?))
+                .map_err(|e| self.sql(e))?;
+            let event = decode(body).map_err(|e| StoreError::Corrupt {
                 path: self.path.clone(),
                 seq,
                 reason: e.to_string(),
             })?;
-            out.push(event);
+            f(event);
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// Reads an event back. Most events are grants and checkins: read them
+/// straight into their struct (the tag is then one more field, ignored)
+/// rather than through serde's buffering of internally tagged enums, which
+/// made decoding the larger part of recovery.
+fn decode(body: &str) -> Result<Event, serde_json::Error> {
+    use crate::engine::request::GrantEvent;
+    #[derive(serde::Deserialize)]
+    struct CheckedIn {
+        handle: crate::engine::request::Handle,
+        at: i64,
+    }
+    if body.starts_with(r#"{"event":"granted","#) {
+        let g: GrantEvent = serde_json::from_str(body)?;
+        return Ok(Event::Granted(Box::new(g)));
+    }
+    if body.starts_with(r#"{"event":"checked_in","#) {
+        let c: CheckedIn = serde_json::from_str(body)?;
+        return Ok(Event::CheckedIn {
+            handle: c.handle,
+            at: c.at,
+        });
+    }
+    serde_json::from_str(body)
 }
 
 /// The time an event happened, kept in its own column for queries.
@@ -291,6 +325,46 @@ mod tests {
         }
         let s = Store::open(&path).unwrap();
         assert_eq!(s.events().unwrap(), events);
+    }
+
+    #[test]
+    fn grants_and_checkins_decode_as_the_enum_does() {
+        use crate::engine::request::GrantEvent;
+        use crate::license::pool::{PoolKey, VersionKey};
+        use crate::license::{Expiry, Version};
+        let version = Version::parse("2026.1201").unwrap();
+        let e = Event::Granted(Box::new(GrantEvent {
+            handle: 7,
+            session: 2,
+            feature: "XDT_PLT_UD".into(),
+            version: version.clone(),
+            user: "jack".into(),
+            device: "d1".into(),
+            sent: ("MYCO\\Jack".into(), "D1".into()),
+            host: "ddc \"1\"".into(),
+            display: String::new(),
+            count: 1,
+            model: crate::engine::LicenseModel::UserDevice,
+            pool: PoolKey {
+                feature: "XDT_PLT_UD".into(),
+                version: VersionKey(version),
+                expiry: Expiry::Permanent,
+                license_type: Some("Retail".into()),
+                vendor_string: None,
+            },
+            burst: true,
+            at: 5,
+        }));
+        let body = serde_json::to_string(&e).unwrap();
+        assert!(body.starts_with(r#"{"event":"granted","#), "{body}");
+        assert_eq!(decode(&body).unwrap(), e);
+        let e = Event::CheckedIn { handle: 7, at: 9 };
+        let body = serde_json::to_string(&e).unwrap();
+        assert!(body.starts_with(r#"{"event":"checked_in","#), "{body}");
+        assert_eq!(decode(&body).unwrap(), e);
+        let e = Event::SessionSeen { session: 1, at: 2 };
+        let body = serde_json::to_string(&e).unwrap();
+        assert_eq!(decode(&body).unwrap(), e);
     }
 
     #[test]
