@@ -51,6 +51,13 @@ dict_of() {
     esac
 }
 
+# With -jobs, libFuzzer writes each job's output to fuzz-N.log in the
+# current directory; with one process its output stays on ours.
+jobs=()
+if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
+    jobs=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
+fi
+
 cd "$root"
 # Build every target once, before any clock starts.
 cargo fuzz build
@@ -69,7 +76,7 @@ for target in "${targets[@]}"; do
         -timeout=10 \
         -rss_limit_mb=2048 \
         -max_len=16384 \
-        -jobs="${FUZZ_JOBS:-1}" -workers="${FUZZ_JOBS:-1}" \
+        "${jobs[@]}" \
         -print_final_stats=1 \
         -artifact_prefix="$here/artifacts/$target/" \
         ${FUZZ_ARGS:-} || status=$?

@@ -9,8 +9,11 @@
 //! 2. No frame longer than the limit is ever returned.
 //! 3. A request or response that decodes encodes to a frame that decodes
 //!    to the same message (what the server sends is what a peer reads).
-//! 4. The header of a payload that does not decode is found only when the
-//!    payload is a JSON object with a `v` field.
+//! 4. The header read from a payload (used to refuse another protocol
+//!    version) agrees with the request when the payload is one. (It may
+//!    also be found in a payload that is not valid JSON throughout:
+//!    serde_json skips the fields a header does not read without checking
+//!    them, which is all a version refusal needs.)
 
 #![no_main]
 
@@ -55,15 +58,10 @@ fuzz_target!(|data: &[u8]| {
                 Err(FrameError::Malformed(_)) => unreachable!("read_frame does not decode"),
             };
             assert!(!payload.is_empty() && payload.len() <= MAX_FRAME);
-            match decode::<Envelope<Request>>(&payload) {
-                Ok(request) => round_trips(&request),
-                Err(_) => {
-                    if decode_header(&payload).is_some() {
-                        let value: serde_json::Value =
-                            serde_json::from_slice(&payload).expect("a header is JSON");
-                        assert!(value.get("v").is_some_and(|v| v.is_u64()));
-                    }
-                }
+            let header = decode_header(&payload);
+            if let Ok(request) = decode::<Envelope<Request>>(&payload) {
+                assert_eq!(header, Some((request.v, request.id)));
+                round_trips(&request);
             }
             if let Ok(response) = decode::<Envelope<Response>>(&payload) {
                 round_trips(&response);

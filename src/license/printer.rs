@@ -16,8 +16,16 @@ const INDENT: &str = "    ";
 pub fn print(file: &LicenseFile) -> String {
     let mut out = String::new();
     for item in &file.items {
-        out.push_str(&print_item(item));
-        out.push('\n');
+        let line = print_item(item);
+        // The reader takes one CR before a line's end as part of the end
+        // (CRLF), so a line whose text itself ends in CR ends with CRLF.
+        if line.ends_with('\r') {
+            out.push_str(&line);
+            out.push_str("\r\n");
+        } else {
+            out.push_str(&line);
+            out.push('\n');
+        }
     }
     out
 }

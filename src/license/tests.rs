@@ -629,3 +629,14 @@ fn a_trailing_carriage_return_is_part_of_the_line_end() {
         parse("VENDOR CITRIX\r\n").file
     );
 }
+
+/// Found by the license_parser fuzz target: a comment whose text ends in CR
+/// (a run of CRs at the end of a file) lost one CR each time it was printed
+/// and read back.
+#[test]
+fn a_comment_ending_in_cr_prints_back_to_itself() {
+    let parsed = parse("# com\r\0nVENOTIC\r\r\r");
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let reparsed = parse(&print(&parsed.file));
+    assert_eq!(reparsed.file, parsed.file);
+}
