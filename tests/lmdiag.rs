@@ -154,8 +154,22 @@ fn a_stopped_vendor_daemon_is_said_for_every_line() {
         )),
         "{out}"
     );
+    // The vendor daemon's port is closed while it is stopped.
+    assert!(
+        out.contains(&format!(
+            "TCP port {} (CITRIX vendor daemon) on 127.0.0.1: does not answer",
+            d.vendor_port
+        )),
+        "{out}"
+    );
     lmutil(["lmreread", "-c", &socket, "-vendor", "CITRIX"]).succeeds();
-    diag(&d, &["XDT_PLT_CCU"])
-        .succeeds()
-        .stdout_has("This license can be checked out");
+    let out = diag(&d, &["XDT_PLT_CCU"]).succeeds().stdout();
+    assert!(out.contains("This license can be checked out"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "TCP port {} (CITRIX vendor daemon) on 127.0.0.1: answers",
+            d.vendor_port
+        )),
+        "{out}"
+    );
 }

@@ -45,6 +45,11 @@ pub struct Shared {
     pub stop: Arc<Notify>,
     /// False while the vendor daemon is stopped (`lmdown -vendor`).
     pub vendor_up: Arc<AtomicBool>,
+    /// Notified when `vendor_up` changes: the vendor port is closed while
+    /// the vendor daemon is stopped and opened again when it restarts.
+    pub vendor_changed: Arc<Notify>,
+    /// Whether the vendor port is listening, as its task last set it.
+    pub vendor_listening: tokio::sync::watch::Receiver<bool>,
     /// The account lmgrd runs as: an admin.
     pub owner_uid: u32,
     /// The TCP ports in use (as bound, when 0 was asked).
@@ -503,6 +508,8 @@ async fn reread(shared: &Shared, caller: &Caller, vendor: bool) -> Response {
         return refuse(-1, format!("{e:#}"));
     }
     if vendor && !shared.vendor_up.swap(true, Ordering::SeqCst) {
+        shared.vendor_changed.notify_one();
+        vendor_port_settled(shared, true).await;
         super::daemon::say(
             &shared.log,
             "lmgrd",
@@ -546,6 +553,14 @@ async fn accounts(shared: &Shared) -> Response {
     Response::Accounts { accounts: list }
 }
 
+/// Waits (briefly) until the vendor port is open or closed as asked, so
+/// that the answer to lmdown or lmreread comes after the port changed.
+async fn vendor_port_settled(shared: &Shared, listening: bool) {
+    let mut rx = shared.vendor_listening.clone();
+    let settled = rx.wait_for(|l| *l == listening);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), settled).await;
+}
+
 async fn shutdown(shared: &Shared, caller: &Caller, vendor: bool) -> Response {
     if let Err(r) = authorize("lmdown", caller, shared).await {
         return r;
@@ -559,6 +574,8 @@ async fn shutdown(shared: &Shared, caller: &Caller, vendor: bool) -> Response {
     let who = caller.name();
     if vendor {
         shared.vendor_up.store(false, Ordering::SeqCst);
+        shared.vendor_changed.notify_one();
+        vendor_port_settled(shared, false).await;
         super::daemon::say(&shared.log, "lmgrd", &format!("CITRIX shut down by {who}"));
     } else {
         super::daemon::say(

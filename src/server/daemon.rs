@@ -111,19 +111,22 @@ pub async fn run(
     );
 
     let stop = Arc::new(tokio::sync::Notify::new());
+    let (listening, vendor_listening) = tokio::sync::watch::channel(true);
     let shared = Shared {
         engine,
         config: Arc::new(config.clone()),
         log: log.clone(),
         stop: stop.clone(),
         vendor_up: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        vendor_changed: Arc::new(tokio::sync::Notify::new()),
+        vendor_listening,
         owner_uid: nix::unistd::geteuid().as_raw(),
         ports: (status.lm_port, status.vendor_port),
     };
     let limit = Arc::new(Semaphore::new(config.max_connections));
     tokio::select! {
-        () = accept_tcp(lm, shared.clone(), limit.clone()) => {}
-        () = accept_tcp(vendor, shared.clone(), limit.clone()) => {}
+        () = accept_tcp(&lm, shared.clone(), limit.clone()) => {}
+        () = serve_vendor_port(vendor, listening, shared.clone(), limit.clone()) => {}
         () = accept_unix(control, shared.clone(), limit) => {}
         () = shutdown => {}
         () = stop.notified() => {}
@@ -378,7 +381,48 @@ fn write_status(config: &Config, status: &Status) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn accept_tcp(listener: TcpListener, shared: Shared, limit: Arc<Semaphore>) {
+/// The vendor daemon's port: open while the vendor daemon runs, closed
+/// while `lmdown -vendor` has stopped it (so that port checks and products
+/// see it down, as with FlexNet), bound again to the same port by
+/// `lmreread -vendor`. Connections already open stay, and are refused -97.
+async fn serve_vendor_port(
+    listener: TcpListener,
+    listening: tokio::sync::watch::Sender<bool>,
+    shared: Shared,
+    limit: Arc<Semaphore>,
+) {
+    let Ok(addr) = listener.local_addr() else {
+        return accept_tcp(&listener, shared, limit).await;
+    };
+    let mut listener = Some(listener);
+    loop {
+        let up = shared.vendor_up.load(std::sync::atomic::Ordering::SeqCst);
+        match (&listener, up) {
+            (Some(l), true) => tokio::select! {
+                () = accept_tcp(l, shared.clone(), limit.clone()) => return,
+                () = shared.vendor_changed.notified() => {}
+            },
+            (Some(_), false) => {
+                listener = None;
+                listening.send_replace(false);
+            }
+            (None, true) => match TcpListener::bind(addr).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    listening.send_replace(true);
+                }
+                Err(e) => {
+                    let message = format!("cannot listen on {addr} again for {VENDOR}: {e}");
+                    say(&shared.log, "lmgrd", &message);
+                    shared.vendor_changed.notified().await;
+                }
+            },
+            (None, false) => shared.vendor_changed.notified().await,
+        }
+    }
+}
+
+async fn accept_tcp(listener: &TcpListener, shared: Shared, limit: Arc<Semaphore>) {
     let mut backoff = Backoff::default();
     loop {
         match listener.accept().await {
