@@ -15,23 +15,20 @@
 //! several of 40,000 devices: a worst case for the optimiser, whose
 //! searches then cover most of one large alternating component.
 
+use rng::Rng;
 use std::time::{Duration, Instant};
+
+#[path = "common/rng.rs"]
+mod rng;
+
+/// The allocator lmgrd runs the engine with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use lmutil::engine::{CheckoutRequest, Decision, Engine, PoolSpec, Request};
 use lmutil::license::{Expiry, Version};
 
 const T0: i64 = 1_800_000_000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u32) -> u32 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) % u64::from(n)) as u32
-    }
-}
 
 fn pool(feature: &str, count: u64) -> PoolSpec {
     PoolSpec {
@@ -74,25 +71,25 @@ fn run(feature: &str, dense: bool, decisions: usize) -> (Duration, [usize; 3]) {
         })
         .collect();
     let version = Version::parse("2026.0101").expect("a version");
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let mut held = Vec::new();
     let mut counts = [0; 3];
     let start = Instant::now();
     for i in 0..decisions {
         now += i64::from(i % 64 == 0);
         // Check in when many are held, so both kinds of request stay busy.
-        if held.len() > 20_000 || (!held.is_empty() && rng.below(2) == 0) {
-            let (session, handle) = held.swap_remove(rng.below(held.len() as u32) as usize);
+        if held.len() > 20_000 || (!held.is_empty() && rng.below32(2) == 0) {
+            let (session, handle) = held.swap_remove(rng.below32(held.len() as u32) as usize);
             engine.handle(now, Request::Checkin { session, handle });
             counts[2] += 1;
             continue;
         }
-        let session = sessions[rng.below(sessions.len() as u32) as usize];
-        let user = rng.below(50_000);
+        let session = sessions[rng.below32(sessions.len() as u32) as usize];
+        let user = rng.below32(50_000);
         let device = if dense {
-            rng.below(40_000)
-        } else if rng.below(5) == 0 {
-            38_000 + rng.below(2_000)
+            rng.below32(40_000)
+        } else if rng.below32(5) == 0 {
+            38_000 + rng.below32(2_000)
         } else {
             user * 7_919 % 38_000
         };

@@ -9,22 +9,14 @@
 //! Hopcroft–Karp re-optimisation and of computing the preferred cover.
 //! Timings are wall-clock on one core; run on an idle machine.
 
+use rng::Rng;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+#[path = "common/rng.rs"]
+mod rng;
+
 use lmutil::engine::cover::UdGraph;
-
-/// A small, fast, reproducible generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u32) -> u32 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) % u64::from(n)) as u32
-    }
-}
 
 fn arg(i: usize, default: u32) -> u32 {
     std::env::args()
@@ -45,7 +37,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     let (users, devices, connections) = (arg(0, 1_000_000), arg(1, 1_000_000), arg(2, 1_500_000));
     println!("ud_cover: {users} users, {devices} devices, {connections} connections");
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut g = UdGraph::new();
 
     let start = Instant::now();
@@ -55,9 +47,9 @@ fn main() {
     while edges.len() < connections as usize {
         let u = match edges.len() as u32 {
             n if n < users => n,
-            _ => rng.below(users),
+            _ => rng.below32(users),
         };
-        let d = rng.below(devices);
+        let d = rng.below32(devices);
         if g.add(u, d) {
             edges.push((u, d));
         }
@@ -74,7 +66,7 @@ fn main() {
     let mut yes = 0;
     let start = Instant::now();
     for _ in 0..queries {
-        yes += usize::from(g.would_increase(rng.below(users), rng.below(devices)));
+        yes += usize::from(g.would_increase(rng.below32(users), rng.below32(devices)));
     }
     let took = start.elapsed();
     println!(
@@ -83,7 +75,7 @@ fn main() {
     );
     let mut lat: Vec<Duration> = (0..100_000)
         .map(|_| {
-            let (u, d) = (rng.below(users), rng.below(devices));
+            let (u, d) = (rng.below32(users), rng.below32(devices));
             let t = Instant::now();
             black_box(g.would_increase(u, d));
             t.elapsed()
@@ -100,7 +92,7 @@ fn main() {
 
     let mut lat: Vec<Duration> = Vec::with_capacity(100_000);
     while lat.len() < 100_000 {
-        let (u, d) = (rng.below(users), rng.below(devices));
+        let (u, d) = (rng.below32(users), rng.below32(devices));
         let t = Instant::now();
         if g.add(u, d) {
             lat.push(t.elapsed());
@@ -139,7 +131,7 @@ fn main() {
     let removals = 200_000;
     let start = Instant::now();
     for _ in 0..removals {
-        let (u, d) = edges.swap_remove(rng.below(edges.len() as u32) as usize);
+        let (u, d) = edges.swap_remove(rng.below32(edges.len() as u32) as usize);
         assert!(g.remove(u, d));
     }
     let took = start.elapsed();

@@ -81,6 +81,16 @@ async fn busy_daemon(extra: &[&str]) -> TestDaemon {
         };
         p.checkout(args).await.unwrap();
     }
+    // An edition that is not installed: refused, and remembered.
+    let refused = CheckoutArgs {
+        feature: "XDT_ADV_CCS",
+        version: "2026.0101",
+        user: "cid",
+        device: "dev3",
+        display: "dev3",
+        count: 1,
+    };
+    assert!(p.checkout(refused).await.is_err());
     std::mem::forget(p); // the session stays open while the commands run
     d
 }
@@ -113,6 +123,14 @@ async fn lmstat_json_fits_its_schema_and_is_the_daemons_view() {
         status.assignments,
         views::all::<_, views::Assignment>(own.assignments)
     );
+    assert_eq!(status.denials, views::all::<_, views::Denial>(own.denials));
+    let [denial] = &status.denials[..] else {
+        panic!("one denial: {:?}", status.denials);
+    };
+    assert_eq!(
+        (denial.feature.as_str(), denial.user.as_str(), denial.code),
+        ("XDT_ADV_CCS", "cid", -5)
+    );
     let one = match decode::<lmstat::Output>("lmstat", on(&d, "lmstat", &["-f", "XDT_PLT_CCS"])) {
         lmstat::Output::Status(s) => s,
         other => panic!("not a status: {other:?}"),
@@ -120,6 +138,10 @@ async fn lmstat_json_fits_its_schema_and_is_the_daemons_view() {
     let pools: Vec<&str> = one.pools.iter().map(|p| p.key.feature.as_str()).collect();
     assert_eq!(pools, ["XDT_PLT_CCS"]);
     assert_eq!(one.checkouts.len(), 2);
+    assert!(
+        one.denials.is_empty(),
+        "-f keeps that feature's denials only"
+    );
     let dir = d.root.path().join("licenses");
     let run = lmutil(["lmstat", "-i", "-c", dir.to_str().unwrap(), "--json"]);
     let lmstat::Output::Increments(lmstat_i::Increments { increments }) =

@@ -63,6 +63,25 @@ fn a_working_feature_gets_exactly_the_line_monitoring_greps_for() {
         .stdout_has("can be checked out");
 }
 
+/// `VERSION=` a product's version that no line carries: lines older than
+/// it say why they cannot serve it; lines as new or newer are tried.
+#[test]
+fn a_products_version_newer_than_the_css_date_is_said() {
+    let d = daemon();
+    let out = diag(&d, &["XDT_PLT_CCU:VERSION=2027.0301"])
+        .fails_with_code(256 - 21)
+        .stdout();
+    let line = block(&out, "XDT_PLT_CCU");
+    assert!(
+        line.contains("This license cannot be checked out because:\nLicense file does not support this version. (-21,0)"),
+        "{out}"
+    );
+    assert!(line.contains("version 2027.0301") && line.contains("this line's is 2026.1201"));
+    diag(&d, &["XDT_PLT_CCU:VERSION=2026.0101"])
+        .succeeds()
+        .stdout_has("This license can be checked out");
+}
+
 #[tokio::test]
 async fn every_reason_a_line_cannot_be_checked_out() {
     let d = daemon();

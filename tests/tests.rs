@@ -4,10 +4,14 @@ mod common;
 
 mod accounts;
 mod admin;
+mod authz;
 mod caching;
 mod connect;
+mod crash;
 mod dispatch;
+mod faults;
 mod generated;
+mod hostile;
 mod json;
 mod lmcrypt;
 mod lmdiag;

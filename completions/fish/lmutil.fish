@@ -50,7 +50,7 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s c -d 'port@host
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s n -d 'Never prompt'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
-complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmdiag" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l vendor -d 'Reread for the vendor daemon, restarting it if lmdown -vendor stopped it' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s t -d 'Give up on a server that does not answer within this many seconds' -r

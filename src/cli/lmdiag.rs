@@ -35,7 +35,13 @@ pub fn command() -> clap::Command {
         .arg(
             Arg::new("feature")
                 .value_name("FEATURE[:KEYWORD=VALUE]")
-                .help("One feature; KEYWORD is VERSION, HOSTID, EXPDATE, KEY, VENDOR_STRING or ISSUER"),
+                .help("One feature; KEYWORD is VERSION, HOSTID, EXPDATE, KEY, VENDOR_STRING or ISSUER")
+                .long_help(
+                    "One feature, or the lines of it whose KEYWORD (VERSION, HOSTID, EXPDATE, \
+                     KEY, VENDOR_STRING or ISSUER) has that value. A VERSION that no line \
+                     carries is taken as a product's version: every line of the feature is \
+                     shown, and those with an older css date say why they cannot serve it (-21).",
+                ),
         )
         .arg(lmstat::timeout_arg())
         .arg(render::json_arg())
@@ -203,6 +209,32 @@ fn matches(line: &DiagLine, keyword: &str, value: &str) -> bool {
     }
 }
 
+/// `VERSION=v` naming no line's css date exactly is read as the version a
+/// product asks for: every line of the feature stays, and those whose css
+/// date is older than `v` say they cannot serve it (-21). Returns false
+/// (FlexNet's filter applies) when some line has exactly that version.
+fn product_version(lines: &mut [DiagLine], keyword: &str, value: &str) -> bool {
+    use crate::license::Version;
+    let Ok(asked) = Version::parse(value) else {
+        return false;
+    };
+    if !keyword.eq_ignore_ascii_case("VERSION") || lines.iter().any(|l| l.version == value) {
+        return false;
+    }
+    for l in lines.iter_mut() {
+        if Version::parse(&l.version).is_ok_and(|css| css < asked) {
+            l.can_check_out = false;
+            l.code = Some(-21);
+            l.reason = Some(format!(
+                "a product of version {asked} needs a license whose Customer Success Services \
+                 date is {asked} or later; this line's is {}",
+                l.version
+            ));
+        }
+    }
+    true
+}
+
 /// `FlexNet diagnostics on Www M/D/YYYY HH:MM`.
 fn diagnostics_on() -> String {
     render::stamp("FlexNet diagnostics on", Local::now())
@@ -337,7 +369,9 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         }
     };
     if let Some((k, v)) = &filter {
-        diagnosis.lines.retain(|l| matches(l, k, v));
+        if !product_version(&mut diagnosis.lines, k, v) {
+            diagnosis.lines.retain(|l| matches(l, k, v));
+        }
     }
     let ports = check_ports(
         &tcp_host(&remote.target),

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
-use super::views::{self, Assignment, Checkout, Pool, PoolKeyView, Server, Session};
+use super::views::{self, Assignment, Checkout, Denial, Pool, PoolKeyView, Server, Session};
 use super::{CliResult, Ctx};
 use crate::engine::types::STARTUP_FEATURE;
 use crate::protocol::{Request, Response, ServerInfo, errors};
@@ -112,6 +112,9 @@ pub struct Status {
     pub checkouts: Vec<Checkout>,
     /// Users and devices holding user/device-family licenses.
     pub assignments: Vec<Assignment>,
+    /// The most recent refused checkouts (up to 1,000, since the server
+    /// started), oldest first.
+    pub denials: Vec<Denial>,
     #[serde(skip)]
     view: Option<View>,
     #[serde(skip)]
@@ -163,6 +166,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
                 snapshot.pools.retain(|p| p.key.feature == f);
                 snapshot.checkouts.retain(|c| c.feature == f);
                 snapshot.assignments.retain(|a| a.feature == f);
+                snapshot.denials.retain(|d| d.feature == f);
             }
             let status = Status {
                 taken: Local::now().to_rfc3339(),
@@ -171,6 +175,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
                 sessions: views::all(snapshot.sessions),
                 checkouts: views::all(snapshot.checkouts),
                 assignments: views::all(snapshot.assignments),
+                denials: views::all(snapshot.denials),
                 view: Some(view),
                 feature,
             };

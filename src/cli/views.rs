@@ -293,6 +293,37 @@ impl From<AssignmentView> for Assignment {
     }
 }
 
+/// A refused checkout, most recent last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Denial {
+    /// When, in seconds since the Unix epoch.
+    pub at: i64,
+    pub feature: String,
+    /// The version the product asked for.
+    pub version: String,
+    pub user: String,
+    pub device: String,
+    pub host: String,
+    /// FlexNet's error number (e.g. -4: licensed number of users already reached).
+    pub code: i32,
+    pub reason: String,
+}
+
+impl From<crate::engine::snapshot::DenialView> for Denial {
+    fn from(d: crate::engine::snapshot::DenialView) -> Self {
+        Denial {
+            at: d.at,
+            feature: d.feature,
+            version: d.version,
+            user: d.user,
+            device: d.device,
+            host: d.host,
+            code: d.code,
+            reason: d.reason,
+        }
+    }
+}
+
 /// Converts every element.
 pub fn all<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(U::from).collect()

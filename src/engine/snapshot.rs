@@ -19,6 +19,25 @@ pub struct Snapshot {
     pub assignments: Vec<AssignmentView>,
     /// Every user/device connection (the raw data behind the assignments).
     pub connections: Vec<ConnectionView>,
+    /// The most recent refused checkouts, oldest first. Not part of the
+    /// engine's state (a refusal changes nothing): the daemon keeps them.
+    #[serde(default)]
+    pub denials: Vec<DenialView>,
+}
+
+/// A refused checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DenialView {
+    pub at: Time,
+    pub feature: String,
+    /// The version the product asked for.
+    pub version: String,
+    pub user: String,
+    pub device: String,
+    pub host: String,
+    /// The FlexNet error number.
+    pub code: i32,
+    pub reason: String,
 }
 
 /// One user/device connection.
@@ -110,6 +129,7 @@ impl Engine {
             checkouts: self.checkout_views(),
             assignments: self.assignment_views(),
             connections: self.connection_views(),
+            denials: Vec::new(),
         }
     }
 

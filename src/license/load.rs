@@ -2,7 +2,9 @@
 //!
 //! The license directory holds every `*.lic` file (lower-case extension).
 //! A file named `*.lic.txt` or `*.LIC` is not loaded, and the reason is
-//! returned so the server and `lmdiag` can say it.
+//! returned so the server and `lmdiag` can say it. A file that is a
+//! symbolic link leading out of the directory is not loaded either: the
+//! directory is what the administrator vouches for.
 
 use std::fs;
 use std::io::{self, Read};
@@ -87,7 +89,14 @@ pub fn load_dir(dir: &Path) -> io::Result<(Vec<LoadedFile>, Vec<Skipped>)> {
             skipped.push(Skipped { path, reason });
             continue;
         }
-        if !name.ends_with(".lic") || !path.is_file() {
+        if !name.ends_with(".lic") {
+            continue;
+        }
+        if let Err(reason) = stays_inside(dir, &path) {
+            skipped.push(Skipped { path, reason });
+            continue;
+        }
+        if !path.is_file() {
             continue;
         }
         match load_file(&path) {
@@ -99,6 +108,26 @@ pub fn load_dir(dir: &Path) -> io::Result<(Vec<LoadedFile>, Vec<Skipped>)> {
         }
     }
     Ok((files, skipped))
+}
+
+/// `Ok` unless `path` is a symbolic link whose target (followed all the
+/// way) lies outside `dir`; the reason names where it leads.
+pub fn stays_inside(dir: &Path, path: &Path) -> Result<(), String> {
+    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(());
+    }
+    let target = fs::canonicalize(path)
+        .map_err(|e| format!("it is a symbolic link that cannot be followed: {e}"))?;
+    let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    if target.starts_with(&dir) {
+        Ok(())
+    } else {
+        Err(format!(
+            "it is a symbolic link to {}, outside the license directory; copy the file in instead",
+            target.display()
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -120,5 +149,20 @@ mod tests {
             .collect();
         assert_eq!(names, ["b.lic.txt", "c.LIC"]);
         assert!(skipped[1].reason.contains("lower case"));
+    }
+
+    #[test]
+    fn a_link_out_of_the_directory_is_skipped_and_one_within_it_loads() {
+        let outside = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("x.lic"), "VENDOR CITRIX\n").unwrap();
+        fs::write(dir.path().join("real.txt"), "VENDOR CITRIX\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x.lic"), dir.path().join("a.lic")).unwrap();
+        std::os::unix::fs::symlink("real.txt", dir.path().join("b.lic")).unwrap();
+        let (files, skipped) = load_dir(dir.path()).unwrap();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].path.ends_with("b.lic"));
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].reason.contains("outside the license directory"));
     }
 }

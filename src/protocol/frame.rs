@@ -1,9 +1,11 @@
 //! Framing: a 4-byte big-endian length, then that many bytes of UTF-8 JSON.
 //!
 //! The length is checked against the limit before anything is allocated,
-//! on every frame; a frame over the limit, an empty frame, or a payload that
-//! is not a message is a [`FrameError`], and the connection that sent it is
-//! answered and closed without touching any other.
+//! on every frame, and the buffer then grows with the bytes that actually
+//! arrive (a peer that announces a megabyte and sends ten bytes holds ten
+//! bytes of memory, not a megabyte). A frame over the limit, an empty frame,
+//! or a payload that is not a message is a [`FrameError`], and the
+//! connection that sent it is answered and closed without touching any other.
 
 use std::io;
 
@@ -13,6 +15,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The largest payload accepted, in bytes.
 pub const MAX_FRAME: usize = 1024 * 1024;
+
+/// What a frame's buffer starts with; it grows as the payload arrives.
+const INITIAL_CAPACITY: usize = 8 * 1024;
 
 /// The largest answer a client accepts from a server, in bytes. What a
 /// server accepts stays at [`MAX_FRAME`]; an answer can be far larger: the
@@ -57,8 +62,11 @@ async fn read_frame_within<R: AsyncRead + Unpin>(
     if len == 0 {
         return Err(FrameError::Empty);
     }
-    let mut payload = vec![0u8; len];
-    r.read_exact(&mut payload).await?;
+    let mut payload = Vec::with_capacity(len.min(INITIAL_CAPACITY));
+    let read = r.take(len as u64).read_to_end(&mut payload).await?;
+    if read < len {
+        return Err(FrameError::Io(io::ErrorKind::UnexpectedEof.into()));
+    }
     Ok(payload)
 }
 
@@ -85,6 +93,21 @@ where
 /// Decodes a payload.
 pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, FrameError> {
     serde_json::from_slice(payload).map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// The protocol version and request id of a payload that did not decode as
+/// a message, when it has them: a newer client's request can then be refused
+/// for its version rather than for its shape.
+pub fn decode_header(payload: &[u8]) -> Option<(u32, u64)> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        v: u32,
+        #[serde(default)]
+        id: u64,
+    }
+    serde_json::from_slice::<Header>(payload)
+        .ok()
+        .map(|h| (h.v, h.id))
 }
 
 /// Encodes a message as a whole frame (length prefix included).
@@ -156,5 +179,23 @@ mod tests {
             read_frame(&mut [].as_slice()).await,
             Err(FrameError::Closed)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_frame_larger_than_the_first_buffer_is_read_whole() {
+        let text = "x".repeat(3 * INITIAL_CAPACITY);
+        let bytes = encode(&text);
+        let back: String = read_message(&mut bytes.as_slice()).await.unwrap();
+        assert_eq!(back, text);
+    }
+
+    #[test]
+    fn the_header_of_an_unreadable_message_is_found_when_present() {
+        assert_eq!(
+            decode_header(br#"{"v":7,"id":3,"body":{"type":"new"}}"#),
+            Some((7, 3))
+        );
+        assert_eq!(decode_header(b"{{{"), None);
+        assert_eq!(decode_header(br#"{"id":3}"#), None);
     }
 }

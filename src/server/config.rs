@@ -33,6 +33,14 @@ pub struct Config {
     pub log: PathBuf,
     /// Whether `lmdown` may stop the server (off by default).
     pub allow_lmdown: bool,
+    /// Seconds a connection may stay silent between requests before it is
+    /// closed (half-open and abandoned connections end this way).
+    pub idle_timeout: u64,
+    /// Seconds a peer has to send a whole frame once it started one, and
+    /// to take an answer (slow or stalled peers end this way).
+    pub frame_timeout: u64,
+    /// Most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -93,7 +101,7 @@ pub fn default_socket() -> PathBuf {
 }
 
 /// The names a config file may set: every flag but `--config`.
-const FILE_KEYS: [&str; 11] = [
+const FILE_KEYS: [&str; 14] = [
     "license-dir",
     "keys-dir",
     "data-dir",
@@ -104,6 +112,9 @@ const FILE_KEYS: [&str; 11] = [
     "bind",
     "allow-lmdown",
     "heartbeat-interval",
+    "idle-timeout",
+    "frame-timeout",
+    "max-connections",
     "config",
 ];
 
@@ -126,7 +137,7 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<(String, String)>, String
             return Err(format!(
                 "{}: unknown setting `{key}` (expected one of {})",
                 at(),
-                FILE_KEYS[..10].join(", ")
+                FILE_KEYS[..FILE_KEYS.len() - 1].join(", ")
             ));
         }
         let value = value.trim();
@@ -228,6 +239,26 @@ pub fn args() -> Vec<Arg> {
             .default_value("300")
             .value_parser(clap::value_parser!(u64).range(1..))
             .help("Seconds between product heartbeats"),
+        Arg::new("idle-timeout")
+            .long("idle-timeout")
+            .env("LMGRD_IDLE_TIMEOUT")
+            .value_name("SECONDS")
+            .value_parser(clap::value_parser!(u64).range(1..))
+            .help("Close a connection silent this long (default: 3 heartbeat intervals)"),
+        Arg::new("frame-timeout")
+            .long("frame-timeout")
+            .env("LMGRD_FRAME_TIMEOUT")
+            .value_name("SECONDS")
+            .default_value("30")
+            .value_parser(clap::value_parser!(u64).range(1..))
+            .help("Close a connection that takes longer to send a request or read an answer"),
+        Arg::new("max-connections")
+            .long("max-connections")
+            .env("LMGRD_MAX_CONNECTIONS")
+            .value_name("N")
+            .default_value("65536")
+            .value_parser(clap::value_parser!(usize))
+            .help("Most connections served at once; more wait to be accepted"),
     ]
 }
 
@@ -237,6 +268,9 @@ pub fn from_matches(m: &ArgMatches) -> Config {
     let path =
         |name: &str, default: PathBuf| m.get_one::<PathBuf>(name).cloned().unwrap_or(default);
     let data_dir = path("data-dir", data_dir);
+    let heartbeat_interval = *m
+        .get_one::<u64>("heartbeat-interval")
+        .expect("has a default");
     Config {
         license_dir: path("license-dir", config_dir.join("licenses")),
         keys_dir: path("keys-dir", config_dir.join("keys")),
@@ -246,9 +280,16 @@ pub fn from_matches(m: &ArgMatches) -> Config {
         bind: *m.get_one::<IpAddr>("bind").expect("has a default"),
         lm_port: *m.get_one::<u16>("lm-port").expect("has a default"),
         vendor_port: *m.get_one::<u16>("vendor-port").expect("has a default"),
-        heartbeat_interval: *m
-            .get_one::<u64>("heartbeat-interval")
-            .expect("has a default"),
+        heartbeat_interval,
         allow_lmdown: m.get_flag("allow-lmdown"),
+        idle_timeout: m
+            .get_one::<u64>("idle-timeout")
+            .copied()
+            .unwrap_or(heartbeat_interval.saturating_mul(3)),
+        frame_timeout: *m.get_one::<u64>("frame-timeout").expect("has a default"),
+        max_connections: (*m
+            .get_one::<usize>("max-connections")
+            .expect("has a default"))
+        .max(1),
     }
 }

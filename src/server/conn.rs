@@ -9,6 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::Notify;
@@ -20,11 +21,11 @@ use crate::engine::request::{AccountRole, CheckoutRequest, SessionId};
 use crate::engine::{self, Decision};
 use crate::license::Version;
 use crate::protocol::errors::{BAD_DATA, CANNOT_CONNECT, NOT_ALLOWED};
-use crate::protocol::frame::FrameError;
+use crate::protocol::frame::{FrameError, decode_header, read_frame};
 use crate::protocol::{
     Account, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response, Role, StoredEvent,
 };
-use crate::protocol::{DiagLine, Diagnosis, ServerInfo, read_message, write_message};
+use crate::protocol::{DiagLine, Diagnosis, ServerInfo, decode, write_message};
 
 /// Bytes read ahead per connection. Requests are a few hundred bytes; a
 /// larger frame is read past the buffer. The default 8 KiB made most of a
@@ -104,24 +105,48 @@ impl Caller {
     }
 }
 
-/// Serves one connection until it closes or sends something unreadable.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, shared: Shared, caller: Caller) {
+/// Serves one connection until it closes, goes quiet for longer than the
+/// idle timeout, or sends something unreadable. `peer` names the other end
+/// in the log, which says once why a connection was closed on it.
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    shared: Shared,
+    caller: Caller,
+    peer: String,
+) {
     let (r, mut w) = tokio::io::split(stream);
     let mut r = BufReader::with_capacity(READ_BUFFER, r);
     let mut sessions: Vec<SessionId> = Vec::new();
+    let limits = Limits::of(&shared.config);
     loop {
-        let envelope: Envelope<Request> = match read_message(&mut r).await {
-            Ok(e) => e,
-            Err(FrameError::Closed | FrameError::Io(_)) => break,
-            Err(e) => {
-                // Say why once, then close: the stream cannot be resynchronised.
-                let body = Response::Error(ErrorBody::new(BAD_DATA, e.to_string()));
+        let envelope = match next_request(&mut r, &limits).await {
+            Incoming::Request(e) => e,
+            Incoming::Closed => break,
+            Incoming::Unsupported { v, id } => {
+                let reason = format!(
+                    "protocol version {v} is not supported (this server speaks {PROTOCOL_VERSION})"
+                );
                 let reply = Envelope {
                     v: PROTOCOL_VERSION,
-                    id: 0,
-                    body,
+                    id,
+                    body: refuse(BAD_DATA, reason),
                 };
-                let _ = write_message(&mut w, &reply).await;
+                if send(&mut w, &reply, &limits).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            Incoming::Bad { reason, answer } => {
+                // Say why once, then close: the stream cannot be trusted.
+                if answer {
+                    let reply = Envelope {
+                        v: PROTOCOL_VERSION,
+                        id: 0,
+                        body: refuse(BAD_DATA, reason.clone()),
+                    };
+                    let _ = send(&mut w, &reply, &limits).await;
+                }
+                closed_because(&shared, &peer, &reason);
                 break;
             }
         };
@@ -139,7 +164,10 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, shared: Shared,
             id: envelope.id,
             body: response,
         };
-        if write_message(&mut w, &reply).await.is_err() {
+        if let Err(reason) = send(&mut w, &reply, &limits).await {
+            if let Some(reason) = reason {
+                closed_because(&shared, &peer, &reason);
+            }
             break;
         }
     }
@@ -149,6 +177,106 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, shared: Shared,
             .handle(engine::Request::SessionLost { session })
             .await;
     }
+}
+
+/// How long a connection may take.
+struct Limits {
+    /// Between two requests (a product heartbeats well within it).
+    idle: Duration,
+    /// From the first byte of a frame to its last, and to write an answer.
+    frame: Duration,
+}
+
+impl Limits {
+    fn of(config: &Config) -> Self {
+        Limits {
+            idle: Duration::from_secs(config.idle_timeout),
+            frame: Duration::from_secs(config.frame_timeout),
+        }
+    }
+}
+
+/// What came in on a connection.
+enum Incoming {
+    Request(Envelope<Request>),
+    /// A clean end of stream between frames.
+    Closed,
+    /// A whole frame of a protocol version this server does not speak.
+    Unsupported {
+        v: u32,
+        id: u64,
+    },
+    /// Something that ends the connection; `answer` when the peer can still
+    /// be told why.
+    Bad {
+        reason: String,
+        answer: bool,
+    },
+}
+
+/// Waits (at most the idle timeout) for a frame to start, then reads it
+/// whole within the frame timeout: a peer that stops in the middle of a
+/// frame, or trickles it a byte at a time, is closed, not waited for.
+async fn next_request<R: AsyncRead + Unpin>(r: &mut BufReader<R>, limits: &Limits) -> Incoming {
+    use tokio::io::AsyncBufReadExt;
+    let bad = |reason: String, answer: bool| Incoming::Bad { reason, answer };
+    match tokio::time::timeout(limits.idle, r.fill_buf()).await {
+        Err(_) => {
+            let idle = limits.idle.as_secs();
+            return bad(format!("no request for {idle} seconds"), false);
+        }
+        Ok(Ok([])) => return Incoming::Closed,
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => return Incoming::Closed,
+    }
+    let payload = match tokio::time::timeout(limits.frame, read_frame(r)).await {
+        Err(_) => {
+            let secs = limits.frame.as_secs();
+            return bad(format!("a frame took longer than {secs} seconds"), true);
+        }
+        Ok(Ok(p)) => p,
+        Ok(Err(FrameError::Closed)) => return Incoming::Closed,
+        Ok(Err(FrameError::Io(e))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return bad(
+                "the connection ended in the middle of a frame".into(),
+                false,
+            );
+        }
+        Ok(Err(FrameError::Io(_))) => return Incoming::Closed,
+        Ok(Err(e)) => return bad(e.to_string(), true),
+    };
+    match decode::<Envelope<Request>>(&payload) {
+        Ok(e) => Incoming::Request(e),
+        Err(e) => match decode_header(&payload) {
+            Some((v, id)) if v != PROTOCOL_VERSION => Incoming::Unsupported { v, id },
+            _ => bad(e.to_string(), true),
+        },
+    }
+}
+
+/// Writes an answer within the frame timeout. `Err(Some(why))` when the
+/// peer stopped reading; `Err(None)` when it went away.
+async fn send<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    reply: &Envelope<Response>,
+    limits: &Limits,
+) -> Result<(), Option<String>> {
+    match tokio::time::timeout(limits.frame, write_message(w, reply)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(None),
+        Err(_) => {
+            let secs = limits.frame.as_secs();
+            Err(Some(format!(
+                "an answer could not be sent in {secs} seconds"
+            )))
+        }
+    }
+}
+
+/// One log line for a connection closed by the server, and why.
+fn closed_because(shared: &Shared, peer: &str, reason: &str) {
+    let message = format!("Closed the connection from {peer}: {reason}");
+    super::daemon::say(&shared.log, super::debuglog::VENDOR, &message);
 }
 
 fn refuse(code: i32, reason: impl Into<String>) -> Response {

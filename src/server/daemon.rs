@@ -20,8 +20,9 @@ use crate::license::{HostIdentity, Keyring, inventory, load::load_dir};
 use crate::store::Store;
 use crate::version::BuildInfo;
 
-/// Most connections served at once; more wait to be accepted.
-const MAX_CONNECTIONS: usize = 65_536;
+/// The longest pause between two attempts to accept after an error (such
+/// as running out of file descriptors).
+const MAX_ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What a running daemon reports about itself (the status file).
 #[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -119,7 +120,7 @@ pub async fn run(
         owner_uid: nix::unistd::geteuid().as_raw(),
         ports: (status.lm_port, status.vendor_port),
     };
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let limit = Arc::new(Semaphore::new(config.max_connections));
     tokio::select! {
         () = accept_tcp(lm, shared.clone(), limit.clone()) => {}
         () = accept_tcp(vendor, shared.clone(), limit.clone()) => {}
@@ -188,8 +189,14 @@ pub(crate) fn read_licenses(config: &Config) -> anyhow::Result<Reading> {
 /// with its line and column and skipped. No file: no options.
 fn read_options(config: &Config, log: &Mutex<DebugLog>) -> crate::options::Options {
     let path = config.license_dir.join(crate::options::FILE_NAME);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return crate::options::Options::default();
+    let text = match read_options_text(&config.license_dir, &path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return crate::options::Options::default(),
+        Err(reason) => {
+            let line = format!("Not using options file \"{}\": {reason}", path.display());
+            say(log, VENDOR, &line);
+            return crate::options::Options::default();
+        }
     };
     let parsed = crate::options::parse(&text);
     say(
@@ -197,17 +204,66 @@ fn read_options(config: &Config, log: &Mutex<DebugLog>) -> crate::options::Optio
         VENDOR,
         &format!("Using options file: \"{}\"", path.display()),
     );
-    for e in &parsed.errors {
-        say(
-            log,
-            VENDOR,
-            &format!("{}:{e}: line ignored", path.display()),
-        );
-    }
-    for w in &parsed.warnings {
-        say(log, VENDOR, &format!("{}:{w}", path.display()));
-    }
+    let errors = parsed
+        .errors
+        .iter()
+        .map(|e| format!("{}:{e}", path.display()));
+    say_some(log, &path, errors, ": line ignored");
+    let warnings = parsed
+        .warnings
+        .iter()
+        .map(|w| format!("{}:{w}", path.display()));
+    say_some(log, &path, warnings, "");
     parsed.options
+}
+
+/// The largest options file read.
+const MAX_OPTIONS_LEN: u64 = 1024 * 1024;
+
+/// The options file's text: `None` when there is none; an error when it
+/// cannot serve (too large, a link out of the directory, unreadable).
+/// Bytes that are not UTF-8 are replaced, so the parser reports the line.
+fn read_options_text(dir: &Path, path: &Path) -> Result<Option<String>, String> {
+    use std::io::Read;
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    crate::license::load::stays_inside(dir, path)?;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_OPTIONS_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_OPTIONS_LEN {
+        return Err(format!("it is larger than {MAX_OPTIONS_LEN} bytes"));
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The most problems of one file the log shows; lmdiag lists them all.
+const MAX_LOGGED_PER_FILE: usize = 20;
+
+/// Logs the first problems of a file, each with `suffix`, then how many
+/// more there are: a binary or mangled file costs a few lines, not one per
+/// byte.
+fn say_some(
+    log: &Mutex<DebugLog>,
+    path: &Path,
+    problems: impl ExactSizeIterator<Item = String>,
+    suffix: &str,
+) {
+    let total = problems.len();
+    for p in problems.take(MAX_LOGGED_PER_FILE) {
+        say(log, VENDOR, &format!("{p}{suffix}"));
+    }
+    if total > MAX_LOGGED_PER_FILE {
+        let more = total - MAX_LOGGED_PER_FILE;
+        let line = format!(
+            "{}: {more} more problems not shown (lmdiag lists every one)",
+            path.display()
+        );
+        say(log, VENDOR, &line);
+    }
 }
 
 /// Writes a line to the debug log and to standard output.
@@ -239,9 +295,12 @@ pub async fn reread(
         );
     }
     for f in &files {
-        for e in &f.parsed.errors {
-            say(log, VENDOR, &format!("{}:{e}", f.path.display()));
-        }
+        let errors = f
+            .parsed
+            .errors
+            .iter()
+            .map(|e| format!("{}:{e}", f.path.display()));
+        say_some(log, &f.path, errors, "");
     }
     for l in &inv.lines {
         if let Some((code, reason)) = l.status.reason() {
@@ -293,7 +352,9 @@ async fn bind_tcp(
 }
 
 /// Binds the control socket: refuses when a live daemon answers on it,
-/// removes it when stale, and makes it group-accessible only (0660).
+/// removes it when stale, and makes it group-accessible only (0660). It is
+/// created under lmgrd's umask (owner only) and only then opened to the
+/// group, so it is never wider than 0660.
 async fn bind_control(path: &Path) -> anyhow::Result<UnixListener> {
     if path.exists() {
         if tokio::net::UnixStream::connect(path).await.is_ok() {
@@ -318,43 +379,78 @@ fn write_status(config: &Config, status: &Status) -> anyhow::Result<()> {
 }
 
 async fn accept_tcp(listener: TcpListener, shared: Shared, limit: Arc<Semaphore>) {
+    let mut backoff = Backoff::default();
     loop {
-        let Ok(permit) = limit.clone().acquire_owned().await else {
-            return;
-        };
         match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok((stream, addr)) => {
+                backoff.succeeded();
+                // Past the cap, the accepted connection waits here for a
+                // slot (and the others for this one in the kernel's queue).
+                let Ok(permit) = limit.clone().acquire_owned().await else {
+                    return;
+                };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    serve(stream, shared, Caller::Remote).await;
+                    serve(stream, shared, Caller::Remote, addr.to_string()).await;
                     drop(permit);
                 });
             }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            Err(e) => backoff.failed(&shared, &e).await,
         }
     }
 }
 
 async fn accept_unix(listener: UnixListener, shared: Shared, limit: Arc<Semaphore>) {
+    let mut backoff = Backoff::default();
     loop {
-        let Ok(permit) = limit.clone().acquire_owned().await else {
-            return;
-        };
         match listener.accept().await {
             Ok((stream, _)) => {
+                backoff.succeeded();
+                let Ok(permit) = limit.clone().acquire_owned().await else {
+                    return;
+                };
                 // The operating system says who is calling; nothing else counts.
                 let Ok(cred) = stream.peer_cred() else {
                     continue;
                 };
                 let caller = Caller::local(cred.uid());
+                let peer = format!("the control socket (uid {})", cred.uid());
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    serve(stream, shared, caller).await;
+                    serve(stream, shared, caller, peer).await;
                     drop(permit);
                 });
             }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            Err(e) => backoff.failed(&shared, &e).await,
         }
+    }
+}
+
+/// Accept errors (out of file descriptors, out of memory) back off,
+/// doubling up to a second, and are logged once a run, not once a try.
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    fn succeeded(&mut self) {
+        self.failures = 0;
+    }
+
+    async fn failed(&mut self, shared: &Shared, e: &std::io::Error) {
+        if self.failures == 0 {
+            say(
+                &shared.log,
+                "lmgrd",
+                &format!("Cannot accept connections: {e}; retrying"),
+            );
+        }
+        self.failures = self.failures.saturating_add(1);
+        let pause = std::time::Duration::from_millis(10)
+            .saturating_mul(1 << self.failures.min(7))
+            .min(MAX_ACCEPT_BACKOFF);
+        tokio::time::sleep(pause).await;
     }
 }

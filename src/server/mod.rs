@@ -69,6 +69,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
         },
     };
     let config = config::from_matches(&matches);
+    // Everything lmgrd creates (state database, debug log, status file) is
+    // its owner's alone; the control socket is then opened to its group.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     raise_open_files();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

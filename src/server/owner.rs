@@ -18,12 +18,14 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::debuglog::DebugLog;
-use crate::engine::snapshot::PoolView;
+use crate::engine::snapshot::{DenialView, PoolView};
 use crate::engine::{Decision, Engine, Event, Request, Snapshot, Time};
 use crate::store::{Store, StoreError};
 
 /// The most requests decided before one commit.
 const MAX_BATCH: usize = 4096;
+/// Refused checkouts kept for `lmstat --json`: the most recent ones.
+const DENIALS_KEPT: usize = 1000;
 
 /// What the owner is asked.
 enum Command {
@@ -50,6 +52,8 @@ enum ReaderMsg {
     /// The owner rebuilt its engine from the store: start over from it.
     Replace(Box<Engine>),
     Status(oneshot::Sender<Snapshot>),
+    /// A checkout was refused: kept for status readers.
+    Denied(Box<DenialView>),
     Pools(oneshot::Sender<Vec<PoolView>>),
     Events {
         after: i64,
@@ -166,6 +170,7 @@ pub fn start(
                 store,
                 log,
                 reader: to_reader,
+                failing: false,
             };
             owner.run(rx);
         })
@@ -182,6 +187,7 @@ fn recover(store: &Store) -> Result<Engine, StoreError> {
 
 /// The reader: a replica of the engine, kept by the committed events.
 fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
+    let mut denials = std::collections::VecDeque::with_capacity(DENIALS_KEPT);
     for message in rx {
         match message {
             ReaderMsg::Apply(events) => {
@@ -191,7 +197,15 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
             }
             ReaderMsg::Replace(fresh) => engine = *fresh,
             ReaderMsg::Status(reply) => {
-                let _ = reply.send(engine.snapshot(now()));
+                let mut snapshot = engine.snapshot(now());
+                snapshot.denials = denials.iter().cloned().collect();
+                let _ = reply.send(snapshot);
+            }
+            ReaderMsg::Denied(denial) => {
+                if denials.len() == DENIALS_KEPT {
+                    denials.pop_front();
+                }
+                denials.push_back(*denial);
             }
             ReaderMsg::Pools(reply) => {
                 let _ = reply.send(engine.pool_views(now()));
@@ -213,6 +227,8 @@ struct Owner {
     store: Store,
     log: Arc<Mutex<DebugLog>>,
     reader: Sender<ReaderMsg>,
+    /// The last write failed (said once in the log, until one succeeds).
+    failing: bool,
 }
 
 impl Owner {
@@ -244,17 +260,30 @@ impl Owner {
         now: Time,
         request: Request,
     ) -> (Decision, Vec<Event>) {
-        // What a denied checkout's log line names, kept before the request
+        // What a refused checkout is remembered by, kept before the request
         // is handed over (cheaper than cloning the whole request).
         let asked = match &request {
-            Request::Checkout(c) => Some((c.feature.clone(), c.user.clone(), c.host.clone())),
+            Request::Checkout(c) => Some(DenialView {
+                at: now,
+                feature: c.feature.clone(),
+                version: c.version.to_string(),
+                user: c.user.clone(),
+                device: c.device.clone(),
+                host: c.host.clone(),
+                code: 0,
+                reason: String::new(),
+            }),
             _ => None,
         };
         let (decision, events) = self.engine.decide(now, request);
         let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
-        if let (Some((feature, user, host)), Decision::Denied(d), false) = (asked, &decision, quiet)
-        {
-            log.denied(now, &feature, &user, &host, d);
+        if let (Some(mut denial), Decision::Denied(d)) = (asked, &decision) {
+            if !quiet {
+                log.denied(now, &denial.feature, &denial.user, &denial.host, d);
+            }
+            denial.code = d.code;
+            denial.reason.clone_from(&d.reason);
+            let _ = self.reader.send(ReaderMsg::Denied(Box::new(denial)));
         }
         for e in &events {
             log.event(&self.engine, e);
@@ -297,6 +326,10 @@ impl Owner {
         };
         match written {
             Ok(()) => {
+                if self.failing && !events.is_empty() {
+                    self.failing = false;
+                    super::daemon::say(&self.log, "lmgrd", "The state database is writable again");
+                }
                 // The replica learns the batch before anyone hears of it.
                 if !events.is_empty() {
                     let _ = self.reader.send(ReaderMsg::Apply(events));
@@ -313,10 +346,37 @@ impl Owner {
                 let _ = self
                     .reader
                     .send(ReaderMsg::Replace(Box::new(self.engine.clone())));
+                let reason = self.write_failed(&e);
                 for (reply, _) in replies {
-                    let _ = reply.send(Err(format!("the decision could not be made durable: {e}")));
+                    let _ = reply.send(Err(reason.clone()));
                 }
             }
+        }
+    }
+
+    /// Says once in the log that the store cannot be written, and what a
+    /// refused request is told. A disk that refused a write (full,
+    /// read-only) gets a fresh connection next time, so the server recovers
+    /// by itself when the disk does.
+    fn write_failed(&mut self, e: &StoreError) -> String {
+        let disk = Store::is_disk_error(e);
+        if !self.failing {
+            self.failing = true;
+            let line = format!(
+                "The state database cannot be written: {e}; changes are refused until it can be"
+            );
+            super::daemon::say(&self.log, "lmgrd", &line);
+        }
+        if disk {
+            if let Ok(fresh) = Store::open(self.store.path()) {
+                self.store = fresh;
+            }
+            format!(
+                "the state database cannot be written ({e}); the server refuses changes until \
+                 its disk accepts writes again, and still answers status"
+            )
+        } else {
+            format!("the decision could not be made durable: {e}")
         }
     }
 }

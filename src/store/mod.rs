@@ -5,6 +5,10 @@
 //! At start the events are read back in order and replayed into the engine.
 //! The schema is versioned with SQLite's `user_version`; each migration runs
 //! once, in a transaction.
+//!
+//! At start the database is checked (SQLite's `quick_check`); a damaged
+//! file is refused with [`StoreError::Damaged`], whose message says how to
+//! recover (docs/reliability.md, "A damaged state database").
 
 use std::path::{Path, PathBuf};
 
@@ -12,9 +16,16 @@ use rusqlite::{Connection, params};
 
 use crate::engine::Event;
 
+/// What an administrator does about a damaged database.
+const RECOVERY: &str = "stop here and keep the file; to recover, move the database and its \
+    -wal and -shm files aside, then restore them from a backup or start with an empty \
+    database (see \"A damaged state database\" in docs/reliability.md)";
+
 /// Errors of the store, with the database path.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("the state database {path} is damaged ({detail}); {RECOVERY}")]
+    Damaged { path: PathBuf, detail: String },
     #[error("cannot open the state database {path}: {source}")]
     Open {
         path: PathBuf,
@@ -25,7 +36,9 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
-    #[error("state database {path} holds an event that cannot be read (seq {seq}): {reason}")]
+    #[error(
+        "state database {path} holds an event that cannot be read (seq {seq}): {reason}; {RECOVERY}"
+    )]
     Corrupt {
         path: PathBuf,
         seq: i64,
@@ -65,9 +78,58 @@ impl Store {
             path: path.to_owned(),
             conn,
         };
-        store.configure()?;
+        store.configure().map_err(|e| store.damaged(e))?;
+        store.check()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// An error that says the file is not a sound database becomes
+    /// [`StoreError::Damaged`]; others pass.
+    fn damaged(&self, e: StoreError) -> StoreError {
+        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+        match e {
+            StoreError::Sql {
+                source: rusqlite::Error::SqliteFailure(f, detail),
+                ..
+            } if matches!(f.code, DatabaseCorrupt | NotADatabase) => StoreError::Damaged {
+                path: self.path.clone(),
+                detail: detail.unwrap_or_else(|| f.to_string()),
+            },
+            other => other,
+        }
+    }
+
+    /// SQLite's `quick_check`: the pages and indexes are well formed.
+    fn check(&self) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA quick_check(5)")
+            .map_err(|e| self.damaged(self.sql(e)))?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.damaged(self.sql(e)))?;
+        if problems.iter().all(|p| p == "ok") {
+            return Ok(());
+        }
+        Err(StoreError::Damaged {
+            path: self.path.clone(),
+            detail: problems.join("; "),
+        })
+    }
+
+    /// Whether an error means the disk refused the write (full, read-only,
+    /// failing): the kind a store recovers from once the disk does.
+    pub fn is_disk_error(e: &StoreError) -> bool {
+        use rusqlite::ErrorCode::{CannotOpen, DiskFull, ReadOnly, SystemIoFailure};
+        matches!(
+            e,
+            StoreError::Sql {
+                source: rusqlite::Error::SqliteFailure(f, _),
+                ..
+            } if matches!(f.code, DiskFull | ReadOnly | SystemIoFailure | CannotOpen)
+        )
     }
 
     fn sql(&self, source: rusqlite::Error) -> StoreError {
@@ -82,6 +144,11 @@ impl Store {
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| self.conn.pragma_update(None, "synchronous", "FULL"))
             .map_err(|e| self.sql(e))
+    }
+
+    /// The path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -324,5 +391,15 @@ mod tests {
             Store::open(&path),
             Err(StoreError::TooNew { found: 99, .. })
         ));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused_with_the_way_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+        let err = Store::open(&path).err().expect("refused");
+        assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+        assert!(err.to_string().contains("docs/reliability.md"), "{err}");
     }
 }

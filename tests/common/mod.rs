@@ -164,11 +164,30 @@ impl TestDaemon {
         root: tempfile::TempDir,
         extra: &[&str],
     ) -> Result<TestDaemon, (tempfile::TempDir, String)> {
+        Self::try_start_as(root, extra, None)
+    }
+
+    /// Like `try_start`, but lmgrd runs as the account `uid` (its own
+    /// group too) when given: lmgrd is exec'd directly, so killing the child
+    /// kills lmgrd. The root must be reachable by that account.
+    pub fn try_start_as(
+        root: tempfile::TempDir,
+        extra: &[&str],
+        uid: Option<u32>,
+    ) -> Result<TestDaemon, (tempfile::TempDir, String)> {
         use std::io::{BufRead, BufReader, Read};
+        use std::os::unix::process::CommandExt;
         use std::process::Stdio;
         let p = root.path();
         let socket = p.join("lmgrd.sock");
-        let mut child = Command::new(lmgrd_bin())
+        let mut command = Command::new(lmgrd_bin());
+        if let Some(uid) = uid {
+            let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                .unwrap()
+                .unwrap();
+            command.uid(uid).gid(user.gid.as_raw());
+        }
+        let mut child = command
             .arg("--license-dir")
             .arg(p.join("licenses"))
             .arg("--keys-dir")
@@ -225,6 +244,11 @@ impl TestDaemon {
             child,
             root,
         })
+    }
+
+    /// The debug log as written so far.
+    pub fn debug_log(&self) -> String {
+        std::fs::read_to_string(self.root.path().join("data/debug.log")).unwrap_or_default()
     }
 
     pub fn vendor_addr(&self) -> String {
