@@ -23,6 +23,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod daemon;
 mod drive;
 mod echo;
+#[path = "../common/rng.rs"]
+mod rng;
 mod scenarios;
 
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
