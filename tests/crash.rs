@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
 use lmutil::engine::Snapshot;
-use lmutil::protocol::{Request, Response};
+use lmutil::protocol::Request;
 
 use crate::common::TestDaemon;
 
@@ -306,14 +306,6 @@ fn check(round: usize, snap: &Snapshot, workers: &[Worker]) {
     }
 }
 
-async fn status(d: &TestDaemon) -> Snapshot {
-    let mut c = Connection::unix(&d.socket).await.unwrap();
-    match c.request(Request::Status).await.unwrap() {
-        Response::Status(s) => *s,
-        other => panic!("{other:?}"),
-    }
-}
-
 fn in_use(snap: &Snapshot) -> Vec<(String, u64)> {
     snap.pools
         .iter()
@@ -324,13 +316,13 @@ fn in_use(snap: &Snapshot) -> Vec<(String, u64)> {
 /// Reconnects every product and checks nothing was granted twice: the same
 /// checkouts, the same counts, and a repeated concurrent checkout shares.
 async fn reconnect_all(round: usize, d: &TestDaemon, workers: &mut [Worker]) {
-    let before = status(d).await;
+    let before = d.status().await;
     for w in workers.iter_mut() {
         let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
         w.product.reconnect(conn).await.unwrap();
         w.admin = Connection::unix(&d.socket).await.unwrap();
     }
-    let after = status(d).await;
+    let after = d.status().await;
     let handles =
         |s: &Snapshot| -> BTreeSet<u64> { s.checkouts.iter().map(|c| c.handle).collect() };
     assert_eq!(handles(&before), handles(&after), "round {round}");
@@ -353,7 +345,7 @@ async fn reconnect_all(round: usize, d: &TestDaemon, workers: &mut [Worker]) {
     let ccu = |s: &Snapshot| in_use(s).into_iter().find(|(f, _)| f == CCU);
     assert_eq!(
         ccu(&after),
-        ccu(&status(d).await),
+        ccu(&d.status().await),
         "round {round}: granted twice"
     );
     w.product.checkin(again).await.unwrap();
@@ -417,7 +409,7 @@ fn acknowledged_state_survives_sigkill_under_load() {
         });
         d = TestDaemon::start(d.kill());
         rt.block_on(async {
-            let snap = status(&d).await;
+            let snap = d.status().await;
             check(round, &snap, &workers);
             for w in &mut workers {
                 w.settle(&snap);

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
-use lmutil::protocol::{Request, Response};
 
 use crate::common::{TestDaemon, lmgrd_bin, run};
 
@@ -71,14 +70,6 @@ fn args(device: &str) -> CheckoutArgs<'_> {
         device,
         display: device,
         count: 1,
-    }
-}
-
-async fn status(d: &TestDaemon) -> lmutil::engine::Snapshot {
-    let mut c = Connection::unix(&d.socket).await.unwrap();
-    match c.request(Request::Status).await.unwrap() {
-        Response::Status(s) => *s,
-        other => panic!("{other:?}"),
     }
 }
 
@@ -150,7 +141,7 @@ async fn survives_a_disk_fault(
         "{reason}"
     );
     // Status is still served, with everything acknowledged.
-    let snap = status(d).await;
+    let snap = d.status().await;
     let held: BTreeSet<u64> = snap.checkouts.iter().map(|c| c.handle).collect();
     assert!(acked.is_subset(&held));
     assert_eq!(held.len(), acked.len(), "a refused checkout is not held");
@@ -171,7 +162,7 @@ async fn survives_a_disk_fault(
 
 fn kill_restart_and_check(d: TestDaemon, acked: &BTreeSet<u64>, rt: &tokio::runtime::Runtime) {
     let d = TestDaemon::start(d.kill());
-    let snap = rt.block_on(status(&d));
+    let snap = rt.block_on(d.status());
     let held: BTreeSet<u64> = snap.checkouts.iter().map(|c| c.handle).collect();
     assert_eq!(&held, acked, "after a restart");
 }
@@ -304,5 +295,5 @@ fn a_damaged_database_is_refused_at_start_with_the_way_out() {
         }
     }
     let d = TestDaemon::start(root);
-    assert!(rt.block_on(status(&d)).checkouts.is_empty());
+    assert!(rt.block_on(d.status()).checkouts.is_empty());
 }

@@ -393,21 +393,13 @@ async fn huge_binary_linked_and_stranger_signed_license_files_are_refused_and_th
     let socket = d.socket.to_str().unwrap().to_owned();
     lmutil(["lmdiag", "-c", &socket, "-n", "XDT_ENT_UD"])
         .stdout_has("inconsistent authentication code");
-    let status = admin_status(&d).await;
+    let status = d.status().await;
     let pool = status
         .pools
         .iter()
         .find(|p| p.key.feature == "XDT_PLT_CCU")
         .unwrap();
     assert_eq!(pool.installed, 50, "the linked copy added nothing");
-}
-
-async fn admin_status(d: &TestDaemon) -> lmutil::engine::Snapshot {
-    let mut c = Connection::unix(&d.socket).await.unwrap();
-    match c.request(Request::Status).await.unwrap() {
-        Response::Status(s) => *s,
-        other => panic!("{other:?}"),
-    }
 }
 
 fn hostname() -> String {

@@ -7,7 +7,6 @@ use lmutil::cli::schema::{SCHEMA_VERSION, Versioned};
 use lmutil::cli::{accounts, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmstat, lmver, udadmin};
 use lmutil::cli::{lmstat_i, views};
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
-use lmutil::protocol::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -95,19 +94,10 @@ async fn busy_daemon(extra: &[&str]) -> TestDaemon {
     d
 }
 
-/// What the daemon itself says, straight over its control socket.
-async fn daemon_view(d: &TestDaemon) -> lmutil::engine::Snapshot {
-    let mut conn = Connection::unix(&d.socket).await.unwrap();
-    match conn.request(Request::Status).await.unwrap() {
-        Response::Status(s) => *s,
-        other => panic!("{other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn lmstat_json_fits_its_schema_and_is_the_daemons_view() {
     let d = busy_daemon(&[]).await;
-    let own = daemon_view(&d).await;
+    let own = d.status().await;
     let status = match decode::<lmstat::Output>("lmstat", on(&d, "lmstat", &["-a"])) {
         lmstat::Output::Status(s) => s,
         other => panic!("not a status: {other:?}"),
@@ -175,7 +165,7 @@ async fn lmdiag_json_fits_its_schema_when_a_line_works_and_when_it_does_not() {
 #[tokio::test]
 async fn udadmin_json_fits_its_schema_in_every_mode() {
     let d = busy_daemon(&[]).await;
-    let own = daemon_view(&d).await;
+    let own = d.status().await;
     let listing: udadmin::Listing = decode("udadmin", on(&d, "udadmin", &["-list"]));
     assert_eq!(
         listing.assignments,

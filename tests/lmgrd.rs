@@ -32,14 +32,6 @@ fn args<'a>(device: &'a str) -> CheckoutArgs<'a> {
     }
 }
 
-async fn status(d: &TestDaemon) -> lmutil::engine::Snapshot {
-    let mut c = Connection::unix(&d.socket).await.unwrap();
-    match c.request(Request::Status).await.unwrap() {
-        Response::Status(s) => *s,
-        other => panic!("{other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn checkouts_are_granted_denied_at_the_limit_and_checked_in() {
     let d = daemon_with(2);
@@ -58,7 +50,7 @@ async fn checkouts_are_granted_denied_at_the_limit_and_checked_in() {
     p.checkin(h1).await.unwrap();
     p.checkout(args("client-3")).await.unwrap();
     p.heartbeat().await.unwrap();
-    let snap = status(&d).await;
+    let snap = d.status().await;
     let pool = snap
         .pools
         .iter()
@@ -139,7 +131,7 @@ async fn a_dropped_connection_keeps_checkouts_for_a_reconnect() {
         .await
         .unwrap();
     // The checkout is still there, and still counts once.
-    let snap = status(&d).await;
+    let snap = d.status().await;
     assert_eq!(snap.checkouts.len(), 1);
     assert_eq!(snap.checkouts[0].handle, h);
     p.checkin(h).await.unwrap();
@@ -183,7 +175,7 @@ fn every_acknowledged_grant_survives_sigkill() {
         .enable_all()
         .build()
         .unwrap();
-    let snap = rt.block_on(status(&d));
+    let snap = rt.block_on(d.status());
     let held: BTreeSet<u64> = snap.checkouts.iter().map(|c| c.handle).collect();
     let acked: BTreeSet<u64> = acked.into_iter().collect();
     assert!(
@@ -218,7 +210,7 @@ fn sigterm_stops_it_gracefully_and_a_restart_recovers() {
     assert!(status.success(), "{status:?}");
     assert!(!socket.exists(), "the socket is removed on exit");
     let d = TestDaemon::start(root);
-    let snap = rt.block_on(self::status(&d));
+    let snap = rt.block_on(d.status());
     assert_eq!(
         snap.checkouts.iter().map(|c| c.handle).collect::<Vec<_>>(),
         [handle]
@@ -272,7 +264,7 @@ async fn the_debug_log_has_flexnets_out_in_denied_and_start_lines() {
     assert!(p.checkout(args("client-2")).await.is_err());
     p.checkin(h).await.unwrap();
     // A status request goes through the owner after the batches above.
-    status(&d).await;
+    d.status().await;
     let log = std::fs::read_to_string(d.root.path().join("data/debug.log")).unwrap();
     let lines: Vec<&str> = log.lines().collect();
     let find = |what: &str| -> &str {
@@ -378,7 +370,7 @@ async fn reread_serves_a_new_license_file_and_keeps_every_checkout() {
         Response::Ok
     );
     p.checkout(args("dev2")).await.unwrap();
-    let snap = status(&d).await;
+    let snap = d.status().await;
     assert_eq!(snap.checkouts.len(), 2);
     let pool = snap
         .pools
@@ -419,7 +411,7 @@ async fn lmdown_vendor_then_reread_vendor_restarts_the_vendor_daemon() {
         other => panic!("{other:?}"),
     }
     // The license manager still answers status.
-    assert_eq!(status(&d).await.checkouts.len(), 1);
+    assert_eq!(d.status().await.checkouts.len(), 1);
     assert_eq!(
         admin(&d, Request::Reread { vendor: true }).await.unwrap(),
         Response::Ok
@@ -589,7 +581,7 @@ async fn the_options_file_is_applied_reported_and_reread() {
         Response::Ok
     );
     p.checkout(args("dev1")).await.unwrap();
-    status(&d).await;
+    d.status().await;
     let log = std::fs::read_to_string(d.root.path().join("data/debug.log")).unwrap();
     assert!(!log.contains("OUT: \"XDT_PLT_CCU\""), "{log}");
 }

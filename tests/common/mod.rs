@@ -251,6 +251,18 @@ impl TestDaemon {
         std::fs::read_to_string(self.root.path().join("data/debug.log")).unwrap_or_default()
     }
 
+    /// The daemon's own view, straight over its control socket.
+    pub async fn status(&self) -> lmutil::engine::Snapshot {
+        use lmutil::protocol::{Request, Response};
+        let mut c = lmutil::client::Connection::unix(&self.socket)
+            .await
+            .expect("the control socket answers");
+        match c.request(Request::Status).await.expect("a status") {
+            Response::Status(s) => *s,
+            other => panic!("{other:?}"),
+        }
+    }
+
     pub fn vendor_addr(&self) -> String {
         format!("127.0.0.1:{}", self.vendor_port)
     }
