@@ -16,6 +16,9 @@
 #   FUZZ_JOBS    parallel fuzzing processes (default 1)
 #   FUZZ_KEEP    set to 1 to keep the working corpus directory
 #   FUZZ_ARGS    extra libFuzzer flags (e.g. "-max_len=8192")
+#   FUZZ_BUILD_ARGS  extra cargo-fuzz build flags, for building and running
+#                (CI passes "--dev": an unoptimised build compiles in a
+#                fraction of the time, and a one-minute run needs no speed)
 set -euo pipefail
 
 seconds="${1:-60}"
@@ -60,7 +63,10 @@ fi
 
 cd "$root"
 # Build every target once, before any clock starts.
-cargo fuzz build
+build_args=()
+# shellcheck disable=SC2206
+[ -n "${FUZZ_BUILD_ARGS:-}" ] && build_args=(${FUZZ_BUILD_ARGS})
+cargo fuzz build "${build_args[@]}"
 overall=0
 for target in "${targets[@]}"; do
     dict="$(dict_of "$target")"
@@ -70,7 +76,7 @@ for target in "${targets[@]}"; do
     echo "run.sh: fuzzing $target for ${seconds}s, working corpus $work" >&2
     status=0
     # shellcheck disable=SC2086
-    cargo fuzz run "$target" "$work" -- \
+    cargo fuzz run "${build_args[@]}" "$target" "$work" -- \
         -max_total_time="$seconds" \
         -dict="$dict" \
         -timeout=10 \
