@@ -314,7 +314,7 @@ impl From<crate::engine::snapshot::DenialView> for Denial {
         Denial {
             at: d.at,
             feature: d.feature,
-            version: d.version,
+            version: d.version.to_string(),
             user: d.user,
             device: d.device,
             host: d.host,

@@ -166,11 +166,6 @@ impl UdGraph {
         self.matched
     }
 
-    /// The number of user–device edges.
-    pub fn edge_count(&self) -> usize {
-        self.edges
-    }
-
     pub fn contains(&self, u: u32, d: u32) -> bool {
         let (users, devices) = (self.sides[USERS].adj(u), self.sides[DEVICES].adj(d));
         if users.len() <= devices.len() {
@@ -211,25 +206,12 @@ impl UdGraph {
             let (side, other) = (&self.sides[s], &self.sides[1 - s]);
             let even = &mut labels.even[s];
             *even = side.mate.iter().map(|&m| m == NONE).collect();
-            let mut stack: Vec<u32> = (0..even.len() as u32)
+            let stack = (0..even.len() as u32)
                 .filter(|&v| even[v as usize])
                 .collect();
-            while let Some(x) = stack.pop() {
-                self.spread(side, other, even, &mut stack, x);
-            }
+            spread(side, other, even, stack);
         }
         labels
-    }
-
-    /// From the freeable vertex `x` (of `side`), labels the partners of
-    /// its neighbours and queues those newly labelled.
-    fn spread(&self, side: &Side, other: &Side, even: &mut [bool], stack: &mut Vec<u32>, x: u32) {
-        for &y in side.adj(x) {
-            let w = other.mate(y);
-            if w != NONE && !std::mem::replace(&mut even[w as usize], true) {
-                stack.push(w);
-            }
-        }
     }
 
     /// After an edge `u`–`d` was added without raising the optimum: labels
@@ -239,7 +221,6 @@ impl UdGraph {
             let len = self.sides[s].adj.len();
             labels.even[s].resize(len, true);
         }
-        let mut stack = Vec::new();
         for (s, v, w) in [(USERS, u, d), (DEVICES, d, u)] {
             let (side, other) = (&self.sides[s], &self.sides[1 - s]);
             let partner = other.mate(w);
@@ -247,10 +228,7 @@ impl UdGraph {
                 && partner != NONE
                 && !std::mem::replace(&mut labels.even[s][partner as usize], true)
             {
-                stack.push(partner);
-                while let Some(x) = stack.pop() {
-                    self.spread(side, other, &mut labels.even[s], &mut stack, x);
-                }
+                spread(side, other, &mut labels.even[s], vec![partner]);
             }
         }
     }
@@ -552,7 +530,8 @@ impl UdGraph {
     }
 
     /// Checks the matching: every pair is an edge, partners agree, the
-    /// count is right, and no augmenting path is left. For tests.
+    /// count is right, and no augmenting path is left.
+    #[cfg(test)]
     pub fn check(&self) -> Result<(), String> {
         let (users, devices) = (&self.sides[USERS], &self.sides[DEVICES]);
         let mut pairs = 0;
@@ -585,6 +564,19 @@ impl UdGraph {
             ));
         }
         Ok(())
+    }
+}
+
+/// From the freeable vertices on `stack` (of `side`), labels every
+/// partner of their neighbours, and onwards from those newly labelled.
+fn spread(side: &Side, other: &Side, even: &mut [bool], mut stack: Vec<u32>) {
+    while let Some(x) = stack.pop() {
+        for &y in side.adj(x) {
+            let w = other.mate(y);
+            if w != NONE && !std::mem::replace(&mut even[w as usize], true) {
+                stack.push(w);
+            }
+        }
     }
 }
 

@@ -31,7 +31,7 @@ pub struct DenialView {
     pub at: Time,
     pub feature: String,
     /// The version the product asked for.
-    pub version: String,
+    pub version: crate::license::Version,
     pub user: String,
     pub device: String,
     pub host: String,

@@ -266,7 +266,7 @@ impl Owner {
             Request::Checkout(c) => Some(DenialView {
                 at: now,
                 feature: c.feature.clone(),
-                version: c.version.to_string(),
+                version: c.version.clone(),
                 user: c.user.clone(),
                 device: c.device.clone(),
                 host: c.host.clone(),
