@@ -1,10 +1,16 @@
 //! Faults of the machine: the state database's disk full or read-only, and
 //! a damaged database file.
 //!
-//! A full or read-only disk is a real one: the data directory is a small
-//! tmpfs mounted for the test, filled to the last byte or remounted
-//! read-only. That needs root (or CAP_SYS_ADMIN); without it these tests
-//! say so and pass without checking anything.
+//! A full or read-only disk is a real one. For a full disk, and a disk
+//! read-only when lmgrd starts, the data directory is a small tmpfs mounted
+//! for the test, filled to the last byte or mounted read-only. A disk that
+//! turns read-only under a running server does so the way it does in life,
+//! through write errors: the data directory is an ext4 file system mounted
+//! with `errors=remount-ro` on a loop device whose backing file is a sparse
+//! file on a small tmpfs; filling that tmpfs makes the device fail writes,
+//! and ext4 makes itself read-only. That needs root (or CAP_SYS_ADMIN), and
+//! loop devices for the last; without them these tests say "skipped: ..."
+//! and pass without checking anything.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -193,12 +199,11 @@ fn a_full_disk_refuses_new_grants_keeps_status_and_recovers_by_itself() {
     kill_restart_and_check(d, &acked, &rt);
 }
 
-/// Linux does not remount a file system read-only while a file on it is
-/// open for writing, so a running server's disk turns read-only only
-/// through an error; that path is the full disk's (SQLite reports both as
-/// a refused write). What can be shown is a server asked to start on a
-/// read-only disk: it refuses, naming the directory, and starts once the
-/// disk is writable.
+/// A server asked to start on a read-only disk refuses, naming the
+/// directory, and starts once the disk is writable. (Linux does not remount
+/// a file system read-only while a file on it is open for writing, so a
+/// running server's disk turns read-only only through an error: see
+/// `a_disk_that_turns_read_only_under_the_server_keeps_status_and_loses_nothing`.)
 #[test]
 fn a_read_only_disk_is_refused_at_start_and_served_once_writable() {
     let root = TestDaemon::root();
@@ -296,4 +301,258 @@ fn a_damaged_database_is_refused_at_start_with_the_way_out() {
     }
     let d = TestDaemon::start(root);
     assert!(rt.block_on(d.status()).checkouts.is_empty());
+}
+
+/// Runs a command: its exit code and what it printed.
+fn sh(program: &str, args: &[&str]) -> (Option<i32>, String) {
+    match Command::new(program).args(args).output() {
+        Ok(o) => (
+            o.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        ),
+        Err(e) => (None, e.to_string()),
+    }
+}
+
+/// An ext4 file system mounted on a directory with `errors=remount-ro`,
+/// on a loop device whose backing file is a 64 MiB sparse file on a 16 MiB
+/// tmpfs: once the tmpfs is full, every write to a block the file system
+/// has not written before fails with an I/O error, as on a failing disk.
+/// On drop: ext4 unmounted, loop device detached, tmpfs unmounted.
+struct FailingDisk {
+    dir: PathBuf,
+    device: String,
+    /// Where the tmpfs is mounted, holding the backing file.
+    under: tempfile::TempDir,
+}
+
+impl FailingDisk {
+    /// Makes and mounts the file system on `dir`, or says why not.
+    fn mount(dir: &Path) -> Option<FailingDisk> {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: needs root to mount a file system on a loop device");
+            return None;
+        }
+        let under = tempfile::tempdir().unwrap();
+        let u = under.path().to_str().unwrap();
+        let (code, out) = sh(
+            "mount",
+            &["-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", u],
+        );
+        if code != Some(0) {
+            eprintln!("skipped: cannot mount a tmpfs here: {out}");
+            return None;
+        }
+        let backing = under.path().join("disk");
+        let file = std::fs::File::create(&backing).unwrap();
+        file.set_len(64 << 20).unwrap();
+        let (code, out) = sh("losetup", &["--find", "--show", backing.to_str().unwrap()]);
+        if code != Some(0) {
+            let _ = sh("umount", &[u]);
+            eprintln!("skipped: loop devices are unavailable: {out}");
+            return None;
+        }
+        let disk = FailingDisk {
+            dir: dir.to_owned(),
+            device: out.trim().to_owned(),
+            under,
+        };
+        // The journal and inode tables are left unwritten (holes), so the
+        // journal's next commit is what meets the full tmpfs; the mount's
+        // `noinit_itable` keeps the kernel from zeroing the inode tables in
+        // the background, at a time of its own.
+        let (code, out) = sh(
+            "mkfs.ext4",
+            &[
+                "-q",
+                "-F",
+                "-E",
+                "lazy_itable_init=1,lazy_journal_init=1",
+                &disk.device,
+            ],
+        );
+        if code != Some(0) {
+            eprintln!("skipped: cannot make an ext4 file system: {out}");
+            return None;
+        }
+        if let Err(out) = disk.mount_ext4() {
+            eprintln!("skipped: cannot mount ext4 from a loop device: {out}");
+            return None;
+        }
+        Some(disk)
+    }
+
+    fn mount_ext4(&self) -> Result<(), String> {
+        let options = "errors=remount-ro,noinit_itable";
+        let dir = self.dir.to_str().unwrap();
+        match sh("mount", &["-t", "ext4", "-o", options, &self.device, dir]) {
+            (Some(0), _) => Ok(()),
+            (_, out) => Err(out),
+        }
+    }
+
+    /// Fills the tmpfs under the file system: its writes fail from now on.
+    fn break_it(&self) {
+        fill(self.under.path());
+    }
+
+    /// The file system's options in /proc/mounts.
+    fn options(&self) -> String {
+        let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+        let dir = self.dir.to_str().unwrap();
+        let line = mounts
+            .lines()
+            .rfind(|l| l.split(' ').nth(1) == Some(dir))
+            .unwrap_or_else(|| panic!("{dir} is not mounted:\n{mounts}"));
+        line.split(' ').nth(3).unwrap().to_owned()
+    }
+
+    /// Whether the kernel has made it read-only: `ro`, or ext4's
+    /// `emergency_ro` (shown, the mount itself staying `rw`, since Linux 6.15).
+    fn read_only(&self) -> bool {
+        self.options()
+            .split(',')
+            .any(|o| o == "ro" || o == "emergency_ro")
+    }
+
+    /// The disk works again: the tmpfs has room.
+    fn give_space_back(&self) {
+        std::fs::remove_file(self.under.path().join("filler")).unwrap();
+    }
+
+    /// What an administrator does, lmgrd stopped: unmount, check the file
+    /// system (e2fsck replays the journal and mends the free counts), mount
+    /// again.
+    fn mend(&self) {
+        let dir = self.dir.to_str().unwrap();
+        let (code, out) = sh("umount", &[dir]);
+        assert_eq!(code, Some(0), "umount: {out}");
+        // 0: clean; 1: errors corrected.
+        let (code, out) = sh("e2fsck", &["-f", "-y", &self.device]);
+        assert!(matches!(code, Some(0 | 1)), "e2fsck: {code:?}\n{out}");
+        self.mount_ext4().unwrap();
+        assert!(!self.read_only(), "{}", self.options());
+    }
+}
+
+impl Drop for FailingDisk {
+    fn drop(&mut self) {
+        let dir = self.dir.to_str().unwrap();
+        if sh("umount", &[dir]).0 != Some(0) {
+            let _ = sh("umount", &["-l", dir]);
+        }
+        let _ = sh("losetup", &["--detach", &self.device]);
+        let _ = sh("umount", &["-l", self.under.path().to_str().unwrap()]);
+    }
+}
+
+/// The data directory's disk fails under a running server and the kernel
+/// makes its file system read-only (see [`FailingDisk`]). What Linux does
+/// (seen on 6.18): the commit that meets the failing disk gets an I/O
+/// error from fsync (jbd2 cannot write the journal: "Aborting journal on
+/// device loopN-8" in the kernel log); the next change ext4 starts (lmgrd's
+/// own, as it answers the refusal) finds the journal aborted and turns the
+/// file system read-only: writes get EROFS, and /proc/mounts keeps `rw` for
+/// the mount and adds `emergency_ro` (older kernels: `ro`). That lasts as
+/// long as the mount: space given back changes nothing, and the file system
+/// cannot be unmounted while lmgrd holds its database open. So lmgrd cannot
+/// recover by itself here; the administrator stops it, unmounts, runs
+/// e2fsck, mounts again and starts it, and every acknowledged checkout is
+/// back, nothing refused.
+///
+/// The debug log is on another disk (`--log`), where the administrator
+/// can read it.
+#[test]
+fn a_disk_that_turns_read_only_under_the_server_keeps_status_and_loses_nothing() {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    let data = root.path().join("data");
+    let Some(disk) = FailingDisk::mount(&data) else {
+        return;
+    };
+    let log = root.path().join("debug.log");
+    let extra = ["--log", log.to_str().unwrap()];
+    let failures = || {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .matches("The state database cannot be written")
+            .count()
+    };
+    let d = TestDaemon::try_start(root, &extra).unwrap_or_else(|(_, e)| panic!("{e}"));
+    let rt = runtime();
+    let acked = rt.block_on(async {
+        let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+        let mut p = ProductSession::start(conn, "ddc").await.unwrap();
+        let mut n = 0;
+        let mut acked: BTreeSet<u64> = BTreeSet::new();
+        for _ in 0..20 {
+            n += 1;
+            acked.insert(p.checkout(args(&format!("dev{n}"))).await.unwrap());
+        }
+        disk.break_it();
+        let (granted, reason) = until_refused(&mut p, &mut n).await;
+        acked.extend(granted);
+        assert!(
+            reason.contains("state database cannot be written"),
+            "{reason}"
+        );
+        let refused = async |p: &mut ProductSession, n: &mut usize| {
+            *n += 1;
+            match p.checkout(args(&format!("dev{n}"))).await {
+                Err(ClientError::Refused(e)) => {
+                    assert_eq!(e.code, -15, "{e:?}");
+                    assert!(
+                        e.reason.contains("state database cannot be written"),
+                        "{e:?}"
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        // The kernel has made the file system read-only (by the next
+        // change it starts, if not yet).
+        for _ in 0..250 {
+            if disk.read_only() {
+                break;
+            }
+            refused(&mut p, &mut n).await;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(disk.read_only(), "{}", disk.options());
+        let err = std::fs::File::create(data.join("probe")).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(nix::libc::EROFS), "{err}");
+        refused(&mut p, &mut n).await;
+
+        // Status is served, with everything acknowledged and nothing refused.
+        let snap = d.status().await;
+        let held: BTreeSet<u64> = snap.checkouts.iter().map(|c| c.handle).collect();
+        assert_eq!(held, acked);
+
+        // Space given back changes nothing for this mount, and it cannot be
+        // unmounted while lmgrd runs.
+        disk.give_space_back();
+        refused(&mut p, &mut n).await;
+        assert!(disk.read_only(), "{}", disk.options());
+        let (code, out) = sh("umount", &[data.to_str().unwrap()]);
+        assert!(code != Some(0) && out.contains("busy"), "{code:?} {out}");
+        acked
+    });
+    assert_eq!(failures(), 1, "{}", std::fs::read_to_string(&log).unwrap());
+
+    let root = d.kill();
+    disk.mend();
+    let d = TestDaemon::try_start(root, &extra).unwrap_or_else(|(_, e)| panic!("{e}"));
+    let snap = rt.block_on(d.status());
+    let held: BTreeSet<u64> = snap.checkouts.iter().map(|c| c.handle).collect();
+    assert_eq!(held, acked, "after the disk was mended and lmgrd restarted");
+    rt.block_on(async {
+        let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+        let mut p = ProductSession::start(conn, "ddc").await.unwrap();
+        p.checkout(args("after")).await.unwrap();
+    });
+    assert_eq!(failures(), 1);
 }
