@@ -16,6 +16,8 @@ use rusqlite::{Connection, params};
 
 use crate::engine::Event;
 
+mod codec;
+
 /// What an administrator does about a damaged database.
 const RECOVERY: &str = "stop here and keep the file; to recover, move the database and its \
     -wal and -shm files aside, then restore them from a backup or start with an empty \
@@ -55,11 +57,17 @@ pub enum StoreError {
 }
 
 /// Schema migrations, in order; index + 1 is the version each brings.
-const MIGRATIONS: &[&str] = &["CREATE TABLE events (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE events (
         seq INTEGER PRIMARY KEY,
         at INTEGER NOT NULL,
         body TEXT NOT NULL
-    );"];
+    );",
+    // Version 2: grants and checkins are written in the binary form of
+    // `codec` (BLOB rows); older rows stay JSON text. Nothing to convert,
+    // but an older lmgrd must refuse the file rather than misread it.
+    "-- grants and checkins may be BLOB rows",
+];
 
 /// The event log.
 pub struct Store {
@@ -192,9 +200,15 @@ impl Store {
             let mut stmt = tx
                 .prepare_cached("INSERT INTO events (at, body) VALUES (?1, ?2)")
                 .map_err(sql)?;
+            let mut bytes = Vec::new();
             for e in events {
-                let body = serde_json::to_string(e).expect("events always serialize");
-                stmt.execute(params![event_time(e), body]).map_err(sql)?;
+                bytes.clear();
+                if codec::encode(e, &mut bytes) {
+                    stmt.execute(params![event_time(e), bytes]).map_err(sql)?;
+                } else {
+                    let body = serde_json::to_string(e).expect("events always serialize");
+                    stmt.execute(params![event_time(e), body]).map_err(sql)?;
+                }
             }
         }
         tx.commit().map_err(sql)
@@ -206,21 +220,9 @@ impl Store {
             .conn
             .prepare_cached("SELECT seq, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
             .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map(params![after, limit], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.sql(e))?;
+        let rows = stmt.query(params![after, limit]).map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (seq, body) = row.map_err(|e| self.sql(e))?;
-            let event = decode(&body).map_err(|e| StoreError::Corrupt {
-                path: self.path.clone(),
-                seq,
-                reason: e.to_string(),
-            })?;
-            out.push((seq, event));
-        }
+        self.decode_rows(rows, || (), |seq, e| out.push((seq, e)))?;
         Ok(out)
     }
 
@@ -233,24 +235,60 @@ impl Store {
 
     /// Hands every event to `f`, in the order it was written, without
     /// holding them all at once (recovery replays them as they are read).
-    pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> Result<(), StoreError> {
+    pub fn for_each_event(&self, f: impl FnMut(Event)) -> Result<(), StoreError> {
+        self.for_each_event_pinned(|| (), f)
+    }
+
+    /// As [`Store::for_each_event`], calling `pinned` once the events to
+    /// be read are fixed and before the first is handed over: what another
+    /// connection commits after `pinned` is not among them.
+    pub fn for_each_event_pinned(
+        &self,
+        pinned: impl FnOnce(),
+        mut f: impl FnMut(Event),
+    ) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT seq, body FROM events ORDER BY seq")
             .map_err(|e| self.sql(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
-        while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
+        let rows = stmt.query([]).map_err(|e| self.sql(e))?;
+        self.decode_rows(rows, pinned, |_, e| f(e))
+    }
+
+    /// Decodes `(seq, body)` rows in order: a BLOB in the binary form of
+    /// [`codec`], a TEXT as JSON. `pinned` is called after the first step,
+    /// which begins the read transaction (in WAL mode, fixes its snapshot;
+    /// it lasts until the statement is done).
+    fn decode_rows(
+        &self,
+        mut rows: rusqlite::Rows<'_>,
+        pinned: impl FnOnce(),
+        mut f: impl FnMut(i64, Event),
+    ) -> Result<(), StoreError> {
+        use rusqlite::types::ValueRef;
+        let mut decoder = codec::Decoder::default();
+        let mut pinned = Some(pinned);
+        loop {
+            let row = rows.next().map_err(|e| self.sql(e));
+            if let Some(pinned) = pinned.take() {
+                pinned();
+            }
+            let Some(row) = row? else { break };
             let seq: i64 = row.get(0).map_err(|e| self.sql(e))?;
-            let body = row
-                .get_ref(1)
-                .and_then(|v| Ok(v.as_str()?))
-                .map_err(|e| self.sql(e))?;
-            let event = decode(body).map_err(|e| StoreError::Corrupt {
+            let body = row.get_ref(1).map_err(|e| self.sql(e))?;
+            let corrupt = |reason: String| StoreError::Corrupt {
                 path: self.path.clone(),
                 seq,
-                reason: e.to_string(),
-            })?;
-            f(event);
+                reason,
+            };
+            let event = match body {
+                ValueRef::Blob(bytes) => decoder.decode(bytes).map_err(|e| corrupt(e.to_string())),
+                ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+                    .map_err(|e| corrupt(e.to_string()))
+                    .and_then(|body| decode(body).map_err(|e| corrupt(e.to_string()))),
+                _ => Err(corrupt("the event is neither text nor bytes".to_owned())),
+            }?;
+            f(seq, event);
         }
         Ok(())
     }
@@ -365,6 +403,60 @@ mod tests {
         let e = Event::SessionSeen { session: 1, at: 2 };
         let body = serde_json::to_string(&e).unwrap();
         assert_eq!(decode(&body).unwrap(), e);
+    }
+
+    /// Grants and checkins are written as BLOB rows; a database written
+    /// before (every row JSON text, schema version 1) reads back the same
+    /// and is brought to version 2.
+    #[test]
+    fn binary_and_json_rows_read_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let grant = |handle| {
+            let text = format!(
+                r#"{{"event":"granted","handle":{handle},"session":1,"feature":"F","version":"1.0","user":"u","device":"d","sent":["",""],"host":"h","display":"","count":1,"model":"concurrent","pool":{{"feature":"F","version":"1.0","expiry":"permanent","license_type":null,"vendor_string":null}},"burst":false,"at":3}}"#
+            );
+            decode(&text).unwrap()
+        };
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            let body = serde_json::to_string(&grant(1)).unwrap();
+            conn.execute("INSERT INTO events (at, body) VALUES (3, ?1)", [body])
+                .unwrap();
+        }
+        let mut s = Store::open(&path).unwrap();
+        let version: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let later = [
+            grant(2),
+            Event::SessionSeen { session: 1, at: 4 },
+            Event::CheckedIn { handle: 1, at: 5 },
+        ];
+        s.append(&later).unwrap();
+        let kinds: Vec<String> = s
+            .conn
+            .prepare("SELECT typeof(body) FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kinds, ["text", "blob", "text", "blob"]);
+        let mut all = vec![grant(1)];
+        all.extend(later);
+        assert_eq!(s.events().unwrap(), all);
+        let after: Vec<Event> = s
+            .events_after(2, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect();
+        assert_eq!(after, all[2..]);
     }
 
     #[test]
