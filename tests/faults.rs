@@ -163,7 +163,17 @@ async fn survives_a_disk_fault(
         log.contains("The state database is writable again"),
         "{log}"
     );
+    assert_eq!(
+        granted_lines(&log),
+        acked.len(),
+        "no OUT: line for a refused checkout"
+    );
     acked
+}
+
+/// The `OUT:` lines of the debug log: one for each checkout granted.
+fn granted_lines(log: &str) -> usize {
+    log.matches("OUT: \"XDT_PLT_CCU\"").count()
 }
 
 fn kill_restart_and_check(d: TestDaemon, acked: &BTreeSet<u64>, rt: &tokio::runtime::Runtime) {
@@ -542,6 +552,8 @@ fn a_disk_that_turns_read_only_under_the_server_keeps_status_and_loses_nothing()
         acked
     });
     assert_eq!(failures(), 1, "{}", std::fs::read_to_string(&log).unwrap());
+    let lines = granted_lines(&std::fs::read_to_string(&log).unwrap());
+    assert_eq!(lines, acked.len(), "no OUT: line for a refused checkout");
 
     let root = d.kill();
     disk.mend();

@@ -18,10 +18,33 @@ use crate::protocol::errors;
 /// The vendor daemon's name in log lines.
 pub const VENDOR: &str = "CITRIX";
 
-/// An open debug log.
+/// An open debug log, or lines waiting to be added to one
+/// ([`DebugLog::pending`]).
 pub struct DebugLog {
-    out: BufWriter<File>,
+    out: Sink,
     day: Option<NaiveDate>,
+}
+
+/// Where a log's lines go.
+enum Sink {
+    File(BufWriter<File>),
+    Memory(Vec<u8>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::File(f) => f.write(buf),
+            Sink::Memory(v) => v.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::File(f) => f.flush(),
+            Sink::Memory(_) => Ok(()),
+        }
+    }
 }
 
 fn local(t: Time) -> DateTime<Local> {
@@ -40,9 +63,31 @@ impl DebugLog {
     pub fn open(path: &Path) -> io::Result<Self> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(DebugLog {
-            out: BufWriter::new(file),
+            out: Sink::File(BufWriter::new(file)),
             day: None,
         })
+    }
+
+    /// An empty log in memory that continues this one: its lines join this
+    /// log only through [`DebugLog::append`]. The owner writes a batch's
+    /// lines there, so a batch that could not be made durable leaves no
+    /// `OUT:` line for a checkout nobody was granted.
+    pub fn pending(&self) -> DebugLog {
+        DebugLog {
+            out: Sink::Memory(Vec::new()),
+            day: self.day,
+        }
+    }
+
+    /// Adds the lines of a [`DebugLog::pending`] log, and flushes.
+    pub fn append(&mut self, pending: DebugLog) {
+        if let Sink::Memory(lines) = pending.out {
+            let _ = self.out.write_all(&lines);
+            if pending.day > self.day {
+                self.day = pending.day;
+            }
+        }
+        self.flush();
     }
 
     /// Writes one line from `daemon` (`lmgrd` or `CITRIX`).

@@ -152,6 +152,9 @@ pub fn start(
     db: &std::path::Path,
     log: Arc<Mutex<DebugLog>>,
 ) -> Result<(EngineHandle, JoinHandle<()>), StoreError> {
+    // The replica is a copy of the recovered engine: replaying it again
+    // from a second connection at the same time was twice as slow on two
+    // cores (docs/performance.md).
     let engine = recover(&store)?;
     let reader_store = Store::open(db)?;
     let (reader, reader_rx) = mpsc::channel();
@@ -160,6 +163,15 @@ pub fn start(
         .name("reader".to_owned())
         .spawn(move || read(replica, reader_store, reader_rx))
         .expect("the reader thread starts");
+    // Checkpoints of the write-ahead log happen on their own thread, so
+    // that no batch waits for one.
+    store.leave_checkpoints()?;
+    let checkpoints = Store::open(db)?;
+    let (stop_checkpoints, checkpoint_rx) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("checkpoints".to_owned())
+        .spawn(move || checkpoint(&checkpoints, &checkpoint_rx))
+        .expect("the checkpoint thread starts");
     let (tx, rx) = mpsc::channel();
     let to_reader = reader.clone();
     let thread = std::thread::Builder::new()
@@ -171,6 +183,8 @@ pub fn start(
                 log,
                 reader: to_reader,
                 failing: false,
+                stale: false,
+                _stop_checkpoints: stop_checkpoints,
             };
             owner.run(rx);
         })
@@ -183,6 +197,21 @@ fn recover(store: &Store) -> Result<Engine, StoreError> {
     let mut engine = Engine::default();
     store.for_each_event(|e| engine.apply(&e))?;
     Ok(engine)
+}
+
+/// How often the write-ahead log is copied into the database: at tens of
+/// thousands of events a second, a few megabytes of log each time.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// The checkpoint thread: copies the write-ahead log into the database
+/// every [`CHECKPOINT_EVERY`] until the owner ends, then once more.
+fn checkpoint(store: &Store, stop: &Receiver<()>) {
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        // A failure (a full or failing disk) is the owner's to report: its
+        // next commit fails too. The log just waits for the next round.
+        let _ = store.checkpoint();
+    }
+    let _ = store.checkpoint();
 }
 
 /// The reader: a replica of the engine, kept by the committed events.
@@ -229,6 +258,12 @@ struct Owner {
     reader: Sender<ReaderMsg>,
     /// The last write failed (said once in the log, until one succeeds).
     failing: bool,
+    /// A batch could not be written and the engine could not be rebuilt
+    /// from the store either: it may hold changes that are not durable, so
+    /// nothing is decided until a rebuild succeeds.
+    stale: bool,
+    /// Dropped with the owner: the checkpoint thread makes a last one and ends.
+    _stop_checkpoints: Sender<()>,
 }
 
 impl Owner {
@@ -293,11 +328,31 @@ impl Owner {
     }
 
     fn run_batch(&mut self, batch: Vec<Command>) {
+        if self.stale && !self.rebuild() {
+            let reason = "the state database cannot be read back; the server refuses changes \
+                until it can, and still answers status";
+            for command in batch {
+                match command {
+                    Command::Handle { reply, .. } => {
+                        let _ = reply.send(Err(reason.to_owned()));
+                    }
+                    Command::Probe { reply, .. } => {
+                        let _ = reply.send(Err(crate::engine::Denial::new(
+                            crate::protocol::errors::CANNOT_CONNECT,
+                            reason,
+                        )));
+                    }
+                    Command::Accounts { reply } => {
+                        let _ = reply.send(self.engine.accounts().clone());
+                    }
+                }
+            }
+            return;
+        }
         let now = now();
         let mut events: Vec<Event> = Vec::new();
         let mut replies = Vec::new();
-        let log = self.log.clone();
-        let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+        let mut log = self.lock_log().pending();
         for command in batch {
             match command {
                 Command::Handle { request, reply } => {
@@ -317,8 +372,6 @@ impl Owner {
                 }
             }
         }
-        log.flush();
-        drop(log);
         let written = if events.is_empty() {
             Ok(())
         } else {
@@ -330,6 +383,7 @@ impl Owner {
                     self.failing = false;
                     super::daemon::say(&self.log, "lmgrd", "The state database is writable again");
                 }
+                self.lock_log().append(log);
                 // The replica learns the batch before anyone hears of it.
                 if !events.is_empty() {
                     let _ = self.reader.send(ReaderMsg::Apply(events));
@@ -340,16 +394,34 @@ impl Owner {
             }
             Err(e) => {
                 // Nothing of this batch is durable: forget it, and say so.
-                if let Ok(stored) = self.store.events() {
-                    self.engine = Engine::replay(&stored);
-                }
-                let _ = self
-                    .reader
-                    .send(ReaderMsg::Replace(Box::new(self.engine.clone())));
+                self.rebuild();
                 let reason = self.write_failed(&e);
                 for (reply, _) in replies {
                     let _ = reply.send(Err(reason.clone()));
                 }
+            }
+        }
+    }
+
+    fn lock_log(&self) -> std::sync::MutexGuard<'_, DebugLog> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Rebuilds the engine (and the reader's replica) from the store, after
+    /// a batch that could not be written; says whether it could.
+    fn rebuild(&mut self) -> bool {
+        match recover(&self.store) {
+            Ok(engine) => {
+                self.engine = engine;
+                self.stale = false;
+                let _ = self
+                    .reader
+                    .send(ReaderMsg::Replace(Box::new(self.engine.clone())));
+                true
+            }
+            Err(_) => {
+                self.stale = true;
+                false
             }
         }
     }
@@ -368,7 +440,9 @@ impl Owner {
             super::daemon::say(&self.log, "lmgrd", &line);
         }
         if disk {
-            if let Ok(fresh) = Store::open(self.store.path()) {
+            if let Ok(fresh) = Store::open(self.store.path())
+                && fresh.leave_checkpoints().is_ok()
+            {
                 self.store = fresh;
             }
             format!(

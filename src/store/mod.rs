@@ -154,6 +154,29 @@ impl Store {
             .map_err(|e| self.sql(e))
     }
 
+    /// Stops this connection from checkpointing the write-ahead log after
+    /// its own commits. SQLite does that in the committing thread by
+    /// default, so now and then one commit also copied the whole log into
+    /// the database and waited for its fsync; with this, another
+    /// connection does it with [`Store::checkpoint`].
+    pub fn leave_checkpoints(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Copies what the write-ahead log holds into the database, without
+    /// waiting for (or making wait) any reader or writer; the log then
+    /// starts over at its next commit. Says how many log pages remain
+    /// uncopied (held by a reader that still needs them).
+    pub fn checkpoint(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok(r.get::<_, i64>(1)? - r.get::<_, i64>(2)?)
+            })
+            .map_err(|e| self.sql(e))
+    }
+
     /// The path of the database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -222,7 +245,7 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         let rows = stmt.query(params![after, limit]).map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
-        self.decode_rows(rows, || (), |seq, e| out.push((seq, e)))?;
+        self.decode_rows(rows, |seq, e| out.push((seq, e)))?;
         Ok(out)
     }
 
@@ -235,45 +258,25 @@ impl Store {
 
     /// Hands every event to `f`, in the order it was written, without
     /// holding them all at once (recovery replays them as they are read).
-    pub fn for_each_event(&self, f: impl FnMut(Event)) -> Result<(), StoreError> {
-        self.for_each_event_pinned(|| (), f)
-    }
-
-    /// As [`Store::for_each_event`], calling `pinned` once the events to
-    /// be read are fixed and before the first is handed over: what another
-    /// connection commits after `pinned` is not among them.
-    pub fn for_each_event_pinned(
-        &self,
-        pinned: impl FnOnce(),
-        mut f: impl FnMut(Event),
-    ) -> Result<(), StoreError> {
+    pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT seq, body FROM events ORDER BY seq")
             .map_err(|e| self.sql(e))?;
         let rows = stmt.query([]).map_err(|e| self.sql(e))?;
-        self.decode_rows(rows, pinned, |_, e| f(e))
+        self.decode_rows(rows, |_, e| f(e))
     }
 
     /// Decodes `(seq, body)` rows in order: a BLOB in the binary form of
-    /// [`codec`], a TEXT as JSON. `pinned` is called after the first step,
-    /// which begins the read transaction (in WAL mode, fixes its snapshot;
-    /// it lasts until the statement is done).
+    /// [`codec`], a TEXT as JSON.
     fn decode_rows(
         &self,
         mut rows: rusqlite::Rows<'_>,
-        pinned: impl FnOnce(),
         mut f: impl FnMut(i64, Event),
     ) -> Result<(), StoreError> {
         use rusqlite::types::ValueRef;
         let mut decoder = codec::Decoder::default();
-        let mut pinned = Some(pinned);
-        loop {
-            let row = rows.next().map_err(|e| self.sql(e));
-            if let Some(pinned) = pinned.take() {
-                pinned();
-            }
-            let Some(row) = row? else { break };
+        while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
             let seq: i64 = row.get(0).map_err(|e| self.sql(e))?;
             let body = row.get_ref(1).map_err(|e| self.sql(e))?;
             let corrupt = |reason: String| StoreError::Corrupt {
@@ -457,6 +460,37 @@ mod tests {
             .map(|(_, e)| e)
             .collect();
         assert_eq!(after, all[2..]);
+    }
+
+    /// With checkpoints left to another connection, commits only grow the
+    /// write-ahead log; the other connection's checkpoint copies it all
+    /// into the database, and the next commit starts the log over.
+    #[test]
+    fn another_connection_checkpoints_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let wal = dir.path().join("state.db-wal");
+        let mut writer = Store::open(&path).unwrap();
+        writer.leave_checkpoints().unwrap();
+        let checkpoints = Store::open(&path).unwrap();
+        let seen = |i: u64| Event::SessionSeen {
+            session: i,
+            at: i as i64,
+        };
+        for i in 0..3000 {
+            writer.append(&[seen(i)]).unwrap();
+        }
+        let grown = std::fs::metadata(&wal).unwrap().len();
+        // SQLite's own default would have checkpointed at 1,000 pages.
+        assert!(grown > 1000 * 4096, "{grown}");
+        assert_eq!(checkpoints.checkpoint().unwrap(), 0);
+        writer.append(&[seen(3000)]).unwrap();
+        assert_eq!(checkpoints.checkpoint().unwrap(), 0);
+        // The log started over: written again from its start, not grown.
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), grown);
+        let events = Store::open(&path).unwrap().events().unwrap();
+        assert_eq!(events.len(), 3001);
+        assert_eq!(events[3000], seen(3000));
     }
 
     #[test]
