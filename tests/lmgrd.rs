@@ -585,3 +585,42 @@ async fn the_options_file_is_applied_reported_and_reread() {
     let log = std::fs::read_to_string(d.root.path().join("data/debug.log")).unwrap();
     assert!(!log.contains("OUT: \"XDT_PLT_CCU\""), "{log}");
 }
+
+/// Time passes for the rules even when the server is never idle: a busy
+/// server still checks in an idle session's checkout after the options
+/// file's TIMEOUT (the once-a-second tick used to wait for a quiet second).
+#[tokio::test]
+async fn timeouts_apply_while_other_products_keep_the_server_busy() {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "ccu.lic", &CCU.replace("COUNT", "5"));
+    std::fs::write(
+        root.path().join("licenses/CITRIX.opt"),
+        "TIMEOUT XDT_PLT_CCU 2\n",
+    )
+    .unwrap();
+    let d = TestDaemon::start(root);
+    let session = async |host| {
+        let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+        ProductSession::start(conn, host).await.unwrap()
+    };
+    let mut idle = session("ddc1").await;
+    let held = idle.checkout(args("dev1")).await.unwrap();
+    let mut busy = session("ddc2").await;
+    let started = std::time::Instant::now();
+    let mut checked_in = false;
+    // Never a quiet moment: a heartbeat every 20 ms.
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        busy.heartbeat().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let snap = d.status().await;
+        if !snap.checkouts.iter().any(|c| c.handle == held) {
+            checked_in = true;
+            break;
+        }
+    }
+    assert!(
+        checked_in,
+        "the idle session's checkout was never timed out"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+}

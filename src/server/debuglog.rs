@@ -68,21 +68,34 @@ impl DebugLog {
         })
     }
 
-    /// An empty log in memory that continues this one: its lines join this
-    /// log only through [`DebugLog::append`]. The owner writes a batch's
-    /// lines there, so a batch that could not be made durable leaves no
-    /// `OUT:` line for a checkout nobody was granted.
-    pub fn pending(&self) -> DebugLog {
+    /// An empty log in memory, whose lines join an open log only through
+    /// [`DebugLog::append`]. The owner writes a batch's lines there, so a
+    /// batch that could not be made durable leaves no `OUT:` line for a
+    /// checkout nobody was granted.
+    pub fn memory() -> DebugLog {
         DebugLog {
             out: Sink::Memory(Vec::new()),
-            day: self.day,
+            day: None,
         }
     }
 
-    /// Adds the lines of a [`DebugLog::pending`] log, and flushes.
-    pub fn append(&mut self, pending: DebugLog) {
-        if let Sink::Memory(lines) = pending.out {
-            let _ = self.out.write_all(&lines);
+    /// Starts where `log` is: a new day's `TIMESTAMP` line is written once.
+    pub fn continue_from(&mut self, log: &DebugLog) {
+        self.day = log.day;
+    }
+
+    /// Forgets the lines of a memory log (keeping its memory).
+    pub fn clear(&mut self) {
+        if let Sink::Memory(lines) = &mut self.out {
+            lines.clear();
+        }
+    }
+
+    /// Adds and flushes the lines of a memory log, which is left empty.
+    pub fn append(&mut self, pending: &mut DebugLog) {
+        if let Sink::Memory(lines) = &mut pending.out {
+            let _ = self.out.write_all(lines);
+            lines.clear();
             if pending.day > self.day {
                 self.day = pending.day;
             }

@@ -13,7 +13,7 @@
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -24,6 +24,8 @@ use crate::store::{Store, StoreError};
 
 /// The most requests decided before one commit.
 const MAX_BATCH: usize = 4096;
+/// How often time passes for the rules.
+const TICK: Duration = Duration::from_secs(1);
 /// Refused checkouts kept for `lmstat --json`: the most recent ones.
 const DENIALS_KEPT: usize = 1000;
 
@@ -184,6 +186,7 @@ pub fn start(
                 reader: to_reader,
                 failing: false,
                 stale: false,
+                pending_log: DebugLog::memory(),
                 _stop_checkpoints: stop_checkpoints,
             };
             owner.run(rx);
@@ -262,29 +265,41 @@ struct Owner {
     /// from the store either: it may hold changes that are not durable, so
     /// nothing is decided until a rebuild succeeds.
     stale: bool,
+    /// A batch's debug log lines until its commit, its memory kept.
+    pending_log: DebugLog,
     /// Dropped with the owner: the checkpoint thread makes a last one and ends.
     _stop_checkpoints: Sender<()>,
 }
 
 impl Owner {
     fn run(&mut self, rx: Receiver<Command>) {
+        // Reused from batch to batch: grown once, not page-faulted afresh
+        // for every batch.
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        let mut next_tick = Instant::now() + TICK;
         loop {
-            let first = match rx.recv_timeout(Duration::from_secs(1)) {
-                Ok(c) => c,
-                Err(RecvTimeoutError::Timeout) => Command::Handle {
-                    request: Request::Tick,
-                    reply: oneshot::channel().0,
-                },
+            let wait = next_tick.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(wait) {
+                Ok(c) => batch.push(c),
+                Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
-            };
-            let mut batch = vec![first];
+            }
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(c) => batch.push(c),
                     Err(_) => break,
                 }
             }
-            self.run_batch(batch);
+            // Time passes for the rules (heartbeats missed, TIMEOUT, leases,
+            // burst mode) once a second, however busy the server is.
+            if Instant::now() >= next_tick {
+                batch.push(Command::Handle {
+                    request: Request::Tick,
+                    reply: oneshot::channel().0,
+                });
+                next_tick = Instant::now() + TICK;
+            }
+            self.run_batch(&mut batch);
         }
     }
 
@@ -327,7 +342,9 @@ impl Owner {
         (decision, events)
     }
 
-    fn run_batch(&mut self, batch: Vec<Command>) {
+    /// Decides and answers the batch's commands, leaving it empty.
+    fn run_batch(&mut self, commands: &mut Vec<Command>) {
+        let batch = commands.drain(..);
         if self.stale && !self.rebuild() {
             let reason = "the state database cannot be read back; the server refuses changes \
                 until it can, and still answers status";
@@ -350,9 +367,10 @@ impl Owner {
             return;
         }
         let now = now();
-        let mut events: Vec<Event> = Vec::new();
-        let mut replies = Vec::new();
-        let mut log = self.lock_log().pending();
+        let mut events: Vec<Event> = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut log = std::mem::replace(&mut self.pending_log, DebugLog::memory());
+        log.continue_from(&self.lock_log());
         for command in batch {
             match command {
                 Command::Handle { request, reply } => {
@@ -383,7 +401,7 @@ impl Owner {
                     self.failing = false;
                     super::daemon::say(&self.log, "lmgrd", "The state database is writable again");
                 }
-                self.lock_log().append(log);
+                self.lock_log().append(&mut log);
                 // The replica learns the batch before anyone hears of it.
                 if !events.is_empty() {
                     let _ = self.reader.send(ReaderMsg::Apply(events));
@@ -394,6 +412,7 @@ impl Owner {
             }
             Err(e) => {
                 // Nothing of this batch is durable: forget it, and say so.
+                log.clear();
                 self.rebuild();
                 let reason = self.write_failed(&e);
                 for (reply, _) in replies {
@@ -401,6 +420,7 @@ impl Owner {
                 }
             }
         }
+        self.pending_log = log;
     }
 
     fn lock_log(&self) -> std::sync::MutexGuard<'_, DebugLog> {
