@@ -138,7 +138,13 @@ fn command() -> Command {
         .subcommand(
             Command::new("replay")
                 .about("Recovery in this process: read, decode and replay N grant events")
-                .arg(num("events", "1000000", "Grant events in the store")),
+                .arg(num("events", "1000000", "Grant events in the store"))
+                .arg(num(
+                    "ud-users",
+                    "0",
+                    "Instead: user/device grants, each followed by its checkin, from this many \
+                     users on half as many devices (as `ud` makes them)",
+                )),
         )
         .subcommand(
             Command::new("fsync")
@@ -167,7 +173,7 @@ fn main() -> anyhow::Result<()> {
         return echo::serve(get(sub, "threads") as usize);
     }
     if name == "replay" {
-        return scenarios::replay(get(sub, "events"));
+        return scenarios::replay(get(sub, "events"), get(sub, "ud-users"));
     }
     if name == "fsync" {
         return scenarios::fsync(sub.get_one::<f64>("seconds").copied().unwrap_or(5.0));

@@ -523,14 +523,14 @@ pub fn fsync(seconds: f64) -> anyhow::Result<()> {
 /// `events` grants (concurrent checkouts of distinct devices, as `hold`
 /// makes), read and decoded, replayed into an engine, cloned for the
 /// reader's replica.
-pub fn replay(events: u64) -> anyhow::Result<()> {
+pub fn replay(events: u64, ud_users: u64) -> anyhow::Result<()> {
     machine();
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("state.db");
     let mut store = lmutil::store::Store::open(&path)?;
     let pools = lmutil::engine::Event::PoolsReplaced {
         pools: vec![lmutil::engine::PoolSpec {
-            feature: CCU.to_owned(),
+            feature: if ud_users > 0 { UD } else { CCU }.to_owned(),
             version: lmutil::license::Version::parse("2026.1201")?,
             expiry: lmutil::license::Expiry::Permanent,
             license_type: Some("Retail".to_owned()),
@@ -549,7 +549,34 @@ pub fn replay(events: u64) -> anyhow::Result<()> {
     };
     store.append(&[session])?;
     for chunk in (0..events).collect::<Vec<_>>().chunks(10_000) {
-        let batch: Vec<_> = chunk.iter().map(|i| grant(*i + 1)).collect();
+        let batch: Vec<_> = if ud_users > 0 {
+            chunk
+                .iter()
+                .flat_map(|i| {
+                    let d = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+                    let (user, device) = (
+                        format!("user{}", i % ud_users),
+                        format!("dev{}", d % (ud_users / 2).max(1)),
+                    );
+                    let mut g = grant(*i + 1);
+                    if let lmutil::engine::Event::Granted(g) = &mut g {
+                        g.feature = UD.to_owned();
+                        g.pool.feature = UD.to_owned();
+                        g.model = lmutil::engine::LicenseModel::UserDevice;
+                        g.sent = (String::new(), String::new());
+                        g.user = user;
+                        g.device = device;
+                    }
+                    let checkin = lmutil::engine::Event::CheckedIn {
+                        handle: *i + 1,
+                        at: 1_800_000_000,
+                    };
+                    [g, checkin]
+                })
+                .collect()
+        } else {
+            chunk.iter().map(|i| grant(*i + 1)).collect()
+        };
         store.append(&batch)?;
     }
     drop(store);
