@@ -126,7 +126,10 @@ fn step(e: &mut Engine, now: &mut Time, op: &Op, sessions: &mut Vec<SessionId>) 
                     .unwrap(),
                 user: format!("user {user}"),
                 device: format!("dev{device}"),
-                host: e.sessions.get(&s).map_or("none".into(), |x| x.host.clone()),
+                host: e
+                    .sessions
+                    .get(&s)
+                    .map_or("none".into(), |x| x.host.to_string()),
                 display: "d".into(),
                 count: u32::from(*count),
             })
@@ -189,7 +192,7 @@ fn check(
     // Every grant is explained by a live pool of its feature serving its version.
     let c = &e.checkouts[&g.handle];
     let pool = &e.pools[&g.pool];
-    prop_assert_eq!(&g.pool.feature, &c.feature);
+    prop_assert_eq!(g.pool.feature.as_str(), c.feature());
     prop_assert!(g.pool.version.0 >= c.version);
     prop_assert!(pool.is_live(now));
     if g.shared || g.burst {
@@ -200,10 +203,10 @@ fn check(
         let installed: u64 = e
             .pools
             .iter()
-            .filter(|(k, p)| k.feature == c.feature && k.version.0 >= c.version && p.is_live(now))
+            .filter(|(k, p)| k.feature == c.feature() && k.version.0 >= c.version && p.is_live(now))
             .map(|(_, p)| p.installed())
             .sum();
-        let in_use = e.ud[&c.feature].in_use();
+        let in_use = e.ud[c.feature()].in_use();
         prop_assert!(
             in_use <= installed,
             "{} in use > {} installed",
