@@ -4,7 +4,7 @@
 
 use super::holders::HolderKey;
 use super::request::*;
-use super::state::{BurstState, Engine};
+use super::state::{BurstState, Checkout, Engine};
 use super::types::{LicenseModel, PoolSpec, Time};
 use crate::license::Version;
 use crate::license::pool::PoolKey;
@@ -595,22 +595,11 @@ impl Engine {
                 _ => {}
             }
         }
-        for (handle, c) in &self.checkouts {
-            let idle = self
-                .sessions
-                .get(&c.session)
-                .map_or(0, |x| now - x.last_seen);
-            if self
-                .options
-                .timeout(c.feature())
-                .is_some_and(|t| idle >= t as i64)
-            {
-                events.push(Event::CheckedIn {
-                    handle: *handle,
-                    at: now,
-                });
-            }
-        }
+        events.extend(
+            self.timed_out(now)
+                .into_iter()
+                .map(|handle| Event::CheckedIn { handle, at: now }),
+        );
         for (feature, ud) in &self.ud {
             for (user, device) in ud.expired(now, s.lease) {
                 events.push(Event::LeaseExpired {
@@ -622,6 +611,58 @@ impl Engine {
             }
         }
         events
+    }
+}
+
+/// The options file's TIMEOUT.
+impl Engine {
+    /// The checkouts TIMEOUT reclaims at `now`, in handle order: those whose
+    /// session has been silent for their feature's timeout.
+    ///
+    /// Run every second, so it looks only where a timeout can have passed:
+    /// nowhere without a TIMEOUT, else into the sessions silent for the
+    /// shortest one (every checkout of a live session is in its `handles`).
+    /// A timeout of zero or less reclaims even checkouts whose session is
+    /// gone (idle 0): then every checkout is looked at.
+    fn timed_out(&self, now: Time) -> Vec<Handle> {
+        // `as`, as the comparison below: a timeout past i64::MAX is negative.
+        let Some(shortest) = self.options.timeouts().map(|t| t as i64).min() else {
+            return Vec::new();
+        };
+        let expired = |c: &Checkout, idle: Time| {
+            self.options
+                .timeout(c.feature())
+                .is_some_and(|t| idle >= t as i64)
+        };
+        if shortest <= 0 {
+            return self
+                .checkouts
+                .iter()
+                .filter(|(_, c)| {
+                    let idle = self
+                        .sessions
+                        .get(&c.session)
+                        .map_or(0, |s| now - s.last_seen);
+                    expired(c, idle)
+                })
+                .map(|(h, _)| *h)
+                .collect();
+        }
+        let mut handles: Vec<Handle> = self
+            .sessions
+            .values()
+            .filter(|s| now - s.last_seen >= shortest)
+            .flat_map(|s| {
+                s.handles.iter().filter(move |h| {
+                    self.checkouts
+                        .get(h)
+                        .is_some_and(|c| expired(c, now - s.last_seen))
+                })
+            })
+            .copied()
+            .collect();
+        handles.sort_unstable();
+        handles
     }
 }
 

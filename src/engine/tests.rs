@@ -763,3 +763,46 @@ fn timeout_reclaims_checkouts_of_silent_products() {
     );
     w.check_replay();
 }
+
+#[test]
+fn timeout_looks_at_each_features_own_timeout_and_reclaims_in_handle_order() {
+    let mut w = World::new(vec![
+        pool("XDT_PLT_CCU", "2026.1201", 10, "Eval"),
+        pool("XDT_ENT_CCU", "2026.1201", 10, "Eval"),
+    ]);
+    let (a, b, c) = (w.session("a"), w.session("b"), w.session("c"));
+    // XDT_ENT_CCU falls back to TIMEOUTALL, longer than XDT_PLT_CCU's own.
+    with_options(&mut w, "TIMEOUTALL 900\nTIMEOUT XDT_PLT_CCU 300\n");
+    let mut held = Vec::new();
+    for (s, feature, device) in [
+        (a, "XDT_PLT_CCU", "d1"),
+        (b, "XDT_PLT_CCU", "d2"),
+        (a, "XDT_ENT_CCU", "d3"),
+        (c, "XDT_PLT_CCU", "d4"),
+        (b, "XDT_ENT_CCU", "d5"),
+        (a, "XDT_PLT_CCU", "d6"),
+    ] {
+        held.push(w.grant(s, feature, "2026.0101", "u", device).handle);
+    }
+    let reclaimed = |w: &mut World, seconds: Time| {
+        w.now += seconds;
+        w.run(Request::Heartbeat { session: c });
+        let tick = w.engine.decide(w.now, Request::Tick).1;
+        tick.iter()
+            .filter_map(|e| match e {
+                Event::CheckedIn { handle, .. } => Some(*handle),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // Session c keeps being heard from; a and b fall silent.
+    assert_eq!(reclaimed(&mut w, 299), Vec::<Handle>::new());
+    assert_eq!(reclaimed(&mut w, 1), [held[0], held[1], held[5]]);
+    assert_eq!(
+        reclaimed(&mut w, 600),
+        [held[0], held[1], held[2], held[4], held[5]],
+        "every silent checkout, in handle order across sessions"
+    );
+    with_options(&mut w, "");
+    assert_eq!(reclaimed(&mut w, 1), Vec::<Handle>::new(), "no TIMEOUT");
+}
