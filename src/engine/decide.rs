@@ -2,8 +2,9 @@
 //! record it; the events are then applied. Nothing here changes the state
 //! except through [`Engine::apply`].
 
+use super::holders::HolderKey;
 use super::request::*;
-use super::state::{BurstState, Engine, holder_key};
+use super::state::{BurstState, Checkout, Engine};
 use super::types::{LicenseModel, PoolSpec, Time};
 use crate::license::Version;
 use crate::license::pool::PoolKey;
@@ -292,7 +293,7 @@ impl Engine {
         reserved: u64,
     ) -> Result<Admit, Denial> {
         let dup = pools.iter().any(|p| self.dup_device(p));
-        let key = holder_key(
+        let key = HolderKey::of(
             model,
             dup,
             self.next_handle,
@@ -305,14 +306,14 @@ impl Engine {
         } else {
             1
         };
-        if let Some(h) = self.holders.get(&key) {
-            let extra = want.saturating_sub(h.units);
+        if let Some(h) = self.holders.get(key) {
+            let extra = want.saturating_sub(u64::from(h.units));
             if pools.contains(&h.pool) && (extra == 0 || self.free_in(&h.pool, extra, reserved)) {
                 return Ok(Admit::Within(PoolKey::clone(&h.pool)));
             }
             // A newer version than the held license serves: move the holder
             // to a pool that serves every session of the device at once.
-            let units = want.max(h.units);
+            let units = want.max(u64::from(h.units));
             return self.first_free(now, pools, units, &req.feature, reserved);
         }
         self.first_free(now, pools, want, &req.feature, reserved)
@@ -446,7 +447,7 @@ impl Engine {
                 .get(&req.feature)
                 .is_some_and(|f| !f.would_increase(user, device));
         }
-        let key = holder_key(
+        let key = HolderKey::of(
             model,
             self.dup_device(pool),
             self.next_handle,
@@ -454,7 +455,7 @@ impl Engine {
             device,
             &req.host,
         );
-        self.holders.contains_key(&key)
+        self.holders.contains(key)
     }
 
     fn checkin(&self, now: Time, session: SessionId, handle: Handle) -> (Decision, Vec<Event>) {
@@ -594,22 +595,11 @@ impl Engine {
                 _ => {}
             }
         }
-        for (handle, c) in &self.checkouts {
-            let idle = self
-                .sessions
-                .get(&c.session)
-                .map_or(0, |x| now - x.last_seen);
-            if self
-                .options
-                .timeout(&c.feature)
-                .is_some_and(|t| idle >= t as i64)
-            {
-                events.push(Event::CheckedIn {
-                    handle: *handle,
-                    at: now,
-                });
-            }
-        }
+        events.extend(
+            self.timed_out(now)
+                .into_iter()
+                .map(|handle| Event::CheckedIn { handle, at: now }),
+        );
         for (feature, ud) in &self.ud {
             for (user, device) in ud.expired(now, s.lease) {
                 events.push(Event::LeaseExpired {
@@ -621,6 +611,58 @@ impl Engine {
             }
         }
         events
+    }
+}
+
+/// The options file's TIMEOUT.
+impl Engine {
+    /// The checkouts TIMEOUT reclaims at `now`, in handle order: those whose
+    /// session has been silent for their feature's timeout.
+    ///
+    /// Run every second, so it looks only where a timeout can have passed:
+    /// nowhere without a TIMEOUT, else into the sessions silent for the
+    /// shortest one (every checkout of a live session is in its `handles`).
+    /// A timeout of zero or less reclaims even checkouts whose session is
+    /// gone (idle 0): then every checkout is looked at.
+    fn timed_out(&self, now: Time) -> Vec<Handle> {
+        // `as`, as the comparison below: a timeout past i64::MAX is negative.
+        let Some(shortest) = self.options.timeouts().map(|t| t as i64).min() else {
+            return Vec::new();
+        };
+        let expired = |c: &Checkout, idle: Time| {
+            self.options
+                .timeout(c.feature())
+                .is_some_and(|t| idle >= t as i64)
+        };
+        if shortest <= 0 {
+            return self
+                .checkouts
+                .iter()
+                .filter(|(_, c)| {
+                    let idle = self
+                        .sessions
+                        .get(&c.session)
+                        .map_or(0, |s| now - s.last_seen);
+                    expired(c, idle)
+                })
+                .map(|(h, _)| *h)
+                .collect();
+        }
+        let mut handles: Vec<Handle> = self
+            .sessions
+            .values()
+            .filter(|s| now - s.last_seen >= shortest)
+            .flat_map(|s| {
+                s.handles.iter().filter(move |h| {
+                    self.checkouts
+                        .get(h)
+                        .is_some_and(|c| expired(c, now - s.last_seen))
+                })
+            })
+            .copied()
+            .collect();
+        handles.sort_unstable();
+        handles
     }
 }
 
@@ -719,12 +761,12 @@ impl Engine {
         use crate::options::Requester;
         self.checkouts
             .values()
-            .filter(|c| c.feature == feature)
+            .filter(|c| c.feature() == feature)
             .filter(|c| {
                 let r = Requester {
                     user: c.sent_user(),
                     host: &c.host,
-                    display: &c.display,
+                    display: c.display(),
                     internet: "",
                 };
                 self.requester_matches(target, r, &c.user)

@@ -5,6 +5,7 @@
 
 pub mod cover;
 mod decide;
+mod holders;
 pub mod request;
 pub mod snapshot;
 pub mod state;

@@ -38,8 +38,19 @@ enum Op {
         order: u8,
     },
     ToggleBurst,
+    /// An options file with one of [`TIMEOUTS`].
+    Timeouts(u8),
     Wait(u32),
 }
+
+/// Options files with timeouts: none, per feature, for all, zero.
+const TIMEOUTS: [&str; 5] = [
+    "",
+    "TIMEOUT XDT_PLT_CCU 600\n",
+    "TIMEOUTALL 900\nTIMEOUT CXS_STD_SKT 7200\n",
+    "TIMEOUT XDT_PLT_UD 3600\nTIMEOUT XDT_PLT_CCU 300\n",
+    "TIMEOUT XDT_PLT_USR 0\n",
+];
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
@@ -59,6 +70,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<[u8; 4]>(), any::<bool>(), 0u8..3)
             .prop_map(|(counts, retail, order)| Op::Reread { counts, retail, order }),
         1 => Just(Op::ToggleBurst),
+        1 => (0u8..TIMEOUTS.len() as u8).prop_map(Op::Timeouts),
         4 => prop_oneof![1u32..600, 600u32..(3 * DAY as u32), (10 * DAY as u32)..(40 * DAY as u32)]
             .prop_map(Op::Wait),
     ]
@@ -126,7 +138,10 @@ fn step(e: &mut Engine, now: &mut Time, op: &Op, sessions: &mut Vec<SessionId>) 
                     .unwrap(),
                 user: format!("user {user}"),
                 device: format!("dev{device}"),
-                host: e.sessions.get(&s).map_or("none".into(), |x| x.host.clone()),
+                host: e
+                    .sessions
+                    .get(&s)
+                    .map_or("none".into(), |x| x.host.to_string()),
                 display: "d".into(),
                 count: u32::from(*count),
             })
@@ -158,6 +173,9 @@ fn step(e: &mut Engine, now: &mut Time, op: &Op, sessions: &mut Vec<SessionId>) 
             s.burst_enabled = !s.burst_enabled;
             Request::ChangeSettings(s)
         }
+        Op::Timeouts(i) => {
+            Request::SetOptions(crate::options::parse(TIMEOUTS[*i as usize]).options)
+        }
         Op::Wait(secs) => {
             *now += i64::from(*secs);
             Request::Tick
@@ -168,6 +186,37 @@ fn step(e: &mut Engine, now: &mut Time, op: &Op, sessions: &mut Vec<SessionId>) 
         sessions.push(session);
     }
     out
+}
+
+/// The checkouts TIMEOUT reclaims, found by looking at every one of them.
+fn timed_out_by_full_walk(e: &Engine, now: Time) -> Vec<Handle> {
+    e.checkouts
+        .iter()
+        .filter(|(_, c)| {
+            let idle = e.sessions.get(&c.session).map_or(0, |s| now - s.last_seen);
+            e.options
+                .timeout(c.feature())
+                .is_some_and(|t| idle >= t as i64)
+        })
+        .map(|(h, _)| *h)
+        .collect()
+}
+
+/// A tick, from now to a day on, reclaims what the full walk would, in
+/// the same order.
+fn check_timeouts(e: &Engine, now: Time) -> Result<(), TestCaseError> {
+    for later in [0, 299, 300, 600, 900, 3600, 7200, DAY] {
+        let at = now + later;
+        let ticked: Vec<Handle> = (e.decide(at, Request::Tick).1)
+            .iter()
+            .filter_map(|ev| match ev {
+                Event::CheckedIn { handle, .. } => Some(*handle),
+                _ => None,
+            })
+            .collect();
+        prop_assert_eq!(ticked, timed_out_by_full_walk(e, at), "at now + {}", later);
+    }
+    Ok(())
 }
 
 /// The invariants that hold after every step.
@@ -189,7 +238,7 @@ fn check(
     // Every grant is explained by a live pool of its feature serving its version.
     let c = &e.checkouts[&g.handle];
     let pool = &e.pools[&g.pool];
-    prop_assert_eq!(&g.pool.feature, &c.feature);
+    prop_assert_eq!(g.pool.feature.as_str(), c.feature());
     prop_assert!(g.pool.version.0 >= c.version);
     prop_assert!(pool.is_live(now));
     if g.shared || g.burst {
@@ -200,10 +249,10 @@ fn check(
         let installed: u64 = e
             .pools
             .iter()
-            .filter(|(k, p)| k.feature == c.feature && k.version.0 >= c.version && p.is_live(now))
+            .filter(|(k, p)| k.feature == c.feature() && k.version.0 >= c.version && p.is_live(now))
             .map(|(_, p)| p.installed())
             .sum();
-        let in_use = e.ud[&c.feature].in_use();
+        let in_use = e.ud[c.feature()].in_use();
         prop_assert!(
             in_use <= installed,
             "{} in use > {} installed",
@@ -231,6 +280,7 @@ proptest! {
         for op in &ops {
             let out = step(&mut engine, &mut now, op, &mut sessions);
             check(&engine, now, &mut seen, &out)?;
+            check_timeouts(&engine, now)?;
             events.extend(out.events);
         }
         // The state rebuilt from the events equals the live state.

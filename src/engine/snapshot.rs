@@ -181,7 +181,7 @@ impl Engine {
             .iter()
             .map(|(id, s)| SessionView {
                 session: *id,
-                host: s.host.clone(),
+                host: s.host.to_string(),
                 started: s.started,
                 last_seen: s.last_seen,
                 lapsed_at: s.lapsed_at,
@@ -196,12 +196,12 @@ impl Engine {
             .map(|(h, c)| CheckoutView {
                 handle: *h,
                 session: c.session,
-                feature: c.feature.clone(),
+                feature: c.feature().to_owned(),
                 version: c.version.to_string(),
-                user: shown(&c.sent.0, &c.user),
-                device: shown(&c.sent.1, &c.device),
-                host: c.host.clone(),
-                display: c.display.clone(),
+                user: c.sent_user().to_owned(),
+                device: c.sent_device().to_owned(),
+                host: c.host.to_string(),
+                display: c.display().to_owned(),
                 count: c.count,
                 pool: PoolKey::clone(&c.pool),
                 at: c.at,
@@ -276,10 +276,4 @@ impl Engine {
         }
         out
     }
-}
-
-/// A name as sent, or the counted name for events written before names
-/// were kept as sent.
-fn shown(sent: &str, counted: &str) -> String {
-    if sent.is_empty() { counted } else { sent }.to_owned()
 }

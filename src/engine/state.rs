@@ -1,8 +1,9 @@
 //! The engine's state and the one function that changes it, [`Engine::apply`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use super::holders::{HolderKey, Holders};
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, SessionId};
 use super::types::{LicenseModel, PoolSpec, Settings, Time, day_of};
 use super::ud::UdFeature;
@@ -46,7 +47,8 @@ impl PoolState {
 /// A product session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub host: String,
+    /// The product server, shared with the checkouts it sends.
+    pub host: Arc<str>,
     pub started: Time,
     pub last_seen: Time,
     pub lapsed_at: Option<Time>,
@@ -54,53 +56,85 @@ pub struct Session {
 }
 
 /// One checkout.
+///
+/// A million may be held, so it is kept small: the feature is its pool's,
+/// the host its session's and the device its holder's (shared, not
+/// copied), and what most checkouts lack is boxed apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkout {
     pub session: SessionId,
-    pub feature: String,
     pub version: Version,
-    pub user: String,
-    pub device: String,
-    /// User and device as the product sent them; empty when the same as
-    /// counted (see [`Checkout::sent_user`]), so most checkouts keep one copy.
-    pub sent: (String, String),
-    pub host: String,
-    pub display: String,
+    /// The user as counted.
+    pub user: Box<str>,
+    /// The device as counted.
+    pub device: Arc<str>,
+    pub host: Arc<str>,
     pub count: u32,
     pub model: LicenseModel,
     pub pool: Arc<PoolKey>,
     pub at: Time,
+    unusual: Option<Box<Unusual>>,
 }
 
-impl Checkout {
-    /// The user as the product sent it.
-    pub fn sent_user(&self) -> &str {
-        if self.sent.0.is_empty() {
-            &self.user
-        } else {
-            &self.sent.0
-        }
+/// What a checkout seldom has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Unusual {
+    /// The feature as granted, when not its pool's.
+    feature: Option<Box<str>>,
+    /// User and device as the product sent them, when not the same as
+    /// counted (empty then).
+    sent: (Box<str>, Box<str>),
+    display: Box<str>,
+}
+
+impl Unusual {
+    /// What of a grant a checkout keeps apart: `None` for the usual one.
+    fn of(g: &GrantEvent, pool: &PoolKey) -> Option<Box<Unusual>> {
+        // Names as sent are kept only where they differ from the counted ones.
+        let as_sent = |sent: &String, counted: &String| -> Box<str> {
+            if sent == counted { "" } else { sent }.into()
+        };
+        let unusual = Unusual {
+            feature: (g.feature != pool.feature).then(|| g.feature.as_str().into()),
+            sent: (as_sent(&g.sent.0, &g.user), as_sent(&g.sent.1, &g.device)),
+            display: g.display.as_str().into(),
+        };
+        let usual = unusual.feature.is_none()
+            && unusual.sent.0.is_empty()
+            && unusual.sent.1.is_empty()
+            && unusual.display.is_empty();
+        (!usual).then(|| Box::new(unusual))
     }
 }
 
-/// What one license is held by, for holder-counted models.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum HolderKey {
-    /// Concurrent with DUP_GROUP=V: the endpoint device.
-    Device { feature: String, device: String },
-    /// Server and per-socket: the product server.
-    Host { feature: String, host: String },
-    /// Anything else: the checkout itself.
-    Checkout(Handle),
-}
+impl Checkout {
+    /// The feature as granted: nearly always its pool's.
+    pub fn feature(&self) -> &str {
+        self.unusual
+            .as_ref()
+            .and_then(|u| u.feature.as_deref())
+            .unwrap_or(&self.pool.feature)
+    }
 
-/// A held license (or, per socket, several).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
-    pub pool: Arc<PoolKey>,
-    pub units: u64,
-    /// Its checkouts, in the order they came (usually one).
-    pub handles: Vec<Handle>,
+    /// The user as the product sent it.
+    pub fn sent_user(&self) -> &str {
+        match &self.unusual {
+            Some(u) if !u.sent.0.is_empty() => &u.sent.0,
+            _ => &self.user,
+        }
+    }
+
+    /// The device as the product sent it.
+    pub fn sent_device(&self) -> &str {
+        match &self.unusual {
+            Some(u) if !u.sent.1.is_empty() => &u.sent.1,
+            _ => &self.device,
+        }
+    }
+
+    pub fn display(&self) -> &str {
+        self.unusual.as_ref().map_or("", |u| &u.display)
+    }
 }
 
 /// Burst mode of one product version and edition.
@@ -120,8 +154,8 @@ pub struct Engine {
     pub(crate) sessions: BTreeMap<SessionId, Session>,
     /// Boxed: a tree node then holds eleven pointers, not eleven checkouts.
     pub(crate) checkouts: BTreeMap<Handle, Box<Checkout>>,
-    /// Only looked up, never walked: hashed, not ordered.
-    pub(crate) holders: HashMap<HolderKey, Holder>,
+    /// Who holds the licenses of the models counted by holders.
+    pub(crate) holders: Holders,
     pub(crate) ud: BTreeMap<String, UdFeature>,
     pub(crate) bursts: BTreeMap<(String, VersionKey), BurstState>,
     pub(crate) next_session: SessionId,
@@ -138,7 +172,7 @@ impl Default for Engine {
             pools: BTreeMap::new(),
             sessions: BTreeMap::new(),
             checkouts: BTreeMap::new(),
-            holders: HashMap::new(),
+            holders: Holders::default(),
             ud: BTreeMap::new(),
             bursts: BTreeMap::new(),
             next_session: 1,
@@ -148,28 +182,6 @@ impl Default for Engine {
         };
         engine.replace_pools(Vec::new());
         engine
-    }
-}
-
-/// The holder a checkout counts under.
-pub(crate) fn holder_key(
-    model: LicenseModel,
-    dup_device: bool,
-    handle: Handle,
-    feature: &str,
-    device: &str,
-    host: &str,
-) -> HolderKey {
-    match model {
-        LicenseModel::Concurrent if dup_device => HolderKey::Device {
-            feature: feature.to_owned(),
-            device: device.to_owned(),
-        },
-        LicenseModel::Server | LicenseModel::PerSocket => HolderKey::Host {
-            feature: feature.to_owned(),
-            host: host.to_owned(),
-        },
-        _ => HolderKey::Checkout(handle),
     }
 }
 
@@ -204,7 +216,7 @@ impl Engine {
                 self.sessions.insert(
                     *session,
                     Session {
-                        host: host.clone(),
+                        host: host.as_str().into(),
                         started: *at,
                         last_seen: *at,
                         lapsed_at: None,
@@ -301,48 +313,46 @@ impl Engine {
             version,
             user,
             device,
-            sent,
             host,
-            display,
             count,
             model,
             pool,
             at,
             ..
         } = g;
-        // Names as sent are kept only where they differ from the counted ones.
-        let as_sent = |sent: &String, counted: &String| {
-            if sent == counted {
-                String::new()
-            } else {
-                sent.clone()
+        let pool = self.shared_key(pool);
+        let host = match self.sessions.get_mut(session) {
+            Some(s) => {
+                s.handles.insert(*handle);
+                if *s.host == **host {
+                    s.host.clone()
+                } else {
+                    host.as_str().into()
+                }
             }
+            None => host.as_str().into(),
         };
-        let checkout = Box::new(Checkout {
+        let mut checkout = Box::new(Checkout {
             session: *session,
-            feature: feature.clone(),
             version: version.clone(),
-            user: user.clone(),
-            device: device.clone(),
-            sent: (as_sent(&sent.0, user), as_sent(&sent.1, device)),
-            host: host.clone(),
-            display: display.clone(),
+            user: user.as_str().into(),
+            device: device.as_str().into(),
+            host,
             count: *count,
             model: *model,
-            pool: self.shared_key(pool),
+            unusual: Unusual::of(g, &pool),
+            pool,
             at: *at,
         });
         self.next_handle = self.next_handle.max(handle + 1);
-        if let Some(s) = self.sessions.get_mut(session) {
-            s.handles.insert(*handle);
-        }
         if model.is_leased() {
             self.ud
                 .entry(feature.clone())
                 .or_insert_with(|| UdFeature::new(*model))
                 .open(user, device, version, *at);
         } else {
-            self.hold(*handle, &checkout);
+            let dup = self.dup_device(&checkout.pool);
+            self.hold(*handle, dup, &mut checkout);
         }
         self.checkouts.insert(*handle, checkout);
     }
@@ -355,27 +365,27 @@ impl Engine {
     }
 
     /// Attaches a checkout to its holder, moving the holder to the
-    /// checkout's pool when that is a newer one.
-    fn hold(&mut self, handle: Handle, c: &Checkout) {
-        let dup = self.dup_device(&c.pool);
-        let key = holder_key(c.model, dup, handle, &c.feature, &c.device, &c.host);
+    /// checkout's pool when that is a newer one. A checkout of a device
+    /// that already holds a license shares the holder's copy of its name.
+    fn hold(&mut self, handle: Handle, dup: bool, c: &mut Checkout) {
+        let key = HolderKey::of(c.model, dup, handle, c.feature(), &c.device, &c.host);
+        let name = match key {
+            HolderKey::Host { .. } => &c.host,
+            _ => &c.device,
+        };
         let units = if c.model == LicenseModel::PerSocket {
-            u64::from(c.count.max(1))
+            c.count.max(1)
         } else {
             1
         };
-        let holder = self.holders.entry(key).or_insert_with(|| Holder {
-            pool: c.pool.clone(),
-            units: 0,
-            handles: Vec::new(),
-        });
-        let (old_pool, old_units) = (holder.pool.clone(), holder.units);
-        holder.pool = c.pool.clone();
-        holder.units = holder.units.max(units);
-        holder.handles.push(handle);
-        let new_units = holder.units;
-        self.adjust_held(&old_pool, -(old_units as i64));
-        self.adjust_held(&c.pool, new_units as i64);
+        let attached = self.holders.attach(key, name, handle, &c.pool, units);
+        if let Some((old_pool, old_units)) = attached.before {
+            self.adjust_held(&old_pool, -i64::from(old_units));
+        }
+        self.adjust_held(&c.pool, i64::from(attached.units));
+        if let (HolderKey::Device { .. }, Some(name)) = (key, attached.name) {
+            c.device = name;
+        }
     }
 
     fn adjust_held(&mut self, pool: &PoolKey, delta: i64) {
@@ -399,40 +409,30 @@ impl Engine {
             s.handles.remove(&handle);
         }
         if c.model.is_leased() {
-            if let Some(f) = self.ud.get_mut(&c.feature) {
+            if let Some(f) = self.ud.get_mut(c.feature()) {
                 f.close(&c.user, &c.device, at);
             }
             return;
         }
         let dup = self.dup_device(&c.pool);
-        let key = holder_key(c.model, dup, handle, &c.feature, &c.device, &c.host);
-        self.release_from_holder(key, handle);
-    }
-
-    fn release_from_holder(&mut self, key: HolderKey, handle: Handle) {
-        let Some(holder) = self.holders.get_mut(&key) else {
-            return;
+        let key = HolderKey::of(c.model, dup, handle, c.feature(), &c.device, &c.host);
+        let name = match key {
+            HolderKey::Host { .. } => &c.host,
+            _ => &c.device,
         };
-        holder.handles.retain(|h| *h != handle);
-        let (pool, old_units) = (holder.pool.clone(), holder.units);
-        if holder.handles.is_empty() {
-            self.holders.remove(&key);
-            self.adjust_held(&pool, -(old_units as i64));
-            return;
-        }
+        let checkouts = &self.checkouts;
         // Per socket: the host now holds what its largest checkout needs.
-        let units = holder
-            .handles
-            .iter()
-            .filter_map(|h| self.checkouts.get(h))
-            .map(|c| u64::from(c.count.max(1)))
-            .max()
-            .unwrap_or(1);
-        if let Some(h) = self.holders.get_mut(&key)
-            && h.units != units
+        let units_of = |left: &[Handle]| {
+            left.iter()
+                .filter_map(|h| checkouts.get(h))
+                .map(|c| c.count.max(1))
+                .max()
+                .unwrap_or(1)
+        };
+        if let Some((pool, change)) = self.holders.detach(key, name, handle, units_of)
+            && change != 0
         {
-            h.units = units;
-            self.adjust_held(&pool, units as i64 - old_units as i64);
+            self.adjust_held(&pool, change);
         }
     }
 

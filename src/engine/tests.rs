@@ -78,7 +78,7 @@ impl World {
         device: &str,
         count: u32,
     ) -> Decision {
-        let host = self.engine.sessions[&s].host.clone();
+        let host = self.engine.sessions[&s].host.to_string();
         self.run(Request::Checkout(CheckoutRequest {
             session: s,
             feature: feature.into(),
@@ -189,6 +189,54 @@ fn concurrent_licenses_are_per_endpoint_device_and_shared_across_product_servers
     w.checkin(b, g2.handle);
     w.checkin(a, g3.handle);
     assert_eq!(w.in_use("XDT_PLT_CCU"), 0);
+    w.check_replay();
+}
+
+#[test]
+fn a_checkout_keeps_names_as_sent_and_one_copy_of_what_it_shares() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 10, "Retail")]);
+    let s = w.session("ddc");
+    let mut grant = |user: &str, device: &str, display: &str| {
+        let request = CheckoutRequest {
+            session: s,
+            feature: "XDT_PLT_CCU".into(),
+            version: v("2026.0101"),
+            user: user.into(),
+            device: device.into(),
+            host: "ddc".into(),
+            display: display.into(),
+            count: 1,
+        };
+        match w.run(Request::Checkout(request)) {
+            Decision::Granted(g) => g.handle,
+            d => panic!("{d:?}"),
+        }
+    };
+    let plain = grant("jack", "client-1", "");
+    let sent = grant("MYCO\\Jack", "CLIENT-1", "client-1:0");
+    let views = w.engine.snapshot(w.now).checkouts;
+    let shown = |h: Handle| {
+        let c = views.iter().find(|c| c.handle == h).unwrap();
+        (
+            c.feature.as_str(),
+            c.user.as_str(),
+            c.device.as_str(),
+            c.display.as_str(),
+        )
+    };
+    assert_eq!(shown(plain), ("XDT_PLT_CCU", "jack", "client-1", ""));
+    assert_eq!(
+        shown(sent),
+        ("XDT_PLT_CCU", "MYCO\\Jack", "CLIENT-1", "client-1:0")
+    );
+    // The device's name is its holder's, the host its session's.
+    let c = &w.engine.checkouts;
+    assert!(std::sync::Arc::ptr_eq(&c[&plain].device, &c[&sent].device));
+    assert!(std::sync::Arc::ptr_eq(
+        &c[&plain].host,
+        &w.engine.sessions[&s].host
+    ));
+    assert_eq!(w.in_use("XDT_PLT_CCU"), 1);
     w.check_replay();
 }
 
@@ -714,4 +762,47 @@ fn timeout_reclaims_checkouts_of_silent_products() {
         "idle for TIMEOUT seconds: reclaimed"
     );
     w.check_replay();
+}
+
+#[test]
+fn timeout_looks_at_each_features_own_timeout_and_reclaims_in_handle_order() {
+    let mut w = World::new(vec![
+        pool("XDT_PLT_CCU", "2026.1201", 10, "Eval"),
+        pool("XDT_ENT_CCU", "2026.1201", 10, "Eval"),
+    ]);
+    let (a, b, c) = (w.session("a"), w.session("b"), w.session("c"));
+    // XDT_ENT_CCU falls back to TIMEOUTALL, longer than XDT_PLT_CCU's own.
+    with_options(&mut w, "TIMEOUTALL 900\nTIMEOUT XDT_PLT_CCU 300\n");
+    let mut held = Vec::new();
+    for (s, feature, device) in [
+        (a, "XDT_PLT_CCU", "d1"),
+        (b, "XDT_PLT_CCU", "d2"),
+        (a, "XDT_ENT_CCU", "d3"),
+        (c, "XDT_PLT_CCU", "d4"),
+        (b, "XDT_ENT_CCU", "d5"),
+        (a, "XDT_PLT_CCU", "d6"),
+    ] {
+        held.push(w.grant(s, feature, "2026.0101", "u", device).handle);
+    }
+    let reclaimed = |w: &mut World, seconds: Time| {
+        w.now += seconds;
+        w.run(Request::Heartbeat { session: c });
+        let tick = w.engine.decide(w.now, Request::Tick).1;
+        tick.iter()
+            .filter_map(|e| match e {
+                Event::CheckedIn { handle, .. } => Some(*handle),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // Session c keeps being heard from; a and b fall silent.
+    assert_eq!(reclaimed(&mut w, 299), Vec::<Handle>::new());
+    assert_eq!(reclaimed(&mut w, 1), [held[0], held[1], held[5]]);
+    assert_eq!(
+        reclaimed(&mut w, 600),
+        [held[0], held[1], held[2], held[4], held[5]],
+        "every silent checkout, in handle order across sessions"
+    );
+    with_options(&mut w, "");
+    assert_eq!(reclaimed(&mut w, 1), Vec::<Handle>::new(), "no TIMEOUT");
 }

@@ -174,6 +174,16 @@ impl Options {
         })
     }
 
+    /// The seconds of every TIMEOUT and TIMEOUTALL: none, nothing times out.
+    pub fn timeouts(&self) -> impl Iterator<Item = u64> + '_ {
+        self.directives.iter().filter_map(|d| match d {
+            Directive::Timeout { seconds, .. } | Directive::TimeoutAll { seconds } => {
+                Some(*seconds)
+            }
+            _ => None,
+        })
+    }
+
     /// Whether NOLOG suppresses `what`.
     pub fn no_log(&self, what: NoLog) -> bool {
         self.directives

@@ -143,14 +143,7 @@ impl DebugLog {
                     self.line(
                         *at,
                         VENDOR,
-                        &usage(
-                            "IN",
-                            &c.feature,
-                            shown(&c.sent.0, &c.user),
-                            &c.host,
-                            c.count,
-                            None,
-                        ),
+                        &usage("IN", c.feature(), c.sent_user(), &c.host, c.count, None),
                     );
                 }
             }
@@ -209,14 +202,7 @@ impl DebugLog {
         let reason = reclaimed.then_some("INACTIVE");
         for h in &s.handles {
             if let Some(c) = before.checkouts.get(h) {
-                let line = usage(
-                    "IN",
-                    &c.feature,
-                    shown(&c.sent.0, &c.user),
-                    &c.host,
-                    c.count,
-                    reason,
-                );
+                let line = usage("IN", c.feature(), c.sent_user(), &c.host, c.count, reason);
                 self.line(at, VENDOR, &line);
             }
         }
