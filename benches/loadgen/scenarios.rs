@@ -231,12 +231,25 @@ async fn recover(server: Server, root: &std::path::Path, feature: &str) -> anyho
     server.kill();
     let t = Instant::now();
     let server = Server::lmgrd(root)?;
+    // Would a checkout be granted? Decided by the engine's owner: the
+    // server serves checkouts once this is answered.
+    let mut conn = Connection::tcp(&server.addr()).await?;
+    let diagnose = Request::Diagnose {
+        feature: Some(feature.to_owned()),
+    };
+    match conn.request(diagnose).await? {
+        Response::Diagnosis(_) => {}
+        other => bail!("unexpected answer {other:?}"),
+    }
+    let serving = t.elapsed();
+    // The pools in use, from the reader's replica: status is served.
     let after = in_use(&server.addr(), feature).await?;
     let p = proc_of(server.pid());
     println!(
-        "recovery after kill -9: ready in {:.3} s, first answer after {:.3} s; \
-         {after} {feature} licenses in use ({}); RSS {} MiB, peak {} MiB",
+        "recovery after kill -9: ready in {:.3} s, serving checkouts after {:.3} s, status \
+         after {:.3} s; {after} {feature} licenses in use ({}); RSS {} MiB, peak {} MiB",
         server.ready_after.as_secs_f64(),
+        serving.as_secs_f64(),
         t.elapsed().as_secs_f64(),
         if after == before {
             "as before"
