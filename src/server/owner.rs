@@ -10,7 +10,6 @@
 //! pools and the event history from the replica and its own database
 //! connection.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -155,45 +154,17 @@ pub fn start(
     db: &std::path::Path,
     log: Arc<Mutex<DebugLog>>,
 ) -> Result<(EngineHandle, JoinHandle<()>), StoreError> {
-    // The reader replays its own replica from its own connection, after
-    // the owner: the owner serves as soon as it has recovered, without
-    // waiting for a copy of the engine. The reader fixes what it will
-    // read before the owner can commit anything, so every later batch
-    // reaches it exactly once (as an Apply message). Replaying both at
-    // the same time, or copying the engine, was slower on two cores
-    // (docs/performance.md); status requests wait for the replica.
+    // The replica is a copy of the recovered engine: replaying it again
+    // from a second connection at the same time was twice as slow on two
+    // cores (docs/performance.md).
+    let engine = recover(&store)?;
     let reader_store = Store::open(db)?;
     let (reader, reader_rx) = mpsc::channel();
-    let (pinned_tx, pinned_rx) = mpsc::sync_channel(1);
-    let (go_tx, go_rx) = mpsc::sync_channel(1);
-    let need_copy = Arc::new(AtomicBool::new(false));
-    let asks_copy = need_copy.clone();
+    let replica = engine.clone();
     std::thread::Builder::new()
         .name("reader".to_owned())
-        .spawn(move || {
-            let mut replica = Engine::default();
-            let replayed = reader_store.for_each_event_pinned(
-                || {
-                    let _ = pinned_tx.send(());
-                    go_rx.recv().unwrap_or(false)
-                },
-                |e| replica.apply(&e),
-            );
-            let copy = match replayed {
-                Ok(()) => false,
-                Err(_) => {
-                    // The owner has the state: ask it for a copy.
-                    asks_copy.store(true, Ordering::Relaxed);
-                    true
-                }
-            };
-            read(replica, copy, reader_store, reader_rx);
-        })
+        .spawn(move || read(replica, reader_store, reader_rx))
         .expect("the reader thread starts");
-    let _ = pinned_rx.recv();
-    let engine = recover(&store);
-    let _ = go_tx.send(engine.is_ok());
-    let engine = engine?;
     // Checkpoints of the write-ahead log happen on their own thread, so
     // that no batch waits for one.
     store.leave_checkpoints()?;
@@ -216,7 +187,6 @@ pub fn start(
                 failing: false,
                 stale: false,
                 pending_log: DebugLog::memory(),
-                need_copy,
                 _stop_checkpoints: stop_checkpoints,
             };
             owner.run(rx);
@@ -248,29 +218,16 @@ fn checkpoint(store: &Store, stop: &Receiver<()>) {
 }
 
 /// The reader: a replica of the engine, kept by the committed events.
-fn read(mut engine: Engine, awaiting_copy: bool, store: Store, rx: Receiver<ReaderMsg>) {
+fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
     let mut denials = std::collections::VecDeque::with_capacity(DENIALS_KEPT);
-    // Until the owner's copy arrives (the replica could not be replayed),
-    // committed batches are already in it, and readers wait for it.
-    let mut awaiting_copy = awaiting_copy;
-    let mut waiting = Vec::new();
-    let next = |waiting: &mut Vec<ReaderMsg>, awaiting: bool| {
-        if awaiting { None } else { waiting.pop() }.or_else(|| rx.recv().ok())
-    };
-    while let Some(message) = next(&mut waiting, awaiting_copy) {
+    for message in rx {
         match message {
-            ReaderMsg::Apply(_) if awaiting_copy => {}
             ReaderMsg::Apply(events) => {
                 for e in &events {
                     engine.apply(e);
                 }
             }
-            ReaderMsg::Replace(fresh) => {
-                engine = *fresh;
-                awaiting_copy = false;
-                waiting.reverse();
-            }
-            m @ (ReaderMsg::Status(_) | ReaderMsg::Pools(_)) if awaiting_copy => waiting.push(m),
+            ReaderMsg::Replace(fresh) => engine = *fresh,
             ReaderMsg::Status(reply) => {
                 let mut snapshot = engine.snapshot(now());
                 snapshot.denials = denials.iter().cloned().collect();
@@ -310,8 +267,6 @@ struct Owner {
     stale: bool,
     /// A batch's debug log lines until its commit, its memory kept.
     pending_log: DebugLog,
-    /// The reader could not replay its replica: send it a copy.
-    need_copy: Arc<AtomicBool>,
     /// Dropped with the owner: the checkpoint thread makes a last one and ends.
     _stop_checkpoints: Sender<()>,
 }
@@ -343,10 +298,6 @@ impl Owner {
                     reply: oneshot::channel().0,
                 });
                 next_tick = Instant::now() + TICK;
-            }
-            if self.need_copy.swap(false, Ordering::Relaxed) {
-                let copy = Box::new(self.engine.clone());
-                let _ = self.reader.send(ReaderMsg::Replace(copy));
             }
             self.run_batch(&mut batch);
         }
@@ -521,46 +472,5 @@ impl Owner {
         } else {
             format!("the decision could not be made durable: {e}")
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A reader whose replay failed ignores committed batches (the owner's
-    /// copy has them), holds status requests until the copy arrives, and
-    /// answers them, in order, from it.
-    #[test]
-    fn a_reader_awaiting_a_copy_answers_from_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("state.db")).unwrap();
-        let (tx, rx) = mpsc::channel();
-        let reader = std::thread::spawn(move || read(Engine::default(), true, store, rx));
-        let started = |session| Event::SessionStarted {
-            session,
-            host: format!("ddc{session}"),
-            at: 1,
-        };
-        tx.send(ReaderMsg::Apply(vec![started(1)])).unwrap();
-        let (first, first_rx) = oneshot::channel();
-        tx.send(ReaderMsg::Status(first)).unwrap();
-        let (second, second_rx) = oneshot::channel();
-        tx.send(ReaderMsg::Status(second)).unwrap();
-        let mut copy = Engine::default();
-        copy.apply(&started(7));
-        tx.send(ReaderMsg::Replace(Box::new(copy))).unwrap();
-        tx.send(ReaderMsg::Apply(vec![started(8)])).unwrap();
-        let (third, third_rx) = oneshot::channel();
-        tx.send(ReaderMsg::Status(third)).unwrap();
-        drop(tx);
-        reader.join().unwrap();
-        let sessions = |rx: oneshot::Receiver<Snapshot>| -> Vec<u64> {
-            let snap = rx.blocking_recv().unwrap();
-            snap.sessions.iter().map(|s| s.session).collect()
-        };
-        assert_eq!(sessions(first_rx), [7]);
-        assert_eq!(sessions(second_rx), [7]);
-        assert_eq!(sessions(third_rx), [7, 8]);
     }
 }

@@ -258,77 +258,42 @@ impl Store {
 
     /// Hands every event to `f`, in the order it was written, without
     /// holding them all at once (recovery replays them as they are read).
-    pub fn for_each_event(&self, f: impl FnMut(Event)) -> Result<(), StoreError> {
-        self.for_each_event_pinned(|| true, f)
-    }
-
-    /// As [`Store::for_each_event`], calling `pinned` once the events to be
-    /// read are fixed and before the first is handed over: what any
-    /// connection commits after `pinned` is called is not among them, however
-    /// long the reading takes. If `pinned` says false, nothing is read.
-    pub fn for_each_event_pinned(
-        &self,
-        pinned: impl FnOnce() -> bool,
-        mut f: impl FnMut(Event),
-    ) -> Result<(), StoreError> {
+    pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT seq, body FROM events ORDER BY seq")
             .map_err(|e| self.sql(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
-        // The first step begins the read transaction, which in WAL mode
-        // fixes what it sees until the statement is done.
-        let first = rows.next().map_err(|e| self.sql(e));
-        if !pinned() {
-            return Ok(());
-        }
-        let mut decoder = codec::Decoder::default();
-        let mut row = first?;
-        while let Some(r) = row {
-            let (_, event) = self.decode_row(r, &mut decoder)?;
-            f(event);
-            row = rows.next().map_err(|e| self.sql(e))?;
-        }
-        Ok(())
+        let rows = stmt.query([]).map_err(|e| self.sql(e))?;
+        self.decode_rows(rows, |_, e| f(e))
     }
 
-    /// Decodes `(seq, body)` rows in order.
+    /// Decodes `(seq, body)` rows in order: a BLOB in the binary form of
+    /// [`codec`], a TEXT as JSON.
     fn decode_rows(
         &self,
         mut rows: rusqlite::Rows<'_>,
         mut f: impl FnMut(i64, Event),
     ) -> Result<(), StoreError> {
+        use rusqlite::types::ValueRef;
         let mut decoder = codec::Decoder::default();
         while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
-            let (seq, event) = self.decode_row(row, &mut decoder)?;
+            let seq: i64 = row.get(0).map_err(|e| self.sql(e))?;
+            let body = row.get_ref(1).map_err(|e| self.sql(e))?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                path: self.path.clone(),
+                seq,
+                reason,
+            };
+            let event = match body {
+                ValueRef::Blob(bytes) => decoder.decode(bytes).map_err(|e| corrupt(e.to_string())),
+                ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+                    .map_err(|e| corrupt(e.to_string()))
+                    .and_then(|body| decode(body).map_err(|e| corrupt(e.to_string()))),
+                _ => Err(corrupt("the event is neither text nor bytes".to_owned())),
+            }?;
             f(seq, event);
         }
         Ok(())
-    }
-
-    /// One `(seq, body)` row: a BLOB in the binary form of [`codec`], a
-    /// TEXT as JSON.
-    fn decode_row(
-        &self,
-        row: &rusqlite::Row<'_>,
-        decoder: &mut codec::Decoder,
-    ) -> Result<(i64, Event), StoreError> {
-        use rusqlite::types::ValueRef;
-        let seq: i64 = row.get(0).map_err(|e| self.sql(e))?;
-        let body = row.get_ref(1).map_err(|e| self.sql(e))?;
-        let corrupt = |reason: String| StoreError::Corrupt {
-            path: self.path.clone(),
-            seq,
-            reason,
-        };
-        let event = match body {
-            ValueRef::Blob(bytes) => decoder.decode(bytes).map_err(|e| corrupt(e.to_string())),
-            ValueRef::Text(bytes) => std::str::from_utf8(bytes)
-                .map_err(|e| corrupt(e.to_string()))
-                .and_then(|body| decode(body).map_err(|e| corrupt(e.to_string()))),
-            _ => Err(corrupt("the event is neither text nor bytes".to_owned())),
-        }?;
-        Ok((seq, event))
     }
 }
 
@@ -526,47 +491,6 @@ mod tests {
         let events = Store::open(&path).unwrap().events().unwrap();
         assert_eq!(events.len(), 3001);
         assert_eq!(events[3000], seen(3000));
-    }
-
-    /// What a pinned read returns is fixed when `pinned` is called: events
-    /// another connection commits afterwards, while it reads, are not among
-    /// them; and a read told not to go on hands nothing over.
-    #[test]
-    fn a_pinned_read_sees_only_what_was_there() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
-        let seen = |i: u64| Event::SessionSeen {
-            session: i,
-            at: i as i64,
-        };
-        let writer = std::cell::RefCell::new(Store::open(&path).unwrap());
-        let first: Vec<Event> = (0..500).map(seen).collect();
-        writer.borrow_mut().append(&first).unwrap();
-        let reader = Store::open(&path).unwrap();
-        let mut read = Vec::new();
-        let mut late = 500;
-        reader
-            .for_each_event_pinned(
-                || {
-                    writer.borrow_mut().append(&[seen(500)]).unwrap();
-                    true
-                },
-                |e| {
-                    read.push(e);
-                    if late < 600 {
-                        late += 1;
-                        writer.borrow_mut().append(&[seen(late)]).unwrap();
-                    }
-                },
-            )
-            .unwrap();
-        assert_eq!(read, first);
-        assert_eq!(reader.events().unwrap().len(), 601);
-        let mut any = false;
-        reader
-            .for_each_event_pinned(|| false, |_| any = true)
-            .unwrap();
-        assert!(!any);
     }
 
     #[test]
