@@ -47,7 +47,7 @@ pub async fn run(
         .with_context(|| format!("cannot open the debug log {}", config.log.display()))?;
     let log = Arc::new(Mutex::new(log));
     let store = Store::open(&config.state_db())?;
-    let (engine, owner_thread) = owner::start(store, &config.state_db(), log.clone())?;
+    let (engine, owner_thread) = owner::start(store, log.clone())?;
     let host = HostIdentity::current().context("cannot read this host's IDs")?;
     say(
         &log,

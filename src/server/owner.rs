@@ -147,18 +147,17 @@ pub fn now() -> Time {
 }
 
 /// Recovers the engine from the store and starts its owner thread and its
-/// reader thread (with its own connection to `db`). The owner ends, after a
-/// last commit, when every handle is dropped; the reader after it.
+/// reader thread (with its own connection to the database). The owner ends,
+/// after a last commit, when every handle is dropped; the reader after it.
 pub fn start(
     store: Store,
-    db: &std::path::Path,
     log: Arc<Mutex<DebugLog>>,
 ) -> Result<(EngineHandle, JoinHandle<()>), StoreError> {
     // The replica is a copy of the recovered engine: replaying it again
     // from a second connection at the same time was twice as slow on two
     // cores (docs/performance.md).
     let engine = recover(&store)?;
-    let reader_store = Store::open(db)?;
+    let reader_store = store.connect()?;
     let (reader, reader_rx) = mpsc::channel();
     let replica = engine.clone();
     std::thread::Builder::new()
@@ -168,7 +167,7 @@ pub fn start(
     // Checkpoints of the write-ahead log happen on their own thread, so
     // that no batch waits for one.
     store.leave_checkpoints()?;
-    let checkpoints = Store::open(db)?;
+    let checkpoints = store.connect()?;
     let (stop_checkpoints, checkpoint_rx) = mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("checkpoints".to_owned())
@@ -206,15 +205,19 @@ fn recover(store: &Store) -> Result<Engine, StoreError> {
 /// thousands of events a second, a few megabytes of log each time.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
+/// The write-ahead log is emptied once it holds this many pages (64 MiB
+/// of 4 KiB pages): at the most sustained load, every eight seconds or so.
+const WAL_LIMIT_PAGES: i64 = 16_384;
+
 /// The checkpoint thread: copies the write-ahead log into the database
 /// every [`CHECKPOINT_EVERY`] until the owner ends, then once more.
 fn checkpoint(store: &Store, stop: &Receiver<()>) {
     while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
         // A failure (a full or failing disk) is the owner's to report: its
         // next commit fails too. The log just waits for the next round.
-        let _ = store.checkpoint();
+        let _ = store.checkpoint(WAL_LIMIT_PAGES);
     }
-    let _ = store.checkpoint();
+    let _ = store.checkpoint(WAL_LIMIT_PAGES);
 }
 
 /// The reader: a replica of the engine, kept by the committed events.
@@ -460,7 +463,7 @@ impl Owner {
             super::daemon::say(&self.log, "lmgrd", &line);
         }
         if disk {
-            if let Ok(fresh) = Store::open(self.store.path())
+            if let Ok(fresh) = self.store.connect()
                 && fresh.leave_checkpoints().is_ok()
             {
                 self.store = fresh;

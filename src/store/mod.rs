@@ -92,6 +92,23 @@ impl Store {
         Ok(store)
     }
 
+    /// Another connection to the same database, which this one has already
+    /// checked and brought up to date: no second `quick_check`, which reads
+    /// the whole file (a second or more for a database of millions of
+    /// events).
+    pub fn connect(&self) -> Result<Self, StoreError> {
+        let conn = Connection::open(&self.path).map_err(|source| StoreError::Open {
+            path: self.path.clone(),
+            source,
+        })?;
+        let store = Store {
+            path: self.path.clone(),
+            conn,
+        };
+        store.configure()?;
+        Ok(store)
+    }
+
     /// An error that says the file is not a sound database becomes
     /// [`StoreError::Damaged`]; others pass.
     fn damaged(&self, e: StoreError) -> StoreError {
@@ -151,6 +168,12 @@ impl Store {
         self.conn
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| self.conn.pragma_update(None, "synchronous", "FULL"))
+            // When the log starts over, its file is cut back to this size
+            // rather than kept at the largest it ever grew to.
+            .and_then(|()| {
+                self.conn
+                    .pragma_update(None, "journal_size_limit", 64 << 20)
+            })
             .map_err(|e| self.sql(e))
     }
 
@@ -166,15 +189,30 @@ impl Store {
     }
 
     /// Copies what the write-ahead log holds into the database, without
-    /// waiting for (or making wait) any reader or writer; the log then
-    /// starts over at its next commit. Says how many log pages remain
-    /// uncopied (held by a reader that still needs them).
-    pub fn checkpoint(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok(r.get::<_, i64>(1)? - r.get::<_, i64>(2)?)
-            })
-            .map_err(|e| self.sql(e))
+    /// waiting for (or making wait) any reader or writer. Says how large the
+    /// log is, in pages.
+    ///
+    /// A log that is written to without pause never starts over after such
+    /// a checkpoint: by the time it has copied everything, more has been
+    /// appended. Once the log holds more than `limit` pages, this also
+    /// empties it (a TRUNCATE checkpoint: the writer waits, through its
+    /// busy timeout, for the few pages the passive one left, and the log
+    /// file is cut to nothing). A log so bounded keeps the disk used, and
+    /// the time to reopen it after a crash, in proportion.
+    pub fn checkpoint(&self, limit: i64) -> Result<i64, StoreError> {
+        let run = |mode: &str| {
+            self.conn
+                .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+                    r.get::<_, i64>(1)
+                })
+                .map_err(|e| self.sql(e))
+        };
+        let pages = run("PASSIVE")?;
+        if pages > limit {
+            run("TRUNCATE")
+        } else {
+            Ok(pages)
+        }
     }
 
     /// The path of the database file.
@@ -483,14 +521,74 @@ mod tests {
         let grown = std::fs::metadata(&wal).unwrap().len();
         // SQLite's own default would have checkpointed at 1,000 pages.
         assert!(grown > 1000 * 4096, "{grown}");
-        assert_eq!(checkpoints.checkpoint().unwrap(), 0);
+        assert!(checkpoints.checkpoint(i64::MAX).unwrap() > 1000);
         writer.append(&[seen(3000)]).unwrap();
-        assert_eq!(checkpoints.checkpoint().unwrap(), 0);
+        // One commit's pages, written again at the log's start.
+        assert!(checkpoints.checkpoint(i64::MAX).unwrap() < 10);
         // The log started over: written again from its start, not grown.
         assert_eq!(std::fs::metadata(&wal).unwrap().len(), grown);
         let events = Store::open(&path).unwrap().events().unwrap();
         assert_eq!(events.len(), 3001);
         assert_eq!(events[3000], seen(3000));
+    }
+
+    /// Past its limit the log is emptied, file and all; commits go on.
+    #[test]
+    fn a_log_past_its_limit_is_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let wal = dir.path().join("state.db-wal");
+        let mut writer = Store::open(&path).unwrap();
+        writer.leave_checkpoints().unwrap();
+        let checkpoints = writer.connect().unwrap();
+        for i in 0..3000 {
+            writer.append(&[seen(i)]).unwrap();
+        }
+        assert!(checkpoints.checkpoint(i64::MAX).unwrap() > 1000);
+        assert!(std::fs::metadata(&wal).unwrap().len() > 1000 * 4096);
+        assert_eq!(checkpoints.checkpoint(100).unwrap(), 0);
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+        writer.append(&[seen(3000)]).unwrap();
+        assert_eq!(Store::open(&path).unwrap().events().unwrap().len(), 3001);
+    }
+
+    /// Emptying the log while another connection commits without pause:
+    /// the writer waits (its busy timeout) and never fails; nothing is lost.
+    #[test]
+    fn emptying_the_log_under_a_busy_writer_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let writer = Store::open(&path).unwrap();
+        writer.leave_checkpoints().unwrap();
+        let checkpoints = writer.connect().unwrap();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let emptied = std::thread::scope(|scope| {
+            let writing = scope.spawn(|| {
+                let mut writer = writer;
+                for i in 0..2000 {
+                    writer.append(&[seen(i), seen(i)]).unwrap();
+                }
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+            let mut emptied = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                // A limit of 0: every checkpoint that finds the log in use
+                // empties it.
+                emptied += usize::from(checkpoints.checkpoint(0).unwrap() == 0);
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            writing.join().unwrap();
+            emptied
+        });
+        assert!(emptied > 0);
+        assert_eq!(Store::open(&path).unwrap().events().unwrap().len(), 4000);
+    }
+
+    fn seen(i: u64) -> Event {
+        Event::SessionSeen {
+            session: i,
+            at: i as i64,
+        }
     }
 
     #[test]
