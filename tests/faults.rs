@@ -124,13 +124,14 @@ async fn until_granted(p: &mut ProductSession, from: &mut usize) -> u64 {
     panic!("the server did not recover");
 }
 
-/// Drives a disk fault: `break_it` makes the data directory refuse writes,
-/// `mend` gives them back.
-async fn survives_a_disk_fault(
+/// A product session with 20 checkouts acknowledged; then `break_it` makes
+/// the data directory refuse writes, and checkouts go on until one is
+/// refused for it. Gives the session, the devices used so far, and every
+/// checkout acknowledged.
+async fn acknowledged_then_refused(
     d: &TestDaemon,
     break_it: impl FnOnce(),
-    mend: impl FnOnce(),
-) -> BTreeSet<u64> {
+) -> (ProductSession, usize, BTreeSet<u64>) {
     let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
     let mut p = ProductSession::start(conn, "ddc").await.unwrap();
     let mut n = 0;
@@ -146,6 +147,17 @@ async fn survives_a_disk_fault(
         reason.contains("state database cannot be written"),
         "{reason}"
     );
+    (p, n, acked)
+}
+
+/// Drives a disk fault: `break_it` makes the data directory refuse writes,
+/// `mend` gives them back.
+async fn survives_a_disk_fault(
+    d: &TestDaemon,
+    break_it: impl FnOnce(),
+    mend: impl FnOnce(),
+) -> BTreeSet<u64> {
+    let (mut p, mut n, mut acked) = acknowledged_then_refused(d, break_it).await;
     // Status is still served, with everything acknowledged.
     let snap = d.status().await;
     let held: BTreeSet<u64> = snap.checkouts.iter().map(|c| c.handle).collect();
@@ -495,21 +507,7 @@ fn a_disk_that_turns_read_only_under_the_server_keeps_status_and_loses_nothing()
     let d = TestDaemon::try_start(root, &extra).unwrap_or_else(|(_, e)| panic!("{e}"));
     let rt = runtime();
     let acked = rt.block_on(async {
-        let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
-        let mut p = ProductSession::start(conn, "ddc").await.unwrap();
-        let mut n = 0;
-        let mut acked: BTreeSet<u64> = BTreeSet::new();
-        for _ in 0..20 {
-            n += 1;
-            acked.insert(p.checkout(args(&format!("dev{n}"))).await.unwrap());
-        }
-        disk.break_it();
-        let (granted, reason) = until_refused(&mut p, &mut n).await;
-        acked.extend(granted);
-        assert!(
-            reason.contains("state database cannot be written"),
-            "{reason}"
-        );
+        let (mut p, mut n, acked) = acknowledged_then_refused(&d, || disk.break_it()).await;
         let refused = async |p: &mut ProductSession, n: &mut usize| {
             *n += 1;
             match p.checkout(args(&format!("dev{n}"))).await {

@@ -502,54 +502,37 @@ mod tests {
 
     /// With checkpoints left to another connection, commits only grow the
     /// write-ahead log; the other connection's checkpoint copies it all
-    /// into the database, and the next commit starts the log over.
+    /// into the database, and the next commit starts the log over. Past its
+    /// limit the log is emptied, file and all, and commits go on.
     #[test]
-    fn another_connection_checkpoints_the_log() {
+    fn another_connection_checkpoints_and_empties_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
         let wal = dir.path().join("state.db-wal");
-        let mut writer = Store::open(&path).unwrap();
-        writer.leave_checkpoints().unwrap();
-        let checkpoints = Store::open(&path).unwrap();
-        let seen = |i: u64| Event::SessionSeen {
-            session: i,
-            at: i as i64,
-        };
-        for i in 0..3000 {
-            writer.append(&[seen(i)]).unwrap();
-        }
-        let grown = std::fs::metadata(&wal).unwrap().len();
-        // SQLite's own default would have checkpointed at 1,000 pages.
-        assert!(grown > 1000 * 4096, "{grown}");
-        assert!(checkpoints.checkpoint(i64::MAX).unwrap() > 1000);
-        writer.append(&[seen(3000)]).unwrap();
-        // One commit's pages, written again at the log's start.
-        assert!(checkpoints.checkpoint(i64::MAX).unwrap() < 10);
-        // The log started over: written again from its start, not grown.
-        assert_eq!(std::fs::metadata(&wal).unwrap().len(), grown);
-        let events = Store::open(&path).unwrap().events().unwrap();
-        assert_eq!(events.len(), 3001);
-        assert_eq!(events[3000], seen(3000));
-    }
-
-    /// Past its limit the log is emptied, file and all; commits go on.
-    #[test]
-    fn a_log_past_its_limit_is_emptied() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
-        let wal = dir.path().join("state.db-wal");
+        let wal_len = || std::fs::metadata(&wal).unwrap().len();
         let mut writer = Store::open(&path).unwrap();
         writer.leave_checkpoints().unwrap();
         let checkpoints = writer.connect().unwrap();
         for i in 0..3000 {
             writer.append(&[seen(i)]).unwrap();
         }
+        let grown = wal_len();
+        // SQLite's own default would have checkpointed at 1,000 pages.
+        assert!(grown > 1000 * 4096, "{grown}");
         assert!(checkpoints.checkpoint(i64::MAX).unwrap() > 1000);
-        assert!(std::fs::metadata(&wal).unwrap().len() > 1000 * 4096);
-        assert_eq!(checkpoints.checkpoint(100).unwrap(), 0);
-        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
         writer.append(&[seen(3000)]).unwrap();
-        assert_eq!(Store::open(&path).unwrap().events().unwrap().len(), 3001);
+        // One commit's pages, written again at the log's start.
+        assert!(checkpoints.checkpoint(i64::MAX).unwrap() < 10);
+        assert_eq!(wal_len(), grown, "started over, not grown");
+        for i in 3001..6000 {
+            writer.append(&[seen(i)]).unwrap();
+        }
+        assert_eq!(checkpoints.checkpoint(100).unwrap(), 0);
+        assert_eq!(wal_len(), 0);
+        writer.append(&[seen(6000)]).unwrap();
+        let events = Store::open(&path).unwrap().events().unwrap();
+        assert_eq!(events.len(), 6001);
+        assert_eq!(events[6000], seen(6000));
     }
 
     /// Emptying the log while another connection commits without pause:
