@@ -153,6 +153,9 @@ pub struct UdGraph {
     edges: usize,
     /// Per side, the vertices with at least one edge.
     nonisolated: [usize; 2],
+    /// While set, edges come and go without the matching being kept: a
+    /// bulk load (recovery) settles it once, with [`UdGraph::settle`].
+    deferred: bool,
     scratch: RefCell<Scratch>,
 }
 
@@ -163,7 +166,22 @@ impl UdGraph {
 
     /// The licenses in use: the size of a minimum cover.
     pub fn licenses_in_use(&self) -> usize {
+        debug_assert!(!self.deferred, "the optimum is settled before use");
         self.matched
+    }
+
+    /// From now on, edges are added and removed without keeping the
+    /// matching, until [`Self::settle`]: one Hopcroft–Karp pass then costs
+    /// less than a search for each of a million edges.
+    pub fn defer(&mut self) {
+        self.deferred = true;
+    }
+
+    /// Restores a maximum matching after [`Self::defer`].
+    pub fn settle(&mut self) {
+        if std::mem::take(&mut self.deferred) {
+            self.rebuild();
+        }
     }
 
     pub fn contains(&self, u: u32, d: u32) -> bool {
@@ -178,6 +196,7 @@ impl UdGraph {
     /// Whether adding the edge `u`–`d` would raise the optimum. Vertices
     /// the graph has never seen are free.
     pub fn would_increase(&self, u: u32, d: u32) -> bool {
+        debug_assert!(!self.deferred, "the optimum is settled before use");
         if self.contains(u, d) {
             return false;
         }
@@ -239,6 +258,10 @@ impl UdGraph {
         if self.contains(u, d) {
             return false;
         }
+        if self.deferred {
+            self.link(u, d);
+            return true;
+        }
         let mut scratch = std::mem::take(self.scratch.get_mut());
         let known_no = scratch
             .labels
@@ -252,14 +275,7 @@ impl UdGraph {
                 self.frees_up(&mut scratch, DEVICES, d),
             )
         };
-        self.sides[USERS].grow(u);
-        self.sides[DEVICES].grow(d);
-        for (s, v, w) in [(USERS, u, d), (DEVICES, d, u)] {
-            let adj = &mut self.sides[s].adj[v as usize];
-            self.nonisolated[s] += usize::from(adj.is_empty());
-            adj.push(w);
-        }
-        self.edges += 1;
+        self.link(u, d);
         if let (Some(a), Some(b)) = (user_side, device_side) {
             // Both paths were found before the edge was added, and they
             // are disjoint (see the module comment): flip both.
@@ -277,6 +293,18 @@ impl UdGraph {
         }
         *self.scratch.get_mut() = scratch;
         true
+    }
+
+    /// Adds the edge `u`–`d` to both adjacency lists.
+    fn link(&mut self, u: u32, d: u32) {
+        self.sides[USERS].grow(u);
+        self.sides[DEVICES].grow(d);
+        for (s, v, w) in [(USERS, u, d), (DEVICES, d, u)] {
+            let adj = &mut self.sides[s].adj[v as usize];
+            self.nonisolated[s] += usize::from(adj.is_empty());
+            adj.push(w);
+        }
+        self.edges += 1;
     }
 
     /// Removes the edge `u`–`d` and restores a maximum matching. False if
@@ -297,7 +325,7 @@ impl UdGraph {
         }
         self.edges -= 1;
         self.scratch.get_mut().forget();
-        if self.sides[USERS].mate(u) != d {
+        if self.deferred || self.sides[USERS].mate(u) != d {
             // An unmatched edge: the matching is untouched and still maximum.
             return true;
         }
@@ -497,6 +525,7 @@ impl UdGraph {
 
     /// The preferred minimum cover (see the module comment).
     pub fn cover(&self) -> Cover {
+        debug_assert!(!self.deferred, "the optimum is settled before use");
         let (users, devices) = (&self.sides[USERS], &self.sides[DEVICES]);
         let mut user_in_z = vec![false; users.adj.len()];
         let mut device_in_z = vec![false; devices.adj.len()];
@@ -800,6 +829,40 @@ mod tests {
             let list: Vec<_> = edges.iter().rev().copied().collect();
             let fresh = graph_of(&list);
             prop_assert_eq!(fresh.cover(), g.cover());
+        }
+
+        /// Adds and removes while deferred, then settled, leave the optimum
+        /// and the cover the live graph keeps, on a graph begun live.
+        #[test]
+        fn deferred_operations_settle_to_the_live_optimum(
+            before in ops(),
+            during in ops(),
+        ) {
+            let mut live = UdGraph::new();
+            for (op, u, d) in before {
+                if op == 1 { live.remove(u, d); } else { live.add(u, d); }
+            }
+            let mut deferred = live.clone();
+            deferred.defer();
+            for (op, u, d) in during {
+                if op == 1 {
+                    prop_assert_eq!(deferred.remove(u, d), live.remove(u, d));
+                } else {
+                    prop_assert_eq!(deferred.add(u, d), live.add(u, d));
+                }
+            }
+            deferred.settle();
+            deferred.check().map_err(TestCaseError::fail)?;
+            prop_assert_eq!(deferred.licenses_in_use(), live.licenses_in_use());
+            prop_assert_eq!(deferred.cover(), live.cover());
+            // Settled, it is live again.
+            for (u, d) in [(5, 5), (0, 6), (6, 0)] {
+                prop_assert_eq!(deferred.would_increase(u, d), live.would_increase(u, d));
+                deferred.add(u, d);
+                live.add(u, d);
+                deferred.check().map_err(TestCaseError::fail)?;
+                prop_assert_eq!(deferred.licenses_in_use(), live.licenses_in_use());
+            }
         }
     }
 

@@ -163,6 +163,9 @@ pub struct Engine {
     /// Accounts and groups with a role, names exactly as given.
     pub(crate) accounts: BTreeMap<String, AccountRole>,
     pub(crate) options: crate::options::Options,
+    /// Set while a recovery replays the events: user/device optima are
+    /// computed once at its end ([`Engine::settle`]), not at every event.
+    pub(crate) deferred: bool,
 }
 
 impl Default for Engine {
@@ -179,6 +182,7 @@ impl Default for Engine {
             next_handle: 1,
             accounts: BTreeMap::new(),
             options: crate::options::Options::default(),
+            deferred: false,
         };
         engine.replace_pools(Vec::new());
         engine
@@ -188,11 +192,32 @@ impl Default for Engine {
 impl Engine {
     /// Rebuilds the state from its persisted events.
     pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
-        let mut engine = Engine::default();
+        let mut engine = Engine::recovering();
         for e in events {
             engine.apply(e);
         }
+        engine.settle();
         engine
+    }
+
+    /// An empty engine for a recovery: events are applied to it as they are
+    /// read, then [`Engine::settle`] computes what was left for the end
+    /// (the user/device optima, one pass each instead of a search for each
+    /// connection). Nothing is decided until then.
+    pub fn recovering() -> Self {
+        Engine {
+            deferred: true,
+            ..Engine::default()
+        }
+    }
+
+    /// Ends a recovery begun with [`Engine::recovering`].
+    pub fn settle(&mut self) {
+        if std::mem::take(&mut self.deferred) {
+            for feature in self.ud.values_mut() {
+                feature.settle();
+            }
+        }
     }
 
     /// The options file in force.
@@ -346,9 +371,16 @@ impl Engine {
         });
         self.next_handle = self.next_handle.max(handle + 1);
         if model.is_leased() {
+            let deferred = self.deferred;
             self.ud
                 .entry(feature.clone())
-                .or_insert_with(|| UdFeature::new(*model))
+                .or_insert_with(|| {
+                    let mut f = UdFeature::new(*model);
+                    if deferred {
+                        f.defer();
+                    }
+                    f
+                })
                 .open(user, device, version, *at);
         } else {
             let dup = self.dup_device(&checkout.pool);

@@ -62,7 +62,8 @@ pub struct UdFeature {
     graph: UdGraph,
     /// Connections by (user id, device id).
     connections: BTreeMap<(u32, u32), Connection>,
-    /// How many connections map to each graph edge.
+    /// How many connections map to each graph edge, where several can
+    /// (see [`UdFeature::shared_edges`]).
     edge_refs: HashMap<(u32, u32), u32>,
     /// Connections with no open session, by last use: the leases that run
     /// out first come first, so expiry never scans every connection.
@@ -82,6 +83,17 @@ impl UdFeature {
         }
     }
 
+    /// Connections come and go without the optimum being kept, until
+    /// [`Self::settle`] (see [`UdGraph::defer`]).
+    pub fn defer(&mut self) {
+        self.graph.defer();
+    }
+
+    /// Computes the optimum after [`Self::defer`].
+    pub fn settle(&mut self) {
+        self.graph.settle();
+    }
+
     pub fn model(&self) -> LicenseModel {
         self.model
     }
@@ -93,6 +105,16 @@ impl UdFeature {
             LicenseModel::PerDevice => (device, device),
             _ => (user, device),
         }
+    }
+
+    /// Whether several connections can map to one graph edge: per-user
+    /// and per-device licenses. Under the user/device model each
+    /// connection is its own edge, and no count is kept.
+    fn shared_edges(&self) -> bool {
+        matches!(
+            self.model,
+            LicenseModel::PerUser | LicenseModel::NamedUser | LicenseModel::PerDevice
+        )
     }
 
     fn ids(&self, user: &str, device: &str) -> Option<(u32, u32)> {
@@ -124,7 +146,7 @@ impl UdFeature {
             .get(device)
             .unwrap_or(self.devices.names.len() as u32);
         let edge = self.graph_edge(u, d);
-        if self.edge_refs.contains_key(&edge) {
+        if self.shared_edges() && self.edge_refs.contains_key(&edge) {
             return false;
         }
         self.graph.would_increase(edge.0, edge.1)
@@ -152,9 +174,12 @@ impl UdFeature {
         }
         if is_new {
             let edge = self.graph_edge(u, d);
-            let refs = self.edge_refs.entry(edge).or_insert(0);
-            *refs += 1;
-            if *refs == 1 {
+            let first = !self.shared_edges() || {
+                let refs = self.edge_refs.entry(edge).or_insert(0);
+                *refs += 1;
+                *refs == 1
+            };
+            if first {
                 self.graph.add(edge.0, edge.1);
             }
         }
@@ -186,12 +211,14 @@ impl UdFeature {
         };
         self.idle.remove(&(conn.last_use, u, d));
         let edge = self.graph_edge(u, d);
-        if let Some(refs) = self.edge_refs.get_mut(&edge) {
-            *refs -= 1;
-            if *refs == 0 {
-                self.edge_refs.remove(&edge);
-                self.graph.remove(edge.0, edge.1);
-            }
+        let last = !self.shared_edges()
+            || self.edge_refs.get_mut(&edge).is_some_and(|refs| {
+                *refs -= 1;
+                *refs == 0
+            });
+        if last {
+            self.edge_refs.remove(&edge);
+            self.graph.remove(edge.0, edge.1);
         }
         true
     }

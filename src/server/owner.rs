@@ -196,8 +196,9 @@ pub fn start(
 
 /// The engine as the store's events leave it, applied as they are read.
 fn recover(store: &Store) -> Result<Engine, StoreError> {
-    let mut engine = Engine::default();
+    let mut engine = Engine::recovering();
     store.for_each_event(|e| engine.apply(&e))?;
+    engine.settle();
     Ok(engine)
 }
 
