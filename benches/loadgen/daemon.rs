@@ -79,10 +79,20 @@ pub struct Server {
 impl Server {
     /// Starts lmgrd on `root` and waits for its ready line.
     pub fn lmgrd(root: &Path) -> anyhow::Result<Server> {
+        Self::lmgrd_build(root, false)
+    }
+
+    /// Starts lmgrd as [`Server::lmgrd`] does; with `alternate`, the build
+    /// LOADGEN_LMGRD_ALT names (to compare two builds on one store).
+    pub fn lmgrd_build(root: &Path, alternate: bool) -> anyhow::Result<Server> {
         let socket = root.join("lmgrd.sock");
         // LOADGEN_LMGRD names another build to compare against this one.
-        let bin =
-            std::env::var_os("LOADGEN_LMGRD").unwrap_or_else(|| env!("CARGO_BIN_EXE_lmgrd").into());
+        let var = if alternate {
+            "LOADGEN_LMGRD_ALT"
+        } else {
+            "LOADGEN_LMGRD"
+        };
+        let bin = std::env::var_os(var).unwrap_or_else(|| env!("CARGO_BIN_EXE_lmgrd").into());
         let mut cmd = Command::new(bin);
         cmd.arg("--license-dir")
             .arg(root.join("licenses"))

@@ -125,6 +125,12 @@ fn command() -> Command {
                     "10000",
                     "New connections admitted at full size",
                 ))
+                .arg(num(
+                    "restarts",
+                    "1",
+                    "Times to kill -9 lmgrd and time its recovery; with LOADGEN_LMGRD_ALT \
+                     set, every second recovery starts that build instead",
+                ))
                 .arg(threads.clone()),
         )
         .subcommand(

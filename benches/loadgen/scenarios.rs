@@ -218,7 +218,7 @@ pub async fn hold(m: &ArgMatches) -> anyhow::Result<()> {
         }
     }
     if m.get_flag("restart") {
-        recover(server, root.path(), CCU).await?;
+        recover(server, root.path(), CCU, false).await?;
     }
     Ok(())
 }
@@ -226,11 +226,16 @@ pub async fn hold(m: &ArgMatches) -> anyhow::Result<()> {
 /// Kills lmgrd with SIGKILL, starts it again on the same root, and says
 /// how long it took to serve again and whether the licenses in use are the
 /// same.
-async fn recover(server: Server, root: &std::path::Path, feature: &str) -> anyhow::Result<Server> {
+async fn recover(
+    server: Server,
+    root: &std::path::Path,
+    feature: &str,
+    alternate: bool,
+) -> anyhow::Result<Server> {
     let before = in_use(&server.addr(), feature).await?;
     server.kill();
     let t = Instant::now();
-    let server = Server::lmgrd(root)?;
+    let server = Server::lmgrd_build(root, alternate)?;
     // Would a checkout be granted? Decided by the engine's owner: the
     // server serves checkouts once this is answered.
     let mut conn = Connection::tcp(&server.addr()).await?;
@@ -246,8 +251,13 @@ async fn recover(server: Server, root: &std::path::Path, feature: &str) -> anyho
     let after = in_use(&server.addr(), feature).await?;
     let p = proc_of(server.pid());
     println!(
-        "recovery after kill -9: ready in {:.3} s, serving checkouts after {:.3} s, status \
+        "recovery after kill -9{}: ready in {:.3} s, serving checkouts after {:.3} s, status \
          after {:.3} s; {after} {feature} licenses in use ({}); RSS {} MiB, peak {} MiB",
+        if alternate {
+            " (LOADGEN_LMGRD_ALT)"
+        } else {
+            ""
+        },
         server.ready_after.as_secs_f64(),
         serving.as_secs_f64(),
         t.elapsed().as_secs_f64(),
@@ -355,7 +365,11 @@ pub async fn ud(m: &ArgMatches) -> anyhow::Result<()> {
     errors_line(&all);
     // A crash, then recovery from the store.
     drop(_sessions);
-    let server = recover(server, root.path(), UD).await?;
+    let alternate = std::env::var_os("LOADGEN_LMGRD_ALT").is_some();
+    let mut server = server;
+    for i in 0..get(m, "restarts").max(1) {
+        server = recover(server, root.path(), UD, alternate && i % 2 == 1).await?;
+    }
     let sessions = drive::open_sessions(&server.addr(), 100.min(n), 64).await?;
     let t = Instant::now();
     let range = count + probe..count + 2 * probe;
@@ -596,6 +610,8 @@ pub fn replay(events: u64, ud_users: u64) -> anyhow::Result<()> {
     // Phase by phase, in one thread.
     let t = Instant::now();
     let store = lmutil::store::Store::open(&path)?;
+    let t_open = t.elapsed();
+    let t = Instant::now();
     let mut read = 0u64;
     store.for_each_event(|_| read += 1)?;
     let t_read = t.elapsed();
@@ -610,13 +626,15 @@ pub fn replay(events: u64, ud_users: u64) -> anyhow::Result<()> {
     let replica = engine.clone();
     let t_clone = t.elapsed();
     println!(
-        "replay of {read} events: read and decode {:.3} s, apply {:.3} s, settle the \
-         user/device optima {:.3} s, clone for the replica {:.3} s; total {:.3} s; RSS {} MiB",
+        "replay of {read} events: open and check the store {:.3} s, read and decode {:.3} s, \
+         apply {:.3} s, settle the user/device optima {:.3} s, clone for the replica {:.3} s; \
+         total {:.3} s; RSS {} MiB",
+        t_open.as_secs_f64(),
         t_read.as_secs_f64(),
         t_events.as_secs_f64(),
         t_settle.as_secs_f64(),
         t_clone.as_secs_f64(),
-        (t_read + t_events + t_settle + t_clone).as_secs_f64(),
+        (t_open + t_read + t_events + t_settle + t_clone).as_secs_f64(),
         proc_of(std::process::id()).rss_kib / 1024
     );
     drop(replica);

@@ -74,6 +74,10 @@ pub struct Checkout {
     pub pool: Arc<PoolKey>,
     pub at: Time,
     unusual: Option<Box<Unusual>>,
+    /// Under the leased (user/device) models, the connection's key in its
+    /// feature's [`UdFeature`]: a checkin finds it without looking its
+    /// names up again.
+    pub(crate) connection: Option<(u32, u32)>,
 }
 
 /// What a checkout seldom has.
@@ -368,20 +372,19 @@ impl Engine {
             unusual: Unusual::of(g, &pool),
             pool,
             at: *at,
+            connection: None,
         });
         self.next_handle = self.next_handle.max(handle + 1);
         if model.is_leased() {
-            let deferred = self.deferred;
-            self.ud
-                .entry(feature.clone())
-                .or_insert_with(|| {
-                    let mut f = UdFeature::new(*model);
-                    if deferred {
-                        f.defer();
-                    }
-                    f
-                })
-                .open(user, device, version, *at);
+            if !self.ud.contains_key(feature) {
+                let mut f = UdFeature::new(*model);
+                if self.deferred {
+                    f.defer();
+                }
+                self.ud.insert(feature.clone(), f);
+            }
+            let f = self.ud.get_mut(feature).expect("inserted above");
+            checkout.connection = Some(f.open(user, device, version, *at));
         } else {
             let dup = self.dup_device(&checkout.pool);
             self.hold(*handle, dup, &mut checkout);
@@ -441,8 +444,8 @@ impl Engine {
             s.handles.remove(&handle);
         }
         if c.model.is_leased() {
-            if let Some(f) = self.ud.get_mut(c.feature()) {
-                f.close(&c.user, &c.device, at);
+            if let (Some(f), Some(key)) = (self.ud.get_mut(c.feature()), c.connection) {
+                f.close(key, at);
             }
             return;
         }

@@ -152,8 +152,11 @@ impl UdFeature {
         self.graph.would_increase(edge.0, edge.1)
     }
 
-    /// A session opens on a connection (new or existing).
-    pub fn open(&mut self, user: &str, device: &str, version: &Version, at: Time) {
+    /// A session opens on a connection (new or existing). Returns the
+    /// connection's key, for [`Self::close`]: names keep their ids for the
+    /// life of the feature, so the key stays the connection's even if it
+    /// is removed and opened again.
+    pub fn open(&mut self, user: &str, device: &str, version: &Version, at: Time) -> (u32, u32) {
         let (u, d) = (self.users.id(user), self.devices.id(device));
         let is_new = !self.connections.contains_key(&(u, d));
         let conn = self
@@ -183,13 +186,13 @@ impl UdFeature {
                 self.graph.add(edge.0, edge.1);
             }
         }
+        (u, d)
     }
 
-    /// A session on a connection ends; the lease runs from now.
-    pub fn close(&mut self, user: &str, device: &str, at: Time) {
-        if let Some(k) = self.ids(user, device)
-            && let Some(conn) = self.connections.get_mut(&k)
-        {
+    /// A session on the connection `key` (from [`Self::open`]) ends; the
+    /// lease runs from now.
+    pub fn close(&mut self, k: (u32, u32), at: Time) {
+        if let Some(conn) = self.connections.get_mut(&k) {
             if conn.open == 0 {
                 self.idle.remove(&(conn.last_use, k.0, k.1));
             }

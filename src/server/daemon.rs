@@ -46,8 +46,8 @@ pub async fn run(
     let log = DebugLog::open(&config.log)
         .with_context(|| format!("cannot open the debug log {}", config.log.display()))?;
     let log = Arc::new(Mutex::new(log));
-    let store = Store::open(&config.state_db())?;
-    let (engine, owner_thread) = owner::start(store, log.clone())?;
+    let (store, check) = Store::open_checked_aside(&config.state_db())?;
+    let (engine, owner_thread) = owner::start(store, check, log.clone())?;
     let host = HostIdentity::current().context("cannot read this host's IDs")?;
     say(
         &log,

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use super::debuglog::DebugLog;
 use crate::engine::snapshot::{DenialView, PoolView};
 use crate::engine::{Decision, Engine, Event, Request, Snapshot, Time};
-use crate::store::{Store, StoreError};
+use crate::store::{Check, Store, StoreError};
 
 /// The most requests decided before one commit.
 const MAX_BATCH: usize = 4096;
@@ -149,14 +149,20 @@ pub fn now() -> Time {
 /// Recovers the engine from the store and starts its owner thread and its
 /// reader thread (with its own connection to the database). The owner ends,
 /// after a last commit, when every handle is dropped; the reader after it.
+/// The store's integrity `check` runs while the events are read; nothing
+/// starts unless it passes (its verdict comes before any error of reading,
+/// since it says what is wrong and what to do).
 pub fn start(
     store: Store,
+    check: Check,
     log: Arc<Mutex<DebugLog>>,
 ) -> Result<(EngineHandle, JoinHandle<()>), StoreError> {
     // The replica is a copy of the recovered engine: replaying it again
     // from a second connection at the same time was twice as slow on two
     // cores (docs/performance.md).
-    let engine = recover(&store)?;
+    let recovered = recover(&store);
+    check.wait()?;
+    let engine = recovered?;
     let reader_store = store.connect()?;
     let (reader, reader_rx) = mpsc::channel();
     let replica = engine.clone();

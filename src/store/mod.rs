@@ -69,6 +69,23 @@ const MIGRATIONS: &[&str] = &[
     "-- grants and checkins may be BLOB rows",
 ];
 
+/// The integrity check of a database opened with
+/// [`Store::open_checked_aside`], running or already passed.
+#[must_use = "nothing read from the store may be acted on before the check passes"]
+pub struct Check(Option<std::thread::JoinHandle<Result<(), StoreError>>>);
+
+impl Check {
+    /// Waits for the check to end: whether the file is a sound database.
+    pub fn wait(self) -> Result<(), StoreError> {
+        match self.0 {
+            None => Ok(()),
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        }
+    }
+}
+
 /// The event log.
 pub struct Store {
     path: PathBuf,
@@ -78,18 +95,35 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut store = Store {
-            path: path.to_owned(),
-            conn,
-        };
+        let mut store = Self::connection(path)?;
         store.configure().map_err(|e| store.damaged(e))?;
         store.check()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Opens the database as [`Store::open`] does, except that when its
+    /// schema is already current the integrity check runs on a connection
+    /// of its own, in another thread, while the caller reads the events:
+    /// on two cores recovery then waits for the longer of the two, not for
+    /// both. The caller must not act on what it read before
+    /// [`Check::wait`] says the file is sound. A database to migrate is
+    /// checked first, as by [`Store::open`]: nothing is written to a file
+    /// not known to be sound.
+    pub fn open_checked_aside(path: &Path) -> Result<(Self, Check), StoreError> {
+        let mut store = Self::connection(path)?;
+        store.configure().map_err(|e| store.damaged(e))?;
+        if store.schema_version().map_err(|e| store.damaged(e))? != MIGRATIONS.len() as i64 {
+            store.check()?;
+            store.migrate()?;
+            return Ok((store, Check(None)));
+        }
+        let other = store.connect().map_err(|e| store.damaged(e))?;
+        let check = std::thread::Builder::new()
+            .name("integrity check".to_owned())
+            .spawn(move || other.check())
+            .expect("the integrity check thread starts");
+        Ok((store, Check(Some(check))))
     }
 
     /// Another connection to the same database, which this one has already
@@ -97,16 +131,20 @@ impl Store {
     /// the whole file (a second or more for a database of millions of
     /// events).
     pub fn connect(&self) -> Result<Self, StoreError> {
-        let conn = Connection::open(&self.path).map_err(|source| StoreError::Open {
-            path: self.path.clone(),
-            source,
-        })?;
-        let store = Store {
-            path: self.path.clone(),
-            conn,
-        };
+        let store = Self::connection(&self.path)?;
         store.configure()?;
         Ok(store)
+    }
+
+    fn connection(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Store {
+            path: path.to_owned(),
+            conn,
+        })
     }
 
     /// An error that says the file is not a sound database becomes
@@ -220,11 +258,14 @@ impl Store {
         &self.path
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = self
-            .conn
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| self.sql(e))?;
+            .map_err(|e| self.sql(e))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version = self.schema_version()?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
             return Err(StoreError::TooNew {
@@ -404,6 +445,38 @@ mod tests {
         }
         let s = Store::open(&path).unwrap();
         assert_eq!(s.events().unwrap(), events);
+    }
+
+    #[test]
+    fn a_check_aside_passes_a_sound_file_and_refuses_a_damaged_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let events: Vec<Event> = (0..2000)
+            .map(|i| Event::SessionSeen { session: i, at: 1 })
+            .collect();
+        // A new file is created and migrated before anything is read.
+        let (mut s, check) = Store::open_checked_aside(&path).unwrap();
+        assert!(check.0.is_none());
+        check.wait().unwrap();
+        s.append(&events).unwrap();
+        s.checkpoint(0).unwrap();
+        drop(s);
+        // A current one is checked while it is read.
+        let (s, check) = Store::open_checked_aside(&path).unwrap();
+        assert!(check.0.is_some());
+        assert_eq!(s.events().unwrap(), events);
+        check.wait().unwrap();
+        drop(s);
+        // Its pages overwritten past the schema's: the verdict is damage.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let end = bytes.len() - 4096;
+        bytes[2 * 4096..end].fill(0xff);
+        std::fs::write(&path, bytes).unwrap();
+        let verdict = Store::open_checked_aside(&path).and_then(|(_, check)| check.wait());
+        assert!(
+            matches!(verdict, Err(StoreError::Damaged { .. })),
+            "{verdict:?}"
+        );
     }
 
     #[test]
