@@ -325,6 +325,43 @@ fn a_damaged_database_is_refused_at_start_with_the_way_out() {
     assert!(rt.block_on(d.status()).checkouts.is_empty());
 }
 
+#[test]
+fn an_unreadable_event_in_a_sound_database_is_refused_at_start() {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    let d = TestDaemon::start(root);
+    let rt = runtime();
+    rt.block_on(async {
+        let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+        let mut p = ProductSession::start(conn, "ddc").await.unwrap();
+        // More than one batch of the recovery's reading thread.
+        for i in 0..5000 {
+            p.checkout(args(&format!("dev{i}"))).await.unwrap();
+        }
+    });
+    let (exit, root) = d.terminate();
+    assert!(exit.success());
+    // A grant late in the log made unreadable; the file itself is sound.
+    let db = root.path().join("data/state.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let seq: i64 = conn
+        .query_row(
+            "SELECT seq FROM events WHERE typeof(body) = 'blob' ORDER BY seq DESC LIMIT 1 OFFSET 10",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute("UPDATE events SET body = X'FF00' WHERE seq = ?1", [seq])
+        .unwrap();
+    drop(conn);
+    let err = refuses_to_start(root.path());
+    assert!(
+        err.contains(&format!("cannot be read (seq {seq})")),
+        "{err}"
+    );
+    assert!(err.contains("docs/reliability.md"), "{err}");
+}
+
 /// Runs a command: its exit code and what it printed.
 fn sh(program: &str, args: &[&str]) -> (Option<i32>, String) {
     match Command::new(program).args(args).output() {

@@ -200,10 +200,41 @@ pub fn start(
     Ok((EngineHandle { tx, reader }, thread))
 }
 
-/// The engine as the store's events leave it, applied as they are read.
-fn recover(store: &Store) -> Result<Engine, StoreError> {
+/// Events a recovery's reading thread hands over at a time.
+const RECOVERY_BATCH: usize = 4096;
+
+/// The engine as the store's events leave it. A thread with its own
+/// connection reads and decodes the events while this one applies them, a
+/// few batches behind at most: on two cores recovery costs the applying,
+/// not the applying and the reading.
+pub fn recover(store: &Store) -> Result<Engine, StoreError> {
+    let reading = store.connect()?;
+    let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(4);
+    let reader = std::thread::Builder::new()
+        .name("recovery read".to_owned())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(RECOVERY_BATCH);
+            reading.for_each_event(|e| {
+                batch.push(e);
+                if batch.len() == RECOVERY_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(RECOVERY_BATCH));
+                    // The applying side only goes away by panicking.
+                    let _ = tx.send(full);
+                }
+            })?;
+            let _ = tx.send(batch);
+            Ok::<(), StoreError>(())
+        })
+        .expect("the recovery's reading thread starts");
     let mut engine = Engine::recovering();
-    store.for_each_event(|e| engine.apply(&e))?;
+    for batch in rx {
+        for e in &batch {
+            engine.apply(e);
+        }
+    }
+    reader
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     engine.settle();
     Ok(engine)
 }
