@@ -215,6 +215,17 @@ fn sigterm_stops_it_gracefully_and_a_restart_recovers() {
         snap.checkouts.iter().map(|c| c.handle).collect::<Vec<_>>(),
         [handle]
     );
+    // The restart, not the first start of an empty store, says what it
+    // replayed and how long it took.
+    let log = d.debug_log();
+    let said: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split_once("(lmgrd) State recovered: ").map(|(_, r)| r))
+        .collect();
+    assert_eq!(said.len(), 1, "{log}");
+    let (events, took) = said[0].split_once(" events in ").unwrap();
+    assert!(events.parse::<u64>().unwrap() >= 3, "{log}");
+    assert!(took.ends_with(" s"), "{log}");
 }
 
 #[test]

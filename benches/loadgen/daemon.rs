@@ -74,6 +74,8 @@ pub struct Server {
     pub socket: PathBuf,
     /// From spawning to the ready line.
     pub ready_after: Duration,
+    /// lmgrd's line on its recovery, when it said one.
+    pub recovered: Option<String>,
 }
 
 impl Server {
@@ -110,13 +112,17 @@ impl Server {
                 "--vendor-port",
                 "0",
             ]);
-        let (child, line, ready_after) = spawn(cmd, "lmgrd: serving")?;
+        let (child, line, ready_after, before) = spawn(cmd, "lmgrd: serving")?;
         let port = number_after(&line, "vendor daemon port ")?;
         Ok(Server {
             child,
             port,
             socket,
             ready_after,
+            recovered: before
+                .into_iter()
+                .find_map(|l| l.strip_prefix("lmgrd: ").map(str::to_owned))
+                .filter(|l| l.starts_with("State recovered")),
         })
     }
 
@@ -124,13 +130,14 @@ impl Server {
     pub fn echo(threads: usize) -> anyhow::Result<Server> {
         let mut cmd = Command::new(std::env::current_exe()?);
         cmd.args(["echo-server", "--threads", &threads.to_string()]);
-        let (child, line, ready_after) = spawn(cmd, "echo: serving")?;
+        let (child, line, ready_after, _) = spawn(cmd, "echo: serving")?;
         let port = number_after(&line, "port ")?;
         Ok(Server {
             child,
             port,
             socket: PathBuf::new(),
             ready_after,
+            recovered: None,
         })
     }
 
@@ -156,7 +163,9 @@ impl Drop for Server {
     }
 }
 
-fn spawn(mut cmd: Command, ready: &str) -> anyhow::Result<(Child, String, Duration)> {
+/// Starts a server and waits for its `ready` line: the child, that line,
+/// the time it took, and the lines said before it.
+fn spawn(mut cmd: Command, ready: &str) -> anyhow::Result<(Child, String, Duration, Vec<String>)> {
     let t = Instant::now();
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -164,10 +173,14 @@ fn spawn(mut cmd: Command, ready: &str) -> anyhow::Result<(Child, String, Durati
         .spawn()
         .context("starting the server")?;
     let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    let line = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.starts_with(ready));
+    let mut before = Vec::new();
+    let line = lines.by_ref().map_while(Result::ok).find(|l| {
+        let found = l.starts_with(ready);
+        if !found {
+            before.push(l.clone());
+        }
+        found
+    });
     let ready_after = t.elapsed();
     let Some(line) = line else {
         let _ = child.wait();
@@ -175,7 +188,7 @@ fn spawn(mut cmd: Command, ready: &str) -> anyhow::Result<(Child, String, Durati
     };
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    Ok((child, line, ready_after))
+    Ok((child, line, ready_after, before))
 }
 
 fn number_after(line: &str, label: &str) -> anyhow::Result<u16> {

@@ -252,7 +252,7 @@ async fn recover(
     let p = proc_of(server.pid());
     println!(
         "recovery after kill -9{}: ready in {:.3} s, serving checkouts after {:.3} s, status \
-         after {:.3} s; {after} {feature} licenses in use ({}); RSS {} MiB, peak {} MiB",
+         after {:.3} s; {after} {feature} licenses in use ({}); RSS {} MiB, peak {} MiB{}",
         if alternate {
             " (LOADGEN_LMGRD_ALT)"
         } else {
@@ -267,7 +267,12 @@ async fn recover(
             "DIFFERENT"
         },
         p.rss_kib / 1024,
-        p.hwm_kib / 1024
+        p.hwm_kib / 1024,
+        server
+            .recovered
+            .as_deref()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default()
     );
     Ok(server)
 }
@@ -643,7 +648,7 @@ pub fn replay(events: u64, ud_users: u64) -> anyhow::Result<()> {
     // the integrity check on another.
     let t = Instant::now();
     let (store, check) = lmutil::store::Store::open_checked_aside(&path)?;
-    let engine = lmutil::server::owner::recover(&store)?;
+    let engine = lmutil::server::owner::recover(&store)?.engine;
     check.wait()?;
     let t_recover = t.elapsed();
     let replica = engine.clone();

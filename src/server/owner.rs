@@ -162,7 +162,21 @@ pub fn start(
     // cores (docs/performance.md).
     let recovered = recover(&store);
     check.wait()?;
-    let engine = recovered?;
+    let Recovered {
+        engine,
+        events,
+        took,
+    } = recovered?;
+    if events > 0 {
+        super::daemon::say(
+            &log,
+            "lmgrd",
+            &format!(
+                "State recovered: {events} events in {:.3} s",
+                took.as_secs_f64()
+            ),
+        );
+    }
     let reader_store = store.connect()?;
     let (reader, reader_rx) = mpsc::channel();
     let replica = engine.clone();
@@ -207,7 +221,8 @@ const RECOVERY_BATCH: usize = 4096;
 /// connection reads and decodes the events while this one applies them, a
 /// few batches behind at most: on two cores recovery costs the applying,
 /// not the applying and the reading.
-pub fn recover(store: &Store) -> Result<Engine, StoreError> {
+pub fn recover(store: &Store) -> Result<Recovered, StoreError> {
+    let t = Instant::now();
     let reading = store.connect()?;
     let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(4);
     let reader = std::thread::Builder::new()
@@ -227,16 +242,30 @@ pub fn recover(store: &Store) -> Result<Engine, StoreError> {
         })
         .expect("the recovery's reading thread starts");
     let mut engine = Engine::recovering();
+    let mut events = 0;
     for batch in rx {
         for e in &batch {
             engine.apply(e);
         }
+        events += batch.len() as u64;
     }
     reader
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     engine.settle();
-    Ok(engine)
+    Ok(Recovered {
+        engine,
+        events,
+        took: t.elapsed(),
+    })
+}
+
+/// What [`recover`] rebuilt, and what it cost.
+pub struct Recovered {
+    pub engine: Engine,
+    /// Events replayed.
+    pub events: u64,
+    pub took: Duration,
 }
 
 /// How often the write-ahead log is copied into the database: at tens of
@@ -471,7 +500,7 @@ impl Owner {
     /// Rebuilds the engine (and the reader's replica) from the store, after
     /// a batch that could not be written; says whether it could.
     fn rebuild(&mut self) -> bool {
-        match recover(&self.store) {
+        match recover(&self.store).map(|r| r.engine) {
             Ok(engine) => {
                 self.engine = engine;
                 self.stale = false;
