@@ -7,7 +7,11 @@
 //! user), per-device licenses each device (one license a device).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 use super::cover::{Cover, UdGraph};
 use super::types::{LicenseModel, Time};
@@ -15,29 +19,44 @@ use crate::license::Version;
 
 /// Names to dense ids, for the graph.
 ///
-/// Each name is kept once, shared by the table and the list (and, after a
-/// clone, by the reader's replica): one allocation a name, and a clone
-/// that copies no text.
+/// Each name is kept once, in the list (shared, after a clone, with the
+/// reader's replica: a clone copies no text). The table holds ids with
+/// their names' hashes: it grows without hashing any name again, and a
+/// lookup reads a name only when the hashes agree. Names come from the
+/// network, so the hash is std's keyed SipHash.
 #[derive(Debug, Clone, Default)]
 struct Interner {
-    ids: HashMap<Arc<str>, u32>,
+    ids: HashTable<(u64, u32)>,
     names: Vec<Arc<str>>,
+    hasher: RandomState,
 }
 
 impl Interner {
     fn id(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.ids.get(name) {
-            return *id;
+        let hash = self.hasher.hash_one(name);
+        let names = &self.names;
+        match self.ids.entry(
+            hash,
+            |&(h, id)| h == hash && *names[id as usize] == *name,
+            |&(h, _)| h,
+        ) {
+            Entry::Occupied(e) => e.get().1,
+            Entry::Vacant(e) => {
+                let id = u32::try_from(names.len()).expect("fewer than 2^32 names");
+                e.insert((hash, id));
+                self.names.push(name.into());
+                id
+            }
         }
-        let id = u32::try_from(self.names.len()).expect("fewer than 2^32 names");
-        let name: Arc<str> = name.into();
-        self.ids.insert(name.clone(), id);
-        self.names.push(name);
-        id
     }
 
     fn get(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
+        let hash = self.hasher.hash_one(name);
+        self.ids
+            .find(hash, |&(h, id)| {
+                h == hash && *self.names[id as usize] == *name
+            })
+            .map(|&(_, id)| id)
     }
 
     fn name(&self, id: u32) -> &str {
@@ -270,5 +289,30 @@ impl UdFeature {
         ds.sort();
         ds.dedup();
         (us, ds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_keep_their_ids_as_the_table_grows() {
+        let mut names = Interner::default();
+        for i in 0..100_000u32 {
+            assert_eq!(names.id(&format!("user{i}")), i);
+        }
+        let copy = names.clone();
+        for i in (0..100_000u32).step_by(997) {
+            let name = format!("user{i}");
+            assert_eq!(names.id(&name), i);
+            assert_eq!(names.get(&name), Some(i));
+            assert_eq!(copy.get(&name), Some(i));
+            assert_eq!(names.name(i), name);
+        }
+        assert_eq!(names.get("user100000"), None);
+        assert_eq!(names.get(""), None);
+        assert_eq!(names.id(""), 100_000);
+        assert_eq!(names.get(""), Some(100_000));
     }
 }
