@@ -129,7 +129,7 @@ fn command() -> Command {
                     "restarts",
                     "1",
                     "Times to kill -9 lmgrd and time its recovery; with LOADGEN_LMGRD_ALT \
-                     set, every second recovery starts that build instead",
+                     set, every second recovery starts that build instead (never the last)",
                 ))
                 .arg(threads.clone()),
         )

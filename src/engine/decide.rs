@@ -30,6 +30,10 @@ impl Engine {
     /// Decides `request` at `now` without changing anything: the decision
     /// and the events that would record it, for [`Engine::apply`].
     pub fn decide(&self, now: Time, request: Request) -> (Decision, Vec<Event>) {
+        assert!(
+            !self.deferred,
+            "a recovering engine is settled before it decides"
+        );
         match request {
             Request::StartSession { host } => self.start_session(now, host),
             Request::Heartbeat { session } | Request::Reconnect { session } => {

@@ -265,6 +265,23 @@ fn check(
     Ok(())
 }
 
+/// Every user/device connection counts exactly the checkouts open on it:
+/// checkins close the connection they were opened on, no other.
+fn check_connections(e: &Engine) -> Result<(), TestCaseError> {
+    let mut open: std::collections::BTreeMap<(&str, &str, &str), u32> = Default::default();
+    for c in e.checkouts.values().filter(|c| c.model.is_leased()) {
+        *open.entry((c.feature(), &c.user, &c.device)).or_default() += 1;
+    }
+    for (feature, ud) in &e.ud {
+        for (user, device, conn) in ud.connections() {
+            let held = open.remove(&(feature.as_str(), user, device)).unwrap_or(0);
+            prop_assert_eq!(conn.open, held, "{} {} {}", feature, user, device);
+        }
+    }
+    // A checkout's connection may have been released; then it has none.
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -281,6 +298,7 @@ proptest! {
             let out = step(&mut engine, &mut now, op, &mut sessions);
             check(&engine, now, &mut seen, &out)?;
             check_timeouts(&engine, now)?;
+            check_connections(&engine)?;
             events.extend(out.events);
         }
         // The state rebuilt from the events equals the live state.

@@ -122,6 +122,10 @@ pub enum AssignmentKind {
 impl Engine {
     /// The state as readers see it at `now`.
     pub fn snapshot(&self, now: Time) -> Snapshot {
+        assert!(
+            !self.deferred,
+            "a recovering engine is settled before it is read"
+        );
         Snapshot {
             at: now,
             pools: self.pool_views(now),

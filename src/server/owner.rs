@@ -223,7 +223,41 @@ const RECOVERY_BATCH: usize = 4096;
 /// not the applying and the reading.
 pub fn recover(store: &Store) -> Result<Recovered, StoreError> {
     let t = Instant::now();
-    let reading = store.connect()?;
+    let mut engine = Engine::recovering();
+    let mut events = 0;
+    if let Some((batches, reader)) = read_aside(store) {
+        for batch in batches {
+            for e in &batch {
+                engine.apply(e);
+            }
+            events += batch.len() as u64;
+        }
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    } else {
+        // No second connection or thread to be had (a failing disk, a
+        // process at its limits): read here, on the store's own.
+        store.for_each_event(|e| {
+            engine.apply(&e);
+            events += 1;
+        })?;
+    }
+    engine.settle();
+    Ok(Recovered {
+        engine,
+        events,
+        took: t.elapsed(),
+    })
+}
+
+/// The thread reading for a recovery: how its reading ended.
+type ReadingThread = JoinHandle<Result<(), StoreError>>;
+
+/// The events of `store`, read and decoded by a thread with a connection
+/// of its own, in batches; `None` if either cannot be had.
+fn read_aside(store: &Store) -> Option<(Receiver<Vec<Event>>, ReadingThread)> {
+    let reading = store.connect().ok()?;
     let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(4);
     let reader = std::thread::Builder::new()
         .name("recovery read".to_owned())
@@ -233,31 +267,16 @@ pub fn recover(store: &Store) -> Result<Recovered, StoreError> {
                 batch.push(e);
                 if batch.len() == RECOVERY_BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(RECOVERY_BATCH));
-                    // The applying side only goes away by panicking.
+                    // The applying side only goes away by panicking; the
+                    // batch is dropped and reading ends with the log.
                     let _ = tx.send(full);
                 }
             })?;
             let _ = tx.send(batch);
-            Ok::<(), StoreError>(())
+            Ok(())
         })
-        .expect("the recovery's reading thread starts");
-    let mut engine = Engine::recovering();
-    let mut events = 0;
-    for batch in rx {
-        for e in &batch {
-            engine.apply(e);
-        }
-        events += batch.len() as u64;
-    }
-    reader
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    engine.settle();
-    Ok(Recovered {
-        engine,
-        events,
-        took: t.elapsed(),
-    })
+        .ok()?;
+    Some((rx, reader))
 }
 
 /// What [`recover`] rebuilt, and what it cost.
