@@ -76,8 +76,9 @@ pub struct Checkout {
     unusual: Option<Box<Unusual>>,
     /// Under the leased (user/device) models, the connection's key in its
     /// feature's [`UdFeature`]: a checkin finds it without looking its
-    /// names up again.
-    pub(crate) connection: Option<(u32, u32)>,
+    /// names up again. Unused, (0, 0), under the other models: no `Option`,
+    /// which would take a checkout past 128 bytes.
+    pub(crate) connection: (u32, u32),
 }
 
 /// What a checkout seldom has.
@@ -372,7 +373,7 @@ impl Engine {
             unusual: Unusual::of(g, &pool),
             pool,
             at: *at,
-            connection: None,
+            connection: (0, 0),
         });
         self.next_handle = self.next_handle.max(handle + 1);
         if model.is_leased() {
@@ -384,7 +385,7 @@ impl Engine {
                 self.ud.insert(feature.clone(), f);
             }
             let f = self.ud.get_mut(feature).expect("inserted above");
-            checkout.connection = Some(f.open(user, device, version, *at));
+            checkout.connection = f.open(user, device, version, *at);
         } else {
             let dup = self.dup_device(&checkout.pool);
             self.hold(*handle, dup, &mut checkout);
@@ -444,8 +445,8 @@ impl Engine {
             s.handles.remove(&handle);
         }
         if c.model.is_leased() {
-            if let (Some(f), Some(key)) = (self.ud.get_mut(c.feature()), c.connection) {
-                f.close(key, at);
+            if let Some(f) = self.ud.get_mut(c.feature()) {
+                f.close(c.connection, at);
             }
             return;
         }

@@ -806,3 +806,10 @@ fn timeout_looks_at_each_features_own_timeout_and_reclaims_in_handle_order() {
     with_options(&mut w, "");
     assert_eq!(reclaimed(&mut w, 1), Vec::<Handle>::new(), "no TIMEOUT");
 }
+
+#[test]
+fn a_checkout_fits_in_128_bytes() {
+    // The allocator's size class: a held checkout is boxed, twice (the
+    // engine and the reader's copy).
+    assert!(std::mem::size_of::<super::state::Checkout>() <= 128);
+}
