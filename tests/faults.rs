@@ -248,6 +248,24 @@ fn a_read_only_disk_is_refused_at_start_and_served_once_writable() {
     });
 }
 
+/// A root whose lmgrd granted `n` concurrent checkouts, then stopped
+/// cleanly.
+fn stopped_after_checkouts(n: usize) -> tempfile::TempDir {
+    let root = TestDaemon::root();
+    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    let d = TestDaemon::start(root);
+    runtime().block_on(async {
+        let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+        let mut p = ProductSession::start(conn, "ddc").await.unwrap();
+        for i in 0..n {
+            p.checkout(args(&format!("dev{i}"))).await.unwrap();
+        }
+    });
+    let (exit, root) = d.terminate();
+    assert!(exit.success());
+    root
+}
+
 /// lmgrd on `root`'s directories, expected to refuse to start.
 fn refuses_to_start(root: &Path) -> String {
     let p = |d: &str| root.join(d).to_str().unwrap().to_owned();
@@ -285,19 +303,7 @@ fn a_damaged_database_is_refused_at_start_with_the_way_out() {
     assert!(err.contains("docs/reliability.md"), "{err}");
 
     // A real database, stopped cleanly, with its pages overwritten.
-    let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
-    let d = TestDaemon::start(root);
-    let rt = runtime();
-    rt.block_on(async {
-        let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
-        let mut p = ProductSession::start(conn, "ddc").await.unwrap();
-        for i in 0..300 {
-            p.checkout(args(&format!("dev{i}"))).await.unwrap();
-        }
-    });
-    let (exit, root) = d.terminate();
-    assert!(exit.success());
+    let root = stopped_after_checkouts(300);
     let db = root.path().join("data/state.db");
     // Move everything from the write-ahead log into the file itself.
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -322,25 +328,13 @@ fn a_damaged_database_is_refused_at_start_with_the_way_out() {
         }
     }
     let d = TestDaemon::start(root);
-    assert!(rt.block_on(d.status()).checkouts.is_empty());
+    assert!(runtime().block_on(d.status()).checkouts.is_empty());
 }
 
 #[test]
 fn an_unreadable_event_in_a_sound_database_is_refused_at_start() {
-    let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
-    let d = TestDaemon::start(root);
-    let rt = runtime();
-    rt.block_on(async {
-        let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
-        let mut p = ProductSession::start(conn, "ddc").await.unwrap();
-        // More than one batch of the recovery's reading thread.
-        for i in 0..5000 {
-            p.checkout(args(&format!("dev{i}"))).await.unwrap();
-        }
-    });
-    let (exit, root) = d.terminate();
-    assert!(exit.success());
+    // More than one batch of the recovery's reading thread.
+    let root = stopped_after_checkouts(5000);
     // A grant late in the log made unreadable; the file itself is sound.
     let db = root.path().join("data/state.db");
     let conn = rusqlite::Connection::open(&db).unwrap();

@@ -234,12 +234,14 @@ impl UdFeature {
         self.idle.remove(&(conn.last_use, u, d));
         let edge = self.graph_edge(u, d);
         let last = !self.shared_edges()
-            || self.edge_refs.get_mut(&edge).is_some_and(|refs| {
-                *refs -= 1;
-                *refs == 0
-            });
+            || match self.edge_refs.get_mut(&edge) {
+                Some(refs) => {
+                    *refs -= 1;
+                    *refs == 0 && self.edge_refs.remove(&edge).is_some()
+                }
+                None => false,
+            };
         if last {
-            self.edge_refs.remove(&edge);
             self.graph.remove(edge.0, edge.1);
         }
         true
