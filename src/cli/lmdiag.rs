@@ -430,7 +430,10 @@ fn unreachable(m: &clap::ArgMatches, ctx: &mut Ctx<'_>, format: Format, e: CliEr
         if let Some((host, port)) = first_tcp {
             for p in check_ports(
                 host,
-                &[(port, "license manager"), (7279, "CITRIX vendor daemon")],
+                &[
+                    (port, "license manager"),
+                    (crate::paths::VENDOR_PORT, "CITRIX vendor daemon"),
+                ],
             ) {
                 writeln!(ctx.out, "{p}")?;
             }

@@ -97,33 +97,6 @@ pub fn find(name: &str) -> Option<&'static CommandSpec> {
     COMMANDS.iter().find(|c| c.name == name)
 }
 
-/// Rewrites the anchor's single-dash long options (`-ether`, `-help`) to
-/// clap's `--ether`, only for long names this command declares, and only
-/// before a `--`.
-pub fn rewrite_single_dash(cmd: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
-    let mut longs: Vec<&str> = cmd.get_arguments().filter_map(|a| a.get_long()).collect();
-    longs.extend(["help", "version"]);
-    let mut done = false;
-    args.into_iter()
-        .map(|arg| {
-            if done {
-                return arg;
-            }
-            let Some(s) = arg.to_str() else { return arg };
-            if s == "--" {
-                done = true;
-                return arg;
-            }
-            match s.strip_prefix('-') {
-                Some(name) if !name.starts_with('-') && name.len() > 1 && longs.contains(&name) => {
-                    OsString::from(format!("--{name}"))
-                }
-                _ => arg,
-            }
-        })
-        .collect()
-}
-
 /// Parses `args` (without the program name) for `spec` and runs it.
 pub fn run_command(
     spec: &CommandSpec,
@@ -132,7 +105,7 @@ pub fn run_command(
     out: &mut dyn Write,
 ) -> i32 {
     let cmd = (spec.command)();
-    let args = rewrite_single_dash(&cmd, args);
+    let args = crate::single_dash::rewrite(&cmd, args);
     let matches = match cmd
         .bin_name(invoked_bin_name(spec.name, invoked))
         .try_get_matches_from(std::iter::once(OsString::from(spec.name)).chain(args))

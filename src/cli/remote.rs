@@ -77,7 +77,7 @@ pub fn targets(m: &clap::ArgMatches) -> Result<Vec<Target>, CliError> {
         std::env::var("CITRIX_LICENSE_FILE").ok().as_deref(),
         std::env::var("LM_LICENSE_FILE").ok().as_deref(),
     );
-    let socket = crate::server::config::default_socket();
+    let socket = crate::paths::default_socket();
     select::targets(spec, env.as_deref(), &socket).map_err(|e| {
         CliError::new(exit::USAGE, e.to_string()).hint(
             "-c takes port@host, @host, a license file, a directory of license files, \

@@ -14,7 +14,7 @@ use crate::license::Item;
 use crate::license::load::{load_dir, load_file};
 
 /// The default license manager port, and how far `@host` searches.
-pub const DEFAULT_PORT: u16 = 27000;
+pub const DEFAULT_PORT: u16 = crate::paths::LM_PORT;
 pub const PORT_RANGE: std::ops::RangeInclusive<u16> = 27000..=27009;
 
 /// One place a server may answer.

@@ -16,6 +16,8 @@ use std::path::PathBuf;
 
 use clap::{Arg, ArgMatches};
 
+use crate::paths::{LM_PORT, PlatformDirs, VENDOR_PORT};
+
 /// The daemon's resolved configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -53,20 +55,6 @@ impl Config {
     }
 }
 
-/// The platform's directories for lmutil, or the fallback.
-fn platform_dirs() -> (PathBuf, PathBuf, PathBuf) {
-    match directories::ProjectDirs::from("", "", "lmutil") {
-        Some(d) => {
-            let runtime = d.runtime_dir().unwrap_or(d.data_dir()).to_owned();
-            (d.config_dir().to_owned(), d.data_dir().to_owned(), runtime)
-        }
-        None => {
-            let base = PathBuf::from("/var/lib/lmutil");
-            (base.join("config"), base.join("data"), base.join("run"))
-        }
-    }
-}
-
 fn path_arg(name: &'static str, env: &'static str, help: &'static str) -> Arg {
     Arg::new(name)
         .long(name)
@@ -76,28 +64,14 @@ fn path_arg(name: &'static str, env: &'static str, help: &'static str) -> Arg {
         .help(help)
 }
 
-fn port_arg(
-    name: &'static str,
-    env: &'static str,
-    default: &'static str,
-    help: &'static str,
-) -> Arg {
+fn port_arg(name: &'static str, env: &'static str, default: u16, help: &'static str) -> Arg {
     Arg::new(name)
         .long(name)
         .env(env)
         .value_name("PORT")
-        .default_value(default)
+        .default_value(default.to_string())
         .value_parser(clap::value_parser!(u16))
         .help(help)
-}
-
-/// The control socket a local tool uses when nothing else is said:
-/// `LMGRD_SOCKET`, else the platform's runtime directory.
-pub fn default_socket() -> PathBuf {
-    match std::env::var_os("LMGRD_SOCKET") {
-        Some(s) if !s.is_empty() => PathBuf::from(s),
-        _ => platform_dirs().2.join("lmgrd.sock"),
-    }
 }
 
 /// The names a config file may set: every flag but `--config`.
@@ -155,7 +129,7 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<(String, String)>, String
 pub fn config_file(m: &ArgMatches) -> Option<PathBuf> {
     match m.get_one::<PathBuf>("config") {
         Some(p) => Some(p.clone()),
-        None => Some(platform_dirs().0.join("lmgrd.conf")).filter(|p| p.exists()),
+        None => Some(PlatformDirs::current().config.join("lmgrd.conf")).filter(|p| p.exists()),
     }
 }
 
@@ -211,13 +185,13 @@ pub fn args() -> Vec<Arg> {
         port_arg(
             "lm-port",
             "LMGRD_LM_PORT",
-            "27000",
+            LM_PORT,
             "License manager TCP port (0: any free port)",
         ),
         port_arg(
             "vendor-port",
             "LMGRD_VENDOR_PORT",
-            "7279",
+            VENDOR_PORT,
             "CITRIX vendor daemon TCP port (0: any free port)",
         ),
         Arg::new("bind")
@@ -264,19 +238,19 @@ pub fn args() -> Vec<Arg> {
 
 /// Resolves the configuration from parsed flags (and their environment).
 pub fn from_matches(m: &ArgMatches) -> Config {
-    let (config_dir, data_dir, runtime_dir) = platform_dirs();
+    let dirs = PlatformDirs::current();
     let path =
         |name: &str, default: PathBuf| m.get_one::<PathBuf>(name).cloned().unwrap_or(default);
-    let data_dir = path("data-dir", data_dir);
+    let data_dir = path("data-dir", dirs.data.clone());
     let heartbeat_interval = *m
         .get_one::<u64>("heartbeat-interval")
         .expect("has a default");
     Config {
-        license_dir: path("license-dir", config_dir.join("licenses")),
-        keys_dir: path("keys-dir", config_dir.join("keys")),
+        license_dir: path("license-dir", dirs.config.join("licenses")),
+        keys_dir: path("keys-dir", dirs.config.join("keys")),
         log: path("log", data_dir.join("debug.log")),
         data_dir,
-        socket: path("socket", runtime_dir.join("lmgrd.sock")),
+        socket: path("socket", dirs.socket()),
         bind: *m.get_one::<IpAddr>("bind").expect("has a default"),
         lm_port: *m.get_one::<u16>("lm-port").expect("has a default"),
         vendor_port: *m.get_one::<u16>("vendor-port").expect("has a default"),

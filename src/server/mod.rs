@@ -34,7 +34,7 @@ pub fn command() -> clap::Command {
 /// Runs lmgrd with `args` (program name first); returns the exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
     let cmd = command();
-    let args = crate::cli::rewrite_single_dash(&cmd, args);
+    let args = crate::single_dash::rewrite(&cmd, args);
     let matches = match cmd.try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
