@@ -53,6 +53,12 @@ impl Connection {
         }
     }
 
+    /// A connection over any byte stream (an in-memory pipe in tests, a
+    /// socket the caller opened itself).
+    pub fn over<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(stream: S) -> Self {
+        Connection::new(Box::new(stream))
+    }
+
     /// Connects over TCP, e.g. `127.0.0.1:27000`.
     pub async fn tcp(addr: &str) -> Result<Self, ClientError> {
         let stream = TcpStream::connect(addr)

@@ -6,6 +6,8 @@ pub const BAD_DATA: i32 = -12;
 pub const CANNOT_CONNECT: i32 = -15;
 /// The request is not allowed on this connection.
 pub const NOT_ALLOWED: i32 = -63;
+/// The desired vendor daemon is down.
+pub const VENDOR_DOWN: i32 = -97;
 
 /// FlexNet's short text for an error number.
 pub fn text(code: i32) -> &'static str {

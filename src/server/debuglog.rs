@@ -7,6 +7,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Datelike, Local, NaiveDate, Timelike};
 
@@ -242,6 +243,23 @@ fn usage(
         line.push_str(&format!("({r})"));
     }
     line
+}
+
+/// Writes a line to the debug log and to standard output. A blocking
+/// write: async code goes through `Context::say`, off the runtime.
+pub fn say(log: &Mutex<DebugLog>, daemon: &str, message: &str) {
+    print_out(&format!("{daemon}: {message}"));
+    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+    log.line(super::clock::now(), daemon, message);
+    log.flush();
+}
+
+/// A line on standard output, which may be closed (a service manager that
+/// stopped reading, `lmgrd | head`): the line is lost, never the daemon.
+pub fn print_out(line: &str) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 #[cfg(test)]

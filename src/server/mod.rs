@@ -1,10 +1,18 @@
 //! lmgrd: the license manager and the CITRIX vendor daemon in one process.
 
+mod authz;
+mod clock;
 pub mod config;
-mod conn;
+mod context;
 pub mod daemon;
 pub mod debuglog;
+mod failpoint;
+mod handlers;
+mod licenses;
+mod listener;
 pub mod owner;
+mod session;
+mod threads;
 
 use std::ffi::OsString;
 
@@ -43,11 +51,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
         }
     };
     if matches.get_flag("version") {
-        println!("lmgrd - Copyright (c) 2026 The lmutil Authors. All Rights Reserved.");
-        println!(
-            "{}",
-            BuildInfo::current().line().replacen("lmutil", "lmgrd", 1)
-        );
+        debuglog::print_out("lmgrd - Copyright (c) 2026 The lmutil Authors. All Rights Reserved.");
+        debuglog::print_out(&BuildInfo::current().line().replacen("lmutil", "lmgrd", 1));
         return 0;
     }
     // The config file sits between the environment and the defaults: its
@@ -90,7 +95,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     match result {
         Ok(owner) => {
             let _ = owner.join();
-            println!("lmgrd: stopped");
+            debuglog::print_out("lmgrd: stopped");
             0
         }
         Err(e) => {

@@ -17,9 +17,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use super::debuglog::DebugLog;
+use super::clock::now;
+use super::debuglog::{DebugLog, say};
+use super::failpoint;
+use super::threads::{SpawnError, Spawner};
 use crate::engine::snapshot::{DenialView, PoolView};
-use crate::engine::{Decision, Engine, Event, Request, Snapshot, Time};
+use crate::engine::{Decision, Denial, Engine, Event, Request, Snapshot, Time};
+use crate::protocol::errors;
 use crate::store::{Check, Store, StoreError};
 
 /// The most requests decided before one commit.
@@ -33,19 +37,20 @@ const DENIALS_KEPT: usize = 1000;
 enum Command {
     Handle {
         request: Request,
-        reply: oneshot::Sender<Result<Decision, String>>,
+        reply: oneshot::Sender<Result<Decision, OwnerError>>,
     },
     Accounts {
-        reply: oneshot::Sender<
-            std::collections::BTreeMap<String, crate::engine::request::AccountRole>,
-        >,
+        reply: oneshot::Sender<Accounts>,
     },
     Probe {
         feature: String,
         version: crate::license::Version,
-        reply: oneshot::Sender<Result<(), crate::engine::Denial>>,
+        reply: oneshot::Sender<Result<Result<(), Denial>, OwnerError>>,
     },
 }
+
+/// Accounts and groups given a role.
+pub type Accounts = std::collections::BTreeMap<String, crate::engine::request::AccountRole>;
 
 /// What the reader thread is asked, or given.
 enum ReaderMsg {
@@ -60,8 +65,43 @@ enum ReaderMsg {
     Events {
         after: i64,
         limit: u32,
-        reply: oneshot::Sender<Result<Vec<(i64, Event)>, String>>,
+        reply: oneshot::Sender<Result<Vec<(i64, Event)>, OwnerError>>,
     },
+}
+
+/// Why the engine's owner or its reader could not answer. Each cause has
+/// one FlexNet number ([`OwnerError::code`]), whichever request met it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OwnerError {
+    /// The owner or the reader has stopped: the server is shutting down.
+    #[error("the vendor daemon is shutting down")]
+    Stopped,
+    /// The batch could not be made durable; nothing of it was kept.
+    #[error("{0}")]
+    NotDurable(String),
+    /// A batch could not be written and the state could not be read back
+    /// either: nothing is decided until it can be.
+    #[error(
+        "the state database cannot be read back; the server refuses changes until it can, \
+         and still answers status"
+    )]
+    Stale,
+    /// The event history could not be read.
+    #[error("cannot read the event history: {0}")]
+    History(String),
+}
+
+impl OwnerError {
+    /// FlexNet's number for it: a stopped daemon is down (-97); a state
+    /// that cannot be written or read is a server that cannot serve (-15).
+    pub fn code(&self) -> i32 {
+        match self {
+            OwnerError::Stopped => errors::VENDOR_DOWN,
+            OwnerError::NotDurable(_) | OwnerError::Stale | OwnerError::History(_) => {
+                errors::CANNOT_CONNECT
+            }
+        }
+    }
 }
 
 /// A cheap, cloneable way to reach the engine.
@@ -73,31 +113,30 @@ pub struct EngineHandle {
 
 impl EngineHandle {
     /// Decides a request; answers once its events are durable.
-    pub async fn handle(&self, request: Request) -> Result<Decision, String> {
+    pub async fn handle(&self, request: Request) -> Result<Decision, OwnerError> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Handle { request, reply })
-            .map_err(|_| "the vendor daemon is shutting down".to_owned())?;
-        rx.await
-            .map_err(|_| "the vendor daemon is shutting down".to_owned())?
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)?
     }
 
     /// The pools and their use.
-    pub async fn pools(&self) -> Option<Vec<PoolView>> {
+    pub async fn pools(&self) -> Result<Vec<PoolView>, OwnerError> {
         let (reply, rx) = oneshot::channel();
-        self.reader.send(ReaderMsg::Pools(reply)).ok()?;
-        rx.await.ok()
+        self.reader
+            .send(ReaderMsg::Pools(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
     }
 
     /// Accounts and groups with a role.
-    pub async fn accounts(
-        &self,
-    ) -> std::collections::BTreeMap<String, crate::engine::request::AccountRole> {
+    pub async fn accounts(&self) -> Result<Accounts, OwnerError> {
         let (reply, rx) = oneshot::channel();
-        if self.tx.send(Command::Accounts { reply }).is_err() {
-            return Default::default();
-        }
-        rx.await.unwrap_or_default()
+        self.tx
+            .send(Command::Accounts { reply })
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
     }
 
     /// Would a checkout be granted now? Decided without holding anything.
@@ -105,45 +144,37 @@ impl EngineHandle {
         &self,
         feature: &str,
         version: &crate::license::Version,
-    ) -> Result<(), crate::engine::Denial> {
-        let down = || crate::engine::Denial::new(-97, "the vendor daemon is shutting down");
+    ) -> Result<Result<(), Denial>, OwnerError> {
         let (reply, rx) = oneshot::channel();
         let command = Command::Probe {
             feature: feature.to_owned(),
             version: version.clone(),
             reply,
         };
-        self.tx.send(command).map_err(|_| down())?;
-        rx.await.map_err(|_| down())?
+        self.tx.send(command).map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)?
     }
 
     /// Persisted events after `after`, at most `limit`.
-    pub async fn events(&self, after: i64, limit: u32) -> Result<Vec<(i64, Event)>, String> {
+    pub async fn events(&self, after: i64, limit: u32) -> Result<Vec<(i64, Event)>, OwnerError> {
         let (reply, rx) = oneshot::channel();
         let message = ReaderMsg::Events {
             after,
             limit,
             reply,
         };
-        self.reader
-            .send(message)
-            .map_err(|_| "shutting down".to_owned())?;
-        rx.await.map_err(|_| "shutting down".to_owned())?
+        self.reader.send(message).map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)?
     }
 
     /// The current state as readers see it.
-    pub async fn status(&self) -> Option<Snapshot> {
+    pub async fn status(&self) -> Result<Snapshot, OwnerError> {
         let (reply, rx) = oneshot::channel();
-        self.reader.send(ReaderMsg::Status(reply)).ok()?;
-        rx.await.ok()
+        self.reader
+            .send(ReaderMsg::Status(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
     }
-}
-
-/// The wall clock, in the engine's unit.
-pub fn now() -> Time {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Recovers the engine from the store and starts its owner thread and its
@@ -156,7 +187,8 @@ pub fn start(
     store: Store,
     check: Check,
     log: Arc<Mutex<DebugLog>>,
-) -> Result<(EngineHandle, JoinHandle<()>), StoreError> {
+    threads: &Spawner,
+) -> Result<(EngineHandle, JoinHandle<()>), StartError> {
     // The replica is a copy of the recovered engine: replaying it again
     // from a second connection at the same time was twice as slow on two
     // cores (docs/performance.md).
@@ -168,50 +200,50 @@ pub fn start(
         took,
     } = recovered?;
     if events > 0 {
-        super::daemon::say(
+        let took = took.as_secs_f64();
+        say(
             &log,
             "lmgrd",
-            &format!(
-                "State recovered: {events} events in {:.3} s",
-                took.as_secs_f64()
-            ),
+            &format!("State recovered: {events} events in {took:.3} s"),
         );
     }
     let reader_store = store.connect()?;
     let (reader, reader_rx) = mpsc::channel();
     let replica = engine.clone();
-    std::thread::Builder::new()
-        .name("reader".to_owned())
-        .spawn(move || read(replica, reader_store, reader_rx))
-        .expect("the reader thread starts");
+    threads.spawn("reader", move || read(replica, reader_store, reader_rx))?;
     // Checkpoints of the write-ahead log happen on their own thread, so
     // that no batch waits for one.
     store.leave_checkpoints()?;
     let checkpoints = store.connect()?;
     let (stop_checkpoints, checkpoint_rx) = mpsc::channel::<()>();
-    std::thread::Builder::new()
-        .name("checkpoints".to_owned())
-        .spawn(move || checkpoint(&checkpoints, &checkpoint_rx))
-        .expect("the checkpoint thread starts");
+    threads.spawn("checkpoints", move || {
+        checkpoint(&checkpoints, &checkpoint_rx)
+    })?;
     let (tx, rx) = mpsc::channel();
     let to_reader = reader.clone();
-    let thread = std::thread::Builder::new()
-        .name("engine".to_owned())
-        .spawn(move || {
-            let mut owner = Owner {
-                engine,
-                store,
-                log,
-                reader: to_reader,
-                failing: false,
-                stale: false,
-                pending_log: DebugLog::memory(),
-                _stop_checkpoints: stop_checkpoints,
-            };
-            owner.run(rx);
-        })
-        .expect("the engine thread starts");
+    let thread = threads.spawn("engine", move || {
+        let mut owner = Owner {
+            engine,
+            store,
+            log,
+            reader: to_reader,
+            failing: false,
+            stale: false,
+            pending_log: DebugLog::memory(),
+            _stop_checkpoints: stop_checkpoints,
+        };
+        owner.run(rx);
+    })?;
     Ok((EngineHandle { tx, reader }, thread))
+}
+
+/// Why the engine could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Thread(#[from] SpawnError),
 }
 
 /// Events a recovery's reading thread hands over at a time.
@@ -318,6 +350,9 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
             }
             ReaderMsg::Replace(fresh) => engine = *fresh,
             ReaderMsg::Status(reply) => {
+                if failpoint::armed("reader-panic") {
+                    panic!("failpoint reader-panic");
+                }
                 let mut snapshot = engine.snapshot(now());
                 snapshot.denials = denials.iter().cloned().collect();
                 let _ = reply.send(snapshot);
@@ -336,7 +371,8 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
                 limit,
                 reply,
             } => {
-                let _ = reply.send(store.events_after(after, limit).map_err(|e| e.to_string()));
+                let read = store.events_after(after, limit);
+                let _ = reply.send(read.map_err(|e| OwnerError::History(e.to_string())));
             }
         }
     }
@@ -414,6 +450,9 @@ impl Owner {
             }),
             _ => None,
         };
+        if asked.is_some() && failpoint::armed("engine-panic") {
+            panic!("failpoint engine-panic");
+        }
         let (decision, events) = self.engine.decide(now, request);
         let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
         if let (Some(mut denial), Decision::Denied(d)) = (asked, &decision) {
@@ -435,18 +474,13 @@ impl Owner {
     fn run_batch(&mut self, commands: &mut Vec<Command>) {
         let batch = commands.drain(..);
         if self.stale && !self.rebuild() {
-            let reason = "the state database cannot be read back; the server refuses changes \
-                until it can, and still answers status";
             for command in batch {
                 match command {
                     Command::Handle { reply, .. } => {
-                        let _ = reply.send(Err(reason.to_owned()));
+                        let _ = reply.send(Err(OwnerError::Stale));
                     }
                     Command::Probe { reply, .. } => {
-                        let _ = reply.send(Err(crate::engine::Denial::new(
-                            crate::protocol::errors::CANNOT_CONNECT,
-                            reason,
-                        )));
+                        let _ = reply.send(Err(OwnerError::Stale));
                     }
                     Command::Accounts { reply } => {
                         let _ = reply.send(self.engine.accounts().clone());
@@ -472,7 +506,7 @@ impl Owner {
                     version,
                     reply,
                 } => {
-                    let _ = reply.send(self.engine.probe(now, &feature, &version).map(drop));
+                    let _ = reply.send(Ok(self.engine.probe(now, &feature, &version).map(drop)));
                 }
                 Command::Accounts { reply } => {
                     let _ = reply.send(self.engine.accounts().clone());
@@ -488,7 +522,7 @@ impl Owner {
             Ok(()) => {
                 if self.failing && !events.is_empty() {
                     self.failing = false;
-                    super::daemon::say(&self.log, "lmgrd", "The state database is writable again");
+                    say(&self.log, "lmgrd", "The state database is writable again");
                 }
                 self.lock_log().append(&mut log);
                 // The replica learns the batch before anyone hears of it.
@@ -503,9 +537,9 @@ impl Owner {
                 // Nothing of this batch is durable: forget it, and say so.
                 log.clear();
                 self.rebuild();
-                let reason = self.write_failed(&e);
+                let error = OwnerError::NotDurable(self.write_failed(&e));
                 for (reply, _) in replies {
-                    let _ = reply.send(Err(reason.clone()));
+                    let _ = reply.send(Err(error.clone()));
                 }
             }
         }
@@ -546,7 +580,7 @@ impl Owner {
             let line = format!(
                 "The state database cannot be written: {e}; changes are refused until it can be"
             );
-            super::daemon::say(&self.log, "lmgrd", &line);
+            say(&self.log, "lmgrd", &line);
         }
         if disk {
             if let Ok(fresh) = self.store.connect()

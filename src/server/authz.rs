@@ -1,0 +1,118 @@
+//! Who may do what. A TCP client is remote: products and what FlexNet's
+//! lmstat reads over the network. A control-socket caller is identified by
+//! the operating system's peer credentials, never by what it claims;
+//! changes (reread, release, shutdown, accounts) need the admin role: root,
+//! the account that runs lmgrd, or an account or group given the role.
+//! Looking accounts and groups up may ask a directory service, so it runs
+//! off the async runtime.
+
+use super::context::Context;
+use crate::engine::request::AccountRole;
+use crate::protocol::errors::NOT_ALLOWED;
+use crate::protocol::{ErrorBody, Role};
+
+/// Who is on the other end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Remote,
+    Local { uid: u32, name: String },
+}
+
+impl Caller {
+    /// A control-socket caller, named `host\user` as accounts are written.
+    pub async fn local(uid: u32, host: &str) -> Self {
+        let user = tokio::task::spawn_blocking(move || user_name(uid))
+            .await
+            .unwrap_or_else(|_| format!("uid{uid}"));
+        Caller::Local {
+            uid,
+            name: format!("{host}\\{user}"),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Caller::Remote => "a remote client",
+            Caller::Local { name, .. } => name,
+        }
+    }
+
+    /// The caller's role: root and the account lmgrd runs as are admins;
+    /// then the accounts and groups given a role; anyone else local may read.
+    pub async fn role(&self, ctx: &Context) -> Role {
+        let (uid, name) = match self {
+            Caller::Remote => return Role::Remote,
+            Caller::Local { uid, name } => (*uid, name),
+        };
+        if uid == 0 || uid == ctx.owner_uid {
+            return Role::Admin;
+        }
+        // A stopped owner has no accounts to give: the caller only reads.
+        let accounts = ctx.engine.accounts().await.unwrap_or_default();
+        if accounts.get(name) == Some(&AccountRole::Admin) {
+            return Role::Admin;
+        }
+        let groups: Vec<String> = accounts
+            .into_iter()
+            .filter(|(_, r)| *r == AccountRole::AdminGroup)
+            .map(|(group, _)| group)
+            .collect();
+        if groups.is_empty() {
+            return Role::User;
+        }
+        let admin = tokio::task::spawn_blocking(move || groups.iter().any(|g| member_of(uid, g)));
+        if admin.await.unwrap_or(false) {
+            Role::Admin
+        } else {
+            Role::User
+        }
+    }
+}
+
+/// The account's name, or `uidN` when it has none.
+pub fn user_name(uid: u32) -> String {
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map_or_else(|| format!("uid{uid}"), |u| u.name)
+}
+
+/// Whether the account `uid` is a member of the OS group `domain\\group`.
+fn member_of(uid: u32, group: &str) -> bool {
+    use nix::unistd::{Group, Uid, User};
+    let name = group.rsplit('\\').next().unwrap_or(group);
+    let (Ok(Some(g)), Ok(Some(u))) = (Group::from_name(name), User::from_uid(Uid::from_raw(uid)))
+    else {
+        return false;
+    };
+    u.gid == g.gid || g.mem.contains(&u.name)
+}
+
+/// Admin requests: only over the control socket, only for admins.
+pub async fn authorize(what: &str, caller: &Caller, ctx: &Context) -> Result<(), ErrorBody> {
+    match caller.role(ctx).await {
+        Role::Admin => Ok(()),
+        Role::Remote => Err(ErrorBody::new(
+            NOT_ALLOWED,
+            format!("{what} is only accepted on the server's host, over its control socket"),
+        )),
+        Role::User => Err(ErrorBody::new(
+            NOT_ALLOWED,
+            format!(
+                "{what} needs the admin role; {} has the user role",
+                caller.name()
+            ),
+        )),
+    }
+}
+
+/// Reads kept from remote clients: only over the control socket.
+pub fn local_only(what: &str, caller: &Caller) -> Result<(), ErrorBody> {
+    match caller {
+        Caller::Remote => Err(ErrorBody::new(
+            NOT_ALLOWED,
+            format!("{what} is only available over the control socket"),
+        )),
+        Caller::Local { .. } => Ok(()),
+    }
+}

@@ -1,0 +1,79 @@
+//! One function per request. Each takes what it needs (the request's
+//! fields, the [`Context`], the caller, the connection's own state) and
+//! returns the answer or a refusal; [`answer`] only dispatches. Products'
+//! requests are in `product`, reads in `read`, an administrator's changes
+//! in `admin`; who may do what is `authz`'s.
+
+mod admin;
+mod product;
+mod read;
+
+use super::authz::Caller;
+use super::context::Context;
+use super::owner::OwnerError;
+use crate::engine::request::SessionId;
+use crate::protocol::{ErrorBody, Request, Response};
+
+/// What one connection keeps between its requests.
+#[derive(Debug, Default)]
+pub struct Conn {
+    /// The product sessions started or taken over on this connection:
+    /// marked lapsed when it closes.
+    pub sessions: Vec<SessionId>,
+}
+
+/// An answer, or a refusal with FlexNet's number.
+type Answer = Result<Response, ErrorBody>;
+
+impl From<OwnerError> for ErrorBody {
+    fn from(e: OwnerError) -> Self {
+        ErrorBody::new(e.code(), e.to_string())
+    }
+}
+
+/// Answers one request.
+pub async fn answer(request: Request, ctx: &Context, caller: &Caller, conn: &mut Conn) -> Response {
+    dispatch(request, ctx, caller, conn)
+        .await
+        .unwrap_or_else(Response::Error)
+}
+
+async fn dispatch(request: Request, ctx: &Context, caller: &Caller, conn: &mut Conn) -> Answer {
+    match request {
+        Request::Hello { .. } => Ok(read::hello(ctx)),
+        Request::Info => Ok(read::info(ctx)),
+        Request::Diagnose { feature } => read::diagnose(ctx, feature.as_deref()).await,
+        Request::Whoami => Ok(read::whoami(ctx, caller).await),
+        Request::Accounts => read::accounts(ctx).await,
+        Request::Status => read::status(ctx).await,
+        Request::Pools => read::pools(ctx).await,
+        Request::Events { after, limit } => read::events(ctx, caller, after, limit).await,
+        Request::SetAccount { name, role } => admin::set_account(ctx, caller, name, role).await,
+        Request::RemoveAccount { name } => admin::remove_account(ctx, caller, name).await,
+        Request::Reread { vendor } => admin::reread(ctx, caller, vendor).await,
+        Request::Shutdown { vendor } => admin::shutdown(ctx, caller, vendor).await,
+        Request::Release {
+            feature,
+            user,
+            device,
+        } => admin::release(ctx, caller, feature, user, device).await,
+        Request::StartSession { host } => product::start_session(ctx, conn, host).await,
+        Request::Heartbeat { session } => product::heartbeat(ctx, session).await,
+        Request::Reconnect { session } => product::reconnect(ctx, conn, session).await,
+        Request::EndSession { session } => product::end_session(ctx, conn, session).await,
+        Request::Checkin { session, handle } => product::checkin(ctx, session, handle).await,
+        Request::Checkout(c) => product::checkout(ctx, c).await,
+    }
+}
+
+/// Has the engine decide a request that answers `Ok` or a refusal.
+async fn decide_done(ctx: &Context, request: crate::engine::Request) -> Answer {
+    use crate::engine::Decision;
+    match ctx.engine.handle(request).await? {
+        Decision::Denied(d) => Err(ErrorBody::new(d.code, d.reason)),
+        _ => Ok(Response::Ok),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,86 @@
+//! An administrator's changes: accounts, reread, shutdown, releasing
+//! user/device licenses. Each is authorized first (`authz`) and logged
+//! with who asked.
+
+use super::{Answer, decide_done};
+use crate::engine::{self, request::AccountRole};
+use crate::protocol::errors::{BAD_DATA, NOT_ALLOWED};
+use crate::protocol::{ErrorBody, Response};
+use crate::server::authz::{Caller, authorize};
+use crate::server::context::Context;
+use crate::server::licenses;
+
+pub(super) async fn set_account(
+    ctx: &Context,
+    caller: &Caller,
+    name: String,
+    role: String,
+) -> Answer {
+    authorize("changing accounts", caller, ctx).await?;
+    let Some(role) = AccountRole::parse(&role) else {
+        let reason = format!("role `{role}`: expected admin, user, adminGroup or userGroup");
+        return Err(ErrorBody::new(BAD_DATA, reason));
+    };
+    decide_done(ctx, engine::Request::SetAccount { name, role }).await
+}
+
+pub(super) async fn remove_account(ctx: &Context, caller: &Caller, name: String) -> Answer {
+    authorize("changing accounts", caller, ctx).await?;
+    decide_done(ctx, engine::Request::RemoveAccount { name }).await
+}
+
+pub(super) async fn release(
+    ctx: &Context,
+    caller: &Caller,
+    feature: Option<String>,
+    user: Option<String>,
+    device: Option<String>,
+) -> Answer {
+    authorize("release", caller, ctx).await?;
+    let request = engine::Request::Release {
+        feature,
+        user,
+        device,
+    };
+    decide_done(ctx, request).await
+}
+
+/// Rereads the license directory and options file; with `vendor`, also
+/// restarts a vendor daemon stopped by `lmdown -vendor`.
+pub(super) async fn reread(ctx: &Context, caller: &Caller, vendor: bool) -> Answer {
+    authorize("lmreread", caller, ctx).await?;
+    let reading = licenses::reread(&ctx.config, &ctx.engine, &ctx.log)
+        .await
+        .map_err(|e| ErrorBody::new(-1, format!("{e:#}")))?;
+    ctx.set_licenses(reading);
+    if vendor && ctx.vendor.set_up(true) {
+        ctx.vendor.port_settled(true).await;
+        let line = "Started CITRIX (restarted by lmreread)".to_owned();
+        ctx.say("lmgrd", line).await;
+    }
+    let line = format!("Done rereading (requested by {})", caller.name());
+    ctx.say("lmgrd", line).await;
+    Ok(Response::Ok)
+}
+
+/// Stops the server, or with `vendor` only the vendor daemon (its port
+/// closes; products are refused -97 until `lmreread -vendor`).
+pub(super) async fn shutdown(ctx: &Context, caller: &Caller, vendor: bool) -> Answer {
+    authorize("lmdown", caller, ctx).await?;
+    if !ctx.config.allow_lmdown {
+        let reason =
+            "lmdown is disabled on this server (start lmgrd with --allow-lmdown to enable it)";
+        return Err(ErrorBody::new(NOT_ALLOWED, reason));
+    }
+    let who = caller.name();
+    if vendor {
+        ctx.vendor.set_up(false);
+        ctx.vendor.port_settled(false).await;
+        ctx.say("lmgrd", format!("CITRIX shut down by {who}")).await;
+    } else {
+        ctx.say("lmgrd", format!("SHUTDOWN request from {who}"))
+            .await;
+        ctx.stop.notify_one();
+    }
+    Ok(Response::Ok)
+}

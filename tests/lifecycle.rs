@@ -1,0 +1,152 @@
+//! lmgrd is never half alive: a thread of its own that dies stops it with
+//! an error (so that its service manager restarts it), and a standard
+//! output nobody reads costs it nothing.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
+use lmutil::protocol::{Request, Response};
+
+use crate::common::lmgrd_bin;
+
+/// lmgrd on `root` with ports chosen by the system, `env` added; stdout
+/// goes to `stdout`.
+fn spawn(root: &Path, env: &[(&str, &str)], stdout: Stdio) -> Child {
+    Command::new(lmgrd_bin())
+        .arg(format!("--license-dir={}", root.join("licenses").display()))
+        .arg(format!("--keys-dir={}", root.join("keys").display()))
+        .arg(format!("--data-dir={}", root.join("data").display()))
+        .arg(format!("--socket={}", root.join("lmgrd.sock").display()))
+        .args(["--bind=127.0.0.1", "--lm-port=0", "--vendor-port=0"])
+        .envs(env.iter().copied())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lmgrd starts")
+}
+
+/// The vendor port, from the status file lmgrd writes once it listens.
+fn vendor_port(root: &Path, child: &mut Child) -> u16 {
+    let status = root.join("data/lmgrd.status.json");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+        {
+            return v["vendor_port"].as_u64().expect("a port") as u16;
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            panic!("lmgrd exited before serving: {exit}");
+        }
+        assert!(Instant::now() < deadline, "lmgrd did not start in 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits (at most 30 s) for lmgrd to exit; its status and stderr.
+fn exit_of(mut child: Child) -> (Option<i32>, String) {
+    use std::io::Read;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("lmgrd is still running, half alive");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap().code(), err)
+}
+
+fn args() -> CheckoutArgs<'static> {
+    CheckoutArgs {
+        feature: "XDT_PLT_CCU",
+        version: "2026.0101",
+        user: "jack",
+        device: "desk1",
+        display: "desk1",
+        count: 1,
+    }
+}
+
+#[tokio::test]
+async fn a_dead_engine_thread_stops_lmgrd_with_an_error() {
+    let root = tempfile::tempdir().unwrap();
+    let env = [("LMGRD_FAILPOINTS", "engine-panic")];
+    let mut child = spawn(root.path(), &env, Stdio::null());
+    let port = vendor_port(root.path(), &mut child);
+    let conn = Connection::tcp(&format!("127.0.0.1:{port}")).await.unwrap();
+    let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
+    match p.checkout(args()).await {
+        Err(ClientError::Refused(e)) => assert_eq!(e.code, -97, "{e:?}"),
+        Err(ClientError::Frame(_)) => {}
+        other => panic!("expected a refusal or a closed connection, got {other:?}"),
+    }
+    let (code, err) = exit_of(child);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("lmgrd: the engine thread panicked: failpoint engine-panic"),
+        "{err}"
+    );
+    let log = std::fs::read_to_string(root.path().join("data/debug.log")).unwrap();
+    assert!(
+        log.contains("(lmgrd) Stopping: the engine thread panicked"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_dead_reader_thread_stops_lmgrd_with_an_error() {
+    let root = tempfile::tempdir().unwrap();
+    let env = [("LMGRD_FAILPOINTS", "reader-panic")];
+    let mut child = spawn(root.path(), &env, Stdio::null());
+    let port = vendor_port(root.path(), &mut child);
+    let mut conn = Connection::tcp(&format!("127.0.0.1:{port}")).await.unwrap();
+    match conn.request(Request::Status).await {
+        Err(ClientError::Refused(e)) => assert_eq!(e.code, -97, "{e:?}"),
+        Err(ClientError::Frame(_)) => {}
+        other => panic!("expected a refusal or a closed connection, got {other:?}"),
+    }
+    let (code, err) = exit_of(child);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("the reader thread panicked: failpoint reader-panic"),
+        "{err}"
+    );
+}
+
+/// Standard output closed from the start (a service manager that stopped
+/// reading it): lmgrd serves, logs, and stops cleanly all the same.
+#[tokio::test]
+async fn a_closed_standard_output_costs_lmgrd_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = spawn(root.path(), &[], Stdio::from(writer));
+    let port = vendor_port(root.path(), &mut child);
+    let conn = Connection::tcp(&format!("127.0.0.1:{port}")).await.unwrap();
+    let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
+    // Refused (no such feature): a line in the log and on stdout.
+    assert!(p.checkout(args()).await.is_err());
+    let mut conn = Connection::tcp(&format!("127.0.0.1:{port}")).await.unwrap();
+    assert!(matches!(
+        conn.request(Request::Status).await,
+        Ok(Response::Status(_))
+    ));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let (code, err) = exit_of(child);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
