@@ -8,19 +8,17 @@ use std::os::unix::fs::PermissionsExt;
 use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
 use lmutil::protocol::Request;
 
-use crate::common::{Run, TestDaemon, lmutil, lmutil_bin, run};
-
-const UD: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_ENT_UD CITRIX 2026.1201 permanent 5 VENDOR_STRING=;LT=Eval\n";
+use crate::common::{License, Run, TestDaemon, lmutil, lmutil_bin, require_root, run};
 
 /// A daemon that allows lmdown (so a refusal is about the caller), with one
 /// user/device assignment to release.
 fn daemon() -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ud.lic", UD);
-    let d = TestDaemon::try_start(root, &["--allow-lmdown"])
-        .map_err(|(_, e)| e)
-        .unwrap();
+    License::new()
+        .increment("XDT_ENT_UD", 5)
+        .vendor_string(";LT=Eval")
+        .install(root.path(), "ud.lic");
+    let d = TestDaemon::start_with(root, &["--allow-lmdown"]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -177,10 +175,7 @@ async fn refuse_over_tcp(d: &TestDaemon) {
 /// Needs root to run lmutil as other accounts.
 #[test]
 fn local_accounts_without_the_admin_role_are_refused_every_mutation() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root to run commands as other accounts");
-        return;
-    }
+    require_root("to run lmutil as other accounts (runuser -u nobody, daemon)");
     let d = daemon();
     setup_accounts(&d);
     // Let other accounts reach the socket; the server still knows who calls.

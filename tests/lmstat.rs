@@ -2,17 +2,25 @@
 
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
 
-use crate::common::{TestDaemon, lmutil};
+use crate::common::{License, TestDaemon, lmutil};
 
-const LICENSES: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\nUSE_SERVER\n\
-    INCREMENT XDT_PLT_CCS CITRIX 2026.1201 permanent 100 \\\n    \
-    VENDOR_STRING=;LT=Retail;GP=720;CL=VDS,VDA,VDE,VDP;SA=0;ODP=0 DUP_GROUP=V\n\
-    INCREMENT XDT_PLT_UD CITRIX 2026.1201 01-dec-2027 1 VENDOR_STRING=;LT=Retail;GP=720\n";
+/// A retail concurrent license and a user/device license of one seat.
+fn licenses() -> License {
+    License::new()
+        .use_server()
+        .increment("XDT_PLT_CCS", 100)
+        .vendor_string(";LT=Retail;GP=720;CL=VDS,VDA,VDE,VDP;SA=0;ODP=0")
+        .dup_group("V")
+        .continued()
+        .increment("XDT_PLT_UD", 1)
+        .expiry("01-dec-2027")
+        .vendor_string(";LT=Retail;GP=720")
+}
 
 /// A daemon with two product sessions and a few checkouts.
 async fn busy_daemon() -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "retail.lic", LICENSES);
+    licenses().install(root.path(), "retail.lic");
     let d = TestDaemon::start(root);
     let mut p = ProductSession::start(
         Connection::tcp(&d.vendor_addr()).await.unwrap(),
@@ -217,7 +225,7 @@ async fn lmstat_json_is_the_daemons_own_view() {
 #[test]
 fn lmstat_i_reads_the_files_as_a_table() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "retail.lic", LICENSES);
+    licenses().install(root.path(), "retail.lic");
     let dir = root.path().join("licenses");
     let out = lmutil(["lmstat", "-i", "-c", dir.to_str().unwrap()])
         .succeeds()
