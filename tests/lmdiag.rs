@@ -3,7 +3,7 @@
 
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
 
-use crate::common::{License, TestDaemon, lmutil};
+use crate::common::{License, Masks, TestDaemon, assert_golden, lmutil};
 
 /// A line that works, one not started yet, one expired.
 fn good() -> License {
@@ -177,4 +177,27 @@ fn a_stopped_vendor_daemon_is_said_for_every_line() {
         )),
         "{out}"
     );
+}
+
+/// lmdiag's text for every line, one in use to its limit, pinned. Besides
+/// the daemon's ports, root and host name, this machine's other IDs are
+/// masked: their number differs from one machine to another.
+#[tokio::test]
+async fn lmdiag_matches_its_golden_file() {
+    let d = daemon();
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
+        .await
+        .unwrap();
+    let args = CheckoutArgs {
+        feature: "XDT_PLT_CCU",
+        version: "2026.0101",
+        user: "u",
+        device: "d",
+        display: "d",
+        count: 1,
+    };
+    p.checkout(args).await.unwrap();
+    let out = diag(&d, &[]).fails_with_code(256 - 4).stdout();
+    let masks = Masks::daemon(&d).line_rest("This host's IDs: HOSTNAME={HOST} ", "{IDS}");
+    assert_golden("lmdiag.txt", &masks, &out);
 }

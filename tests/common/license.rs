@@ -76,6 +76,11 @@ impl License {
         self
     }
 
+    /// The last line's version (its CSS date for Citrix).
+    pub fn version(self, version: &str) -> License {
+        self.last(|i| i.version = version.to_owned())
+    }
+
     /// The last line's expiry date, as written (`01-dec-2027`).
     pub fn expiry(self, date: &str) -> License {
         self.last(|i| i.expiry = date.to_owned())

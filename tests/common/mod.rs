@@ -3,6 +3,7 @@
 //! with golden files, and require root where a test needs it.
 
 mod daemon;
+mod golden;
 mod license;
 mod privilege;
 
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub use daemon::TestDaemon;
+pub use golden::{Masks, assert_golden};
 pub use license::License;
 pub use privilege::{in_private_network, require_root};
 
