@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{License, Run, TestDaemon, lmutil, lmutil_bin, require_root, run};
+use crate::common::{License, Run, TestDaemon, hostname, lmutil, lmutil_bin, require_root, run};
 
 fn daemon() -> TestDaemon {
     let root = TestDaemon::root();
@@ -101,7 +101,7 @@ fn a_non_admin_local_account_is_refused_changes() {
     // Reading is allowed.
     as_nobody(&["lmstat", "-c", &socket, "-a"]).succeeds();
     // Made an admin by an admin, it may reread.
-    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    let host = hostname();
     manage(
         &d,
         &["-useradd", &format!("{host}\\nobody"), "-Role", "admin"],

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
 use lmutil::protocol::Request;
 
-use crate::common::{License, Run, TestDaemon, lmutil, lmutil_bin, require_root, run};
+use crate::common::{License, Run, TestDaemon, hostname, lmutil, lmutil_bin, require_root, run};
 
 /// A daemon that allows lmdown (so a refusal is about the caller), with one
 /// user/device assignment to release.
@@ -60,10 +60,6 @@ const MUTATIONS: &[&[&str]] = &[
     ],
     &["CtxManageUserAndGroup", "-c", "{C}", "-userdel", "x\\kept"],
 ];
-
-fn host() -> String {
-    nix::unistd::gethostname().unwrap().into_string().unwrap()
-}
 
 fn as_user(user: &str, args: &[String]) -> Run {
     let bin = lmutil_bin();
@@ -118,7 +114,12 @@ fn setup_accounts(d: &TestDaemon) {
         lmutil(all).succeeds();
     };
     manage(&["-useradd", "x\\kept", "-Role", "user"]);
-    manage(&["-useradd", &format!("{}\\nobody", host()), "-Role", "user"]);
+    manage(&[
+        "-useradd",
+        &format!("{}\\nobody", hostname()),
+        "-Role",
+        "user",
+    ]);
 }
 
 #[test]

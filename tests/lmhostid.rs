@@ -1,6 +1,6 @@
 //! lmhostid reads this machine's real identifiers.
 
-use crate::common::{Masks, assert_golden, lmutil};
+use crate::common::{Masks, assert_golden, hostname, lmutil};
 
 /// The MAC addresses Linux lists in /sys, read independently of lmhostid.
 #[cfg(target_os = "linux")]
@@ -51,7 +51,7 @@ fn ether_ids_are_this_machines_interfaces() {
 
 #[test]
 fn hostname_is_printed_as_a_license_file_writes_it() {
-    let name = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    let name = hostname();
     lmutil(["lmhostid", "-hostname"])
         .succeeds()
         .stdout_has(&format!(

@@ -2,7 +2,7 @@
 
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
 
-use crate::common::{License, Masks, TestDaemon, assert_golden, lmutil};
+use crate::common::{License, Masks, TestDaemon, assert_golden, hostname, lmutil};
 
 /// A retail concurrent license and a user/device license of one seat.
 fn licenses() -> License {
@@ -58,7 +58,7 @@ fn lmstat(d: &TestDaemon, args: &[&str]) -> String {
 #[tokio::test]
 async fn lmstat_a_follows_flexnets_layout_line_by_line() {
     let d = busy_daemon().await;
-    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    let host = hostname();
     let out = lmstat(&d, &["-a"]);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("lmutil - Copyright (c) "), "{out}");
