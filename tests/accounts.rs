@@ -3,14 +3,14 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{Run, TestDaemon, lmutil, lmutil_bin, run};
-
-const CCU: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 3 VENDOR_STRING=;LT=Eval\n";
+use crate::common::{License, Run, TestDaemon, hostname, lmutil, lmutil_bin, require_root, run};
 
 fn daemon() -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    License::new()
+        .increment("XDT_PLT_CCU", 3)
+        .vendor_string(";LT=Eval")
+        .install(root.path(), "ccu.lic");
     TestDaemon::start(root)
 }
 
@@ -64,10 +64,7 @@ fn accounts_with_spaces_and_double_byte_names_round_trip_and_persist() {
 /// admin, it may. Needs root to run lmutil as another user.
 #[test]
 fn a_non_admin_local_account_is_refused_changes() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root to run a command as another user");
-        return;
-    }
+    require_root("to run lmutil as another user (runuser -u nobody)");
     let d = daemon();
     // Let `nobody` reach the socket; the server still knows who it is.
     std::fs::set_permissions(d.root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -104,7 +101,7 @@ fn a_non_admin_local_account_is_refused_changes() {
     // Reading is allowed.
     as_nobody(&["lmstat", "-c", &socket, "-a"]).succeeds();
     // Made an admin by an admin, it may reread.
-    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    let host = hostname();
     manage(
         &d,
         &["-useradd", &format!("{host}\\nobody"), "-Role", "admin"],

@@ -1,16 +1,15 @@
 //! lmreread and lmdown through the real lmutil against a real lmgrd.
 
-use crate::common::{TestDaemon, lmutil, lmutil_with_input};
-
-const CCU: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 3 VENDOR_STRING=;LT=Eval DUP_GROUP=V\n";
+use crate::common::{License, TestDaemon, lmutil, lmutil_with_input};
 
 fn daemon(extra: &[&str]) -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
-    TestDaemon::try_start(root, extra)
-        .map_err(|(_, e)| e)
-        .unwrap()
+    License::new()
+        .increment("XDT_PLT_CCU", 3)
+        .vendor_string(";LT=Eval")
+        .dup_group("V")
+        .install(root.path(), "ccu.lic");
+    TestDaemon::start_with(root, extra)
 }
 
 fn sock(d: &TestDaemon) -> String {

@@ -8,19 +8,17 @@ use std::os::unix::fs::PermissionsExt;
 use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
 use lmutil::protocol::Request;
 
-use crate::common::{Run, TestDaemon, lmutil, lmutil_bin, run};
-
-const UD: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_ENT_UD CITRIX 2026.1201 permanent 5 VENDOR_STRING=;LT=Eval\n";
+use crate::common::{License, Run, TestDaemon, hostname, lmutil, lmutil_bin, require_root, run};
 
 /// A daemon that allows lmdown (so a refusal is about the caller), with one
 /// user/device assignment to release.
 fn daemon() -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ud.lic", UD);
-    let d = TestDaemon::try_start(root, &["--allow-lmdown"])
-        .map_err(|(_, e)| e)
-        .unwrap();
+    License::new()
+        .increment("XDT_ENT_UD", 5)
+        .vendor_string(";LT=Eval")
+        .install(root.path(), "ud.lic");
+    let d = TestDaemon::start_with(root, &["--allow-lmdown"]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -62,10 +60,6 @@ const MUTATIONS: &[&[&str]] = &[
     ],
     &["CtxManageUserAndGroup", "-c", "{C}", "-userdel", "x\\kept"],
 ];
-
-fn host() -> String {
-    nix::unistd::gethostname().unwrap().into_string().unwrap()
-}
 
 fn as_user(user: &str, args: &[String]) -> Run {
     let bin = lmutil_bin();
@@ -120,7 +114,12 @@ fn setup_accounts(d: &TestDaemon) {
         lmutil(all).succeeds();
     };
     manage(&["-useradd", "x\\kept", "-Role", "user"]);
-    manage(&["-useradd", &format!("{}\\nobody", host()), "-Role", "user"]);
+    manage(&[
+        "-useradd",
+        &format!("{}\\nobody", hostname()),
+        "-Role",
+        "user",
+    ]);
 }
 
 #[test]
@@ -177,10 +176,7 @@ async fn refuse_over_tcp(d: &TestDaemon) {
 /// Needs root to run lmutil as other accounts.
 #[test]
 fn local_accounts_without_the_admin_role_are_refused_every_mutation() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root to run commands as other accounts");
-        return;
-    }
+    require_root("to run lmutil as other accounts (runuser -u nobody, daemon)");
     let d = daemon();
     setup_accounts(&d);
     // Let other accounts reach the socket; the server still knows who calls.

@@ -9,7 +9,7 @@ use lmutil::client::select::Target;
 use lmutil::client::{CheckoutArgs, ClientError, Connection};
 use lmutil::protocol::{Request, Response};
 
-use crate::common::TestDaemon;
+use crate::common::{License, TestDaemon};
 
 #[derive(Clone)]
 struct TestClock(Arc<AtomicI64>);
@@ -41,9 +41,11 @@ fn refused(r: Result<u64, ClientError>) -> i32 {
 #[tokio::test]
 async fn a_product_keeps_licensing_from_its_cache_then_reconciles() {
     let root = TestDaemon::root();
-    let license = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-        INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 2 VENDOR_STRING=;LT=Eval;GP=720 DUP_GROUP=V\n";
-    TestDaemon::install_license(root.path(), "ccu.lic", license);
+    License::new()
+        .increment("XDT_PLT_CCU", 2)
+        .vendor_string(";LT=Eval;GP=720")
+        .dup_group("V")
+        .install(root.path(), "ccu.lic");
     let d = TestDaemon::start(root);
     let socket = d.socket.clone();
     let clock = TestClock(Arc::new(AtomicI64::new(1_900_000_000)));

@@ -5,10 +5,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 
-use crate::common::{Run, TestDaemon, lmutil, lmutil_bin};
-
-const CCU: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 3 VENDOR_STRING=;LT=Eval DUP_GROUP=V\n";
+use crate::common::{License, Run, TestDaemon, hostname, in_private_network, lmutil, lmutil_bin};
 
 /// Each daemon command, in a form that only reads or is refused harmlessly.
 const COMMANDS: [&[&str]; 6] = [
@@ -22,12 +19,12 @@ const COMMANDS: [&[&str]; 6] = [
 
 fn daemon() -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    License::new()
+        .increment("XDT_PLT_CCU", 3)
+        .vendor_string(";LT=Eval")
+        .dup_group("V")
+        .install(root.path(), "ccu.lic");
     TestDaemon::start(root)
-}
-
-fn hostname() -> String {
-    nix::unistd::gethostname().unwrap().into_string().unwrap()
 }
 
 /// `lmutil ARGS` with `LM_LICENSE_FILE` set.
@@ -250,26 +247,31 @@ fn every_command_answers_help_with_its_usage() {
 }
 
 /// `@host` tries 27000 to 27009 in order: with only 27009 accepting, that
-/// is where the command ends up. Skipped when another program holds a port
-/// of that range, since the test cannot move it.
+/// is where the command ends up. Fixed ports are another program's as
+/// often as not (another lmgrd, or this test in another checkout), so the
+/// test and its lmutil run in a network namespace of their own, where the
+/// whole range is free; making one needs root.
 #[test]
 fn at_host_tries_the_ports_27000_to_27009_in_order() {
-    let Ok(last) = TcpListener::bind("127.0.0.1:27009") else {
-        eprintln!("skipped: port 27009 is in use");
-        return;
-    };
-    if (27000..27009).any(|p| TcpStream::connect(("127.0.0.1", p)).is_ok()) {
-        eprintln!("skipped: a port of 27000-27008 is in use");
-        return;
-    }
-    let listener = last.try_clone().unwrap();
-    std::thread::spawn(move || {
-        let mut held: Vec<TcpStream> = Vec::new();
-        for stream in listener.incoming().map_while(Result::ok) {
-            held.push(stream);
+    let why = "to make a network namespace of its own, where the ports 27000-27009 are free";
+    let run = in_private_network(why, || {
+        let last = TcpListener::bind("127.0.0.1:27009")
+            .unwrap_or_else(|e| panic!("127.0.0.1:27009 in a new network namespace: {e}"));
+        for port in 27000..27009 {
+            assert!(
+                TcpStream::connect(("127.0.0.1", port)).is_err(),
+                "port {port} accepts in a new network namespace"
+            );
         }
+        std::thread::spawn(move || {
+            let mut held: Vec<TcpStream> = Vec::new();
+            for stream in last.incoming().map_while(Result::ok) {
+                held.push(stream);
+            }
+        });
+        lmutil(["lmstat", "-c", "@127.0.0.1", "-t", "1"])
     });
-    let run = lmutil(["lmstat", "-c", "@127.0.0.1", "-t", "1"]).fails_with_code(241);
+    let run = run.fails_with_code(241);
     let err = one_line_error(&run, "lmstat");
     assert!(
         err.contains("cannot connect to license server 27009@127.0.0.1: connected, but no answer"),

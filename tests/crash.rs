@@ -21,13 +21,7 @@ use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
 use lmutil::engine::Snapshot;
 use lmutil::protocol::Request;
 
-use crate::common::TestDaemon;
-
-const LICENSES: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 40 \
-    VENDOR_STRING=;LT=Eval DUP_GROUP=V ISSUED=01-dec-2026\n\
-    INCREMENT XDT_ENT_UD CITRIX 2026.1201 permanent 20 \
-    VENDOR_STRING=;LT=Eval ISSUED=01-dec-2026\n";
+use crate::common::{License, TestDaemon};
 
 const CCU: &str = "XDT_PLT_CCU";
 const UD: &str = "XDT_ENT_UD";
@@ -374,7 +368,15 @@ fn acknowledged_state_survives_sigkill_under_load() {
         .build()
         .unwrap();
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "licenses.lic", LICENSES);
+    License::new()
+        .increment(CCU, 40)
+        .vendor_string(";LT=Eval")
+        .dup_group("V")
+        .issued("01-dec-2026")
+        .increment(UD, 20)
+        .vendor_string(";LT=Eval")
+        .issued("01-dec-2026")
+        .install(root.path(), "licenses.lic");
     let mut d = TestDaemon::start(root);
     let mut rng = Rng(seed);
     let mut workers: Vec<Worker> = rt.block_on(async {

@@ -9,8 +9,8 @@
 //! with `errors=remount-ro` on a loop device whose backing file is a sparse
 //! file on a small tmpfs; filling that tmpfs makes the device fail writes,
 //! and ext4 makes itself read-only. That needs root (or CAP_SYS_ADMIN), and
-//! loop devices for the last; without them these tests say "skipped: ..."
-//! and pass without checking anything.
+//! loop devices for the last, as CI has; without them these tests fail,
+//! saying what is missing.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -18,38 +18,29 @@ use std::process::Command;
 
 use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
 
-use crate::common::{TestDaemon, lmgrd_bin, run};
+use crate::common::{License, TestDaemon, lmgrd_bin, require_root, run};
 
-const CCU: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 100000 \
-    VENDOR_STRING=;LT=Eval ISSUED=01-dec-2026\n";
+/// The license all these tests serve: more than they ever check out.
+fn install_ccu(root: &Path) {
+    License::new()
+        .increment("XDT_PLT_CCU", 100_000)
+        .vendor_string(";LT=Eval")
+        .issued("01-dec-2026")
+        .install(root, "ccu.lic");
+}
 
 /// A tmpfs mounted on a directory for the life of the value.
 struct Mount(PathBuf);
 
 impl Mount {
-    /// Mounts a tmpfs of `size` on `dir`, or says why not.
-    fn tmpfs(dir: &Path, size: &str) -> Option<Mount> {
-        if !nix::unistd::geteuid().is_root() {
-            eprintln!("skipped: needs root to mount a small file system");
-            return None;
-        }
-        let ok = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("skipped: cannot mount a tmpfs here");
-            return None;
-        }
-        Some(Mount(dir.to_owned()))
+    /// Mounts a tmpfs of `size` on `dir`; fails the test if it cannot.
+    fn tmpfs(dir: &Path, size: &str) -> Mount {
+        require_root("to mount a small file system (tmpfs) on the data directory");
+        let options = format!("size={size},mode=0700");
+        let dir_str = dir.to_str().unwrap();
+        let (code, out) = sh("mount", &["-t", "tmpfs", "-o", &options, "tmpfs", dir_str]);
+        assert_eq!(code, Some(0), "cannot mount a tmpfs on {dir_str}: {out}");
+        Mount(dir.to_owned())
     }
 
     fn remount(&self, how: &str) {
@@ -205,11 +196,9 @@ fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn a_full_disk_refuses_new_grants_keeps_status_and_recovers_by_itself() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    install_ccu(root.path());
     let data = root.path().join("data");
-    let Some(_mount) = Mount::tmpfs(&data, "3m") else {
-        return;
-    };
+    let _mount = Mount::tmpfs(&data, "3m");
     let d = TestDaemon::start(root);
     let rt = runtime();
     let filler = std::cell::RefCell::new(None);
@@ -229,11 +218,9 @@ fn a_full_disk_refuses_new_grants_keeps_status_and_recovers_by_itself() {
 #[test]
 fn a_read_only_disk_is_refused_at_start_and_served_once_writable() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    install_ccu(root.path());
     let data = root.path().join("data");
-    let Some(mount) = Mount::tmpfs(&data, "16m") else {
-        return;
-    };
+    let mount = Mount::tmpfs(&data, "16m");
     mount.remount("ro");
     let err = refuses_to_start(root.path());
     assert!(err.contains("is not writable"), "{err}");
@@ -252,7 +239,7 @@ fn a_read_only_disk_is_refused_at_start_and_served_once_writable() {
 /// cleanly.
 fn stopped_after_checkouts(n: usize) -> tempfile::TempDir {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    install_ccu(root.path());
     let d = TestDaemon::start(root);
     runtime().block_on(async {
         let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
@@ -384,30 +371,24 @@ struct FailingDisk {
 }
 
 impl FailingDisk {
-    /// Makes and mounts the file system on `dir`, or says why not.
-    fn mount(dir: &Path) -> Option<FailingDisk> {
-        if !nix::unistd::geteuid().is_root() {
-            eprintln!("skipped: needs root to mount a file system on a loop device");
-            return None;
-        }
+    /// Makes and mounts the file system on `dir`; fails the test, saying
+    /// what is missing, if it cannot.
+    fn mount(dir: &Path) -> FailingDisk {
+        require_root("to mount an ext4 file system on a loop device");
         let under = tempfile::tempdir().unwrap();
         let u = under.path().to_str().unwrap();
         let (code, out) = sh(
             "mount",
             &["-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", u],
         );
-        if code != Some(0) {
-            eprintln!("skipped: cannot mount a tmpfs here: {out}");
-            return None;
-        }
+        assert_eq!(code, Some(0), "cannot mount a tmpfs on {u}: {out}");
         let backing = under.path().join("disk");
         let file = std::fs::File::create(&backing).unwrap();
         file.set_len(64 << 20).unwrap();
         let (code, out) = sh("losetup", &["--find", "--show", backing.to_str().unwrap()]);
         if code != Some(0) {
             let _ = sh("umount", &[u]);
-            eprintln!("skipped: loop devices are unavailable: {out}");
-            return None;
+            panic!("loop devices are unavailable (losetup --find): {out}");
         }
         let disk = FailingDisk {
             dir: dir.to_owned(),
@@ -428,15 +409,11 @@ impl FailingDisk {
                 &disk.device,
             ],
         );
-        if code != Some(0) {
-            eprintln!("skipped: cannot make an ext4 file system: {out}");
-            return None;
-        }
+        assert_eq!(code, Some(0), "cannot make an ext4 file system: {out}");
         if let Err(out) = disk.mount_ext4() {
-            eprintln!("skipped: cannot mount ext4 from a loop device: {out}");
-            return None;
+            panic!("cannot mount ext4 from a loop device: {out}");
         }
-        Some(disk)
+        disk
     }
 
     fn mount_ext4(&self) -> Result<(), String> {
@@ -522,11 +499,9 @@ impl Drop for FailingDisk {
 #[test]
 fn a_disk_that_turns_read_only_under_the_server_keeps_status_and_loses_nothing() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    install_ccu(root.path());
     let data = root.path().join("data");
-    let Some(disk) = FailingDisk::mount(&data) else {
-        return;
-    };
+    let disk = FailingDisk::mount(&data);
     let log = root.path().join("debug.log");
     let extra = ["--log", log.to_str().unwrap()];
     let failures = || {
@@ -535,7 +510,7 @@ fn a_disk_that_turns_read_only_under_the_server_keeps_status_and_loses_nothing()
             .matches("The state database cannot be written")
             .count()
     };
-    let d = TestDaemon::try_start(root, &extra).unwrap_or_else(|(_, e)| panic!("{e}"));
+    let d = TestDaemon::start_with(root, &extra);
     let rt = runtime();
     let acked = rt.block_on(async {
         let (mut p, mut n, acked) = acknowledged_then_refused(&d, || disk.break_it()).await;
@@ -586,7 +561,7 @@ fn a_disk_that_turns_read_only_under_the_server_keeps_status_and_loses_nothing()
 
     let root = d.kill();
     disk.mend();
-    let d = TestDaemon::try_start(root, &extra).unwrap_or_else(|(_, e)| panic!("{e}"));
+    let d = TestDaemon::start_with(root, &extra);
     let snap = rt.block_on(d.status());
     let held: BTreeSet<u64> = snap.checkouts.iter().map(|c| c.handle).collect();
     assert_eq!(held, acked, "after the disk was mended and lmgrd restarted");

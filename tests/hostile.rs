@@ -11,22 +11,27 @@ use lmutil::protocol::{Envelope, PROTOCOL_VERSION, Request, Response, read_messa
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::common::{TestDaemon, lmutil};
+use crate::common::{License, TestDaemon, lmutil, require_root};
 
-const CCU: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 50 \
-    VENDOR_STRING=;LT=Eval DUP_GROUP=V ISSUED=01-dec-2026\n";
+fn ccu() -> License {
+    License::new()
+        .increment("XDT_PLT_CCU", 50)
+        .vendor_string(";LT=Eval")
+        .dup_group("V")
+        .issued("01-dec-2026")
+}
 
-const UD: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_ENT_UD CITRIX 2026.1201 permanent 5 \
-    VENDOR_STRING=;LT=Eval ISSUED=01-dec-2026\n";
+fn ud() -> License {
+    License::new()
+        .increment("XDT_ENT_UD", 5)
+        .vendor_string(";LT=Eval")
+        .issued("01-dec-2026")
+}
 
 fn daemon(extra: &[&str]) -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
-    TestDaemon::try_start(root, extra)
-        .map_err(|(_, e)| e)
-        .unwrap()
+    ccu().install(root.path(), "ccu.lic");
+    TestDaemon::start_with(root, extra)
 }
 
 fn args<'a>(feature: &'a str, device: &'a str) -> CheckoutArgs<'a> {
@@ -335,7 +340,7 @@ async fn past_the_connection_cap_a_client_waits_its_turn_and_is_then_served() {
 async fn huge_binary_linked_and_stranger_signed_license_files_are_refused_and_the_rest_serve() {
     let root = TestDaemon::root();
     let p = root.path().to_owned();
-    TestDaemon::install_license(&p, "ccu.lic", CCU);
+    ccu().install(&p, "ccu.lic");
     let lic = p.join("licenses");
     // Huge: one byte over the limit.
     let huge = vec![b'#'; lmutil::license::parser::MAX_FILE_LEN + 1];
@@ -364,15 +369,7 @@ async fn huge_binary_linked_and_stranger_signed_license_files_are_refused_and_th
         stranger.as_os_str(),
     ])
     .succeeds();
-    let forged = lic.join("forged.lic");
-    std::fs::write(&forged, UD.replace("{HOST}", &hostname())).unwrap();
-    lmutil([
-        "lmcrypt".as_ref(),
-        "--key".as_ref(),
-        stranger.join("vendor.key").as_os_str(),
-        forged.as_os_str(),
-    ])
-    .succeeds();
+    ud().install_signed_by(&p, "forged.lic", &stranger.join("vendor.key"));
     let d = TestDaemon::start(root);
 
     a_product_checks_out(&d, "XDT_PLT_CCU").await;
@@ -402,25 +399,18 @@ async fn huge_binary_linked_and_stranger_signed_license_files_are_refused_and_th
     assert_eq!(pool.installed, 50, "the linked copy added nothing");
 }
 
-fn hostname() -> String {
-    nix::unistd::gethostname().unwrap().into_string().unwrap()
-}
-
 /// An unreadable license file, and a server that never reads the vendor's
 /// private key: lmgrd runs as `nobody`, and the private key sits in its keys
 /// directory where `nobody` cannot read it. Needs root to start it so.
 #[tokio::test]
 async fn an_unreadable_file_is_skipped_and_the_private_key_is_never_read() {
     use std::os::unix::fs::PermissionsExt;
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root to run lmgrd as another account");
-        return;
-    }
+    require_root("to run lmgrd as another account (nobody)");
     let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
     let root = TestDaemon::root();
     let p = root.path().to_owned();
-    TestDaemon::install_license(&p, "ccu.lic", CCU);
-    TestDaemon::install_license(&p, "secret.lic", UD);
+    ccu().install(&p, "ccu.lic");
+    ud().install(&p, "secret.lic");
     std::fs::set_permissions(
         p.join("licenses/secret.lic"),
         std::fs::Permissions::from_mode(0o000),
@@ -441,9 +431,7 @@ async fn an_unreadable_file_is_skipped_and_the_private_key_is_never_read() {
         std::fs::set_permissions(p.join(file), std::fs::Permissions::from_mode(0o644)).unwrap();
     }
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let d = TestDaemon::try_start_as(root, &[], Some(nobody.uid.as_raw()))
-        .map_err(|(_, e)| e)
-        .unwrap();
+    let d = TestDaemon::try_start_as(root, &[], Some(nobody.uid.as_raw())).unwrap();
     a_product_checks_out(&d, "XDT_PLT_CCU").await;
     let log = d.debug_log();
     assert_eq!(log_lines(&d, "secret.lic: Permission denied"), 1, "{log}");
@@ -453,7 +441,7 @@ async fn an_unreadable_file_is_skipped_and_the_private_key_is_never_read() {
 #[tokio::test]
 async fn an_options_file_full_of_errors_is_reported_briefly_and_the_good_lines_apply() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", CCU);
+    ccu().install(root.path(), "ccu.lic");
     let mut opt = String::new();
     for i in 0..500 {
         opt.push_str(&format!("RESERVE lots{i} XDT_PLT_CCU USER x\n"));

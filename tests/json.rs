@@ -10,13 +10,23 @@ use lmutil::client::{CheckoutArgs, Connection, ProductSession};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::common::{Run, TestDaemon, lmutil, repo_path};
+use crate::common::{License, Run, TestDaemon, hostname, lmutil, repo_path};
 
-const LICENSES: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\nUSE_SERVER\n\
-    INCREMENT XDT_PLT_CCS CITRIX 2026.1201 permanent 100 \\\n    \
-    VENDOR_STRING=;LT=Retail;GP=720;CL=VDS,VDA,VDE,VDP;SA=0;ODP=0 DUP_GROUP=V\n\
-    INCREMENT XDT_PLT_UD CITRIX 2026.1201 01-dec-2027 10 VENDOR_STRING=;LT=Retail;GP=720\n\
-    INCREMENT XDT_ENT_UD CITRIX 2026.1201 01-jan-2020 10 VENDOR_STRING=;LT=Retail;GP=720\n";
+/// Concurrent licenses, user/device licenses, and an expired line.
+fn licenses() -> License {
+    License::new()
+        .use_server()
+        .increment("XDT_PLT_CCS", 100)
+        .vendor_string(";LT=Retail;GP=720;CL=VDS,VDA,VDE,VDP;SA=0;ODP=0")
+        .dup_group("V")
+        .continued()
+        .increment("XDT_PLT_UD", 10)
+        .expiry("01-dec-2027")
+        .vendor_string(";LT=Retail;GP=720")
+        .increment("XDT_ENT_UD", 10)
+        .expiry("01-jan-2020")
+        .vendor_string(";LT=Retail;GP=720")
+}
 
 /// The checked-in schema of `command`.
 fn schema(command: &str) -> Value {
@@ -57,10 +67,8 @@ fn on(d: &TestDaemon, command: &str, args: &[&str]) -> Run {
 /// A daemon with concurrent checkouts held and user/device connections made.
 async fn busy_daemon(extra: &[&str]) -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "retail.lic", LICENSES);
-    let d = TestDaemon::try_start(root, extra)
-        .map_err(|(_, e)| e)
-        .unwrap();
+    licenses().install(root.path(), "retail.lic");
+    let d = TestDaemon::start_with(root, extra);
     let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
     let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
     for (feature, user, device) in [
@@ -253,7 +261,7 @@ fn local_commands_json_fits_their_schemas() {
     );
     assert!(matches!(made, lmcrypt::Output::Genkey(_)));
     let file = dir.path().join("a.lic");
-    std::fs::write(&file, LICENSES.replace("{HOST}", "h")).unwrap();
+    std::fs::write(&file, licenses().server_host("h").text()).unwrap();
     let key = keys.join("vendor.key");
     let signed: lmcrypt::Output = decode(
         "lmcrypt",
@@ -266,10 +274,6 @@ fn local_commands_json_fits_their_schemas() {
         ]),
     );
     assert!(matches!(signed, lmcrypt::Output::Sign(s) if s.files[0].signed == 3));
-}
-
-fn hostname() -> String {
-    nix::unistd::gethostname().unwrap().into_string().unwrap()
 }
 
 #[test]

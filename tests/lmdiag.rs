@@ -3,23 +3,30 @@
 
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
 
-use crate::common::{TestDaemon, lmutil};
+use crate::common::{License, Masks, TestDaemon, assert_golden, lmutil};
 
-const GOOD: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 1 VENDOR_STRING=;LT=Eval DUP_GROUP=V\n\
-    INCREMENT XDT_ADV_CCU CITRIX 2026.1201 permanent 5 START=01-jan-2099\n\
-    INCREMENT XDT_STD_CCU CITRIX 2026.1201 01-jan-2020 5\n";
-const ELSEWHERE: &str = "SERVER this_host HOSTNAME=another-host\nVENDOR CITRIX\n\
-    INCREMENT MPS_ENT_CCU CITRIX 2026.1201 permanent 5\n";
-const TAMPERED: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT CBR_100_SSERVER CITRIX 2026.1201 permanent 5\n";
+/// A line that works, one not started yet, one expired.
+fn good() -> License {
+    License::new()
+        .increment("XDT_PLT_CCU", 1)
+        .vendor_string(";LT=Eval")
+        .dup_group("V")
+        .increment("XDT_ADV_CCU", 5)
+        .start("01-jan-2099")
+        .increment("XDT_STD_CCU", 5)
+        .expiry("01-jan-2020")
+}
 
 fn daemon() -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "a_good.lic", GOOD);
-    TestDaemon::install_license(root.path(), "b_elsewhere.lic", ELSEWHERE);
-    TestDaemon::install_license(root.path(), "c_tampered.lic", TAMPERED);
-    let tampered = root.path().join("licenses/c_tampered.lic");
+    good().install(root.path(), "a_good.lic");
+    License::new()
+        .server_host("another-host")
+        .increment("MPS_ENT_CCU", 5)
+        .install(root.path(), "b_elsewhere.lic");
+    let tampered = License::new()
+        .increment("CBR_100_SSERVER", 5)
+        .install(root.path(), "c_tampered.lic");
     let text = std::fs::read_to_string(&tampered).unwrap();
     std::fs::write(&tampered, text.replace("permanent 5", "permanent 500")).unwrap();
     std::fs::write(
@@ -134,10 +141,8 @@ fn an_unreachable_server_is_said_with_the_ports_tried() {
 #[test]
 fn a_stopped_vendor_daemon_is_said_for_every_line() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "a_good.lic", GOOD);
-    let d = TestDaemon::try_start(root, &["--allow-lmdown"])
-        .map_err(|(_, e)| e)
-        .unwrap();
+    good().install(root.path(), "a_good.lic");
+    let d = TestDaemon::start_with(root, &["--allow-lmdown"]);
     let socket = d.socket.to_str().unwrap().to_owned();
     lmutil(["lmdown", "-c", &socket, "-q", "-vendor", "CITRIX"]).succeeds();
     let out = diag(&d, &[]).fails_with_code(256 - 97).stdout();
@@ -172,4 +177,27 @@ fn a_stopped_vendor_daemon_is_said_for_every_line() {
         )),
         "{out}"
     );
+}
+
+/// lmdiag's text for every line, one in use to its limit, pinned. Besides
+/// the daemon's ports, root and host name, this machine's other IDs are
+/// masked: their number differs from one machine to another.
+#[tokio::test]
+async fn lmdiag_matches_its_golden_file() {
+    let d = daemon();
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
+        .await
+        .unwrap();
+    let args = CheckoutArgs {
+        feature: "XDT_PLT_CCU",
+        version: "2026.0101",
+        user: "u",
+        device: "d",
+        display: "d",
+        count: 1,
+    };
+    p.checkout(args).await.unwrap();
+    let out = diag(&d, &[]).fails_with_code(256 - 4).stdout();
+    let masks = Masks::daemon(&d).line_rest("This host's IDs: HOSTNAME={HOST} ", "{IDS}");
+    assert_golden("lmdiag.txt", &masks, &out);
 }

@@ -5,19 +5,21 @@ use std::collections::BTreeSet;
 use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
 use lmutil::protocol::{Request, Response};
 
-use crate::common::{TestDaemon, lmgrd_bin, run};
+use crate::common::{License, TestDaemon, lmgrd_bin, run};
 
-const CCU: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\nUSE_SERVER\n\
-    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent COUNT \\\n    \
-    VENDOR_STRING=;LT=Eval;GP=720;CL=PLT DUP_GROUP=V ISSUED=01-dec-2026\n";
+fn ccu(count: u64) -> License {
+    License::new()
+        .use_server()
+        .increment("XDT_PLT_CCU", count)
+        .vendor_string(";LT=Eval;GP=720;CL=PLT")
+        .dup_group("V")
+        .issued("01-dec-2026")
+        .continued()
+}
 
-fn daemon_with(count: u32) -> TestDaemon {
+fn daemon_with(count: u64) -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(
-        root.path(),
-        "ccu.lic",
-        &CCU.replace("COUNT", &count.to_string()),
-    );
+    ccu(count).install(root.path(), "ccu.lic");
     TestDaemon::start(root)
 }
 
@@ -234,7 +236,7 @@ fn a_taken_port_is_refused_with_a_clear_message() {
     let root = TestDaemon::root();
     let port = first.vendor_port.to_string();
     let err = match TestDaemon::try_start(root, &["--vendor-port", &port]) {
-        Err((_, err)) => err,
+        Err(failure) => failure.stderr,
         Ok(_) => panic!("started on a taken port"),
     };
     assert!(
@@ -370,12 +372,9 @@ async fn reread_serves_a_new_license_file_and_keeps_every_checkout() {
         .unwrap();
     p.checkout(args("dev1")).await.unwrap();
     assert!(p.checkout(args("dev2")).await.is_err());
-    TestDaemon::install_license(
-        d.root.path(),
-        "more.lic",
-        &CCU.replace("COUNT", "5")
-            .replace("01-dec-2026", "02-dec-2026"),
-    );
+    ccu(5)
+        .issued("02-dec-2026")
+        .install(d.root.path(), "more.lic");
     assert_eq!(
         admin(&d, Request::Reread { vendor: false }).await.unwrap(),
         Response::Ok
@@ -405,10 +404,8 @@ async fn lmdown_is_refused_unless_the_server_allows_it() {
 #[tokio::test]
 async fn lmdown_vendor_then_reread_vendor_restarts_the_vendor_daemon() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", &CCU.replace("COUNT", "2"));
-    let d = TestDaemon::try_start(root, &["--allow-lmdown"])
-        .map_err(|(_, e)| e)
-        .unwrap();
+    ccu(2).install(root.path(), "ccu.lic");
+    let d = TestDaemon::start_with(root, &["--allow-lmdown"]);
     let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
         .await
         .unwrap();
@@ -482,7 +479,7 @@ async fn events_are_read_back_in_order() {
 #[tokio::test]
 async fn a_config_file_sits_between_the_environment_and_the_defaults() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", &CCU.replace("COUNT", "1"));
+    ccu(1).install(root.path(), "ccu.lic");
     let conf = root.path().join("lmgrd.conf");
     std::fs::write(
         &conf,
@@ -491,9 +488,7 @@ async fn a_config_file_sits_between_the_environment_and_the_defaults() {
     )
     .unwrap();
     let conf_arg = conf.to_str().unwrap().to_owned();
-    let d = TestDaemon::try_start(root, &["--config", &conf_arg])
-        .map_err(|(_, e)| e)
-        .unwrap();
+    let d = TestDaemon::start_with(root, &["--config", &conf_arg]);
     let mut c = Connection::unix(&d.socket).await.unwrap();
     let hello = c
         .request(Request::Hello { client: "t".into() })
@@ -519,9 +514,7 @@ async fn a_config_file_sits_between_the_environment_and_the_defaults() {
     let root = TestDaemon::root();
     std::fs::copy(&conf, root.path().join("lmgrd.conf")).unwrap();
     let conf_arg = root.path().join("lmgrd.conf").to_str().unwrap().to_owned();
-    let d = TestDaemon::try_start(root, &["--config", &conf_arg, "--heartbeat-interval", "90"])
-        .map_err(|(_, e)| e)
-        .unwrap();
+    let d = TestDaemon::start_with(root, &["--config", &conf_arg, "--heartbeat-interval", "90"]);
     let mut c = Connection::unix(&d.socket).await.unwrap();
     let hello = c
         .request(Request::Hello { client: "t".into() })
@@ -556,7 +549,7 @@ fn a_bad_config_file_names_the_file_and_line() {
 #[tokio::test]
 async fn the_options_file_is_applied_reported_and_reread() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", &CCU.replace("COUNT", "5"));
+    ccu(5).install(root.path(), "ccu.lic");
     let opt = root.path().join("licenses/CITRIX.opt");
     std::fs::write(
         &opt,
@@ -603,7 +596,7 @@ async fn the_options_file_is_applied_reported_and_reread() {
 #[tokio::test]
 async fn timeouts_apply_while_other_products_keep_the_server_busy() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ccu.lic", &CCU.replace("COUNT", "5"));
+    ccu(5).install(root.path(), "ccu.lic");
     std::fs::write(
         root.path().join("licenses/CITRIX.opt"),
         "TIMEOUT XDT_PLT_CCU 2\n",

@@ -1,6 +1,6 @@
 //! lmhostid reads this machine's real identifiers.
 
-use crate::common::lmutil;
+use crate::common::{Masks, assert_golden, hostname, lmutil};
 
 /// The MAC addresses Linux lists in /sys, read independently of lmhostid.
 #[cfg(target_os = "linux")]
@@ -51,7 +51,7 @@ fn ether_ids_are_this_machines_interfaces() {
 
 #[test]
 fn hostname_is_printed_as_a_license_file_writes_it() {
-    let name = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    let name = hostname();
     lmutil(["lmhostid", "-hostname"])
         .succeeds()
         .stdout_has(&format!(
@@ -67,4 +67,13 @@ fn hostname_is_printed_as_a_license_file_writes_it() {
 #[test]
 fn id_types_are_exclusive() {
     lmutil(["lmhostid", "-ether", "-hostname"]).fails_with_code(2);
+}
+
+/// `lmhostid -hostname`'s text, pinned. (The Ethernet IDs' text depends
+/// on how many interfaces the machine has: one ID, or a quoted list and a
+/// second line; `ether_ids_are_this_machines_interfaces` checks both.)
+#[test]
+fn lmhostid_hostname_matches_its_golden_file() {
+    let out = lmutil(["lmhostid", "-hostname"]).succeeds().stdout();
+    assert_golden("lmhostid_hostname.txt", &Masks::new(), &out);
 }

@@ -2,17 +2,25 @@
 
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
 
-use crate::common::{TestDaemon, lmutil};
+use crate::common::{License, Masks, TestDaemon, assert_golden, hostname, lmutil};
 
-const LICENSES: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\nUSE_SERVER\n\
-    INCREMENT XDT_PLT_CCS CITRIX 2026.1201 permanent 100 \\\n    \
-    VENDOR_STRING=;LT=Retail;GP=720;CL=VDS,VDA,VDE,VDP;SA=0;ODP=0 DUP_GROUP=V\n\
-    INCREMENT XDT_PLT_UD CITRIX 2026.1201 01-dec-2027 1 VENDOR_STRING=;LT=Retail;GP=720\n";
+/// A retail concurrent license and a user/device license of one seat.
+fn licenses() -> License {
+    License::new()
+        .use_server()
+        .increment("XDT_PLT_CCS", 100)
+        .vendor_string(";LT=Retail;GP=720;CL=VDS,VDA,VDE,VDP;SA=0;ODP=0")
+        .dup_group("V")
+        .continued()
+        .increment("XDT_PLT_UD", 1)
+        .expiry("01-dec-2027")
+        .vendor_string(";LT=Retail;GP=720")
+}
 
 /// A daemon with two product sessions and a few checkouts.
 async fn busy_daemon() -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "retail.lic", LICENSES);
+    licenses().install(root.path(), "retail.lic");
     let d = TestDaemon::start(root);
     let mut p = ProductSession::start(
         Connection::tcp(&d.vendor_addr()).await.unwrap(),
@@ -50,7 +58,7 @@ fn lmstat(d: &TestDaemon, args: &[&str]) -> String {
 #[tokio::test]
 async fn lmstat_a_follows_flexnets_layout_line_by_line() {
     let d = busy_daemon().await;
-    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    let host = hostname();
     let out = lmstat(&d, &["-a"]);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("lmutil - Copyright (c) "), "{out}");
@@ -217,7 +225,7 @@ async fn lmstat_json_is_the_daemons_own_view() {
 #[test]
 fn lmstat_i_reads_the_files_as_a_table() {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "retail.lic", LICENSES);
+    licenses().install(root.path(), "retail.lic");
     let dir = root.path().join("licenses");
     let out = lmutil(["lmstat", "-i", "-c", dir.to_str().unwrap()])
         .succeeds()
@@ -262,4 +270,93 @@ fn lmstat_v_and_an_unreachable_server() {
     );
     assert!(out.stderr().contains("1@127.0.0.1"), "{}", out.stderr());
     assert!(out.stderr().contains("is lmgrd running?"));
+}
+
+/// The golden tests' licenses: concurrent (one line wrapped, as
+/// generators write them), user/device, an older version of a feature,
+/// and an expired line.
+fn golden_licenses() -> License {
+    License::new()
+        .use_server()
+        .increment("XDT_PLT_CCS", 100)
+        .vendor_string(";LT=Retail;GP=720;CL=VDS,VDA,VDE,VDP;SA=0;ODP=0")
+        .dup_group("V")
+        .continued()
+        .increment("XDT_PLT_UD", 10)
+        .expiry("01-dec-2027")
+        .vendor_string(";LT=Retail;GP=720")
+        .increment("XDT_ENT_UD", 5)
+        .version("2025.0601")
+        .expiry("01-dec-2027")
+        .vendor_string(";LT=Retail;GP=720")
+        .increment("XDT_STD_CCU", 2)
+        .expiry("01-jan-2020")
+        .vendor_string(";LT=Eval")
+}
+
+/// A daemon with checkouts of both models from two products: concurrent
+/// ones (one of two licenses), user/device ones (two users on one device,
+/// one user on two devices).
+async fn golden_daemon() -> TestDaemon {
+    let root = TestDaemon::root();
+    golden_licenses().install(root.path(), "retail.lic");
+    let d = TestDaemon::start(root);
+    let checkouts = [
+        ("ddc1.example.com", "XDT_PLT_CCS", "ann", "00001E3A", 1),
+        ("ddc1.example.com", "XDT_PLT_CCS", "bob", "00001E81", 2),
+        ("ddc2.example.com", "XDT_PLT_UD", "MYCO\\Tom", "Desk 1", 1),
+        ("ddc2.example.com", "XDT_PLT_UD", "Karen", "Desk 1", 1),
+        ("ddc2.example.com", "XDT_PLT_UD", "carol", "pc1", 1),
+        ("ddc2.example.com", "XDT_PLT_UD", "carol", "phone", 1),
+    ];
+    let mut sessions = std::collections::BTreeMap::new();
+    for (product, feature, user, device, count) in checkouts {
+        if !sessions.contains_key(product) {
+            let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+            let session = ProductSession::start(conn, product).await.unwrap();
+            sessions.insert(product, session);
+        }
+        let p = sessions.get_mut(product).unwrap();
+        let args = CheckoutArgs {
+            feature,
+            version: "2026.0518",
+            user,
+            device,
+            display: device,
+            count,
+        };
+        p.checkout(args).await.unwrap();
+    }
+    // Keep the sessions, and so their checkouts, while lmstat runs.
+    std::mem::forget(sessions);
+    d
+}
+
+#[tokio::test]
+async fn lmstat_a_matches_its_golden_file() {
+    let d = golden_daemon().await;
+    let out = lmstat(&d, &["-a"]);
+    assert_golden("lmstat_a.txt", &Masks::daemon(&d), &out);
+}
+
+#[tokio::test]
+async fn lmstat_f_matches_its_golden_file() {
+    let d = golden_daemon().await;
+    let masks = Masks::daemon(&d);
+    for feature in ["XDT_PLT_CCS", "XDT_PLT_UD"] {
+        let out = lmstat(&d, &["-f", feature]);
+        assert_golden(&format!("lmstat_f_{feature}.txt"), &masks, &out);
+    }
+}
+
+#[test]
+fn lmstat_i_matches_its_golden_file() {
+    let root = TestDaemon::root();
+    golden_licenses().install(root.path(), "retail.lic");
+    let dir = root.path().join("licenses");
+    let out = lmutil(["lmstat", "-i", "-c", dir.to_str().unwrap()])
+        .succeeds()
+        .stdout();
+    let masks = Masks::new().with(root.path().to_str().unwrap(), "{ROOT}");
+    assert_golden("lmstat_i.txt", &masks, &out);
 }

@@ -1,6 +1,6 @@
 //! lmver: our own version, and the version embedded in a binary.
 
-use crate::common::{lmgrd_bin, lmutil, run};
+use crate::common::{Masks, assert_golden, lmgrd_bin, lmutil, run};
 
 #[test]
 fn lmver_alone_prints_our_version_revision_and_target() {
@@ -48,4 +48,18 @@ fn lmver_reads_a_flexnet_binary_and_refuses_a_file_without_a_version() {
     lmutil(["lmver", "/no/such/binary"])
         .fails_with_code(1)
         .stderr_has("no such file");
+}
+
+/// lmver's and `lmstat -v`'s text, pinned; the build's revision and
+/// target (as `lmver --json` gives them) masked.
+#[test]
+fn lmver_and_lmstat_v_match_their_golden_files() {
+    let ours = lmutil(["lmver", "--json"]).succeeds().json();
+    let masks = Masks::new()
+        .with(ours["revision"].as_str().unwrap(), "{REVISION}")
+        .with(ours["target"].as_str().unwrap(), "{TARGET}");
+    let lmver = lmutil(["lmver"]).succeeds().stdout();
+    assert_golden("lmver.txt", &masks, &lmver);
+    let lmstat_v = lmutil(["lmstat", "-v"]).succeeds().stdout();
+    assert_golden("lmstat_v.txt", &masks, &lmstat_v);
 }

@@ -3,10 +3,7 @@
 use lmutil::protocol::{read_message, write_message};
 use serde_json::Value;
 
-use crate::common::{TestDaemon, repo_path};
-
-const LICENSE: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 2 VENDOR_STRING=;LT=Eval DUP_GROUP=V\n";
+use crate::common::{License, TestDaemon, repo_path};
 
 /// The examples: each a list of (request, expected answer) lines.
 fn examples() -> Vec<(String, Vec<(Value, Value)>)> {
@@ -52,7 +49,11 @@ async fn every_example_in_the_protocol_document_is_what_the_server_does() {
     for (title, steps) in examples {
         // A fresh server for each example, so session and handle numbers hold.
         let root = TestDaemon::root();
-        TestDaemon::install_license(root.path(), "ccu.lic", LICENSE);
+        License::new()
+            .increment("XDT_PLT_CCU", 2)
+            .vendor_string(";LT=Eval")
+            .dup_group("V")
+            .install(root.path(), "ccu.lic");
         let d = TestDaemon::start(root);
         let mut stream = tokio::net::TcpStream::connect(d.vendor_addr())
             .await

@@ -2,15 +2,19 @@
 
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
 
-use crate::common::{TestDaemon, lmutil};
+use crate::common::{License, TestDaemon, lmutil};
 
-const UD: &str = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\n\
-    INCREMENT XDT_PLT_UD CITRIX 2026.1201 permanent 10 VENDOR_STRING=;LT=Retail;GP=720\n";
+/// A user/device license of `count` seats.
+fn ud_license(count: u64) -> License {
+    License::new()
+        .increment("XDT_PLT_UD", count)
+        .vendor_string(";LT=Retail;GP=720")
+}
 
 /// The guide's kiosk case: two users on one shared desk, one user on two devices.
 async fn daemon() -> TestDaemon {
     let root = TestDaemon::root();
-    TestDaemon::install_license(root.path(), "ud.lic", UD);
+    ud_license(10).install(root.path(), "ud.lic");
     let d = TestDaemon::start(root);
     let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
         .await
@@ -142,8 +146,7 @@ async fn delete_releases_one_user_at_once_and_events_record_it() {
 /// CSV quoting.
 async fn many(n: usize) -> TestDaemon {
     let root = TestDaemon::root();
-    let lic = UD.replace("permanent 10 ", &format!("permanent {n} "));
-    TestDaemon::install_license(root.path(), "ud.lic", &lic);
+    ud_license(n as u64).install(root.path(), "ud.lic");
     let d = TestDaemon::start(root);
     let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
         .await
