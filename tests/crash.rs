@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
-use lmutil::engine::Snapshot;
 use lmutil::protocol::Request;
+use lmutil::protocol::status::Status;
 
 use crate::common::{License, TestDaemon};
 
@@ -182,7 +182,7 @@ impl Worker {
 
     /// Takes what the server says happened to the request in flight, once
     /// it has been checked to be one of the two possible outcomes.
-    fn settle(&mut self, snap: &Snapshot) {
+    fn settle(&mut self, snap: &Status) {
         let Some(op) = self.model.in_flight.take() else {
             return;
         };
@@ -219,7 +219,7 @@ impl Worker {
     }
 }
 
-fn has_connection(snap: &Snapshot, user: &str) -> bool {
+fn has_connection(snap: &Status, user: &str) -> bool {
     snap.connections
         .iter()
         .any(|c| c.feature == UD && c.user == user)
@@ -235,7 +235,7 @@ fn in_flight_user(op: &Option<Op>) -> (Option<&str>, Option<u64>) {
 }
 
 /// Checks the restarted server against what each worker was told.
-fn check(round: usize, snap: &Snapshot, workers: &[Worker]) {
+fn check(round: usize, snap: &Status, workers: &[Worker]) {
     let all_held: BTreeSet<u64> = workers
         .iter()
         .flat_map(|w| w.model.held.keys().copied())
@@ -300,7 +300,7 @@ fn check(round: usize, snap: &Snapshot, workers: &[Worker]) {
     }
 }
 
-fn in_use(snap: &Snapshot) -> Vec<(String, u64)> {
+fn in_use(snap: &Status) -> Vec<(String, u64)> {
     snap.pools
         .iter()
         .map(|p| (p.key.feature.clone(), p.in_use))
@@ -317,8 +317,7 @@ async fn reconnect_all(round: usize, d: &TestDaemon, workers: &mut [Worker]) {
         w.admin = Connection::unix(&d.socket).await.unwrap();
     }
     let after = d.status().await;
-    let handles =
-        |s: &Snapshot| -> BTreeSet<u64> { s.checkouts.iter().map(|c| c.handle).collect() };
+    let handles = |s: &Status| -> BTreeSet<u64> { s.checkouts.iter().map(|c| c.handle).collect() };
     assert_eq!(handles(&before), handles(&after), "round {round}");
     assert_eq!(in_use(&before), in_use(&after), "round {round}");
     // A device that holds a concurrent license checks out again: shared.
@@ -336,7 +335,7 @@ async fn reconnect_all(round: usize, d: &TestDaemon, workers: &mut [Worker]) {
         count: 1,
     };
     let again = w.product.checkout(args).await.unwrap();
-    let ccu = |s: &Snapshot| in_use(s).into_iter().find(|(f, _)| f == CCU);
+    let ccu = |s: &Status| in_use(s).into_iter().find(|(f, _)| f == CCU);
     assert_eq!(
         ccu(&after),
         ccu(&d.status().await),

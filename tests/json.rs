@@ -3,9 +3,9 @@
 //! and decodes back into the report types, which match the daemon's own
 //! view.
 
+use lmutil::cli::lmstat_i;
 use lmutil::cli::schema::{SCHEMA_VERSION, Versioned};
 use lmutil::cli::{accounts, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmstat, lmver, udadmin};
-use lmutil::cli::{lmstat_i, views};
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -111,17 +111,11 @@ async fn lmstat_json_fits_its_schema_and_is_the_daemons_view() {
         other => panic!("not a status: {other:?}"),
     };
     assert_eq!(status.server.lm_port, d.lm_port);
-    assert_eq!(status.pools, views::all::<_, views::Pool>(own.pools));
-    assert_eq!(
-        status.checkouts,
-        views::all::<_, views::Checkout>(own.checkouts)
-    );
+    assert_eq!(status.pools, own.pools);
+    assert_eq!(status.checkouts, own.checkouts);
     assert_eq!(status.sessions.len(), 1);
-    assert_eq!(
-        status.assignments,
-        views::all::<_, views::Assignment>(own.assignments)
-    );
-    assert_eq!(status.denials, views::all::<_, views::Denial>(own.denials));
+    assert_eq!(status.assignments, own.assignments);
+    assert_eq!(status.denials, own.denials);
     let [denial] = &status.denials[..] else {
         panic!("one denial: {:?}", status.denials);
     };
@@ -175,10 +169,7 @@ async fn udadmin_json_fits_its_schema_in_every_mode() {
     let d = busy_daemon(&[]).await;
     let own = d.status().await;
     let listing: udadmin::Listing = decode("udadmin", on(&d, "udadmin", &["-list"]));
-    assert_eq!(
-        listing.assignments,
-        views::all::<_, views::Assignment>(own.assignments.clone())
-    );
+    assert_eq!(listing.assignments, own.assignments.clone());
     assert!(listing.pools.iter().all(|p| p.key.feature.ends_with("_UD")));
     let all: udadmin::Listing = decode("udadmin", on(&d, "udadmin", &["-a"]));
     assert_eq!(all.pools, listing.pools);
@@ -291,4 +282,33 @@ fn the_schemas_reject_what_is_not_the_interface() {
     assert!(!violations("lmstat", &later).is_empty());
     let fine = serde_json::json!({"schema_version": 1, "increments": []});
     assert!(violations("lmstat", &fine).is_empty());
+}
+
+/// The protocol's answers, as a product or a script receives them over the
+/// wire, fit the schemas of `docs/schemas/protocol/` and hold what
+/// `lmstat --json` prints from them.
+#[tokio::test]
+async fn protocol_answers_fit_their_schemas() {
+    use lmutil::protocol::{Request, Response};
+    let d = busy_daemon(&[]).await;
+    let mut conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+    for (answer, request) in [
+        ("status", Request::Status),
+        ("pools", Request::Pools),
+        ("info", Request::Info),
+    ] {
+        let body = match conn.request(request).await.unwrap() {
+            Response::Status(s) => serde_json::to_value(s).unwrap(),
+            Response::Pools { pools } => serde_json::to_value(pools).unwrap(),
+            Response::Info(i) => serde_json::to_value(i).unwrap(),
+            other => panic!("unexpected answer {other:?}"),
+        };
+        let wrong = violations(&format!("protocol/{answer}"), &body);
+        assert!(wrong.is_empty(), "{answer}: {wrong:#?}\n{body:#}");
+    }
+    let status = match decode::<lmstat::Output>("lmstat", on(&d, "lmstat", &["-a"])) {
+        lmstat::Output::Status(s) => s,
+        other => panic!("not a status: {other:?}"),
+    };
+    assert_eq!(status.pools, d.status().await.pools);
 }

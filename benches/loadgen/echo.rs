@@ -6,8 +6,7 @@
 
 use lmutil::engine::types::STARTUP_FEATURE;
 use lmutil::license::Expiry;
-use lmutil::license::Version;
-use lmutil::license::pool::{PoolKey, VersionKey};
+use lmutil::protocol::status::PoolId;
 use lmutil::protocol::{
     Envelope, PROTOCOL_VERSION, Request, Response, read_message, write_message,
 };
@@ -34,10 +33,10 @@ pub fn serve(threads: usize) -> anyhow::Result<()> {
     })
 }
 
-fn pool() -> PoolKey {
-    PoolKey {
+fn pool() -> PoolId {
+    PoolId {
         feature: CCU.to_owned(),
-        version: VersionKey(Version::parse("2026.1201").expect("a valid version")),
+        version: "2026.1201".to_owned(),
         expiry: Expiry::Permanent,
         license_type: Some("Retail".to_owned()),
         vendor_string: Some(";LT=Retail".to_owned()),

@@ -160,7 +160,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
             ));
         };
         let accounts = Accounts {
-            accounts: super::views::all(accounts),
+            accounts: accounts.into_iter().map(Into::into).collect(),
         };
         render::emit(&accounts, format, ctx.invoked, ctx.out)?;
     }

@@ -233,7 +233,7 @@ fn sign_file(path: &Path, key: &ed25519_dalek::SigningKey) -> Result<SignedFile,
     Ok(SignedFile {
         path: path.to_owned(),
         signed: parsed.file.items.iter().filter(|i| is_signable(i)).count(),
-        errors: super::views::all(parsed.errors),
+        errors: parsed.errors.into_iter().map(Into::into).collect(),
     })
 }
 
@@ -454,8 +454,20 @@ fn verify_file(loaded: &LoadedFile, keyring: &Keyring) -> VerifiedFile {
     VerifiedFile {
         path: loaded.path.clone(),
         lines,
-        errors: super::views::all(loaded.parsed.errors.clone()),
-        warnings: super::views::all(loaded.parsed.warnings.clone()),
+        errors: loaded
+            .parsed
+            .errors
+            .clone()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        warnings: loaded
+            .parsed
+            .warnings
+            .clone()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     }
 }
 

@@ -18,11 +18,12 @@ use serde::{Deserialize, Serialize};
 use super::exit::{self, CliError};
 use super::remote::{self, Remote};
 use super::render::{self, Format, Report};
-use super::views::{HostIds, Server};
 use super::{CliResult, Ctx, lmstat};
 use crate::client::select::Target;
 use crate::license::Expiry;
 use crate::license::date::format_date;
+use crate::protocol::ServerInfo;
+use crate::protocol::status::HostIds;
 use crate::protocol::{Request, Response, errors};
 
 const RULE: &str = "-----------------------------------------------------";
@@ -50,7 +51,7 @@ pub fn command() -> clap::Command {
 /// What lmdiag found.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Diag {
-    pub server: Server,
+    pub server: ServerInfo,
     pub diagnosis: Diagnosis,
     /// TCP ports tried on the server's host, and whether each answered.
     pub ports: Vec<PortCheck>,
@@ -388,7 +389,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let none = diagnosis.lines.is_empty();
     render::emit(
         &Diag {
-            server: server.into(),
+            server,
             diagnosis,
             ports,
         },

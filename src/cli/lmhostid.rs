@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
 use super::render::{self, Format, Report};
-use super::views::HostIds;
 use super::{CliResult, Ctx};
 use crate::license::HostIdentity;
+use crate::protocol::status::HostIds;
 
 pub fn command() -> clap::Command {
     let flag = |name: &'static str, help: &'static str| {

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
-use super::views::{self, Assignment, Checkout, Denial, Pool, PoolKeyView, Server, Session};
 use super::{CliResult, Ctx};
 use crate::engine::types::STARTUP_FEATURE;
+use crate::protocol::status::{Assignment, Checkout, Denial, Pool, PoolId, Session};
 use crate::protocol::{Request, Response, ServerInfo, errors};
 
 pub fn command() -> clap::Command {
@@ -104,7 +104,7 @@ enum View {
 pub struct Status {
     /// Local time the status was taken, RFC 3339.
     pub taken: String,
-    pub server: Server,
+    pub server: ServerInfo,
     /// Every license pool, with its counts, overdraft and burst state.
     pub pools: Vec<Pool>,
     /// Product servers' sessions (each holds a start-up license).
@@ -170,12 +170,12 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
             }
             let status = Status {
                 taken: Local::now().to_rfc3339(),
-                server: server.into(),
-                pools: views::all(snapshot.pools),
-                sessions: views::all(snapshot.sessions),
-                checkouts: views::all(snapshot.checkouts),
-                assignments: views::all(snapshot.assignments),
-                denials: views::all(snapshot.denials),
+                server,
+                pools: snapshot.pools,
+                sessions: snapshot.sessions,
+                checkouts: snapshot.checkouts,
+                assignments: snapshot.assignments,
+                denials: snapshot.denials,
                 view: Some(view),
                 feature,
             };
@@ -208,7 +208,7 @@ fn view_of(m: &clap::ArgMatches) -> (View, Option<String>) {
 }
 
 /// Asks the server for its info and status, within `-t`.
-fn fetch(m: &clap::ArgMatches) -> Result<(ServerInfo, crate::engine::Snapshot), CliError> {
+fn fetch(m: &clap::ArgMatches) -> Result<(ServerInfo, crate::protocol::status::Status), CliError> {
     let mut remote = Remote::connect(m)?;
     let info = match remote.ask(Request::Info)? {
         Response::Info(i) => i,
@@ -305,7 +305,7 @@ impl Status {
         }
         // Each pool's checkouts, found in one pass: a million checkouts are
         // read once, not once per pool.
-        let mut held: HashMap<&PoolKeyView, Vec<&Checkout>> = HashMap::new();
+        let mut held: HashMap<&PoolId, Vec<&Checkout>> = HashMap::new();
         for c in &self.checkouts {
             held.entry(&c.pool).or_default().push(c);
         }

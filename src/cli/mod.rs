@@ -19,7 +19,6 @@ pub mod schema;
 pub mod udadmin;
 mod udadmin_events;
 mod udadmin_export;
-pub mod views;
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -88,10 +88,7 @@ const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
 /// The schema of `command`'s `--json` output, if it has one.
 pub fn schema(command: &str) -> Option<Schema> {
     let (_, description, make) = SCHEMAS.iter().find(|(name, ..)| *name == command)?;
-    let generator = schemars::generate::SchemaSettings::draft2020_12()
-        .with_transform(every_field_required)
-        .into_generator();
-    let mut schema = make(generator);
+    let mut schema = make(generator());
     schema.insert("title".into(), format!("{command} --json").into());
     schema.insert("description".into(), (*description).into());
     Some(schema)
@@ -113,17 +110,62 @@ fn every_field_required(schema: &mut Schema) {
     schemars::transform::transform_subschemas(&mut every_field_required, schema);
 }
 
-/// Every checked-in schema: `docs/schemas/<command>.json` and its content.
+/// The bodies of the protocol's answers (docs/protocol.md), by the name of
+/// the answer: the public types of [`crate::protocol`], as they travel.
+const WIRE_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
+    (
+        "status",
+        "The body of the `status` answer: the licensing state at one instant",
+        wire::<crate::protocol::status::Status>,
+    ),
+    (
+        "pools",
+        "The `pools` field of the `pools` answer: every pool and its use",
+        wire::<Vec<crate::protocol::status::Pool>>,
+    ),
+    (
+        "info",
+        "The body of the `info` answer: the server, its ports and license files",
+        wire::<crate::protocol::ServerInfo>,
+    ),
+];
+
+fn wire<T: JsonSchema>(generator: SchemaGenerator) -> Schema {
+    generator.into_root_schema_for::<T>()
+}
+
+/// The schema of a protocol answer's body.
+pub fn wire_schema(answer: &str) -> Option<Schema> {
+    let (_, description, make) = WIRE_SCHEMAS.iter().find(|(name, ..)| *name == answer)?;
+    let mut schema = make(generator());
+    schema.insert("title".into(), format!("{answer} (protocol answer)").into());
+    schema.insert("description".into(), (*description).into());
+    Some(schema)
+}
+
+fn generator() -> SchemaGenerator {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(every_field_required)
+        .into_generator()
+}
+
+/// Every checked-in schema: `docs/schemas/<command>.json` and
+/// `docs/schemas/protocol/<answer>.json`, with their content.
 pub fn artifacts() -> Vec<(PathBuf, Vec<u8>)> {
-    SCHEMAS
-        .iter()
-        .filter_map(|(name, ..)| {
-            let schema = schema(name)?;
-            let mut text = serde_json::to_vec_pretty(&schema).ok()?;
-            text.push(b'\n');
-            Some((PathBuf::from(format!("docs/schemas/{name}.json")), text))
-        })
-        .collect()
+    let pretty = |schema: Schema| {
+        let mut text = serde_json::to_vec_pretty(&schema).ok()?;
+        text.push(b'\n');
+        Some(text)
+    };
+    let commands = SCHEMAS.iter().filter_map(|(name, ..)| {
+        let path = PathBuf::from(format!("docs/schemas/{name}.json"));
+        Some((path, pretty(schema(name)?)?))
+    });
+    let answers = WIRE_SCHEMAS.iter().filter_map(|(name, ..)| {
+        let path = PathBuf::from(format!("docs/schemas/protocol/{name}.json"));
+        Some((path, pretty(wire_schema(name)?)?))
+    });
+    commands.chain(answers).collect()
 }
 
 /// The commands that have a schema, in table order.

@@ -20,9 +20,8 @@ use super::udadmin_events::EventStream;
 pub use super::udadmin_events::{BurstEndReason, Events, UdEvent, What};
 pub use super::udadmin_export::{Export, ExportRow};
 use super::udadmin_export::{ExportStream, Sink, progress_bar};
-use super::views::{self, Assignment, Holder, Model, Pool};
 use super::{CliResult, Ctx, lmstat};
-use crate::engine::Snapshot;
+use crate::protocol::status::{Assignment, Holder, Model, Pool, Status};
 use crate::protocol::{Request, Response};
 
 pub fn command() -> clap::Command {
@@ -132,7 +131,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     sink.finish(written, output)
 }
 
-fn status(m: &clap::ArgMatches) -> Result<Snapshot, CliError> {
+fn status(m: &clap::ArgMatches) -> Result<Status, CliError> {
     match Remote::connect(m)?.ask(Request::Status)? {
         Response::Status(s) => Ok(*s),
         other => Err(CliError::new(
@@ -164,15 +163,17 @@ pub struct Listing {
 }
 
 impl Listing {
-    fn new(s: Snapshot, feature: Option<String>, times: bool, all: bool) -> Self {
+    fn new(s: Status, feature: Option<String>, times: bool, all: bool) -> Self {
         let wanted = |f: &str| feature.as_deref().is_none_or(|want| want == f);
         let leased = |p: &Pool| p.model.is_some_and(Model::is_leased);
         Listing {
-            pools: views::all::<_, Pool>(s.pools)
+            pools: s
+                .pools
                 .into_iter()
                 .filter(|p| leased(p) && wanted(&p.key.feature))
                 .collect(),
-            assignments: views::all::<_, Assignment>(s.assignments)
+            assignments: s
+                .assignments
                 .into_iter()
                 .filter(|a| wanted(&a.feature))
                 .collect(),

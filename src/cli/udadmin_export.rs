@@ -21,9 +21,8 @@ use serde::{Deserialize, Serialize};
 use super::CliResult;
 use super::exit::{self, CliError};
 use super::render::Report;
-use super::views::Holder;
-use crate::engine::Snapshot;
-use crate::engine::snapshot::ConnectionView;
+use crate::protocol::status::Holder;
+use crate::protocol::status::{Connection, Status};
 
 /// `-export` as scripts decode it: every user/device connection.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -56,7 +55,7 @@ type Held<'a> = HashMap<(Holder, &'a str, &'a str), &'a str>;
 /// written, so a million connections are never held twice in memory, and
 /// the progress bar advances row by row.
 pub(crate) struct ExportStream<'a> {
-    snapshot: &'a Snapshot,
+    snapshot: &'a Status,
     feature: Option<&'a str>,
     held: Held<'a>,
     progress: ProgressBar,
@@ -64,7 +63,7 @@ pub(crate) struct ExportStream<'a> {
 
 impl<'a> ExportStream<'a> {
     pub(crate) fn new(
-        snapshot: &'a Snapshot,
+        snapshot: &'a Status,
         feature: Option<&'a str>,
         progress: ProgressBar,
     ) -> Self {
@@ -72,7 +71,7 @@ impl<'a> ExportStream<'a> {
             .assignments
             .iter()
             .map(|a| {
-                let key = (a.kind.into(), a.feature.as_str(), a.name.as_str());
+                let key = (a.kind, a.feature.as_str(), a.name.as_str());
                 (key, a.version.as_str())
             })
             .collect();
@@ -88,7 +87,7 @@ impl<'a> ExportStream<'a> {
         stream
     }
 
-    fn connections(&self) -> impl Iterator<Item = &'a ConnectionView> + 'a {
+    fn connections(&self) -> impl Iterator<Item = &'a Connection> + 'a {
         let feature = self.feature;
         self.snapshot
             .connections

@@ -15,11 +15,11 @@ use std::collections::BTreeMap;
 
 use super::select::Target;
 use super::{CheckoutArgs, ClientError, Connection, ProductSession};
+use crate::engine::Time;
 use crate::engine::request::Handle;
-use crate::engine::snapshot::PoolView;
-use crate::engine::{LicenseModel, Time};
 use crate::license::Version;
 use crate::license::model::VendorString;
+use crate::protocol::status::{Model, Pool};
 use crate::protocol::{ErrorBody, Request, Response};
 
 /// Where the time comes from.
@@ -80,7 +80,7 @@ pub struct CachingSession<C: Clock> {
     session: Option<ProductSession>,
     /// The server session's id, kept while disconnected to resume it.
     session_id: Option<u64>,
-    pools: Vec<PoolView>,
+    pools: Vec<Pool>,
     last_contact: Time,
     mode: Mode,
     /// Checkouts the product holds, by the product's own handle.
@@ -199,10 +199,12 @@ impl<C: Clock> CachingSession<C> {
         let Ok(version) = Version::parse(&want.version) else {
             return refuse(-12, format!("bad version {}", want.version));
         };
-        let serving: Vec<&PoolView> = self
+        let serving: Vec<&Pool> = self
             .pools
             .iter()
-            .filter(|p| p.key.feature == want.feature && p.key.version.0 >= version && !p.expired)
+            .filter(|p| {
+                p.key.feature == want.feature && serves(&p.key.version, &version) && !p.expired
+            })
             .collect();
         if serving.is_empty() {
             let what = format!(
@@ -221,10 +223,7 @@ impl<C: Clock> CachingSession<C> {
             let why = "the server is unreachable and License caching mode has run out";
             return refuse(-15, why.into());
         }
-        if serving
-            .iter()
-            .any(|p| p.model == Some(LicenseModel::Concurrent))
-        {
+        if serving.iter().any(|p| p.model == Some(Model::Concurrent)) {
             let installed: u64 = serving.iter().map(|p| p.installed).sum();
             let mut devices: Vec<&str> = self
                 .held
@@ -333,4 +332,10 @@ impl<C: Clock> CachingSession<C> {
             }
         }
     }
+}
+
+/// Whether a pool of css date `pool` serves the version `asked`; a pool
+/// whose date does not read as a version serves nothing.
+fn serves(pool: &str, asked: &Version) -> bool {
+    Version::parse(pool).is_ok_and(|v| v >= *asked)
 }

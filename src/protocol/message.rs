@@ -4,10 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Snapshot;
-use crate::engine::request::{Handle, SessionId};
-use crate::engine::snapshot::PoolView;
-use crate::license::pool::PoolKey;
+use super::status::{Pool, PoolId, Status};
+
+/// A product session (one product server's connection), as the server numbers it.
+pub type SessionId = u64;
+/// One checkout, as the server numbers it.
+pub type Handle = u64;
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -137,14 +139,14 @@ pub enum Response {
     },
     Granted {
         handle: Handle,
-        pool: PoolKey,
+        pool: PoolId,
         shared: bool,
         burst: bool,
     },
     Ok,
-    Status(Box<Snapshot>),
+    Status(Box<Status>),
     Pools {
-        pools: Vec<PoolView>,
+        pools: Vec<Pool>,
     },
     Identity {
         name: String,
@@ -163,16 +165,19 @@ pub enum Response {
 }
 
 /// What lmstat shows about the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerInfo {
     /// The server's host name.
     pub host: String,
+    /// The license manager's TCP port (27000 by default).
     pub lm_port: u16,
+    /// The CITRIX vendor daemon's TCP port (7279 by default).
     pub vendor_port: u16,
+    /// The server's version, e.g. `0.1.0`.
     pub version: String,
     /// The license files read, in order.
     pub license_files: Vec<String>,
-    /// Whether the CITRIX vendor daemon serves (false after `lmdown -vendor`).
+    /// Whether the CITRIX vendor daemon serves (false after `lmdown -vendor CITRIX`).
     pub vendor_up: bool,
 }
 

@@ -5,9 +5,10 @@
 pub mod errors;
 pub mod frame;
 pub mod message;
+pub mod status;
 
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
 pub use message::{
-    Account, Checkout, DiagLine, Diagnosis, Envelope, ErrorBody, PROTOCOL_VERSION, Request,
-    Response, Role, ServerInfo, StoredEvent,
+    Account, Checkout, DiagLine, Diagnosis, Envelope, ErrorBody, Handle, PROTOCOL_VERSION, Request,
+    Response, Role, ServerInfo, SessionId, StoredEvent,
 };

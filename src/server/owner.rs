@@ -21,9 +21,10 @@ use super::clock::now;
 use super::debuglog::{DebugLog, say};
 use super::failpoint;
 use super::threads::{SpawnError, Spawner};
-use crate::engine::snapshot::{DenialView, PoolView};
-use crate::engine::{Decision, Denial, Engine, Event, Request, Snapshot, Time};
+use crate::engine::snapshot::DenialView;
+use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
 use crate::protocol::errors;
+use crate::protocol::status::{Pool, Status};
 use crate::store::{Check, Store, StoreError};
 
 /// The most requests decided before one commit.
@@ -58,10 +59,10 @@ enum ReaderMsg {
     Apply(Vec<Event>),
     /// The owner rebuilt its engine from the store: start over from it.
     Replace(Box<Engine>),
-    Status(oneshot::Sender<Snapshot>),
+    Status(oneshot::Sender<Status>),
     /// A checkout was refused: kept for status readers.
     Denied(Box<DenialView>),
-    Pools(oneshot::Sender<Vec<PoolView>>),
+    Pools(oneshot::Sender<Vec<Pool>>),
     Events {
         after: i64,
         limit: u32,
@@ -122,7 +123,7 @@ impl EngineHandle {
     }
 
     /// The pools and their use.
-    pub async fn pools(&self) -> Result<Vec<PoolView>, OwnerError> {
+    pub async fn pools(&self) -> Result<Vec<Pool>, OwnerError> {
         let (reply, rx) = oneshot::channel();
         self.reader
             .send(ReaderMsg::Pools(reply))
@@ -168,7 +169,7 @@ impl EngineHandle {
     }
 
     /// The current state as readers see it.
-    pub async fn status(&self) -> Result<Snapshot, OwnerError> {
+    pub async fn status(&self) -> Result<Status, OwnerError> {
         let (reply, rx) = oneshot::channel();
         self.reader
             .send(ReaderMsg::Status(reply))
@@ -355,7 +356,7 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
                 }
                 let mut snapshot = engine.snapshot(now());
                 snapshot.denials = denials.iter().cloned().collect();
-                let _ = reply.send(snapshot);
+                let _ = reply.send(super::views::status(snapshot));
             }
             ReaderMsg::Denied(denial) => {
                 if denials.len() == DENIALS_KEPT {
@@ -364,7 +365,7 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
                 denials.push_back(*denial);
             }
             ReaderMsg::Pools(reply) => {
-                let _ = reply.send(engine.pool_views(now()));
+                let _ = reply.send(super::views::all(engine.pool_views(now())));
             }
             ReaderMsg::Events {
                 after,

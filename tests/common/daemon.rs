@@ -160,7 +160,7 @@ impl TestDaemon {
     }
 
     /// The daemon's own view, straight over its control socket.
-    pub async fn status(&self) -> lmutil::engine::Snapshot {
+    pub async fn status(&self) -> lmutil::protocol::status::Status {
         use lmutil::protocol::{Request, Response};
         let mut c = lmutil::client::Connection::unix(&self.socket)
             .await

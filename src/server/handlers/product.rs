@@ -67,7 +67,7 @@ pub(super) async fn checkout(ctx: &Context, c: Checkout) -> Answer {
     match ctx.engine.handle(request).await? {
         Decision::Granted(g) => Ok(Response::Granted {
             handle: g.handle,
-            pool: g.pool,
+            pool: g.pool.into(),
             shared: g.shared,
             burst: g.burst,
         }),

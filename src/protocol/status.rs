@@ -1,58 +1,51 @@
-//! The stable `--json` interface: the pieces the command reports are made
-//! of, owned by the command line and converted from the daemon's own
-//! types, so that a change inside the engine or the protocol is a compile
-//! error here rather than a silent change in what scripts read.
+//! The licensing state as the server shows it: pools, product sessions,
+//! checkouts, user/device assignments and connections, recent refusals.
+//! These are the protocol's own public types, answered to `status` and
+//! `pools` and printed by `--json`; the engine's structs can change without
+//! changing them. Each derives `JsonSchema`: `docs/schemas/` is generated
+//! from them.
 //!
-//! Each type derives `JsonSchema`; `docs/schemas/` is generated from them
-//! (see [`super::schema`]). Times are Unix seconds (UTC) unless a field
-//! says otherwise; dates are ISO `YYYY-MM-DD`; versions are the css date as
-//! written in the license file (`2026.1201`).
+//! Times are Unix seconds (UTC) unless a field says otherwise; dates are
+//! ISO `YYYY-MM-DD`; versions are the css date as written in the license
+//! file (`2026.1201`).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::LicenseModel;
-use crate::engine::snapshot::{
-    AssignmentKind, AssignmentView, CheckoutView, PoolView, SessionView,
-};
-use crate::engine::state::BurstState;
 use crate::license::Expiry;
-use crate::license::pool::PoolKey;
-use crate::protocol::ServerInfo;
 
-/// The license server a command talked to.
+/// Everything the server shows of its licensing state, at one instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Server {
-    /// The server's host name.
-    pub host: String,
-    /// The license manager's TCP port (27000 by default).
-    pub lm_port: u16,
-    /// The CITRIX vendor daemon's TCP port (7279 by default).
-    pub vendor_port: u16,
-    /// The server's version, e.g. `0.1.0`.
-    pub version: String,
-    /// The license files read, in order.
-    pub license_files: Vec<String>,
-    /// Whether the CITRIX vendor daemon serves (false after `lmdown -vendor CITRIX`).
-    pub vendor_up: bool,
+pub struct Status {
+    /// When the state was read.
+    pub at: i64,
+    pub pools: Vec<Pool>,
+    pub sessions: Vec<Session>,
+    pub checkouts: Vec<Checkout>,
+    pub assignments: Vec<Assignment>,
+    /// Every user/device connection (the raw data behind the assignments).
+    pub connections: Vec<Connection>,
+    /// The most recent refused checkouts, oldest first.
+    #[serde(default)]
+    pub denials: Vec<Denial>,
 }
 
-impl From<ServerInfo> for Server {
-    fn from(s: ServerInfo) -> Self {
-        Server {
-            host: s.host,
-            lm_port: s.lm_port,
-            vendor_port: s.vendor_port,
-            version: s.version,
-            license_files: s.license_files,
-            vendor_up: s.vendor_up,
-        }
-    }
+/// One user/device connection: a user on a device, for one feature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Connection {
+    pub feature: String,
+    pub user: String,
+    pub device: String,
+    /// The highest version requested over it.
+    pub version: String,
+    /// Open sessions on it now.
+    pub open: u32,
+    pub last_use: i64,
 }
 
 /// What makes license lines one pool.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-pub struct PoolKeyView {
+pub struct PoolId {
     pub feature: String,
     /// The css date (the line's version field), e.g. `2026.1201`.
     pub version: String,
@@ -62,18 +55,6 @@ pub struct PoolKeyView {
     /// `LT` of the vendor string: `Retail`, `Eval`, `NFR`, `SYS`…
     pub license_type: Option<String>,
     pub vendor_string: Option<String>,
-}
-
-impl From<PoolKey> for PoolKeyView {
-    fn from(k: PoolKey) -> Self {
-        PoolKeyView {
-            feature: k.feature,
-            version: k.version.0.to_string(),
-            expiry: k.expiry,
-            license_type: k.license_type,
-            vendor_string: k.vendor_string,
-        }
-    }
 }
 
 /// How a pool's licenses are consumed.
@@ -100,22 +81,6 @@ pub enum Model {
     Server,
 }
 
-impl From<LicenseModel> for Model {
-    fn from(m: LicenseModel) -> Self {
-        match m {
-            LicenseModel::StartUp => Model::StartUp,
-            LicenseModel::Diagnostics => Model::Diagnostics,
-            LicenseModel::Concurrent => Model::Concurrent,
-            LicenseModel::UserDevice => Model::UserDevice,
-            LicenseModel::PerUser => Model::PerUser,
-            LicenseModel::PerDevice => Model::PerDevice,
-            LicenseModel::PerSocket => Model::PerSocket,
-            LicenseModel::NamedUser => Model::NamedUser,
-            LicenseModel::Server => Model::Server,
-        }
-    }
-}
-
 impl Model {
     /// Licenses held by users and devices on 90-day leases.
     pub fn is_leased(self) -> bool {
@@ -135,21 +100,11 @@ pub enum Burst {
     Spent,
 }
 
-impl From<BurstState> for Burst {
-    fn from(b: BurstState) -> Self {
-        match b {
-            BurstState::Armed => Burst::Armed,
-            BurstState::Active { started } => Burst::Active { started },
-            BurstState::Spent => Burst::Spent,
-        }
-    }
-}
-
 /// A license pool: its lines' counts, what is in use, and burst mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Pool {
     #[serde(flatten)]
-    pub key: PoolKeyView,
+    pub key: PoolId,
     /// `null` when the feature name's model suffix is not known.
     pub model: Option<Model>,
     pub purchased: u64,
@@ -166,23 +121,6 @@ pub struct Pool {
     pub burst: Burst,
 }
 
-impl From<PoolView> for Pool {
-    fn from(p: PoolView) -> Self {
-        Pool {
-            key: p.key.into(),
-            model: p.model.map(Model::from),
-            purchased: p.purchased,
-            overdraft: p.overdraft,
-            installed: p.installed,
-            in_use: p.in_use,
-            overdraft_in_use: p.overdraft_in_use,
-            expired: p.expired,
-            removed: p.removed,
-            burst: p.burst.into(),
-        }
-    }
-}
-
 /// A product server's session: it holds one start-up license.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Session {
@@ -196,19 +134,6 @@ pub struct Session {
     pub lapsed_at: Option<i64>,
     /// Checkouts held under it.
     pub checkouts: usize,
-}
-
-impl From<SessionView> for Session {
-    fn from(s: SessionView) -> Self {
-        Session {
-            session: s.session,
-            host: s.host,
-            started: s.started,
-            last_seen: s.last_seen,
-            lapsed_at: s.lapsed_at,
-            checkouts: s.checkouts,
-        }
-    }
 }
 
 /// One license checked out.
@@ -228,26 +153,8 @@ pub struct Checkout {
     pub display: String,
     pub count: u32,
     /// The pool it was granted from.
-    pub pool: PoolKeyView,
+    pub pool: PoolId,
     pub at: i64,
-}
-
-impl From<CheckoutView> for Checkout {
-    fn from(c: CheckoutView) -> Self {
-        Checkout {
-            handle: c.handle,
-            session: c.session,
-            feature: c.feature,
-            version: c.version,
-            user: c.user,
-            device: c.device,
-            host: c.host,
-            display: c.display,
-            count: c.count,
-            pool: c.pool.into(),
-            at: c.at,
-        }
-    }
 }
 
 /// Whether a user or a device holds a license.
@@ -256,15 +163,6 @@ impl From<CheckoutView> for Checkout {
 pub enum Holder {
     User,
     Device,
-}
-
-impl From<AssignmentKind> for Holder {
-    fn from(k: AssignmentKind) -> Self {
-        match k {
-            AssignmentKind::User => Holder::User,
-            AssignmentKind::Device => Holder::Device,
-        }
-    }
 }
 
 /// A user or device holding a user/device-family license.
@@ -281,18 +179,6 @@ pub struct Assignment {
     pub last_use: i64,
 }
 
-impl From<AssignmentView> for Assignment {
-    fn from(a: AssignmentView) -> Self {
-        Assignment {
-            feature: a.feature,
-            kind: a.kind.into(),
-            name: a.name,
-            version: a.version,
-            last_use: a.last_use,
-        }
-    }
-}
-
 /// A refused checkout, most recent last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Denial {
@@ -307,26 +193,6 @@ pub struct Denial {
     /// FlexNet's error number (e.g. -4: licensed number of users already reached).
     pub code: i32,
     pub reason: String,
-}
-
-impl From<crate::engine::snapshot::DenialView> for Denial {
-    fn from(d: crate::engine::snapshot::DenialView) -> Self {
-        Denial {
-            at: d.at,
-            feature: d.feature,
-            version: d.version.to_string(),
-            user: d.user,
-            device: d.device,
-            host: d.host,
-            code: d.code,
-            reason: d.reason,
-        }
-    }
-}
-
-/// Converts every element.
-pub fn all<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
-    items.into_iter().map(U::from).collect()
 }
 
 /// A host's binding identifiers.

@@ -1,0 +1,167 @@
+//! The engine's state as the protocol shows it: the one place where the
+//! engine's structs become the public types of [`crate::protocol::status`].
+//! The reader builds them from its replica, so that a change inside the
+//! engine is a compile error here, never a silent change on the wire.
+
+use crate::engine::snapshot::{
+    AssignmentKind, AssignmentView, CheckoutView, ConnectionView, DenialView, PoolView, SessionView,
+};
+use crate::engine::state::BurstState;
+use crate::engine::{LicenseModel, Snapshot};
+use crate::license::pool::PoolKey;
+use crate::protocol::status::{
+    Assignment, Burst, Checkout, Connection, Denial, Holder, Model, Pool, PoolId, Session, Status,
+};
+
+/// The whole state.
+pub fn status(s: Snapshot) -> Status {
+    Status {
+        at: s.at,
+        pools: all(s.pools),
+        sessions: all(s.sessions),
+        checkouts: all(s.checkouts),
+        assignments: all(s.assignments),
+        connections: all(s.connections),
+        denials: all(s.denials),
+    }
+}
+
+/// Converts every element.
+pub fn all<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
+    items.into_iter().map(U::from).collect()
+}
+
+impl From<PoolKey> for PoolId {
+    fn from(k: PoolKey) -> Self {
+        PoolId {
+            feature: k.feature,
+            version: k.version.0.to_string(),
+            expiry: k.expiry,
+            license_type: k.license_type,
+            vendor_string: k.vendor_string,
+        }
+    }
+}
+
+impl From<LicenseModel> for Model {
+    fn from(m: LicenseModel) -> Self {
+        match m {
+            LicenseModel::StartUp => Model::StartUp,
+            LicenseModel::Diagnostics => Model::Diagnostics,
+            LicenseModel::Concurrent => Model::Concurrent,
+            LicenseModel::UserDevice => Model::UserDevice,
+            LicenseModel::PerUser => Model::PerUser,
+            LicenseModel::PerDevice => Model::PerDevice,
+            LicenseModel::PerSocket => Model::PerSocket,
+            LicenseModel::NamedUser => Model::NamedUser,
+            LicenseModel::Server => Model::Server,
+        }
+    }
+}
+
+impl From<BurstState> for Burst {
+    fn from(b: BurstState) -> Self {
+        match b {
+            BurstState::Armed => Burst::Armed,
+            BurstState::Active { started } => Burst::Active { started },
+            BurstState::Spent => Burst::Spent,
+        }
+    }
+}
+
+impl From<PoolView> for Pool {
+    fn from(p: PoolView) -> Self {
+        Pool {
+            key: p.key.into(),
+            model: p.model.map(Model::from),
+            purchased: p.purchased,
+            overdraft: p.overdraft,
+            installed: p.installed,
+            in_use: p.in_use,
+            overdraft_in_use: p.overdraft_in_use,
+            expired: p.expired,
+            removed: p.removed,
+            burst: p.burst.into(),
+        }
+    }
+}
+
+impl From<SessionView> for Session {
+    fn from(s: SessionView) -> Self {
+        Session {
+            session: s.session,
+            host: s.host,
+            started: s.started,
+            last_seen: s.last_seen,
+            lapsed_at: s.lapsed_at,
+            checkouts: s.checkouts,
+        }
+    }
+}
+
+impl From<CheckoutView> for Checkout {
+    fn from(c: CheckoutView) -> Self {
+        Checkout {
+            handle: c.handle,
+            session: c.session,
+            feature: c.feature,
+            version: c.version,
+            user: c.user,
+            device: c.device,
+            host: c.host,
+            display: c.display,
+            count: c.count,
+            pool: c.pool.into(),
+            at: c.at,
+        }
+    }
+}
+
+impl From<AssignmentKind> for Holder {
+    fn from(k: AssignmentKind) -> Self {
+        match k {
+            AssignmentKind::User => Holder::User,
+            AssignmentKind::Device => Holder::Device,
+        }
+    }
+}
+
+impl From<AssignmentView> for Assignment {
+    fn from(a: AssignmentView) -> Self {
+        Assignment {
+            feature: a.feature,
+            kind: a.kind.into(),
+            name: a.name,
+            version: a.version,
+            last_use: a.last_use,
+        }
+    }
+}
+
+impl From<ConnectionView> for Connection {
+    fn from(c: ConnectionView) -> Self {
+        Connection {
+            feature: c.feature,
+            user: c.user,
+            device: c.device,
+            version: c.version,
+            open: c.open,
+            last_use: c.last_use,
+        }
+    }
+}
+
+impl From<DenialView> for Denial {
+    fn from(d: DenialView) -> Self {
+        Denial {
+            at: d.at,
+            feature: d.feature,
+            version: d.version.to_string(),
+            user: d.user,
+            device: d.device,
+            host: d.host,
+            code: d.code,
+            reason: d.reason,
+        }
+    }
+}
