@@ -82,7 +82,11 @@ async fn a_product_keeps_licensing_from_its_cache_then_reconciles() {
     assert!(report.refused.is_empty());
     assert_eq!(p.mode(), Mode::Connected);
     let mut c = Connection::unix(&socket).await.unwrap();
-    let Response::Status(snap) = c.request(Request::Status).await.unwrap() else {
+    let Response::Status(snap) = c
+        .request(Request::Status(Default::default()))
+        .await
+        .unwrap()
+    else {
         panic!()
     };
     let mut devices: Vec<&str> = snap.checkouts.iter().map(|c| c.device.as_str()).collect();

@@ -225,7 +225,7 @@ async fn a_client_that_never_reads_its_answers_is_cut_off() {
     let status = lmutil::protocol::encode(&Envelope {
         v: PROTOCOL_VERSION,
         id: 1,
-        body: Request::Status,
+        body: Request::Status(Default::default()),
     });
     let mut sent = 0u64;
     eventually("close a connection that does not read", async {
@@ -266,7 +266,11 @@ async fn silent_and_half_open_connections_are_closed_and_the_product_reconnects(
     let mut admin = Connection::unix(&d.socket).await.unwrap();
     let lapsed = eventually("lapse a half-open product's session", async {
         loop {
-            let Response::Status(s) = admin.request(Request::Status).await.unwrap() else {
+            let Response::Status(s) = admin
+                .request(Request::Status(Default::default()))
+                .await
+                .unwrap()
+            else {
                 panic!()
             };
             let session = s.sessions.iter().find(|x| x.host == "vanishing").unwrap();

@@ -7,6 +7,7 @@ use lmutil::cli::lmstat_i;
 use lmutil::cli::schema::{SCHEMA_VERSION, Versioned};
 use lmutil::cli::{accounts, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmstat, lmver, udadmin};
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
+use lmutil::protocol::events::What;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -190,8 +191,8 @@ async fn udadmin_json_fits_its_schema_in_every_mode() {
         .events
         .iter()
         .map(|e| match e.what {
-            udadmin::What::Granted { .. } => "granted",
-            udadmin::What::Released { .. } => "released",
+            What::Granted { .. } => "granted",
+            What::Released { .. } => "released",
             _ => "other",
         })
         .collect();
@@ -293,7 +294,7 @@ async fn protocol_answers_fit_their_schemas() {
     let d = busy_daemon(&[]).await;
     let mut conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
     for (answer, request) in [
-        ("status", Request::Status),
+        ("status", Request::Status(Default::default())),
         ("pools", Request::Pools),
         ("info", Request::Info),
     ] {

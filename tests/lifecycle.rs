@@ -110,7 +110,7 @@ async fn a_dead_reader_thread_stops_lmgrd_with_an_error() {
     let mut child = spawn(root.path(), &env, Stdio::null());
     let port = vendor_port(root.path(), &mut child);
     let mut conn = Connection::tcp(&format!("127.0.0.1:{port}")).await.unwrap();
-    match conn.request(Request::Status).await {
+    match conn.request(Request::Status(Default::default())).await {
         Err(ClientError::Refused(e)) => assert_eq!(e.code, -97, "{e:?}"),
         Err(ClientError::Frame(_)) => {}
         other => panic!("expected a refusal or a closed connection, got {other:?}"),
@@ -138,7 +138,7 @@ async fn a_closed_standard_output_costs_lmgrd_nothing() {
     assert!(p.checkout(args()).await.is_err());
     let mut conn = Connection::tcp(&format!("127.0.0.1:{port}")).await.unwrap();
     assert!(matches!(
-        conn.request(Request::Status).await,
+        conn.request(Request::Status(Default::default())).await,
         Ok(Response::Status(_))
     ));
     nix::sys::signal::kill(

@@ -111,7 +111,7 @@ async fn an_unknown_protocol_version_is_refused_clearly() {
     let req = Envelope {
         v: 99,
         id: 7,
-        body: Request::Status,
+        body: Request::Status(Default::default()),
     };
     write_message(&mut s, &req).await.unwrap();
     let answer: Envelope<Response> = read_message(&mut s).await.unwrap();
@@ -349,10 +349,11 @@ async fn the_control_socket_knows_its_caller_from_the_operating_system() {
             user: Some("x".into()),
             device: None,
         },
-        Request::Events {
+        Request::Events(lmutil::protocol::events::EventQuery {
             after: 0,
             limit: 10,
-        },
+            ..Default::default()
+        }),
     ] {
         match remote.request(request.clone()).await {
             Err(ClientError::Refused(e)) => {
@@ -444,23 +445,26 @@ async fn events_are_read_back_in_order() {
         .unwrap();
     let h = p.checkout(args("dev1")).await.unwrap();
     p.checkin(h).await.unwrap();
-    let Response::Events { events } = admin(
+    let Response::Events(page) = admin(
         &d,
-        Request::Events {
+        Request::Events(lmutil::protocol::events::EventQuery {
             after: 0,
             limit: 100,
-        },
+            ..Default::default()
+        }),
     )
     .await
     .unwrap() else {
         panic!()
     };
+    assert_eq!(page.next, None, "the history was read to its end");
+    let events = page.events;
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
     let kinds: Vec<String> = events
         .iter()
         .map(|e| {
-            serde_json::to_value(&e.event).unwrap()["event"]
+            serde_json::to_value(&e.what).unwrap()["event"]
                 .as_str()
                 .unwrap()
                 .to_owned()

@@ -123,8 +123,9 @@ async fn delete_releases_one_user_at_once_and_events_record_it() {
     let events = ud(&d, &["-events"]).succeeds().stdout();
     let lines: Vec<&str> = events.lines().collect();
     assert_eq!(lines.len(), 6, "{events}");
+    // Grants name the user and device as the product sent them.
     assert!(
-        lines[0].contains("XDT_PLT_UD connected: user tom device desk 1"),
+        lines[0].contains("XDT_PLT_UD connected: user MYCO\\Tom device Desk 1"),
         "{events}"
     );
     assert!(lines[5].contains("released: user 山田 太郎"), "{events}");

@@ -282,7 +282,7 @@ async fn recover(
 async fn status_time(socket: &std::path::Path) -> anyhow::Result<()> {
     let mut conn = Connection::unix(socket).await?;
     let t = Instant::now();
-    match conn.request(Request::Status).await? {
+    match conn.request(Request::Status(Default::default())).await? {
         Response::Status(s) => println!(
             "status request: {:.3} s for {} checkouts (server snapshot, encoding, decoding)",
             t.elapsed().as_secs_f64(),

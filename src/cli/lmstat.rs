@@ -15,7 +15,9 @@ use super::remote::Remote;
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx};
 use crate::engine::types::STARTUP_FEATURE;
-use crate::protocol::status::{Assignment, Checkout, Denial, Pool, PoolId, Session};
+use crate::protocol::status::{
+    Assignment, Checkout, Denial, Pool, PoolId, Session, StatusPart, StatusQuery,
+};
 use crate::protocol::{Request, Response, ServerInfo, errors};
 
 pub fn command() -> clap::Command {
@@ -159,15 +161,8 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     }
     let (view, feature) = view_of(m);
     let format = Format::from_matches(m);
-    match fetch(m) {
-        Ok((server, mut snapshot)) => {
-            // `-f FEATURE`: the JSON holds that feature only, as the text does.
-            if let Some(f) = feature.as_deref() {
-                snapshot.pools.retain(|p| p.key.feature == f);
-                snapshot.checkouts.retain(|c| c.feature == f);
-                snapshot.assignments.retain(|a| a.feature == f);
-                snapshot.denials.retain(|d| d.feature == f);
-            }
+    match fetch(m, feature.clone()) {
+        Ok((server, snapshot)) => {
             let status = Status {
                 taken: Local::now().to_rfc3339(),
                 server,
@@ -207,23 +202,23 @@ fn view_of(m: &clap::ArgMatches) -> (View, Option<String>) {
     }
 }
 
-/// Asks the server for its info and status, within `-t`.
-fn fetch(m: &clap::ArgMatches) -> Result<(ServerInfo, crate::protocol::status::Status), CliError> {
+/// Asks the server for its info and status in one round trip, within
+/// `-t`: with `-f FEATURE`, that feature only (the JSON holds what the text
+/// shows); never the user/device connections, which lmstat does not show.
+fn fetch(
+    m: &clap::ArgMatches,
+    feature: Option<String>,
+) -> Result<(ServerInfo, crate::protocol::status::Status), CliError> {
+    let mut query = StatusQuery::all_but(&[StatusPart::Connections]);
+    query.feature = feature;
     let mut remote = Remote::connect(m)?;
-    let info = match remote.ask(Request::Info)? {
-        Response::Info(i) => i,
-        other => {
-            return Err(CliError::new(
-                exit::FAILURE,
-                format!("unexpected answer {other:?}"),
-            ));
-        }
-    };
-    match remote.ask(Request::Status)? {
-        Response::Status(s) => Ok((info, *s)),
+    let answers = remote.ask_all(vec![Request::Info, Request::Status(query)])?;
+    let mut answers = answers.into_iter();
+    match (answers.next(), answers.next()) {
+        (Some(Response::Info(info)), Some(Response::Status(status))) => Ok((info, *status)),
         other => Err(CliError::new(
             exit::FAILURE,
-            format!("unexpected answer {other:?}"),
+            format!("unexpected answers {other:?}"),
         )),
     }
 }

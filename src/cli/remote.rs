@@ -56,10 +56,18 @@ impl Remote {
 
     /// Sends a request; a refusal becomes the error to print.
     pub fn ask(&mut self, request: Request) -> Result<Response, CliError> {
+        let mut answers = self.ask_all(vec![request])?;
+        answers
+            .pop()
+            .ok_or_else(|| CliError::new(exit::FAILURE, "the server sent no answer"))
+    }
+
+    /// Asks every request in one round trip; their answers, in order.
+    pub fn ask_all(&mut self, requests: Vec<Request>) -> Result<Vec<Response>, CliError> {
         let (conn, timeout) = (&mut self.conn, self.timeout);
         let answer = self
             .runtime
-            .block_on(async { tokio::time::timeout(timeout, conn.request(request)).await });
+            .block_on(async { tokio::time::timeout(timeout, conn.requests(requests)).await });
         match answer {
             Err(_) => Err(no_answer(&self.target, timeout)),
             Ok(Ok(r)) => Ok(r),

@@ -124,6 +124,11 @@ const WIRE_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         wire::<Vec<crate::protocol::status::Pool>>,
     ),
     (
+        "events",
+        "The body of the `events` answer: a page of the server's history",
+        wire::<crate::protocol::events::EventPage>,
+    ),
+    (
         "info",
         "The body of the `info` answer: the server, its ports and license files",
         wire::<crate::protocol::ServerInfo>,

@@ -17,11 +17,11 @@ use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
 use super::udadmin_events::EventStream;
-pub use super::udadmin_events::{BurstEndReason, Events, UdEvent, What};
+pub use super::udadmin_events::Events;
 pub use super::udadmin_export::{Export, ExportRow};
 use super::udadmin_export::{ExportStream, Sink, progress_bar};
 use super::{CliResult, Ctx, lmstat};
-use crate::protocol::status::{Assignment, Holder, Model, Pool, Status};
+use crate::protocol::status::{Assignment, Holder, Model, Pool, Status, StatusPart, StatusQuery};
 use crate::protocol::{Request, Response};
 
 pub fn command() -> clap::Command {
@@ -116,7 +116,18 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         }
         return sink.finish(written, output);
     }
-    let snapshot = status(m)?;
+    // The export is made of the connections (and the license each holder
+    // holds); the listing of the pools and their holders.
+    let parts = if export {
+        vec![StatusPart::Connections, StatusPart::Assignments]
+    } else {
+        vec![StatusPart::Pools, StatusPart::Assignments]
+    };
+    let query = StatusQuery {
+        feature: feature.clone(),
+        parts,
+    };
+    let snapshot = status(m, query)?;
     let mut sink = Sink::open(output, ctx.out)?;
     let written = if export {
         let progress = progress_bar(sink.is_file() && io::stderr().is_terminal());
@@ -131,8 +142,8 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     sink.finish(written, output)
 }
 
-fn status(m: &clap::ArgMatches) -> Result<Status, CliError> {
-    match Remote::connect(m)?.ask(Request::Status)? {
+fn status(m: &clap::ArgMatches, query: StatusQuery) -> Result<Status, CliError> {
+    match Remote::connect(m)?.ask(Request::Status(query))? {
         Response::Status(s) => Ok(*s),
         other => Err(CliError::new(
             exit::FAILURE,

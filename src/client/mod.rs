@@ -82,6 +82,38 @@ impl Connection {
         Ok(Connection::new(Box::new(stream)))
     }
 
+    /// Sends every request at once, then reads their answers in order: one
+    /// round trip for all. The first refusal is the error.
+    pub async fn requests(&mut self, bodies: Vec<Request>) -> Result<Vec<Response>, ClientError> {
+        let first = self.next_id;
+        for body in bodies.iter().cloned() {
+            let envelope = Envelope {
+                v: PROTOCOL_VERSION,
+                id: self.next_id,
+                body,
+            };
+            self.next_id += 1;
+            write_message(&mut self.writer, &envelope)
+                .await
+                .map_err(FrameError::Io)?;
+        }
+        let mut answers = Vec::with_capacity(bodies.len());
+        for id in first..self.next_id {
+            let answer: Envelope<Response> = read_answer(&mut self.reader).await?;
+            if answer.id != id && !matches!(answer.body, Response::Error(_)) {
+                return Err(ClientError::Mismatch(answer.id, id));
+            }
+            answers.push(answer.body);
+        }
+        answers
+            .into_iter()
+            .map(|a| match a {
+                Response::Error(e) => Err(ClientError::Refused(e)),
+                a => Ok(a),
+            })
+            .collect()
+    }
+
     /// Sends one request and waits for its answer; a refusal is an error.
     pub async fn request(&mut self, body: Request) -> Result<Response, ClientError> {
         let id = self.next_id;

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::status::{Pool, PoolId, Status};
+use super::events::{EventPage, EventQuery};
+use super::status::{Pool, PoolId, Status, StatusQuery};
 
 /// A product session (one product server's connection), as the server numbers it.
 pub type SessionId = u64;
@@ -49,8 +50,9 @@ pub enum Request {
         session: SessionId,
         handle: Handle,
     },
-    /// The licensing state (pools, checkouts, assignments).
-    Status,
+    /// The licensing state (pools, sessions, checkouts, assignments,
+    /// connections, refusals), or the parts and feature asked for.
+    Status(StatusQuery),
     /// The pools only: what a product caches for License caching mode.
     Pools,
     /// Who the server takes the caller for, and with which role.
@@ -81,11 +83,9 @@ pub enum Request {
         user: Option<String>,
         device: Option<String>,
     },
-    /// Persisted events after sequence number `after`, at most `limit`.
-    Events {
-        after: i64,
-        limit: u32,
-    },
+    /// The history: events after sequence number `after`, at most `limit`,
+    /// of the kinds, feature, models and times asked for.
+    Events(EventQuery),
     /// Accounts and groups that have a role.
     Accounts,
     /// Give an account or group a role: `admin`, `user`, `adminGroup` or
@@ -154,9 +154,7 @@ pub enum Response {
     },
     Info(ServerInfo),
     Diagnosis(Box<Diagnosis>),
-    Events {
-        events: Vec<StoredEvent>,
-    },
+    Events(EventPage),
     Accounts {
         accounts: Vec<Account>,
     },
@@ -235,13 +233,6 @@ pub enum Role {
     User,
     /// A remote (TCP) client: products and read-only status.
     Remote,
-}
-
-/// A persisted event with its sequence number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredEvent {
-    pub seq: i64,
-    pub event: crate::engine::Event,
 }
 
 /// A refusal or failure.

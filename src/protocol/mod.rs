@@ -3,6 +3,7 @@
 //! `docs/protocol.md` documents it with examples a test replays.
 
 pub mod errors;
+pub mod events;
 pub mod frame;
 pub mod message;
 pub mod status;
@@ -10,5 +11,5 @@ pub mod status;
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
 pub use message::{
     Account, Checkout, DiagLine, Diagnosis, Envelope, ErrorBody, Handle, PROTOCOL_VERSION, Request,
-    Response, Role, ServerInfo, SessionId, StoredEvent,
+    Response, Role, ServerInfo, SessionId,
 };

@@ -30,6 +30,87 @@ pub struct Status {
     pub denials: Vec<Denial>,
 }
 
+/// What `status` asks for: every part or some, every feature or one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct StatusQuery {
+    /// Only this feature's pools, checkouts, assignments, connections and
+    /// refusals. Product sessions are not a feature's: they are answered
+    /// whole.
+    pub feature: Option<String>,
+    /// Only these parts (the others are answered empty); empty: every part.
+    pub parts: Vec<StatusPart>,
+}
+
+/// A part of the [`Status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusPart {
+    Pools,
+    Sessions,
+    Checkouts,
+    Assignments,
+    Connections,
+    Denials,
+}
+
+impl StatusQuery {
+    /// Every part but `except`, of every feature.
+    pub fn all_but(except: &[StatusPart]) -> Self {
+        use StatusPart::*;
+        let parts = [
+            Pools,
+            Sessions,
+            Checkouts,
+            Assignments,
+            Connections,
+            Denials,
+        ];
+        StatusQuery {
+            feature: None,
+            parts: parts.into_iter().filter(|p| !except.contains(p)).collect(),
+        }
+    }
+
+    /// Whether the part is asked for.
+    pub fn wants(&self, part: StatusPart) -> bool {
+        self.parts.is_empty() || self.parts.contains(&part)
+    }
+
+    /// Whether `feature` is asked for.
+    pub fn wants_feature(&self, feature: &str) -> bool {
+        self.feature.as_deref().is_none_or(|f| f == feature)
+    }
+
+    /// `status` keeping only what was asked for.
+    pub fn apply(&self, mut status: Status) -> Status {
+        use StatusPart::*;
+        let f = |feature: &str| self.wants_feature(feature);
+        keep(&mut status.pools, self.wants(Pools), |p| f(&p.key.feature));
+        keep(&mut status.sessions, self.wants(Sessions), |_| true);
+        keep(&mut status.checkouts, self.wants(Checkouts), |c| {
+            f(&c.feature)
+        });
+        keep(&mut status.assignments, self.wants(Assignments), |a| {
+            f(&a.feature)
+        });
+        keep(&mut status.connections, self.wants(Connections), |c| {
+            f(&c.feature)
+        });
+        keep(&mut status.denials, self.wants(Denials), |d| f(&d.feature));
+        status
+    }
+}
+
+/// Empties `items` when not `wanted`, else keeps those that pass.
+fn keep<T>(items: &mut Vec<T>, wanted: bool, pass: impl Fn(&T) -> bool) {
+    if wanted {
+        items.retain(pass);
+    } else {
+        items.clear();
+    }
+}
+
 /// One user/device connection: a user on a device, for one feature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Connection {

@@ -24,7 +24,8 @@ use super::threads::{SpawnError, Spawner};
 use crate::engine::snapshot::DenialView;
 use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
 use crate::protocol::errors;
-use crate::protocol::status::{Pool, Status};
+use crate::protocol::events::{EventPage, EventQuery};
+use crate::protocol::status::{Pool, Status, StatusQuery};
 use crate::store::{Check, Store, StoreError};
 
 /// The most requests decided before one commit.
@@ -59,14 +60,13 @@ enum ReaderMsg {
     Apply(Vec<Event>),
     /// The owner rebuilt its engine from the store: start over from it.
     Replace(Box<Engine>),
-    Status(oneshot::Sender<Status>),
+    Status(StatusQuery, oneshot::Sender<Status>),
     /// A checkout was refused: kept for status readers.
     Denied(Box<DenialView>),
     Pools(oneshot::Sender<Vec<Pool>>),
     Events {
-        after: i64,
-        limit: u32,
-        reply: oneshot::Sender<Result<Vec<(i64, Event)>, OwnerError>>,
+        query: EventQuery,
+        reply: oneshot::Sender<Result<EventPage, OwnerError>>,
     },
 }
 
@@ -156,23 +156,19 @@ impl EngineHandle {
         rx.await.map_err(|_| OwnerError::Stopped)?
     }
 
-    /// Persisted events after `after`, at most `limit`.
-    pub async fn events(&self, after: i64, limit: u32) -> Result<Vec<(i64, Event)>, OwnerError> {
+    /// The history's events that `query` asks for.
+    pub async fn events(&self, query: EventQuery) -> Result<EventPage, OwnerError> {
         let (reply, rx) = oneshot::channel();
-        let message = ReaderMsg::Events {
-            after,
-            limit,
-            reply,
-        };
+        let message = ReaderMsg::Events { query, reply };
         self.reader.send(message).map_err(|_| OwnerError::Stopped)?;
         rx.await.map_err(|_| OwnerError::Stopped)?
     }
 
-    /// The current state as readers see it.
-    pub async fn status(&self) -> Result<Status, OwnerError> {
+    /// The current state as readers see it: what `query` asks for.
+    pub async fn status(&self, query: StatusQuery) -> Result<Status, OwnerError> {
         let (reply, rx) = oneshot::channel();
         self.reader
-            .send(ReaderMsg::Status(reply))
+            .send(ReaderMsg::Status(query, reply))
             .map_err(|_| OwnerError::Stopped)?;
         rx.await.map_err(|_| OwnerError::Stopped)
     }
@@ -350,13 +346,13 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
                 }
             }
             ReaderMsg::Replace(fresh) => engine = *fresh,
-            ReaderMsg::Status(reply) => {
+            ReaderMsg::Status(query, reply) => {
                 if failpoint::armed("reader-panic") {
                     panic!("failpoint reader-panic");
                 }
                 let mut snapshot = engine.snapshot(now());
                 snapshot.denials = denials.iter().cloned().collect();
-                let _ = reply.send(super::views::status(snapshot));
+                let _ = reply.send(query.apply(super::views::status(snapshot)));
             }
             ReaderMsg::Denied(denial) => {
                 if denials.len() == DENIALS_KEPT {
@@ -367,16 +363,43 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
             ReaderMsg::Pools(reply) => {
                 let _ = reply.send(super::views::all(engine.pool_views(now())));
             }
-            ReaderMsg::Events {
-                after,
-                limit,
-                reply,
-            } => {
-                let read = store.events_after(after, limit);
-                let _ = reply.send(read.map_err(|e| OwnerError::History(e.to_string())));
+            ReaderMsg::Events { query, reply } => {
+                let page = events(&store, &query);
+                let _ = reply.send(page.map_err(|e| OwnerError::History(e.to_string())));
             }
         }
     }
+}
+
+/// The most events one `events` request returns.
+const MAX_EVENTS: u32 = 10_000;
+/// The most events one `events` request examines: a narrow filter over a
+/// long history answers in bounded time, and the client goes on from
+/// `next`.
+const MAX_EXAMINED: usize = 100_000;
+
+/// The events `query` asks for, read from the store a page at a time.
+fn events(store: &Store, query: &EventQuery) -> Result<EventPage, StoreError> {
+    let limit = query.limit.min(MAX_EVENTS) as usize;
+    let (mut after, mut examined, mut events) = (query.after, 0, Vec::new());
+    while events.len() < limit && examined < MAX_EXAMINED {
+        let page = store.events_after(after, MAX_EVENTS)?;
+        if page.is_empty() {
+            return Ok(EventPage { events, next: None });
+        }
+        for (seq, event) in page {
+            (after, examined) = (seq, examined + 1);
+            let wanted = super::views::event(seq, event).filter(|e| query.matches(e));
+            events.extend(wanted);
+            if events.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(EventPage {
+        events,
+        next: Some(after),
+    })
 }
 
 /// What the owner thread holds.

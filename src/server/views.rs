@@ -1,14 +1,17 @@
-//! The engine's state as the protocol shows it: the one place where the
-//! engine's structs become the public types of [`crate::protocol::status`].
+//! The engine's state and history as the protocol shows them: the one
+//! place where the engine's structs and events become the public types of
+//! [`crate::protocol::status`] and [`crate::protocol::events`].
 //! The reader builds them from its replica, so that a change inside the
 //! engine is a compile error here, never a silent change on the wire.
 
+use crate::engine::request::{BurstEnd, GrantEvent};
 use crate::engine::snapshot::{
     AssignmentKind, AssignmentView, CheckoutView, ConnectionView, DenialView, PoolView, SessionView,
 };
 use crate::engine::state::BurstState;
-use crate::engine::{LicenseModel, Snapshot};
+use crate::engine::{Event, LicenseModel, Snapshot};
 use crate::license::pool::PoolKey;
+use crate::protocol::events::{self, BurstEndReason, What};
 use crate::protocol::status::{
     Assignment, Burst, Checkout, Connection, Denial, Holder, Model, Pool, PoolId, Session, Status,
 };
@@ -163,5 +166,114 @@ impl From<DenialView> for Denial {
             code: d.code,
             reason: d.reason,
         }
+    }
+}
+
+/// A stored event as the protocol shows it; `None` for what is not part of
+/// the public history (a heartbeat).
+pub fn event(seq: i64, e: Event) -> Option<events::Event> {
+    let (at, what) = match e {
+        Event::SessionStarted { session, host, at } => (at, What::SessionStarted { session, host }),
+        Event::SessionSeen { .. } => return None,
+        Event::SessionLapsed { session, at } => (at, What::SessionLapsed { session }),
+        Event::SessionEnded {
+            session,
+            at,
+            reclaimed,
+        } => (at, What::SessionEnded { session, reclaimed }),
+        Event::Granted(g) => (g.at, What::Granted(Box::new(grant(*g)))),
+        Event::CheckedIn { handle, at } => (at, What::CheckedIn { handle }),
+        Event::LeaseExpired {
+            feature,
+            user,
+            device,
+            at,
+        } => (
+            at,
+            What::LeaseExpired {
+                feature,
+                user,
+                device,
+            },
+        ),
+        Event::Released {
+            feature,
+            user,
+            device,
+            at,
+        } => (
+            at,
+            What::Released {
+                feature,
+                user,
+                device,
+            },
+        ),
+        Event::BurstStarted {
+            feature,
+            version,
+            at,
+        } => (
+            at,
+            What::BurstStarted {
+                feature,
+                version: version.0.to_string(),
+            },
+        ),
+        Event::BurstEnded {
+            feature,
+            version,
+            reason,
+            at,
+        } => (
+            at,
+            What::BurstEnded {
+                feature,
+                version: version.0.to_string(),
+                reason: burst_end(reason),
+            },
+        ),
+        Event::BurstRearmed { feature, at } => (at, What::BurstRearmed { feature }),
+        Event::PoolsReplaced { pools, at } => (at, What::LicensesRead { pools: pools.len() }),
+        Event::OptionsReplaced { at, .. } => (at, What::OptionsRead),
+        Event::SettingsChanged { at, .. } => (at, What::SettingsChanged),
+        Event::AccountSet { name, role, at } => (
+            at,
+            What::AccountSet {
+                name,
+                role: role.as_str().to_owned(),
+            },
+        ),
+        Event::AccountRemoved { name, at } => (at, What::AccountRemoved { name }),
+    };
+    Some(events::Event { seq, at, what })
+}
+
+/// A grant, with the user and device as the product sent them (older
+/// events kept only the names as counted).
+fn grant(g: GrantEvent) -> events::Grant {
+    let (sent_user, sent_device) = g.sent;
+    let or = |sent: String, counted: String| if sent.is_empty() { counted } else { sent };
+    events::Grant {
+        handle: g.handle,
+        session: g.session,
+        feature: g.feature,
+        version: g.version.to_string(),
+        user: or(sent_user, g.user),
+        device: or(sent_device, g.device),
+        host: g.host,
+        display: g.display,
+        count: g.count,
+        model: g.model.into(),
+        pool: g.pool.into(),
+        burst: g.burst,
+    }
+}
+
+fn burst_end(reason: BurstEnd) -> BurstEndReason {
+    match reason {
+        BurstEnd::Expired => BurstEndReason::Expired,
+        BurstEnd::LicensesInstalled => BurstEndReason::LicensesInstalled,
+        BurstEnd::Disabled => BurstEndReason::Disabled,
     }
 }

@@ -165,7 +165,11 @@ impl TestDaemon {
         let mut c = lmutil::client::Connection::unix(&self.socket)
             .await
             .expect("the control socket answers");
-        match c.request(Request::Status).await.expect("a status") {
+        match c
+            .request(Request::Status(Default::default()))
+            .await
+            .expect("a status")
+        {
             Response::Status(s) => *s,
             other => panic!("{other:?}"),
         }

@@ -4,14 +4,13 @@
 //! `diagnose` from the license files as the last (re)read found them.
 
 use super::Answer;
-use crate::protocol::{Account, DiagLine, Diagnosis, Response, ServerInfo, StoredEvent};
+use crate::protocol::events::EventQuery;
+use crate::protocol::status::StatusQuery;
+use crate::protocol::{Account, DiagLine, Diagnosis, Response, ServerInfo};
 use crate::protocol::{PROTOCOL_VERSION, errors::VENDOR_DOWN};
 use crate::server::authz::{Caller, local_only, user_name};
 use crate::server::context::Context;
 use crate::server::licenses::Reading;
-
-/// The most events one request returns.
-const MAX_EVENTS: u32 = 10_000;
 
 pub(super) fn hello(ctx: &Context) -> Response {
     Response::Hello {
@@ -40,8 +39,8 @@ pub(super) async fn whoami(ctx: &Context, caller: &Caller) -> Response {
     }
 }
 
-pub(super) async fn status(ctx: &Context) -> Answer {
-    Ok(Response::Status(Box::new(ctx.engine.status().await?)))
+pub(super) async fn status(ctx: &Context, query: StatusQuery) -> Answer {
+    Ok(Response::Status(Box::new(ctx.engine.status(query).await?)))
 }
 
 pub(super) async fn pools(ctx: &Context) -> Answer {
@@ -50,15 +49,9 @@ pub(super) async fn pools(ctx: &Context) -> Answer {
     })
 }
 
-pub(super) async fn events(ctx: &Context, caller: &Caller, after: i64, limit: u32) -> Answer {
+pub(super) async fn events(ctx: &Context, caller: &Caller, query: EventQuery) -> Answer {
     local_only("the event history", caller)?;
-    let events = ctx.engine.events(after, limit.min(MAX_EVENTS)).await?;
-    Ok(Response::Events {
-        events: events
-            .into_iter()
-            .map(|(seq, event)| StoredEvent { seq, event })
-            .collect(),
-    })
+    Ok(Response::Events(ctx.engine.events(query).await?))
 }
 
 /// Root and the account lmgrd runs as (admins without being listed), then

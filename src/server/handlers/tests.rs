@@ -143,10 +143,11 @@ async fn changes_need_an_administrator_on_the_control_socket() {
     let reread = || Request::Reread { vendor: false };
     let mut remote = h.connect(Caller::Remote);
     assert_eq!(code(remote.request(reread()).await), -63);
-    let events = Request::Events {
+    let events = Request::Events(crate::protocol::events::EventQuery {
         after: 0,
         limit: 10,
-    };
+        ..Default::default()
+    });
     assert_eq!(code(remote.request(events.clone()).await), -63);
     let mut user = h.connect(Harness::someone());
     assert_eq!(code(user.request(reread()).await), -63);
@@ -223,7 +224,7 @@ async fn draining_answers_the_request_in_hand_then_closes() {
     let status = Envelope {
         v: PROTOCOL_VERSION,
         id: 7,
-        body: Request::Status,
+        body: Request::Status(Default::default()),
     };
     write_message(&mut busy, &status).await.unwrap();
     h.drain.send_replace(true);
@@ -242,4 +243,102 @@ async fn draining_answers_the_request_in_hand_then_closes() {
         idle.request(Request::Pools).await,
         Err(ClientError::Frame(_))
     ));
+}
+
+#[tokio::test]
+async fn status_answers_only_the_parts_and_feature_asked_for() {
+    use crate::protocol::status::{StatusPart, StatusQuery};
+    let h = Harness::start().await;
+    let mut p = ProductSession::start(h.connect(Caller::Remote), "ddc1")
+        .await
+        .unwrap();
+    p.checkout(device("desk1")).await.unwrap();
+    let mut c = h.connect(Caller::Remote);
+    let status = |r: Response| match r {
+        Response::Status(s) => *s,
+        other => panic!("expected a status, got {other:?}"),
+    };
+    let all = status(
+        c.request(Request::Status(StatusQuery::default()))
+            .await
+            .unwrap(),
+    );
+    let features: Vec<&str> = all.pools.iter().map(|p| p.key.feature.as_str()).collect();
+    assert!(features.contains(&"CITRIX") && features.contains(&"XDT_PLT_CCU"));
+    assert_eq!((all.sessions.len(), all.checkouts.len()), (1, 1));
+    let query = StatusQuery {
+        feature: Some("XDT_PLT_CCU".to_owned()),
+        parts: vec![StatusPart::Pools],
+    };
+    let some = status(c.request(Request::Status(query)).await.unwrap());
+    let features: Vec<&str> = some.pools.iter().map(|p| p.key.feature.as_str()).collect();
+    assert_eq!(features, ["XDT_PLT_CCU"]);
+    assert!(some.sessions.is_empty() && some.checkouts.is_empty());
+}
+
+#[tokio::test]
+async fn events_answers_only_the_kinds_feature_and_times_asked_for() {
+    use crate::protocol::events::{EventKind, EventPage, EventQuery, What};
+    let h = Harness::start().await;
+    let mut p = ProductSession::start(h.connect(Caller::Remote), "ddc1")
+        .await
+        .unwrap();
+    let held = p.checkout(device("desk1")).await.unwrap();
+    p.checkin(held).await.unwrap();
+    let mut admin = h.connect(Harness::root());
+    let mut ask = async |query: EventQuery| match admin.request(Request::Events(query)).await {
+        Ok(Response::Events(page)) => page,
+        other => panic!("expected events, got {other:?}"),
+    };
+    let all = ask(EventQuery {
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(all.next, None);
+    let kinds: Vec<EventKind> = all.events.iter().map(|e| e.what.kind()).collect();
+    assert!(kinds.ends_with(&[
+        EventKind::SessionStarted,
+        EventKind::Granted,
+        EventKind::CheckedIn
+    ]));
+    let grants = ask(EventQuery {
+        limit: 100,
+        kinds: vec![EventKind::Granted],
+        feature: Some("XDT_PLT_CCU".to_owned()),
+        ..Default::default()
+    })
+    .await;
+    let [grant] = &grants.events[..] else {
+        panic!("one grant: {grants:?}");
+    };
+    assert!(matches!(&grant.what, What::Granted(g) if g.device == "desk1"));
+    let none = ask(EventQuery {
+        limit: 100,
+        feature: Some("XDT_PLT_CCS".to_owned()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        none,
+        EventPage {
+            events: vec![],
+            next: None
+        }
+    );
+    let later = ask(EventQuery {
+        limit: 100,
+        since: Some(grant.at + 3600),
+        ..Default::default()
+    })
+    .await;
+    assert!(later.events.is_empty());
+    // A page of one goes on from where it stopped.
+    let first = ask(EventQuery {
+        limit: 1,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(first.events.len(), 1);
+    assert_eq!(first.next, Some(first.events[0].seq));
 }

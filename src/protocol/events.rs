@@ -1,0 +1,211 @@
+//! The server's history as the protocol shows it: what happened, in order,
+//! each with the server's sequence number. The answer to `events`, asked
+//! for with filters ([`EventQuery`]) so that a tool reads only what it
+//! shows. These are the protocol's own types: the store keeps the engine's
+//! events, and the server converts them as it answers.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::status::{Model, PoolId};
+
+/// What `events` asks for: events after `after`, at most `limit`, of the
+/// kinds, feature, models and times given (each filter optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct EventQuery {
+    /// Only events with a greater sequence number (0: from the start).
+    pub after: i64,
+    /// At most this many events (the server answers at most 10,000).
+    pub limit: u32,
+    /// Only these kinds; empty: every kind.
+    pub kinds: Vec<EventKind>,
+    /// Only events that name this feature.
+    pub feature: Option<String>,
+    /// Only grants of these license models; empty: every model. Events
+    /// other than grants are not affected.
+    pub models: Vec<Model>,
+    /// Only events at or after this time (Unix seconds).
+    pub since: Option<i64>,
+    /// Only events at or before this time (Unix seconds).
+    pub until: Option<i64>,
+}
+
+/// The answer to `events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EventPage {
+    /// The events that match, oldest first.
+    pub events: Vec<Event>,
+    /// Where to go on: ask again with `after` set to it. `null` when the
+    /// history was read to its end. The server examines a bounded number
+    /// of events per request, so a page may be short, even empty, and still
+    /// have a `next`.
+    pub next: Option<i64>,
+}
+
+/// One event of the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Event {
+    /// The server's sequence number: increasing, gaps allowed.
+    pub seq: i64,
+    /// When, Unix seconds.
+    pub at: i64,
+    #[serde(flatten)]
+    pub what: What,
+}
+
+/// The kinds of events, as `event` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    SessionStarted,
+    SessionLapsed,
+    SessionEnded,
+    Granted,
+    CheckedIn,
+    LeaseExpired,
+    Released,
+    BurstStarted,
+    BurstEnded,
+    BurstRearmed,
+    LicensesRead,
+    OptionsRead,
+    SettingsChanged,
+    AccountSet,
+    AccountRemoved,
+}
+
+/// What happened, by `event`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum What {
+    /// A product server started a session: it holds a start-up license.
+    SessionStarted { session: u64, host: String },
+    /// A session's heartbeats lapsed; its checkouts are kept for a reconnect.
+    SessionLapsed { session: u64 },
+    /// A session ended, with every checkout under it; `reclaimed` when the
+    /// reconnect window ran out rather than the product ending it.
+    SessionEnded { session: u64, reclaimed: bool },
+    /// A license checked out.
+    Granted(Box<Grant>),
+    /// A checkout returned (the handle of its `granted` event).
+    CheckedIn { handle: u64 },
+    /// A user/device connection's lease ran out.
+    LeaseExpired {
+        feature: String,
+        user: String,
+        device: String,
+    },
+    /// An administrator released a user/device connection (`udadmin -delete`).
+    Released {
+        feature: String,
+        user: String,
+        device: String,
+    },
+    /// License burst mode started for a product version and edition.
+    BurstStarted { feature: String, version: String },
+    BurstEnded {
+        feature: String,
+        version: String,
+        reason: BurstEndReason,
+    },
+    /// A retail license was installed: burst mode is available again.
+    BurstRearmed { feature: String },
+    /// The license files were (re)read: the pools now served.
+    LicensesRead { pools: usize },
+    /// The options file was (re)read.
+    OptionsRead,
+    /// The server's settings changed.
+    SettingsChanged,
+    /// An account or group was given a role.
+    AccountSet { name: String, role: String },
+    /// An account or group lost its role.
+    AccountRemoved { name: String },
+}
+
+/// A granted checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Grant {
+    pub handle: u64,
+    pub session: u64,
+    pub feature: String,
+    /// The version the product asked for.
+    pub version: String,
+    /// The user and device as the product sent them.
+    pub user: String,
+    pub device: String,
+    /// The product server.
+    pub host: String,
+    pub display: String,
+    pub count: u32,
+    pub model: Model,
+    /// The pool it was granted from.
+    pub pool: PoolId,
+    /// Admitted only by license burst mode.
+    pub burst: bool,
+}
+
+/// Why burst mode ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BurstEndReason {
+    /// Its 15 days ran out.
+    Expired,
+    /// Licenses were installed during it.
+    LicensesInstalled,
+    /// The administrator disabled burst mode.
+    Disabled,
+}
+
+impl What {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            What::SessionStarted { .. } => EventKind::SessionStarted,
+            What::SessionLapsed { .. } => EventKind::SessionLapsed,
+            What::SessionEnded { .. } => EventKind::SessionEnded,
+            What::Granted(_) => EventKind::Granted,
+            What::CheckedIn { .. } => EventKind::CheckedIn,
+            What::LeaseExpired { .. } => EventKind::LeaseExpired,
+            What::Released { .. } => EventKind::Released,
+            What::BurstStarted { .. } => EventKind::BurstStarted,
+            What::BurstEnded { .. } => EventKind::BurstEnded,
+            What::BurstRearmed { .. } => EventKind::BurstRearmed,
+            What::LicensesRead { .. } => EventKind::LicensesRead,
+            What::OptionsRead => EventKind::OptionsRead,
+            What::SettingsChanged => EventKind::SettingsChanged,
+            What::AccountSet { .. } => EventKind::AccountSet,
+            What::AccountRemoved { .. } => EventKind::AccountRemoved,
+        }
+    }
+
+    /// The feature it names, if it names one.
+    pub fn feature(&self) -> Option<&str> {
+        match self {
+            What::Granted(g) => Some(&g.feature),
+            What::LeaseExpired { feature, .. }
+            | What::Released { feature, .. }
+            | What::BurstStarted { feature, .. }
+            | What::BurstEnded { feature, .. }
+            | What::BurstRearmed { feature } => Some(feature),
+            _ => None,
+        }
+    }
+}
+
+impl EventQuery {
+    /// Whether `e` is one of the events asked for.
+    pub fn matches(&self, e: &Event) -> bool {
+        let kind = self.kinds.is_empty() || self.kinds.contains(&e.what.kind());
+        let feature = self
+            .feature
+            .as_deref()
+            .is_none_or(|f| e.what.feature() == Some(f));
+        let model = match &e.what {
+            What::Granted(g) => self.models.is_empty() || self.models.contains(&g.model),
+            _ => true,
+        };
+        let since = self.since.is_none_or(|t| e.at >= t);
+        let until = self.until.is_none_or(|t| e.at <= t);
+        kind && feature && model && since && until
+    }
+}
