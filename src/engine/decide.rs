@@ -4,7 +4,7 @@
 
 use super::holders::HolderKey;
 use super::request::*;
-use super::state::{BurstState, Checkout, Engine};
+use super::state::{BurstState, Engine};
 use super::types::{LicenseModel, PoolSpec, Time};
 use crate::license::Version;
 use crate::license::pool::PoolKey;
@@ -27,13 +27,9 @@ impl Engine {
         Outcome { decision, events }
     }
 
-    /// Decides `request` at `now` without changing anything: the decision
-    /// and the events that would record it, for [`Engine::apply`].
-    pub fn decide(&self, now: Time, request: Request) -> (Decision, Vec<Event>) {
-        assert!(
-            !self.deferred,
-            "a recovering engine is settled before it decides"
-        );
+    /// Decides `request` at `now` on the state as it is, time's rules
+    /// already applied (see [`Engine::decide`]).
+    pub(crate) fn decide_at(&self, now: Time, request: Request) -> (Decision, Vec<Event>) {
         match request {
             Request::StartSession { host } => self.start_session(now, host),
             Request::Heartbeat { session } | Request::Reconnect { session } => {
@@ -65,7 +61,8 @@ impl Engine {
                 events.push(Event::SettingsChanged { settings, at: now });
                 (Decision::Done, events)
             }
-            Request::Tick => (Decision::Done, self.tick(now)),
+            // Time's events were found before the request was decided.
+            Request::Tick => (Decision::Done, Vec::new()),
             Request::SetOptions(options) => (
                 Decision::Done,
                 vec![Event::OptionsReplaced { options, at: now }],
@@ -207,6 +204,10 @@ impl Engine {
     /// be granted now? The same decision as a checkout, without holding a
     /// license: lmdiag asks this, so diagnosing never starts a lease.
     pub fn probe(&self, now: Time, feature: &str, version: &Version) -> Result<PoolKey, Denial> {
+        self.as_of(now).probe_at(now, feature, version)
+    }
+
+    fn probe_at(&self, now: Time, feature: &str, version: &Version) -> Result<PoolKey, Denial> {
         let (model, pools) = self.serving_pools(now, feature, version)?;
         // A probe is a new requester that no reservation names.
         let reserved = self.reserved_against_anyone(feature);
@@ -564,109 +565,6 @@ impl Engine {
                 at: now,
             })
             .collect()
-    }
-
-    /// What time alone ends: burst periods, silent sessions, the reconnect
-    /// window of lapsed ones, and user/device leases.
-    fn tick(&self, now: Time) -> Vec<Event> {
-        let s = &self.settings;
-        let mut events = Vec::new();
-        for ((feature, version), state) in &self.bursts {
-            if let BurstState::Active { started } = state
-                && now >= started + s.burst_length
-            {
-                events.push(Event::BurstEnded {
-                    feature: feature.clone(),
-                    version: version.clone(),
-                    reason: BurstEnd::Expired,
-                    at: now,
-                });
-            }
-        }
-        for (id, session) in &self.sessions {
-            match session.lapsed_at {
-                None if session.last_seen + s.heartbeat_timeout <= now => {
-                    events.push(Event::SessionLapsed {
-                        session: *id,
-                        at: now,
-                    })
-                }
-                Some(t) if t + s.reconnect_window <= now => events.push(Event::SessionEnded {
-                    session: *id,
-                    at: now,
-                    reclaimed: true,
-                }),
-                _ => {}
-            }
-        }
-        events.extend(
-            self.timed_out(now)
-                .into_iter()
-                .map(|handle| Event::CheckedIn { handle, at: now }),
-        );
-        for (feature, ud) in &self.ud {
-            for (user, device) in ud.expired(now, s.lease) {
-                events.push(Event::LeaseExpired {
-                    feature: feature.clone(),
-                    user,
-                    device,
-                    at: now,
-                });
-            }
-        }
-        events
-    }
-}
-
-/// The options file's TIMEOUT.
-impl Engine {
-    /// The checkouts TIMEOUT reclaims at `now`, in handle order: those whose
-    /// session has been silent for their feature's timeout.
-    ///
-    /// Run every second, so it looks only where a timeout can have passed:
-    /// nowhere without a TIMEOUT, else into the sessions silent for the
-    /// shortest one (every checkout of a live session is in its `handles`).
-    /// A timeout of zero or less reclaims even checkouts whose session is
-    /// gone (idle 0): then every checkout is looked at.
-    fn timed_out(&self, now: Time) -> Vec<Handle> {
-        // `as`, as the comparison below: a timeout past i64::MAX is negative.
-        let Some(shortest) = self.options.timeouts().map(|t| t as i64).min() else {
-            return Vec::new();
-        };
-        let expired = |c: &Checkout, idle: Time| {
-            self.options
-                .timeout(c.feature())
-                .is_some_and(|t| idle >= t as i64)
-        };
-        if shortest <= 0 {
-            return self
-                .checkouts
-                .iter()
-                .filter(|(_, c)| {
-                    let idle = self
-                        .sessions
-                        .get(&c.session)
-                        .map_or(0, |s| now - s.last_seen);
-                    expired(c, idle)
-                })
-                .map(|(h, _)| *h)
-                .collect();
-        }
-        let mut handles: Vec<Handle> = self
-            .sessions
-            .values()
-            .filter(|s| now - s.last_seen >= shortest)
-            .flat_map(|s| {
-                s.handles.iter().filter(move |h| {
-                    self.checkouts
-                        .get(h)
-                        .is_some_and(|c| expired(c, now - s.last_seen))
-                })
-            })
-            .copied()
-            .collect();
-        handles.sort_unstable();
-        handles
     }
 }
 

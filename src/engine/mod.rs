@@ -9,6 +9,7 @@ mod holders;
 pub mod request;
 pub mod snapshot;
 pub mod state;
+mod time;
 pub mod types;
 pub mod ud;
 

@@ -171,6 +171,11 @@ pub struct Engine {
     /// Set while a recovery replays the events: user/device optima are
     /// computed once at its end ([`Engine::settle`]), not at every event.
     pub(crate) deferred: bool,
+    /// Nothing of time's rules can fall due before this time (see
+    /// `time.rs`); `Time::MIN` when it is to be worked out.
+    pub(crate) next_due: Time,
+    /// The options file's shortest TIMEOUT, if it has any.
+    pub(crate) shortest_timeout: Option<Time>,
 }
 
 impl Default for Engine {
@@ -188,6 +193,8 @@ impl Default for Engine {
             accounts: BTreeMap::new(),
             options: crate::options::Options::default(),
             deferred: false,
+            next_due: Time::MIN,
+            shortest_timeout: None,
         };
         engine.replace_pools(Vec::new());
         engine
@@ -254,16 +261,23 @@ impl Engine {
                     },
                 );
                 self.next_session = self.next_session.max(session + 1);
+                self.due_by(at.saturating_add(self.settings.heartbeat_timeout));
             }
             Event::SessionSeen { session, at } => {
                 if let Some(s) = self.sessions.get_mut(session) {
                     s.last_seen = *at;
                     s.lapsed_at = None;
+                    let busy = !s.handles.is_empty();
+                    self.due_by(at.saturating_add(self.settings.heartbeat_timeout));
+                    if busy && let Some(t) = self.shortest_timeout {
+                        self.due_by(at.saturating_add(t));
+                    }
                 }
             }
             Event::SessionLapsed { session, at } => {
                 if let Some(s) = self.sessions.get_mut(session) {
                     s.lapsed_at = Some(*at);
+                    self.due_by(at.saturating_add(self.settings.reconnect_window));
                 }
             }
             Event::SessionEnded { session, at, .. } => {
@@ -283,15 +297,19 @@ impl Engine {
                 user,
                 device,
                 ..
+            } => {
+                if let Some(f) = self.ud.get_mut(feature) {
+                    f.remove(user, device);
+                }
             }
-            | Event::Released {
+            Event::Released {
                 feature,
                 user,
                 device,
                 ..
             } => {
                 if let Some(f) = self.ud.get_mut(feature) {
-                    f.remove(user, device);
+                    f.release(user, device);
                 }
             }
             Event::BurstStarted {
@@ -303,6 +321,7 @@ impl Engine {
                     (feature.clone(), version.clone()),
                     BurstState::Active { started: *at },
                 );
+                self.due_by(at.saturating_add(self.settings.burst_length));
             }
             Event::BurstEnded {
                 feature,
@@ -324,8 +343,15 @@ impl Engine {
                 }
             }
             Event::PoolsReplaced { pools, .. } => self.replace_pools(pools.clone()),
-            Event::SettingsChanged { settings, .. } => self.settings = settings.clone(),
-            Event::OptionsReplaced { options, .. } => self.options = options.clone(),
+            Event::SettingsChanged { settings, .. } => {
+                self.settings = settings.clone();
+                self.next_due = Time::MIN;
+            }
+            Event::OptionsReplaced { options, .. } => {
+                self.options = options.clone();
+                self.shortest_timeout = options.timeouts().map(|t| t as i64).min();
+                self.next_due = Time::MIN;
+            }
             Event::AccountSet { name, role, .. } => {
                 self.accounts.insert(name.clone(), *role);
             }
@@ -354,6 +380,10 @@ impl Engine {
         let host = match self.sessions.get_mut(session) {
             Some(s) => {
                 s.handles.insert(*handle);
+                if let Some(t) = self.shortest_timeout {
+                    // `next_due` is a plain field beside the session: no borrow clash.
+                    self.next_due = self.next_due.min(s.last_seen.saturating_add(t));
+                }
                 if *s.host == **host {
                     s.host.clone()
                 } else {
@@ -448,6 +478,7 @@ impl Engine {
             if let Some(f) = self.ud.get_mut(c.feature()) {
                 f.close(c.connection, at);
             }
+            self.due_by(at.saturating_add(self.settings.lease));
             return;
         }
         let dup = self.dup_device(&c.pool);
@@ -509,7 +540,10 @@ fn ud_views(e: &Engine) -> Vec<UdView> {
         .map(|(f, u)| {
             let conns = u
                 .connections()
-                .map(|(a, b, c)| format!("{a}|{b}|{}|{}|{}", c.open, c.last_use, c.version))
+                .map(|(a, b, c)| {
+                    let (open, last, version) = (c.open, c.last_use, &c.version);
+                    format!("{a}|{b}|{open}|{last}|{version}|{}", c.released)
+                })
                 .collect();
             (f.clone(), conns, u.in_use(), u.holders())
         })
