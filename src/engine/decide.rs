@@ -237,6 +237,10 @@ impl Engine {
             .filter(|(k, p)| k.feature == feature && p.spec.is_some())
             .collect();
         if of_feature.is_empty() {
+            if let Some(why) = self.refused.get(feature) {
+                let reason = format!("no line of {feature} is served: {}", why.reason);
+                return Err(Denial::new(why.code, reason));
+            }
             return Err(Denial::new(
                 codes::NO_SUCH_FEATURE,
                 format!("no license for feature {feature} is installed"),
@@ -250,10 +254,7 @@ impl Engine {
         };
         let live: Vec<_> = of_feature.iter().filter(|(_, p)| p.is_live(now)).collect();
         if live.is_empty() {
-            return Err(Denial::new(
-                codes::EXPIRED,
-                format!("every license of {feature} has expired"),
-            ));
+            return Err(self.none_live(now, feature, &of_feature));
         }
         let mut serving: Vec<PoolKey> = live
             .iter()
@@ -280,10 +281,39 @@ impl Engine {
         Ok((model, serving))
     }
 
-    fn free_in(&self, pool: &PoolKey, units: u64, reserved: u64) -> bool {
+    /// Why no pool of a feature grants: its START is ahead, or it expired.
+    fn none_live(
+        &self,
+        now: Time,
+        feature: &str,
+        pools: &[(&PoolKey, &super::state::PoolState)],
+    ) -> Denial {
+        let day = super::types::day_of(now);
+        let start = pools
+            .iter()
+            .filter(|(_, p)| p.is_pending(now))
+            .filter(|(_, p)| p.spec.as_ref().is_some_and(|s| s.expiry.is_valid_on(day)))
+            .filter_map(|(_, p)| p.spec.as_ref().and_then(|s| s.next_start(day)))
+            .min();
+        match start {
+            Some(start) => Denial::new(
+                codes::NOT_YET_STARTED,
+                format!(
+                    "feature start date is in the future: {feature} starts on {}",
+                    crate::license::date::format_date(start)
+                ),
+            ),
+            None => Denial::new(
+                codes::EXPIRED,
+                format!("every license of {feature} has expired"),
+            ),
+        }
+    }
+
+    fn free_in(&self, now: Time, pool: &PoolKey, units: u64, reserved: u64) -> bool {
         self.pools
             .get(pool)
-            .is_some_and(|p| p.held + units + reserved <= p.installed())
+            .is_some_and(|p| p.held + units + reserved <= p.installed(now))
     }
 
     /// Holder-counted models: share a held license, move it to a newer
@@ -313,7 +343,9 @@ impl Engine {
         };
         if let Some(h) = self.holders.get(key) {
             let extra = want.saturating_sub(u64::from(h.units));
-            if pools.contains(&h.pool) && (extra == 0 || self.free_in(&h.pool, extra, reserved)) {
+            if pools.contains(&h.pool)
+                && (extra == 0 || self.free_in(now, &h.pool, extra, reserved))
+            {
                 return Ok(Admit::Within(PoolKey::clone(&h.pool)));
             }
             // A newer version than the held license serves: move the holder
@@ -332,11 +364,11 @@ impl Engine {
         feature: &str,
         reserved: u64,
     ) -> Result<Admit, Denial> {
-        if let Some(p) = pools.iter().find(|p| self.free_in(p, units, reserved)) {
+        if let Some(p) = pools.iter().find(|p| self.free_in(now, p, units, reserved)) {
             return Ok(Admit::Within(p.clone()));
         }
         self.burst(now, pools)
-            .ok_or_else(|| self.all_in_use(feature, pools, reserved))
+            .ok_or_else(|| self.all_in_use(now, feature, pools, reserved))
     }
 
     /// User/device family: admitted when the optimum after admitting it
@@ -371,13 +403,13 @@ impl Engine {
         let installed: u64 = pools
             .iter()
             .filter_map(|p| self.pools.get(p))
-            .map(|p| p.installed())
+            .map(|p| p.installed(now))
             .sum();
         if in_use + reserved < installed {
             return Ok(Admit::Within(pools[0].clone()));
         }
         self.burst(now, pools)
-            .ok_or_else(|| self.all_in_use(feature, pools, reserved))
+            .ok_or_else(|| self.all_in_use(now, feature, pools, reserved))
     }
 
     /// Burst mode for the first retail pool that may burst: active, or armed
@@ -418,7 +450,7 @@ impl Engine {
             .unwrap_or(BurstState::Armed)
     }
 
-    fn all_in_use(&self, feature: &str, pools: &[PoolKey], reserved: u64) -> Denial {
+    fn all_in_use(&self, now: Time, feature: &str, pools: &[PoolKey], reserved: u64) -> Denial {
         if reserved > 0 {
             return Denial::new(
                 codes::RESERVED,
@@ -430,7 +462,7 @@ impl Engine {
         let installed: u64 = pools
             .iter()
             .filter_map(|p| self.pools.get(p))
-            .map(|p| p.installed())
+            .map(|p| p.installed(now))
             .sum();
         Denial::new(
             codes::ALL_IN_USE,

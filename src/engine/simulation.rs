@@ -97,6 +97,8 @@ fn pools(counts: [u8; 4], retail: bool, order: u8) -> Vec<PoolSpec> {
                     count: u64::from(c % 5),
                     dup_device: true,
                     lines: vec![format!("{f}/{ver}/{order}")],
+                    starts: Vec::new(),
+                    refused: None,
                 })
         })
         .collect()
@@ -276,7 +278,7 @@ fn check(
             .pools
             .iter()
             .filter(|(k, p)| k.feature == c.feature() && k.version.0 >= c.version && p.is_live(now))
-            .map(|(_, p)| p.installed())
+            .map(|(_, p)| p.installed(now))
             .sum();
         let in_use = e.ud[c.feature()].in_use();
         prop_assert!(
@@ -286,7 +288,7 @@ fn check(
             installed
         );
     } else {
-        prop_assert!(pool.held <= pool.installed(), "{:?}", pool);
+        prop_assert!(pool.held <= pool.installed(now), "{:?}", pool);
     }
     Ok(())
 }

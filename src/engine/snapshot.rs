@@ -144,12 +144,14 @@ impl Engine {
         let mut views: Vec<PoolView> = self
             .pools
             .iter()
+            // A pool waiting for its START is not served yet.
+            .filter(|(_, p)| !p.is_pending(now) || p.held > 0)
             .map(|(key, p)| PoolView {
                 key: key.clone(),
                 model: p.model,
-                purchased: p.purchased(),
-                overdraft: p.overdraft(),
-                installed: p.installed(),
+                purchased: p.purchased(now),
+                overdraft: p.overdraft(now),
+                installed: p.installed(now),
                 in_use: p.held,
                 overdraft_in_use: 0,
                 expired: p.spec.is_some() && !p.is_live(now),

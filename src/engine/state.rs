@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::holders::{HolderKey, Holders};
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, SessionId};
-use super::types::{LicenseModel, PoolSpec, Settings, Time, day_of};
+use super::types::{LicenseModel, PoolSpec, Refused, Settings, Time, day_of};
 use super::ud::UdFeature;
 use crate::license::Version;
 use crate::license::pool::{PoolKey, VersionKey};
@@ -23,24 +23,33 @@ pub struct PoolState {
 }
 
 impl PoolState {
-    pub fn purchased(&self) -> u64 {
-        self.spec.as_ref().map_or(0, |s| s.count)
+    /// Licenses purchased at `now`: those whose START has come.
+    pub fn purchased(&self, now: Time) -> u64 {
+        self.spec.as_ref().map_or(0, |s| s.count_on(day_of(now)))
     }
 
-    pub fn overdraft(&self) -> u64 {
-        self.model.map_or(0, |m| m.overdraft(self.purchased()))
+    pub fn overdraft(&self, now: Time) -> u64 {
+        self.model.map_or(0, |m| m.overdraft(self.purchased(now)))
     }
 
     /// Purchased plus overdraft.
-    pub fn installed(&self) -> u64 {
-        self.purchased() + self.overdraft()
+    pub fn installed(&self, now: Time) -> u64 {
+        self.purchased(now) + self.overdraft(now)
     }
 
-    /// Whether it grants new checkouts at `now`.
+    /// Whether it grants new checkouts at `now`: not expired, and begun.
     pub fn is_live(&self, now: Time) -> bool {
+        let day = day_of(now);
         self.spec
             .as_ref()
-            .is_some_and(|s| s.expiry.is_valid_on(day_of(now)))
+            .is_some_and(|s| s.expiry.is_valid_on(day) && s.has_started(day))
+    }
+
+    /// Whether it waits for its START date at `now`.
+    pub fn is_pending(&self, now: Time) -> bool {
+        self.spec
+            .as_ref()
+            .is_some_and(|s| !s.has_started(day_of(now)))
     }
 }
 
@@ -156,6 +165,8 @@ pub enum BurstState {
 pub struct Engine {
     pub(crate) settings: Settings,
     pub(crate) pools: BTreeMap<PoolKey, PoolState>,
+    /// Features none of whose lines may serve, and why.
+    pub(crate) refused: BTreeMap<String, Refused>,
     pub(crate) sessions: BTreeMap<SessionId, Session>,
     /// Boxed: a tree node then holds eleven pointers, not eleven checkouts.
     pub(crate) checkouts: BTreeMap<Handle, Box<Checkout>>,
@@ -183,6 +194,7 @@ impl Default for Engine {
         let mut engine = Engine {
             settings: Settings::default(),
             pools: BTreeMap::new(),
+            refused: BTreeMap::new(),
             sessions: BTreeMap::new(),
             checkouts: BTreeMap::new(),
             holders: Holders::default(),
@@ -507,7 +519,12 @@ impl Engine {
     /// vanished but still hold licenses stay, without a spec, until freed.
     fn replace_pools(&mut self, specs: Vec<PoolSpec>) {
         let mut pools: BTreeMap<PoolKey, PoolState> = BTreeMap::new();
+        self.refused.clear();
         for spec in PoolSpec::built_in().into_iter().chain(specs) {
+            if let Some(why) = spec.refused {
+                self.refused.insert(spec.feature, why);
+                continue;
+            }
             let key = spec.key();
             let model = LicenseModel::of(&spec.feature, spec.license_type.as_deref());
             let held = self.pools.get(&key).map_or(0, |p| p.held);
@@ -556,6 +573,7 @@ impl PartialEq for Engine {
     fn eq(&self, other: &Self) -> bool {
         self.settings == other.settings
             && self.pools == other.pools
+            && self.refused == other.refused
             && self.sessions == other.sessions
             && self.checkouts == other.checkouts
             && self.holders == other.holders

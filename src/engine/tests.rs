@@ -24,6 +24,8 @@ fn pool(feature: &str, version: &str, count: u64, lt: &str) -> PoolSpec {
         count,
         dup_device: true,
         lines: vec![format!("{feature}/{version}/{count}/{lt}")],
+        starts: Vec::new(),
+        refused: None,
     }
 }
 
@@ -973,4 +975,43 @@ fn time_is_applied_before_any_decision() {
         )),
         "{events:?}"
     );
+}
+
+#[test]
+fn refused_lines_say_why_and_a_start_date_takes_effect_when_it_comes() {
+    let start = chrono::NaiveDate::from_ymd_opt(2027, 2, 1).unwrap();
+    let forged = PoolSpec {
+        refused: Some(Refused {
+            code: -8,
+            reason: "invalid license key (inconsistent authentication code)".into(),
+        }),
+        ..pool("XDT_ENT_UD", "2026.1201", 0, "Retail")
+    };
+    let later = PoolSpec {
+        count: 0,
+        starts: vec![(start, 2)],
+        ..pool("XDT_PLT_CCU", "2026.1201", 0, "Retail")
+    };
+    let mut w = World::new(vec![forged, later]);
+    let s = w.session("ddc");
+    assert_eq!(w.denied(s, "XDT_ENT_UD", "2026.0101", "ann", "pc1"), -8);
+    assert_eq!(w.denied(s, "XDT_PLT_CCU", "2026.0101", "ann", "pc1"), -31);
+    assert_eq!(w.denied(s, "XDT_ADV_CCU", "2026.0101", "ann", "pc1"), -5);
+    assert!(
+        w.pools("XDT_PLT_CCU").is_empty(),
+        "not served before its START"
+    );
+    assert!(
+        w.pools("XDT_ENT_UD").is_empty(),
+        "a refused line is no pool"
+    );
+    // T0 is 2027-01-15: START comes 17 days on, with no reread.
+    w.now += 17 * DAY;
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "ann", "pc1");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "bob", "pc2");
+    // Retail: burst mode admits the third; the count was what it bought.
+    assert!(w.grant(s, "XDT_PLT_CCU", "2026.0101", "cy", "pc3").burst);
+    let view = &w.pools("XDT_PLT_CCU")[0];
+    assert_eq!((view.purchased, view.in_use), (2, 3));
+    w.check_replay();
 }
