@@ -20,4 +20,5 @@ mod lmhostid;
 mod lmstat;
 mod lmver;
 mod protocol_doc;
+mod rules;
 mod udadmin;
