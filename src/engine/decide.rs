@@ -211,7 +211,21 @@ impl Engine {
         let (model, pools) = self.serving_pools(now, feature, version)?;
         // A probe is a new requester that no reservation names.
         let reserved = self.reserved_against_anyone(feature);
-        let admit = if model.is_leased() {
+        let live = self.live_pools(now, feature);
+        let admit = if model.is_leased() && super::versions::several_dates(&live) {
+            // A new user on a new device: one more holder, needing `version`.
+            let before: Vec<Version> = self.ud.get(feature).map_or_else(Vec::new, |f| {
+                f.needs().into_iter().map(|n| n.version).collect()
+            });
+            let mut after = before.clone();
+            after.push(version.clone());
+            if self.fits_at_dates(&live, &before, &after, reserved) {
+                Admit::Within(pools[0].clone())
+            } else {
+                self.burst(now, &pools)
+                    .ok_or_else(|| self.all_in_use(now, feature, &pools, reserved))?
+            }
+        } else if model.is_leased() {
             let in_use = self.ud.get(feature).map_or(0, |f| f.in_use());
             self.leased_capacity(now, in_use, &pools, feature, reserved)?
         } else {
@@ -383,6 +397,31 @@ impl Engine {
         reserved: u64,
     ) -> Result<Admit, Denial> {
         let first = pools[0].clone();
+        let live = self.live_pools(now, &req.feature);
+        if super::versions::several_dates(&live) {
+            let f = self.ud.get(&req.feature);
+            let before: Vec<Version> = f.map_or_else(Vec::new, |f| {
+                f.needs().into_iter().map(|n| n.version).collect()
+            });
+            let after = match f {
+                // A session on a connection that asked as much before
+                // changes no holder.
+                Some(f)
+                    if f.connection(user, device)
+                        .is_some_and(|c| c.version >= req.version) =>
+                {
+                    return Ok(Admit::Within(first));
+                }
+                Some(f) => f.needs_after(user, device, &req.version),
+                None => vec![req.version.clone()],
+            };
+            if self.fits_at_dates(&live, &before, &after, reserved) {
+                return Ok(Admit::Within(first));
+            }
+            return self
+                .burst(now, pools)
+                .ok_or_else(|| self.all_in_use(now, &req.feature, pools, reserved));
+        }
         let Some(f) = self.ud.get(&req.feature) else {
             return self.leased_capacity(now, 0, pools, &req.feature, reserved);
         };

@@ -12,6 +12,7 @@ pub mod state;
 mod time;
 pub mod types;
 pub mod ud;
+pub mod versions;
 
 pub use request::{CheckoutRequest, Decision, Denial, Event, Grant, Outcome, Request};
 pub use snapshot::Snapshot;

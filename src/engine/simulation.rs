@@ -206,6 +206,17 @@ fn request_for(e: &Engine, now: &mut Time, op: &Op, sessions: &[SessionId]) -> R
     }
 }
 
+/// Holders placed over their pools' counts, per user/device feature at
+/// several css dates.
+fn spilled(e: &Engine, now: Time) -> std::collections::BTreeMap<String, usize> {
+    e.ud.iter()
+        .filter_map(|(f, ud)| {
+            let (_, _, placed) = e.placed_at_dates(now, f, ud)?;
+            Some((f.clone(), placed.spilled))
+        })
+        .collect()
+}
+
 /// The decision of `op` and the state after it, on a copy of the engine
 /// that ticks at the op's time first.
 fn ticked_first(e: &Engine, now: Time, op: &Op, sessions: &[SessionId]) -> (Decision, Engine) {
@@ -253,6 +264,7 @@ fn check(
     now: Time,
     seen_handles: &mut BTreeSet<Handle>,
     out: &Outcome,
+    spilled_before: &std::collections::BTreeMap<String, usize>,
 ) -> Result<(), TestCaseError> {
     let Decision::Granted(g) = &out.decision else {
         return Ok(());
@@ -272,8 +284,21 @@ fn check(
     if g.shared || g.burst {
         return Ok(());
     }
-    // A new license outside burst mode fits within installed + overdraft.
-    if c.model.is_leased() {
+    // A new license outside burst mode fits within installed + overdraft:
+    // at several css dates, every holder has a place in a pool that serves
+    // what it needs.
+    if c.model.is_leased()
+        && let Some((_, keys, placed)) = e.placed_at_dates(now, c.feature(), &e.ud[c.feature()])
+    {
+        // Or no more over than before, on pools a reread shrank.
+        let before = spilled_before.get(c.feature()).copied().unwrap_or(0);
+        prop_assert!(
+            placed.spilled == 0 || placed.spilled <= before,
+            "{:?} over {:?}",
+            placed.counts,
+            keys
+        );
+    } else if c.model.is_leased() {
         let installed: u64 = e
             .pools
             .iter()
@@ -332,13 +357,14 @@ proptest! {
         events.extend(first.events);
         for op in &ops {
             let ticked_first = ticked_first(&engine, now, op, &sessions);
+            let spilled_before = spilled(&engine, now);
             let out = step(&mut engine, &mut now, op, &mut sessions);
             // Deciding at a time applies what time did first: as if a tick
             // had come just before.
             let (decision, state) = ticked_first;
             prop_assert_eq!(&out.decision, &decision);
             prop_assert!(state == engine, "a tick first would have left another state");
-            check(&engine, now, &mut seen, &out)?;
+            check(&engine, now, &mut seen, &out, &spilled_before)?;
             check_timeouts(&engine, now)?;
             check_connections(&engine)?;
             events.extend(out.events);

@@ -1015,3 +1015,33 @@ fn refused_lines_say_why_and_a_start_date_takes_effect_when_it_comes() {
     assert_eq!((view.purchased, view.in_use), (2, 3));
     w.check_replay();
 }
+
+#[test]
+fn a_holder_is_counted_against_the_pool_that_serves_what_it_asked() {
+    let mut w = World::new(vec![
+        pool("XDT_PLT_UD", "2025.1201", 1, "Eval"),
+        pool("XDT_PLT_UD", "2026.1201", 1, "Eval"),
+    ]);
+    let s = w.session("ddc");
+    // Ann asks first for the older version, then on a newer product.
+    w.grant(s, "XDT_PLT_UD", "2025.0601", "ann", "pc1");
+    w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "pc1");
+    let used = |w: &World| -> Vec<u64> { w.pools("XDT_PLT_UD").iter().map(|p| p.in_use).collect() };
+    assert_eq!(used(&w), [0, 1], "ann's one license is the newer one");
+    let versions: Vec<String> = w
+        .engine
+        .snapshot(w.now)
+        .assignments
+        .into_iter()
+        .map(|a| a.version)
+        .collect();
+    assert_eq!(versions, ["2026.1201"]);
+    // The older pool is free, and serves an older product.
+    assert_eq!(w.denied(s, "XDT_PLT_UD", "2026.0101", "bob", "pc2"), -4);
+    w.grant(s, "XDT_PLT_UD", "2025.0601", "bob", "pc2");
+    assert_eq!(used(&w), [1, 1]);
+    assert_eq!(w.denied(s, "XDT_PLT_UD", "2025.0601", "cy", "pc3"), -4);
+    // A version raised on a held connection needs room in a newer pool.
+    assert_eq!(w.denied(s, "XDT_PLT_UD", "2026.0101", "bob", "pc2"), -4);
+    w.check_replay();
+}

@@ -149,6 +149,11 @@ impl UdFeature {
             .is_some_and(|k| self.connections.contains_key(&k))
     }
 
+    /// The connection of `user` and `device`, if there is one.
+    pub fn connection(&self, user: &str, device: &str) -> Option<&Connection> {
+        self.connections.get(&self.ids(user, device)?)
+    }
+
     /// Licenses in use now: the exact optimum.
     pub fn in_use(&self) -> u64 {
         self.graph.licenses_in_use() as u64
