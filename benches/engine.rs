@@ -40,6 +40,8 @@ fn pool(feature: &str, count: u64) -> PoolSpec {
         count,
         dup_device: true,
         lines: vec![format!("{feature}/bench")],
+        starts: Vec::new(),
+        refused: None,
     }
 }
 

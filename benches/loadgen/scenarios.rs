@@ -574,6 +574,8 @@ pub fn replay(events: u64, ud_users: u64) -> anyhow::Result<()> {
             count: events * 2,
             dup_device: true,
             lines: vec!["load".to_owned()],
+            starts: Vec::new(),
+            refused: None,
         }],
         at: 1_800_000_000,
     };

@@ -4,7 +4,7 @@
 
 use super::holders::HolderKey;
 use super::request::*;
-use super::state::{BurstState, Checkout, Engine};
+use super::state::{BurstState, Engine};
 use super::types::{LicenseModel, PoolSpec, Time};
 use crate::license::Version;
 use crate::license::pool::PoolKey;
@@ -27,13 +27,9 @@ impl Engine {
         Outcome { decision, events }
     }
 
-    /// Decides `request` at `now` without changing anything: the decision
-    /// and the events that would record it, for [`Engine::apply`].
-    pub fn decide(&self, now: Time, request: Request) -> (Decision, Vec<Event>) {
-        assert!(
-            !self.deferred,
-            "a recovering engine is settled before it decides"
-        );
+    /// Decides `request` at `now` on the state as it is, time's rules
+    /// already applied (see [`Engine::decide`]).
+    pub(crate) fn decide_at(&self, now: Time, request: Request) -> (Decision, Vec<Event>) {
         match request {
             Request::StartSession { host } => self.start_session(now, host),
             Request::Heartbeat { session } | Request::Reconnect { session } => {
@@ -65,7 +61,8 @@ impl Engine {
                 events.push(Event::SettingsChanged { settings, at: now });
                 (Decision::Done, events)
             }
-            Request::Tick => (Decision::Done, self.tick(now)),
+            // Time's events were found before the request was decided.
+            Request::Tick => (Decision::Done, Vec::new()),
             Request::SetOptions(options) => (
                 Decision::Done,
                 vec![Event::OptionsReplaced { options, at: now }],
@@ -207,10 +204,28 @@ impl Engine {
     /// be granted now? The same decision as a checkout, without holding a
     /// license: lmdiag asks this, so diagnosing never starts a lease.
     pub fn probe(&self, now: Time, feature: &str, version: &Version) -> Result<PoolKey, Denial> {
+        self.as_of(now).probe_at(now, feature, version)
+    }
+
+    fn probe_at(&self, now: Time, feature: &str, version: &Version) -> Result<PoolKey, Denial> {
         let (model, pools) = self.serving_pools(now, feature, version)?;
         // A probe is a new requester that no reservation names.
         let reserved = self.reserved_against_anyone(feature);
-        let admit = if model.is_leased() {
+        let live = self.live_pools(now, feature);
+        let admit = if model.is_leased() && super::versions::several_dates(&live) {
+            // A new user on a new device: one more holder, needing `version`.
+            let before: Vec<Version> = self.ud.get(feature).map_or_else(Vec::new, |f| {
+                f.needs().into_iter().map(|n| n.version).collect()
+            });
+            let mut after = before.clone();
+            after.push(version.clone());
+            if self.fits_at_dates(&live, &before, &after, reserved) {
+                Admit::Within(pools[0].clone())
+            } else {
+                self.burst(now, &pools)
+                    .ok_or_else(|| self.all_in_use(now, feature, &pools, reserved))?
+            }
+        } else if model.is_leased() {
             let in_use = self.ud.get(feature).map_or(0, |f| f.in_use());
             self.leased_capacity(now, in_use, &pools, feature, reserved)?
         } else {
@@ -236,6 +251,10 @@ impl Engine {
             .filter(|(k, p)| k.feature == feature && p.spec.is_some())
             .collect();
         if of_feature.is_empty() {
+            if let Some(why) = self.refused.get(feature) {
+                let reason = format!("no line of {feature} is served: {}", why.reason);
+                return Err(Denial::new(why.code, reason));
+            }
             return Err(Denial::new(
                 codes::NO_SUCH_FEATURE,
                 format!("no license for feature {feature} is installed"),
@@ -249,10 +268,7 @@ impl Engine {
         };
         let live: Vec<_> = of_feature.iter().filter(|(_, p)| p.is_live(now)).collect();
         if live.is_empty() {
-            return Err(Denial::new(
-                codes::EXPIRED,
-                format!("every license of {feature} has expired"),
-            ));
+            return Err(self.none_live(now, feature, &of_feature));
         }
         let mut serving: Vec<PoolKey> = live
             .iter()
@@ -279,10 +295,39 @@ impl Engine {
         Ok((model, serving))
     }
 
-    fn free_in(&self, pool: &PoolKey, units: u64, reserved: u64) -> bool {
+    /// Why no pool of a feature grants: its START is ahead, or it expired.
+    fn none_live(
+        &self,
+        now: Time,
+        feature: &str,
+        pools: &[(&PoolKey, &super::state::PoolState)],
+    ) -> Denial {
+        let day = super::types::day_of(now);
+        let start = pools
+            .iter()
+            .filter(|(_, p)| p.is_pending(now))
+            .filter(|(_, p)| p.spec.as_ref().is_some_and(|s| s.expiry.is_valid_on(day)))
+            .filter_map(|(_, p)| p.spec.as_ref().and_then(|s| s.next_start(day)))
+            .min();
+        match start {
+            Some(start) => Denial::new(
+                codes::NOT_YET_STARTED,
+                format!(
+                    "feature start date is in the future: {feature} starts on {}",
+                    crate::license::date::format_date(start)
+                ),
+            ),
+            None => Denial::new(
+                codes::EXPIRED,
+                format!("every license of {feature} has expired"),
+            ),
+        }
+    }
+
+    fn free_in(&self, now: Time, pool: &PoolKey, units: u64, reserved: u64) -> bool {
         self.pools
             .get(pool)
-            .is_some_and(|p| p.held + units + reserved <= p.installed())
+            .is_some_and(|p| p.held + units + reserved <= p.installed(now))
     }
 
     /// Holder-counted models: share a held license, move it to a newer
@@ -312,7 +357,9 @@ impl Engine {
         };
         if let Some(h) = self.holders.get(key) {
             let extra = want.saturating_sub(u64::from(h.units));
-            if pools.contains(&h.pool) && (extra == 0 || self.free_in(&h.pool, extra, reserved)) {
+            if pools.contains(&h.pool)
+                && (extra == 0 || self.free_in(now, &h.pool, extra, reserved))
+            {
                 return Ok(Admit::Within(PoolKey::clone(&h.pool)));
             }
             // A newer version than the held license serves: move the holder
@@ -331,11 +378,11 @@ impl Engine {
         feature: &str,
         reserved: u64,
     ) -> Result<Admit, Denial> {
-        if let Some(p) = pools.iter().find(|p| self.free_in(p, units, reserved)) {
+        if let Some(p) = pools.iter().find(|p| self.free_in(now, p, units, reserved)) {
             return Ok(Admit::Within(p.clone()));
         }
         self.burst(now, pools)
-            .ok_or_else(|| self.all_in_use(feature, pools, reserved))
+            .ok_or_else(|| self.all_in_use(now, feature, pools, reserved))
     }
 
     /// User/device family: admitted when the optimum after admitting it
@@ -350,6 +397,31 @@ impl Engine {
         reserved: u64,
     ) -> Result<Admit, Denial> {
         let first = pools[0].clone();
+        let live = self.live_pools(now, &req.feature);
+        if super::versions::several_dates(&live) {
+            let f = self.ud.get(&req.feature);
+            let before: Vec<Version> = f.map_or_else(Vec::new, |f| {
+                f.needs().into_iter().map(|n| n.version).collect()
+            });
+            let after = match f {
+                // A session on a connection that asked as much before
+                // changes no holder.
+                Some(f)
+                    if f.connection(user, device)
+                        .is_some_and(|c| c.version >= req.version) =>
+                {
+                    return Ok(Admit::Within(first));
+                }
+                Some(f) => f.needs_after(user, device, &req.version),
+                None => vec![req.version.clone()],
+            };
+            if self.fits_at_dates(&live, &before, &after, reserved) {
+                return Ok(Admit::Within(first));
+            }
+            return self
+                .burst(now, pools)
+                .ok_or_else(|| self.all_in_use(now, &req.feature, pools, reserved));
+        }
         let Some(f) = self.ud.get(&req.feature) else {
             return self.leased_capacity(now, 0, pools, &req.feature, reserved);
         };
@@ -370,13 +442,13 @@ impl Engine {
         let installed: u64 = pools
             .iter()
             .filter_map(|p| self.pools.get(p))
-            .map(|p| p.installed())
+            .map(|p| p.installed(now))
             .sum();
         if in_use + reserved < installed {
             return Ok(Admit::Within(pools[0].clone()));
         }
         self.burst(now, pools)
-            .ok_or_else(|| self.all_in_use(feature, pools, reserved))
+            .ok_or_else(|| self.all_in_use(now, feature, pools, reserved))
     }
 
     /// Burst mode for the first retail pool that may burst: active, or armed
@@ -417,7 +489,7 @@ impl Engine {
             .unwrap_or(BurstState::Armed)
     }
 
-    fn all_in_use(&self, feature: &str, pools: &[PoolKey], reserved: u64) -> Denial {
+    fn all_in_use(&self, now: Time, feature: &str, pools: &[PoolKey], reserved: u64) -> Denial {
         if reserved > 0 {
             return Denial::new(
                 codes::RESERVED,
@@ -429,7 +501,7 @@ impl Engine {
         let installed: u64 = pools
             .iter()
             .filter_map(|p| self.pools.get(p))
-            .map(|p| p.installed())
+            .map(|p| p.installed(now))
             .sum();
         Denial::new(
             codes::ALL_IN_USE,
@@ -564,109 +636,6 @@ impl Engine {
                 at: now,
             })
             .collect()
-    }
-
-    /// What time alone ends: burst periods, silent sessions, the reconnect
-    /// window of lapsed ones, and user/device leases.
-    fn tick(&self, now: Time) -> Vec<Event> {
-        let s = &self.settings;
-        let mut events = Vec::new();
-        for ((feature, version), state) in &self.bursts {
-            if let BurstState::Active { started } = state
-                && now >= started + s.burst_length
-            {
-                events.push(Event::BurstEnded {
-                    feature: feature.clone(),
-                    version: version.clone(),
-                    reason: BurstEnd::Expired,
-                    at: now,
-                });
-            }
-        }
-        for (id, session) in &self.sessions {
-            match session.lapsed_at {
-                None if session.last_seen + s.heartbeat_timeout <= now => {
-                    events.push(Event::SessionLapsed {
-                        session: *id,
-                        at: now,
-                    })
-                }
-                Some(t) if t + s.reconnect_window <= now => events.push(Event::SessionEnded {
-                    session: *id,
-                    at: now,
-                    reclaimed: true,
-                }),
-                _ => {}
-            }
-        }
-        events.extend(
-            self.timed_out(now)
-                .into_iter()
-                .map(|handle| Event::CheckedIn { handle, at: now }),
-        );
-        for (feature, ud) in &self.ud {
-            for (user, device) in ud.expired(now, s.lease) {
-                events.push(Event::LeaseExpired {
-                    feature: feature.clone(),
-                    user,
-                    device,
-                    at: now,
-                });
-            }
-        }
-        events
-    }
-}
-
-/// The options file's TIMEOUT.
-impl Engine {
-    /// The checkouts TIMEOUT reclaims at `now`, in handle order: those whose
-    /// session has been silent for their feature's timeout.
-    ///
-    /// Run every second, so it looks only where a timeout can have passed:
-    /// nowhere without a TIMEOUT, else into the sessions silent for the
-    /// shortest one (every checkout of a live session is in its `handles`).
-    /// A timeout of zero or less reclaims even checkouts whose session is
-    /// gone (idle 0): then every checkout is looked at.
-    fn timed_out(&self, now: Time) -> Vec<Handle> {
-        // `as`, as the comparison below: a timeout past i64::MAX is negative.
-        let Some(shortest) = self.options.timeouts().map(|t| t as i64).min() else {
-            return Vec::new();
-        };
-        let expired = |c: &Checkout, idle: Time| {
-            self.options
-                .timeout(c.feature())
-                .is_some_and(|t| idle >= t as i64)
-        };
-        if shortest <= 0 {
-            return self
-                .checkouts
-                .iter()
-                .filter(|(_, c)| {
-                    let idle = self
-                        .sessions
-                        .get(&c.session)
-                        .map_or(0, |s| now - s.last_seen);
-                    expired(c, idle)
-                })
-                .map(|(h, _)| *h)
-                .collect();
-        }
-        let mut handles: Vec<Handle> = self
-            .sessions
-            .values()
-            .filter(|s| now - s.last_seen >= shortest)
-            .flat_map(|s| {
-                s.handles.iter().filter(move |h| {
-                    self.checkouts
-                        .get(h)
-                        .is_some_and(|c| expired(c, now - s.last_seen))
-                })
-            })
-            .copied()
-            .collect();
-        handles.sort_unstable();
-        handles
     }
 }
 

@@ -9,8 +9,10 @@ mod holders;
 pub mod request;
 pub mod snapshot;
 pub mod state;
+mod time;
 pub mod types;
 pub mod ud;
+pub mod versions;
 
 pub use request::{CheckoutRequest, Decision, Denial, Event, Grant, Outcome, Request};
 pub use snapshot::Snapshot;

@@ -172,6 +172,8 @@ pub mod codes {
     pub const NOT_SUPPORTED: i32 = -18;
     /// License file does not support this version.
     pub const VERSION_TOO_NEW: i32 = -21;
+    /// Feature start date is in the future.
+    pub const NOT_YET_STARTED: i32 = -31;
     /// User/host on the EXCLUDE list for the feature.
     pub const EXCLUDED: i32 = -38;
     /// User/host not on the INCLUDE list for the feature.

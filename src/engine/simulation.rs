@@ -41,6 +41,8 @@ enum Op {
     /// An options file with one of [`TIMEOUTS`].
     Timeouts(u8),
     Wait(u32),
+    /// Time passes with no tick; then a session's heartbeat comes.
+    Pass(u32, u8),
 }
 
 /// Options files with timeouts: none, per feature, for all, zero.
@@ -73,6 +75,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..TIMEOUTS.len() as u8).prop_map(Op::Timeouts),
         4 => prop_oneof![1u32..600, 600u32..(3 * DAY as u32), (10 * DAY as u32)..(40 * DAY as u32)]
             .prop_map(Op::Wait),
+        3 => (prop_oneof![1u32..600, 600u32..(3 * DAY as u32), (10 * DAY as u32)..(100 * DAY as u32)], 0u8..6)
+            .prop_map(|(secs, s)| Op::Pass(secs, s)),
     ]
 }
 
@@ -93,6 +97,8 @@ fn pools(counts: [u8; 4], retail: bool, order: u8) -> Vec<PoolSpec> {
                     count: u64::from(c % 5),
                     dup_device: true,
                     lines: vec![format!("{f}/{ver}/{order}")],
+                    starts: Vec::new(),
+                    refused: None,
                 })
         })
         .collect()
@@ -100,13 +106,24 @@ fn pools(counts: [u8; 4], retail: bool, order: u8) -> Vec<PoolSpec> {
 
 /// Runs one random operation; returns the request's decision and events.
 fn step(e: &mut Engine, now: &mut Time, op: &Op, sessions: &mut Vec<SessionId>) -> Outcome {
+    let request = request_for(e, now, op, sessions);
+    let out = e.handle(*now, request);
+    if let Decision::SessionStarted { session } = out.decision {
+        sessions.push(session);
+    }
+    out
+}
+
+/// The request of a random operation on the state `e`; time passes by
+/// what the operation waits.
+fn request_for(e: &Engine, now: &mut Time, op: &Op, sessions: &[SessionId]) -> Request {
     let pick = |i: u8, sessions: &[SessionId]| {
         sessions
             .get(i as usize % sessions.len().max(1))
             .copied()
             .unwrap_or(999)
     };
-    let request = match op {
+    match op {
         Op::Start(h) => Request::StartSession {
             host: format!("host{h}"),
         },
@@ -180,12 +197,34 @@ fn step(e: &mut Engine, now: &mut Time, op: &Op, sessions: &mut Vec<SessionId>) 
             *now += i64::from(*secs);
             Request::Tick
         }
-    };
-    let out = e.handle(*now, request);
-    if let Decision::SessionStarted { session } = out.decision {
-        sessions.push(session);
+        Op::Pass(secs, i) => {
+            *now += i64::from(*secs);
+            Request::Heartbeat {
+                session: pick(*i, sessions),
+            }
+        }
     }
-    out
+}
+
+/// Holders placed over their pools' counts, per user/device feature at
+/// several css dates.
+fn spilled(e: &Engine, now: Time) -> std::collections::BTreeMap<String, usize> {
+    e.ud.iter()
+        .filter_map(|(f, ud)| {
+            let (_, _, placed) = e.placed_at_dates(now, f, ud)?;
+            Some((f.clone(), placed.spilled))
+        })
+        .collect()
+}
+
+/// The decision of `op` and the state after it, on a copy of the engine
+/// that ticks at the op's time first.
+fn ticked_first(e: &Engine, now: Time, op: &Op, sessions: &[SessionId]) -> (Decision, Engine) {
+    let mut at = now;
+    let request = request_for(e, &mut at, op, sessions);
+    let mut copy = e.clone();
+    copy.handle(at, Request::Tick);
+    (copy.handle(at, request).decision, copy)
 }
 
 /// The checkouts TIMEOUT reclaims, found by looking at every one of them.
@@ -207,7 +246,7 @@ fn timed_out_by_full_walk(e: &Engine, now: Time) -> Vec<Handle> {
 fn check_timeouts(e: &Engine, now: Time) -> Result<(), TestCaseError> {
     for later in [0, 299, 300, 600, 900, 3600, 7200, DAY] {
         let at = now + later;
-        let ticked: Vec<Handle> = (e.decide(at, Request::Tick).1)
+        let ticked: Vec<Handle> = (e.clone().decide(at, Request::Tick).1)
             .iter()
             .filter_map(|ev| match ev {
                 Event::CheckedIn { handle, .. } => Some(*handle),
@@ -225,6 +264,7 @@ fn check(
     now: Time,
     seen_handles: &mut BTreeSet<Handle>,
     out: &Outcome,
+    spilled_before: &std::collections::BTreeMap<String, usize>,
 ) -> Result<(), TestCaseError> {
     let Decision::Granted(g) = &out.decision else {
         return Ok(());
@@ -244,13 +284,26 @@ fn check(
     if g.shared || g.burst {
         return Ok(());
     }
-    // A new license outside burst mode fits within installed + overdraft.
-    if c.model.is_leased() {
+    // A new license outside burst mode fits within installed + overdraft:
+    // at several css dates, every holder has a place in a pool that serves
+    // what it needs.
+    if c.model.is_leased()
+        && let Some((_, keys, placed)) = e.placed_at_dates(now, c.feature(), &e.ud[c.feature()])
+    {
+        // Or no more over than before, on pools a reread shrank.
+        let before = spilled_before.get(c.feature()).copied().unwrap_or(0);
+        prop_assert!(
+            placed.spilled == 0 || placed.spilled <= before,
+            "{:?} over {:?}",
+            placed.counts,
+            keys
+        );
+    } else if c.model.is_leased() {
         let installed: u64 = e
             .pools
             .iter()
             .filter(|(k, p)| k.feature == c.feature() && k.version.0 >= c.version && p.is_live(now))
-            .map(|(_, p)| p.installed())
+            .map(|(_, p)| p.installed(now))
             .sum();
         let in_use = e.ud[c.feature()].in_use();
         prop_assert!(
@@ -260,13 +313,15 @@ fn check(
             installed
         );
     } else {
-        prop_assert!(pool.held <= pool.installed(), "{:?}", pool);
+        prop_assert!(pool.held <= pool.installed(now), "{:?}", pool);
     }
     Ok(())
 }
 
-/// Every user/device connection counts exactly the checkouts open on it:
-/// checkins close the connection they were opened on, no other.
+/// Every user/device connection counts exactly the checkouts open on it,
+/// and every open checkout has its connection: checkins close the
+/// connection they were opened on, no other, and a release never drops a
+/// connection a session is open on.
 fn check_connections(e: &Engine) -> Result<(), TestCaseError> {
     let mut open: std::collections::BTreeMap<(&str, &str, &str), u32> = Default::default();
     for c in e.checkouts.values().filter(|c| c.model.is_leased()) {
@@ -278,7 +333,13 @@ fn check_connections(e: &Engine) -> Result<(), TestCaseError> {
             prop_assert_eq!(conn.open, held, "{} {} {}", feature, user, device);
         }
     }
-    // A checkout's connection may have been released; then it has none.
+    // An open checkout keeps its connection, released or not: what it
+    // holds is counted.
+    prop_assert!(
+        open.is_empty(),
+        "checkouts without a connection: {:?}",
+        open
+    );
     Ok(())
 }
 
@@ -295,8 +356,15 @@ proptest! {
         let first = engine.handle(now, Request::Reread { pools: pools([3, 4, 2, 6], true, 0) });
         events.extend(first.events);
         for op in &ops {
+            let ticked_first = ticked_first(&engine, now, op, &sessions);
+            let spilled_before = spilled(&engine, now);
             let out = step(&mut engine, &mut now, op, &mut sessions);
-            check(&engine, now, &mut seen, &out)?;
+            // Deciding at a time applies what time did first: as if a tick
+            // had come just before.
+            let (decision, state) = ticked_first;
+            prop_assert_eq!(&out.decision, &decision);
+            prop_assert!(state == engine, "a tick first would have left another state");
+            check(&engine, now, &mut seen, &out, &spilled_before)?;
             check_timeouts(&engine, now)?;
             check_connections(&engine)?;
             events.extend(out.events);

@@ -1,7 +1,5 @@
 //! An immutable view of the engine for readers (lmstat, udadmin, JSON).
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::request::{Handle, SessionId};
@@ -131,7 +129,7 @@ impl Engine {
             pools: self.pool_views(now),
             sessions: self.session_views(),
             checkouts: self.checkout_views(),
-            assignments: self.assignment_views(),
+            assignments: self.assignment_views(now),
             connections: self.connection_views(),
             denials: Vec::new(),
         }
@@ -144,12 +142,14 @@ impl Engine {
         let mut views: Vec<PoolView> = self
             .pools
             .iter()
+            // A pool waiting for its START is not served yet.
+            .filter(|(_, p)| !p.is_pending(now) || p.held > 0)
             .map(|(key, p)| PoolView {
                 key: key.clone(),
                 model: p.model,
-                purchased: p.purchased(),
-                overdraft: p.overdraft(),
-                installed: p.installed(),
+                purchased: p.purchased(now),
+                overdraft: p.overdraft(now),
+                installed: p.installed(now),
                 in_use: p.held,
                 overdraft_in_use: 0,
                 expired: p.spec.is_some() && !p.is_live(now),
@@ -158,6 +158,14 @@ impl Engine {
             })
             .collect();
         for (feature, ud) in &self.ud {
+            if let Some((_, keys, placed)) = self.placed_at_dates(now, feature, ud) {
+                // Several css dates: each pool counts the holders placed in it.
+                for v in views.iter_mut().filter(|v| &v.key.feature == feature) {
+                    let at = keys.iter().position(|k| *k == v.key);
+                    v.in_use = at.map_or(0, |i| placed.counts[i]);
+                }
+                continue;
+            }
             let mut left = ud.in_use();
             let mut mine: Vec<&mut PoolView> = views
                 .iter_mut()
@@ -246,36 +254,29 @@ impl Engine {
             .map_or_else(|| asked.to_string(), ToString::to_string)
     }
 
-    fn assignment_views(&self) -> Vec<AssignmentView> {
+    /// Who holds each license, and the css date of the pool it is counted
+    /// against: at several dates, the pool it is placed in (see
+    /// `versions.rs`); else the oldest pool that serves it.
+    fn assignment_views(&self, now: Time) -> Vec<AssignmentView> {
         let mut out = Vec::new();
         for (feature, ud) in &self.ud {
-            let mut user_use: HashMap<&str, (Time, &crate::license::Version)> = HashMap::new();
-            let mut device_use: HashMap<&str, (Time, &crate::license::Version)> = HashMap::new();
-            for (u, d, c) in ud.connections() {
-                for entry in [user_use.entry(u), device_use.entry(d)] {
-                    let e = entry.or_insert((c.last_use, &c.version));
-                    e.0 = e.0.max(c.last_use);
-                    e.1 = e.1.max(&c.version);
-                }
-            }
-            let (users, devices) = ud.holders();
-            let kinds = [
-                (AssignmentKind::User, users, &user_use),
-                (AssignmentKind::Device, devices, &device_use),
-            ];
-            for (kind, names, uses) in kinds {
-                for name in names {
-                    let Some((last_use, asked)) = uses.get(name.as_str()) else {
-                        continue;
-                    };
-                    out.push(AssignmentView {
-                        feature: feature.clone(),
-                        kind,
-                        version: self.license_version(feature, asked),
-                        last_use: *last_use,
-                        name,
-                    });
-                }
+            let placed = self.placed_at_dates(now, feature, ud);
+            let needs = match &placed {
+                Some((needs, ..)) => needs.clone(),
+                None => ud.needs(),
+            };
+            for (i, need) in needs.into_iter().enumerate() {
+                let version = match &placed {
+                    Some((_, keys, p)) => keys[p.pool_of[i]].version.0.to_string(),
+                    None => self.license_version(feature, &need.version),
+                };
+                out.push(AssignmentView {
+                    feature: feature.clone(),
+                    kind: need.kind,
+                    name: need.name,
+                    version,
+                    last_use: need.last_use,
+                });
             }
         }
         out

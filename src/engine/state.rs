@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::holders::{HolderKey, Holders};
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, SessionId};
-use super::types::{LicenseModel, PoolSpec, Settings, Time, day_of};
+use super::types::{LicenseModel, PoolSpec, Refused, Settings, Time, day_of};
 use super::ud::UdFeature;
 use crate::license::Version;
 use crate::license::pool::{PoolKey, VersionKey};
@@ -23,24 +23,33 @@ pub struct PoolState {
 }
 
 impl PoolState {
-    pub fn purchased(&self) -> u64 {
-        self.spec.as_ref().map_or(0, |s| s.count)
+    /// Licenses purchased at `now`: those whose START has come.
+    pub fn purchased(&self, now: Time) -> u64 {
+        self.spec.as_ref().map_or(0, |s| s.count_on(day_of(now)))
     }
 
-    pub fn overdraft(&self) -> u64 {
-        self.model.map_or(0, |m| m.overdraft(self.purchased()))
+    pub fn overdraft(&self, now: Time) -> u64 {
+        self.model.map_or(0, |m| m.overdraft(self.purchased(now)))
     }
 
     /// Purchased plus overdraft.
-    pub fn installed(&self) -> u64 {
-        self.purchased() + self.overdraft()
+    pub fn installed(&self, now: Time) -> u64 {
+        self.purchased(now) + self.overdraft(now)
     }
 
-    /// Whether it grants new checkouts at `now`.
+    /// Whether it grants new checkouts at `now`: not expired, and begun.
     pub fn is_live(&self, now: Time) -> bool {
+        let day = day_of(now);
         self.spec
             .as_ref()
-            .is_some_and(|s| s.expiry.is_valid_on(day_of(now)))
+            .is_some_and(|s| s.expiry.is_valid_on(day) && s.has_started(day))
+    }
+
+    /// Whether it waits for its START date at `now`.
+    pub fn is_pending(&self, now: Time) -> bool {
+        self.spec
+            .as_ref()
+            .is_some_and(|s| !s.has_started(day_of(now)))
     }
 }
 
@@ -156,6 +165,8 @@ pub enum BurstState {
 pub struct Engine {
     pub(crate) settings: Settings,
     pub(crate) pools: BTreeMap<PoolKey, PoolState>,
+    /// Features none of whose lines may serve, and why.
+    pub(crate) refused: BTreeMap<String, Refused>,
     pub(crate) sessions: BTreeMap<SessionId, Session>,
     /// Boxed: a tree node then holds eleven pointers, not eleven checkouts.
     pub(crate) checkouts: BTreeMap<Handle, Box<Checkout>>,
@@ -171,6 +182,11 @@ pub struct Engine {
     /// Set while a recovery replays the events: user/device optima are
     /// computed once at its end ([`Engine::settle`]), not at every event.
     pub(crate) deferred: bool,
+    /// Nothing of time's rules can fall due before this time (see
+    /// `time.rs`); `Time::MIN` when it is to be worked out.
+    pub(crate) next_due: Time,
+    /// The options file's shortest TIMEOUT, if it has any.
+    pub(crate) shortest_timeout: Option<Time>,
 }
 
 impl Default for Engine {
@@ -178,6 +194,7 @@ impl Default for Engine {
         let mut engine = Engine {
             settings: Settings::default(),
             pools: BTreeMap::new(),
+            refused: BTreeMap::new(),
             sessions: BTreeMap::new(),
             checkouts: BTreeMap::new(),
             holders: Holders::default(),
@@ -188,6 +205,8 @@ impl Default for Engine {
             accounts: BTreeMap::new(),
             options: crate::options::Options::default(),
             deferred: false,
+            next_due: Time::MIN,
+            shortest_timeout: None,
         };
         engine.replace_pools(Vec::new());
         engine
@@ -254,16 +273,23 @@ impl Engine {
                     },
                 );
                 self.next_session = self.next_session.max(session + 1);
+                self.due_by(at.saturating_add(self.settings.heartbeat_timeout));
             }
             Event::SessionSeen { session, at } => {
                 if let Some(s) = self.sessions.get_mut(session) {
                     s.last_seen = *at;
                     s.lapsed_at = None;
+                    let busy = !s.handles.is_empty();
+                    self.due_by(at.saturating_add(self.settings.heartbeat_timeout));
+                    if busy && let Some(t) = self.shortest_timeout {
+                        self.due_by(at.saturating_add(t));
+                    }
                 }
             }
             Event::SessionLapsed { session, at } => {
                 if let Some(s) = self.sessions.get_mut(session) {
                     s.lapsed_at = Some(*at);
+                    self.due_by(at.saturating_add(self.settings.reconnect_window));
                 }
             }
             Event::SessionEnded { session, at, .. } => {
@@ -283,15 +309,19 @@ impl Engine {
                 user,
                 device,
                 ..
+            } => {
+                if let Some(f) = self.ud.get_mut(feature) {
+                    f.remove(user, device);
+                }
             }
-            | Event::Released {
+            Event::Released {
                 feature,
                 user,
                 device,
                 ..
             } => {
                 if let Some(f) = self.ud.get_mut(feature) {
-                    f.remove(user, device);
+                    f.release(user, device);
                 }
             }
             Event::BurstStarted {
@@ -303,6 +333,7 @@ impl Engine {
                     (feature.clone(), version.clone()),
                     BurstState::Active { started: *at },
                 );
+                self.due_by(at.saturating_add(self.settings.burst_length));
             }
             Event::BurstEnded {
                 feature,
@@ -324,8 +355,15 @@ impl Engine {
                 }
             }
             Event::PoolsReplaced { pools, .. } => self.replace_pools(pools.clone()),
-            Event::SettingsChanged { settings, .. } => self.settings = settings.clone(),
-            Event::OptionsReplaced { options, .. } => self.options = options.clone(),
+            Event::SettingsChanged { settings, .. } => {
+                self.settings = settings.clone();
+                self.next_due = Time::MIN;
+            }
+            Event::OptionsReplaced { options, .. } => {
+                self.options = options.clone();
+                self.shortest_timeout = options.timeouts().map(|t| t as i64).min();
+                self.next_due = Time::MIN;
+            }
             Event::AccountSet { name, role, .. } => {
                 self.accounts.insert(name.clone(), *role);
             }
@@ -354,6 +392,10 @@ impl Engine {
         let host = match self.sessions.get_mut(session) {
             Some(s) => {
                 s.handles.insert(*handle);
+                if let Some(t) = self.shortest_timeout {
+                    // `next_due` is a plain field beside the session: no borrow clash.
+                    self.next_due = self.next_due.min(s.last_seen.saturating_add(t));
+                }
                 if *s.host == **host {
                     s.host.clone()
                 } else {
@@ -448,6 +490,7 @@ impl Engine {
             if let Some(f) = self.ud.get_mut(c.feature()) {
                 f.close(c.connection, at);
             }
+            self.due_by(at.saturating_add(self.settings.lease));
             return;
         }
         let dup = self.dup_device(&c.pool);
@@ -476,7 +519,12 @@ impl Engine {
     /// vanished but still hold licenses stay, without a spec, until freed.
     fn replace_pools(&mut self, specs: Vec<PoolSpec>) {
         let mut pools: BTreeMap<PoolKey, PoolState> = BTreeMap::new();
+        self.refused.clear();
         for spec in PoolSpec::built_in().into_iter().chain(specs) {
+            if let Some(why) = spec.refused {
+                self.refused.insert(spec.feature, why);
+                continue;
+            }
             let key = spec.key();
             let model = LicenseModel::of(&spec.feature, spec.license_type.as_deref());
             let held = self.pools.get(&key).map_or(0, |p| p.held);
@@ -509,7 +557,10 @@ fn ud_views(e: &Engine) -> Vec<UdView> {
         .map(|(f, u)| {
             let conns = u
                 .connections()
-                .map(|(a, b, c)| format!("{a}|{b}|{}|{}|{}", c.open, c.last_use, c.version))
+                .map(|(a, b, c)| {
+                    let (open, last, version) = (c.open, c.last_use, &c.version);
+                    format!("{a}|{b}|{open}|{last}|{version}|{}", c.released)
+                })
                 .collect();
             (f.clone(), conns, u.in_use(), u.holders())
         })
@@ -522,6 +573,7 @@ impl PartialEq for Engine {
     fn eq(&self, other: &Self) -> bool {
         self.settings == other.settings
             && self.pools == other.pools
+            && self.refused == other.refused
             && self.sessions == other.sessions
             && self.checkouts == other.checkouts
             && self.holders == other.holders

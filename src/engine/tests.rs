@@ -24,6 +24,8 @@ fn pool(feature: &str, version: &str, count: u64, lt: &str) -> PoolSpec {
         count,
         dup_device: true,
         lines: vec![format!("{feature}/{version}/{count}/{lt}")],
+        starts: Vec::new(),
+        refused: None,
     }
 }
 
@@ -784,11 +786,21 @@ fn timeout_looks_at_each_features_own_timeout_and_reclaims_in_handle_order() {
     ] {
         held.push(w.grant(s, feature, "2026.0101", "u", device).handle);
     }
+    // Session c is heard from; what the next request then reclaims first
+    // is looked at on a copy, so that the same checkouts can be looked at
+    // again later.
     let reclaimed = |w: &mut World, seconds: Time| {
         w.now += seconds;
-        w.run(Request::Heartbeat { session: c });
-        let tick = w.engine.decide(w.now, Request::Tick).1;
-        tick.iter()
+        w.engine.apply(&Event::SessionSeen {
+            session: c,
+            at: w.now,
+        });
+        let next = w
+            .engine
+            .clone()
+            .handle(w.now, Request::Heartbeat { session: c });
+        next.events
+            .iter()
             .filter_map(|e| match e {
                 Event::CheckedIn { handle, .. } => Some(*handle),
                 _ => None,
@@ -812,4 +824,224 @@ fn a_checkout_fits_in_128_bytes() {
     // The allocator's size class: a held checkout is boxed, twice (the
     // engine and the reader's copy).
     assert!(std::mem::size_of::<super::state::Checkout>() <= 128);
+}
+
+/// A release of a user/device connection that a session is open on.
+fn release_ann(w: &mut World) -> Decision {
+    w.run(Request::Release {
+        feature: Some("XDT_PLT_UD".into()),
+        user: Some("ann".into()),
+        device: None,
+    })
+}
+
+#[test]
+fn a_release_never_lets_a_pool_exceed_installed_while_a_session_is_open() {
+    // One license, no overdraft (10% of 1), no burst mode (not retail).
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 1, "Eval")]);
+    let s = w.session("ddc");
+    let g = w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "pc1");
+    assert_eq!(release_ann(&mut w), Decision::Done);
+    assert_eq!(
+        w.in_use("XDT_PLT_UD"),
+        1,
+        "the open session keeps its license"
+    );
+    assert_eq!(w.denied(s, "XDT_PLT_UD", "2026.0101", "bob", "pc2"), -4);
+    // So after a restart: the state rebuilt from the events denies too.
+    w.check_replay();
+    let mut replayed = Engine::replay(&w.events);
+    assert!(matches!(
+        replayed.decide(w.now, checkout_of(s, "bob", "pc2")).0,
+        Decision::Denied(Denial { code: -4, .. })
+    ));
+    // When the session ends the license returns at once: no 90-day lease.
+    w.checkin(s, g.handle);
+    assert_eq!(w.in_use("XDT_PLT_UD"), 0);
+    w.grant(s, "XDT_PLT_UD", "2026.0101", "bob", "pc2");
+    w.check_replay();
+}
+
+#[test]
+fn a_released_connection_used_again_keeps_a_lease_of_its_own() {
+    let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 1, "Eval")]);
+    let s = w.session("ddc");
+    let first = w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "pc1");
+    assert_eq!(release_ann(&mut w), Decision::Done);
+    // Ann starts another session before the first ends: in use again.
+    let second = w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "pc1");
+    w.checkin(s, first.handle);
+    w.checkin(s, second.handle);
+    assert_eq!(w.in_use("XDT_PLT_UD"), 1, "leased from the last use");
+    assert_eq!(w.denied(s, "XDT_PLT_UD", "2026.0101", "bob", "pc2"), -4);
+    w.check_replay();
+}
+
+fn checkout_of(session: SessionId, user: &str, device: &str) -> Request {
+    Request::Checkout(CheckoutRequest {
+        session,
+        feature: "XDT_PLT_UD".into(),
+        version: v("2026.0101"),
+        user: user.into(),
+        device: device.into(),
+        host: "ddc".into(),
+        display: device.into(),
+        count: 1,
+    })
+}
+
+#[test]
+fn a_lease_that_ran_out_unseen_is_ended_before_the_next_request_is_decided() {
+    for lt in ["Eval", "Retail"] {
+        let mut w = World::new(vec![pool("XDT_PLT_UD", "2026.1201", 1, lt)]);
+        let s = w.session("ddc");
+        let g = w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "pc1");
+        w.checkin(s, g.handle);
+        // The server is down past the lease's end: no tick ever ran. It
+        // restarts from its events; the product reconnects and asks.
+        w.now += 91 * DAY;
+        let mut restarted = Engine::replay(&w.events);
+        for engine in [&mut w.engine, &mut restarted] {
+            let out = engine.handle(w.now, Request::Heartbeat { session: s });
+            assert!(
+                out.events
+                    .iter()
+                    .any(|e| matches!(e, Event::LeaseExpired { .. })),
+                "{:?}",
+                out.events
+            );
+            let out = engine.handle(w.now + 1, checkout_of(s, "bob", "pc2"));
+            let Decision::Granted(grant) = out.decision else {
+                panic!("{lt}: {:?}", out.decision);
+            };
+            assert!(!grant.burst, "{lt}: no burst mode for a free license");
+        }
+        // Straight to the checkout, the heartbeat aside, decides the same.
+        let mut direct = Engine::replay(&w.events);
+        let (decision, events) = direct.decide(w.now, checkout_of(s, "bob", "pc2"));
+        assert!(matches!(
+            decision,
+            Decision::Granted(Grant { burst: false, .. })
+        ));
+        let expired = |e: &Event| matches!(e, Event::LeaseExpired { .. });
+        assert!(
+            events.iter().position(expired)
+                < events.iter().position(|e| matches!(e, Event::Granted(_)))
+        );
+    }
+}
+
+#[test]
+fn time_is_applied_before_any_decision() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 1, "Retail")]);
+    let s = w.session("ddc");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "ann", "pc1");
+    // A burst period that ended unseen ends before the next request.
+    assert!(w.grant(s, "XDT_PLT_CCU", "2026.0101", "bob", "pc2").burst);
+    w.now += 16 * DAY;
+    let other = w.run(Request::StartSession {
+        host: "ddc2".into(),
+    });
+    assert!(matches!(other, Decision::SessionStarted { .. }));
+    let ended = |e: &Event| matches!(e, Event::BurstEnded { .. });
+    let started = |e: &Event| matches!(e, Event::SessionStarted { .. });
+    let (burst_end, start) = (
+        w.events.iter().rposition(ended),
+        w.events.iter().rposition(started),
+    );
+    assert!(burst_end.is_some() && burst_end < start, "{:?}", w.events);
+    assert_eq!(
+        w.engine.burst_state(&w.pools("XDT_PLT_CCU")[0].key),
+        BurstState::Spent
+    );
+    // A session silent past the reconnect window is gone before its own
+    // request is decided.
+    w.now += 2 * DAY;
+    let (decision, events) = w
+        .engine
+        .clone()
+        .decide(w.now, Request::Heartbeat { session: s });
+    assert!(matches!(
+        decision,
+        Decision::Denied(Denial { code: -134, .. })
+    ));
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::SessionEnded {
+                reclaimed: true,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn refused_lines_say_why_and_a_start_date_takes_effect_when_it_comes() {
+    let start = chrono::NaiveDate::from_ymd_opt(2027, 2, 1).unwrap();
+    let forged = PoolSpec {
+        refused: Some(Refused {
+            code: -8,
+            reason: "invalid license key (inconsistent authentication code)".into(),
+        }),
+        ..pool("XDT_ENT_UD", "2026.1201", 0, "Retail")
+    };
+    let later = PoolSpec {
+        count: 0,
+        starts: vec![(start, 2)],
+        ..pool("XDT_PLT_CCU", "2026.1201", 0, "Retail")
+    };
+    let mut w = World::new(vec![forged, later]);
+    let s = w.session("ddc");
+    assert_eq!(w.denied(s, "XDT_ENT_UD", "2026.0101", "ann", "pc1"), -8);
+    assert_eq!(w.denied(s, "XDT_PLT_CCU", "2026.0101", "ann", "pc1"), -31);
+    assert_eq!(w.denied(s, "XDT_ADV_CCU", "2026.0101", "ann", "pc1"), -5);
+    assert!(
+        w.pools("XDT_PLT_CCU").is_empty(),
+        "not served before its START"
+    );
+    assert!(
+        w.pools("XDT_ENT_UD").is_empty(),
+        "a refused line is no pool"
+    );
+    // T0 is 2027-01-15: START comes 17 days on, with no reread.
+    w.now += 17 * DAY;
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "ann", "pc1");
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "bob", "pc2");
+    // Retail: burst mode admits the third; the count was what it bought.
+    assert!(w.grant(s, "XDT_PLT_CCU", "2026.0101", "cy", "pc3").burst);
+    let view = &w.pools("XDT_PLT_CCU")[0];
+    assert_eq!((view.purchased, view.in_use), (2, 3));
+    w.check_replay();
+}
+
+#[test]
+fn a_holder_is_counted_against_the_pool_that_serves_what_it_asked() {
+    let mut w = World::new(vec![
+        pool("XDT_PLT_UD", "2025.1201", 1, "Eval"),
+        pool("XDT_PLT_UD", "2026.1201", 1, "Eval"),
+    ]);
+    let s = w.session("ddc");
+    // Ann asks first for the older version, then on a newer product.
+    w.grant(s, "XDT_PLT_UD", "2025.0601", "ann", "pc1");
+    w.grant(s, "XDT_PLT_UD", "2026.0101", "ann", "pc1");
+    let used = |w: &World| -> Vec<u64> { w.pools("XDT_PLT_UD").iter().map(|p| p.in_use).collect() };
+    assert_eq!(used(&w), [0, 1], "ann's one license is the newer one");
+    let versions: Vec<String> = w
+        .engine
+        .snapshot(w.now)
+        .assignments
+        .into_iter()
+        .map(|a| a.version)
+        .collect();
+    assert_eq!(versions, ["2026.1201"]);
+    // The older pool is free, and serves an older product.
+    assert_eq!(w.denied(s, "XDT_PLT_UD", "2026.0101", "bob", "pc2"), -4);
+    w.grant(s, "XDT_PLT_UD", "2025.0601", "bob", "pc2");
+    assert_eq!(used(&w), [1, 1]);
+    assert_eq!(w.denied(s, "XDT_PLT_UD", "2025.0601", "cy", "pc3"), -4);
+    // A version raised on a held connection needs room in a newer pool.
+    assert_eq!(w.denied(s, "XDT_PLT_UD", "2026.0101", "bob", "pc2"), -4);
+    w.check_replay();
 }

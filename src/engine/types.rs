@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::license::model::{Attributes, FeatureLine};
-use crate::license::pool::{Inventory, PoolKey, VersionKey};
+use std::collections::BTreeSet;
+
+use crate::license::model::{Attributes, Count, FeatureLine};
+use crate::license::pool::{Inventory, LineState, LineStatus, PoolKey, VersionKey};
 use crate::license::sign::signature_digits;
 use crate::license::{Expiry, Version};
 
@@ -122,6 +124,25 @@ pub struct PoolSpec {
     /// Identities of the lines in the pool (their signatures), to tell a
     /// newly installed license from one already known.
     pub lines: Vec<String>,
+    /// Licenses of lines whose START date is still ahead: each joins the
+    /// pool on its day, without a reread. A pool with none started yet is
+    /// not live (and not shown) until then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starts: Vec<(chrono::NaiveDate, u64)>,
+    /// Set when the feature has no line that may serve, to say why (a
+    /// signature that does not verify, a binding to another host, an
+    /// unknown model): such a spec is no pool, it only answers a checkout
+    /// of its feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Refused>,
+}
+
+/// Why a feature's lines do not serve: FlexNet's error number and the
+/// reason, as lmdiag gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    pub code: i32,
+    pub reason: String,
 }
 
 impl PoolSpec {
@@ -135,6 +156,34 @@ impl PoolSpec {
         }
     }
 
+    /// Purchased licenses on `day`: those started by then.
+    pub fn count_on(&self, day: chrono::NaiveDate) -> u64 {
+        let later: u64 = self
+            .starts
+            .iter()
+            .filter(|(start, _)| *start <= day)
+            .map(|(_, n)| n)
+            .sum();
+        self.count + later
+    }
+
+    /// Whether the pool has begun by `day`: some of its licenses started,
+    /// or none waits for a START date.
+    pub fn has_started(&self, day: chrono::NaiveDate) -> bool {
+        self.starts.is_empty()
+            || self.starts.iter().any(|(start, _)| *start <= day)
+            || self.count > 0
+    }
+
+    /// The next START date after `day`, if a line waits for one.
+    pub fn next_start(&self, day: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        self.starts
+            .iter()
+            .map(|(s, _)| *s)
+            .filter(|s| *s > day)
+            .min()
+    }
+
     pub fn is_retail(&self) -> bool {
         self.license_type
             .as_deref()
@@ -143,9 +192,12 @@ impl PoolSpec {
 
     /// The pools of an inventory, as the engine takes them: each pool's
     /// lines are known by their signatures, and `DUP_GROUP` with `V` on any
-    /// line makes sessions from one device share a license.
+    /// line makes sessions from one device share a license. Lines whose
+    /// START is ahead join their pool on that day (a pool of their own if
+    /// none serves yet); a feature none of whose lines may serve gets a
+    /// refused spec that says why.
     pub fn from_inventory(inventory: &Inventory) -> Vec<PoolSpec> {
-        inventory
+        let mut specs: Vec<PoolSpec> = inventory
             .pools
             .iter()
             .filter(|p| !p.uncounted)
@@ -156,23 +208,53 @@ impl PoolSpec {
                     .filter(|l| p.lines.contains(&l.at))
                     .map(|l| &l.line)
                     .collect();
-                PoolSpec {
-                    feature: p.key.feature.clone(),
-                    version: p.key.version.0.clone(),
-                    expiry: p.key.expiry,
-                    license_type: p.key.license_type.clone(),
-                    vendor_string: p.key.vendor_string.clone(),
-                    count: p.count,
-                    dup_device: lines
-                        .iter()
-                        .any(|l| l.dup_group().is_some_and(|g| g.contains('V'))),
-                    lines: lines
-                        .iter()
-                        .map(|l| signature_digits(l.sign().unwrap_or_default()))
-                        .collect(),
-                }
+                let mut spec = PoolSpec::of_key(&p.key, &lines);
+                spec.count = p.count;
+                spec
             })
-            .collect()
+            .collect();
+        for l in &inventory.lines {
+            if let LineStatus::NotYetStarted { start } = l.status {
+                add_pending(&mut specs, l, start);
+            }
+        }
+        let served: BTreeSet<&str> = specs.iter().map(|s| s.feature.as_str()).collect();
+        let mut refused: Vec<PoolSpec> = Vec::new();
+        for l in &inventory.lines {
+            let feature = l.line.feature.as_str();
+            let Some((code, reason)) = refusal(&l.status) else {
+                continue;
+            };
+            if served.contains(feature) || refused.iter().any(|r| r.feature == feature) {
+                continue;
+            }
+            let mut spec = PoolSpec::of_key(&line_key(&l.line), &[]);
+            spec.refused = Some(Refused { code, reason });
+            refused.push(spec);
+        }
+        specs.extend(refused);
+        specs
+    }
+
+    /// A spec of no licenses yet, for the pool of `key` made of `lines`.
+    fn of_key(key: &PoolKey, lines: &[&FeatureLine]) -> PoolSpec {
+        PoolSpec {
+            feature: key.feature.clone(),
+            version: key.version.0.clone(),
+            expiry: key.expiry,
+            license_type: key.license_type.clone(),
+            vendor_string: key.vendor_string.clone(),
+            count: 0,
+            dup_device: lines
+                .iter()
+                .any(|l| l.dup_group().is_some_and(|g| g.contains('V'))),
+            lines: lines
+                .iter()
+                .map(|l| signature_digits(l.sign().unwrap_or_default()))
+                .collect(),
+            starts: Vec::new(),
+            refused: None,
+        }
     }
 
     /// The built-in start-up and diagnostics licenses: no file, no signature.
@@ -188,8 +270,57 @@ impl PoolSpec {
                 count: 10_000,
                 dup_device: false,
                 lines: vec![format!("built-in:{feature}")],
+                starts: Vec::new(),
+                refused: None,
             })
             .collect()
+    }
+}
+
+/// The pool key a line would have.
+fn line_key(line: &FeatureLine) -> PoolKey {
+    let vs = line.vendor_string();
+    PoolKey {
+        feature: line.feature.clone(),
+        version: VersionKey(line.version.clone()),
+        expiry: line.expiry,
+        license_type: vs.and_then(|v| v.license_type()).map(str::to_owned),
+        vendor_string: vs.map(|v| v.text.clone()),
+    }
+}
+
+/// A counted line whose START is ahead joins the spec of its pool key, made
+/// if there is none.
+fn add_pending(specs: &mut Vec<PoolSpec>, l: &LineState, start: chrono::NaiveDate) {
+    let Count::Licenses(n) = l.line.count else {
+        return;
+    };
+    let key = line_key(&l.line);
+    let i = match specs.iter().position(|s| s.key() == key) {
+        Some(i) => i,
+        None => {
+            specs.push(PoolSpec::of_key(&key, &[]));
+            specs.len() - 1
+        }
+    };
+    let spec = &mut specs[i];
+    spec.starts.push((start, u64::from(n)));
+    spec.lines
+        .push(signature_digits(l.line.sign().unwrap_or_default()));
+    spec.dup_device |= l.line.dup_group().is_some_and(|g| g.contains('V'));
+}
+
+/// What a checkout of a feature whose only lines have this status is told:
+/// lines refused for what they are, not those of another vendor, still to
+/// start, expired, or set aside for another line of the feature.
+fn refusal(status: &LineStatus) -> Option<(i32, String)> {
+    match status {
+        LineStatus::Unsigned
+        | LineStatus::BadSignature
+        | LineStatus::NoServerLine
+        | LineStatus::BoundElsewhere { .. }
+        | LineStatus::UnknownModel => status.reason(),
+        _ => None,
     }
 }
 
@@ -314,11 +445,60 @@ mod tests {
         let keys = Keyring::new(vec![key.verifying_key()]);
         let inv = inventory(&files, "CITRIX", &host, &keys, day_of(1_800_000_000));
         let specs = PoolSpec::from_inventory(&inv);
-        assert_eq!(specs.len(), 1, "the future line is invisible");
+        assert_eq!(specs.len(), 2);
         assert_eq!(specs[0].count, 15);
         assert!(specs[0].dup_device && specs[0].is_retail());
         assert_eq!(specs[0].lines.len(), 2);
         assert!(specs[0].lines.iter().all(|l| l.len() == 128));
+        // The future line is a pool of no licenses until its START.
+        let start = chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap();
+        assert_eq!(
+            (specs[1].count, &specs[1].starts[..]),
+            (0, &[(start, 1)][..])
+        );
+        assert!(!specs[1].has_started(day_of(1_800_000_000)));
+        assert_eq!(specs[1].count_on(start), 1);
+    }
+
+    #[test]
+    fn features_whose_lines_are_all_refused_say_why_and_unknown_models_are_not_served() {
+        use crate::license::{HostIdentity, Keyring, LoadedFile, inventory, parse, sign};
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let other = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
+        let text = "SERVER this_host HOSTNAME=h\nVENDOR CITRIX\n\
+                    INCREMENT XDT_PLT_UD CITRIX 2026.1201 permanent 10\n\
+                    INCREMENT XDT_PLT_ZZZ CITRIX 2026.1201 permanent 10\n\
+                    INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 2 START=01-jan-2099\n";
+        let good = sign::sign_in_place(text, &parse(text), &key);
+        let forged = sign::sign_in_place(text, &parse(text), &other);
+        let host = HostIdentity {
+            hostname: "h".into(),
+            ..HostIdentity::default()
+        };
+        let keys = Keyring::new(vec![key.verifying_key()]);
+        let specs = |signed: &str| {
+            let files = [LoadedFile {
+                path: "a.lic".into(),
+                parsed: parse(signed),
+            }];
+            let inv = inventory(&files, "CITRIX", &host, &keys, day_of(1_800_000_000));
+            (inv.pools.len(), PoolSpec::from_inventory(&inv))
+        };
+        let (pooled, good) = specs(&good);
+        assert_eq!(
+            pooled, 1,
+            "only XDT_PLT_UD: the unknown suffix is not served"
+        );
+        let zzz = good.iter().find(|s| s.feature == "XDT_PLT_ZZZ").unwrap();
+        assert_eq!(zzz.refused.as_ref().map(|r| r.code), Some(-18));
+        let ccu = good.iter().find(|s| s.feature == "XDT_PLT_CCU").unwrap();
+        assert!(ccu.refused.is_none() && ccu.starts.len() == 1);
+        let (pooled, forged) = specs(&forged);
+        assert_eq!(pooled, 0);
+        for feature in ["XDT_PLT_UD", "XDT_PLT_ZZZ", "XDT_PLT_CCU"] {
+            let spec = forged.iter().find(|s| s.feature == feature).unwrap();
+            assert_eq!(spec.refused.as_ref().map(|r| r.code), Some(-8), "{feature}");
+        }
     }
 
     #[test]

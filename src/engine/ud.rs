@@ -70,6 +70,10 @@ pub struct Connection {
     pub open: u32,
     pub last_use: Time,
     pub version: Version,
+    /// Released by an administrator while a session was open on it: it
+    /// keeps its license until its last open session ends, and then goes
+    /// at once, with no lease.
+    pub released: bool,
 }
 
 /// All connections of one feature.
@@ -145,6 +149,11 @@ impl UdFeature {
             .is_some_and(|k| self.connections.contains_key(&k))
     }
 
+    /// The connection of `user` and `device`, if there is one.
+    pub fn connection(&self, user: &str, device: &str) -> Option<&Connection> {
+        self.connections.get(&self.ids(user, device)?)
+    }
+
     /// Licenses in use now: the exact optimum.
     pub fn in_use(&self) -> u64 {
         self.graph.licenses_in_use() as u64
@@ -185,12 +194,15 @@ impl UdFeature {
                 open: 0,
                 last_use: at,
                 version: version.clone(),
+                released: false,
             });
         if conn.open == 0 {
             self.idle.remove(&(conn.last_use, u, d));
         }
         conn.open += 1;
         conn.last_use = at;
+        // Used again after a release: a new assignment, with its own lease.
+        conn.released = false;
         if *version > conn.version {
             conn.version = version.clone();
         }
@@ -209,25 +221,50 @@ impl UdFeature {
     }
 
     /// A session on the connection `key` (from [`Self::open`]) ends; the
-    /// lease runs from now.
+    /// lease runs from now, unless the connection was released while the
+    /// session was open: then it goes with its last session.
     pub fn close(&mut self, k: (u32, u32), at: Time) {
-        if let Some(conn) = self.connections.get_mut(&k) {
-            if conn.open == 0 {
-                self.idle.remove(&(conn.last_use, k.0, k.1));
-            }
-            conn.open = conn.open.saturating_sub(1);
-            conn.last_use = at;
-            if conn.open == 0 {
+        let Some(conn) = self.connections.get_mut(&k) else {
+            return;
+        };
+        if conn.open == 0 {
+            self.idle.remove(&(conn.last_use, k.0, k.1));
+        }
+        conn.open = conn.open.saturating_sub(1);
+        conn.last_use = at;
+        if conn.open == 0 {
+            if conn.released {
+                self.remove_ids(k);
+            } else {
                 self.idle.insert((at, k.0, k.1));
             }
         }
     }
 
-    /// Removes a connection (lease ended or released).
-    pub fn remove(&mut self, user: &str, device: &str) -> bool {
-        let Some((u, d)) = self.ids(user, device) else {
+    /// An administrator releases a connection: it goes now if no session
+    /// is open on it, else with its last open session (an open session
+    /// keeps its license). False if there is no such connection.
+    pub fn release(&mut self, user: &str, device: &str) -> bool {
+        let Some(k) = self.ids(user, device) else {
             return false;
         };
+        match self.connections.get_mut(&k) {
+            None => false,
+            Some(conn) if conn.open > 0 => {
+                conn.released = true;
+                true
+            }
+            Some(_) => self.remove_ids(k),
+        }
+    }
+
+    /// Removes a connection (its lease ended).
+    pub fn remove(&mut self, user: &str, device: &str) -> bool {
+        self.ids(user, device).is_some_and(|k| self.remove_ids(k))
+    }
+
+    /// Removes the connection of `(user id, device id)`.
+    fn remove_ids(&mut self, (u, d): (u32, u32)) -> bool {
         let Some(conn) = self.connections.remove(&(u, d)) else {
             return false;
         };
@@ -265,6 +302,12 @@ impl UdFeature {
                 )
             })
             .collect()
+    }
+
+    /// The last use of the connection idle longest, if any is idle: its
+    /// lease runs out first.
+    pub fn first_idle(&self) -> Option<Time> {
+        self.idle.first().map(|(t, _, _)| *t)
     }
 
     /// Who holds the licenses: users and devices of the preferred cover.

@@ -53,6 +53,9 @@ pub enum LineStatus {
     NoServerLine,
     /// Bound to a host that is not this one.
     BoundElsewhere { binding: Vec<HostId> },
+    /// The feature name's last part names no license model the server
+    /// knows: nothing says how its licenses would be counted.
+    UnknownModel,
     /// A FEATURE line after the first FEATURE line of the same feature.
     DuplicateFeature { first: LineRef },
     /// Made ineffective by a newer line's `SUPERSEDE`.
@@ -96,6 +99,10 @@ impl LineStatus {
                 let ids: Vec<String> = binding.iter().map(super::printer::host_id).collect();
                 (-9, format!("bound to another host ({})", ids.join(" ")))
             }
+            LineStatus::UnknownModel => (
+                -18,
+                "the license model of the feature (its name's last part) is not known".into(),
+            ),
             LineStatus::DuplicateFeature { first } => (
                 -5,
                 format!(
@@ -263,6 +270,10 @@ fn first_check(
             }
         }
         Count::Licenses(_) => {}
+    }
+    let license_type = line.vendor_string().and_then(|v| v.license_type());
+    if crate::engine::LicenseModel::of(&line.feature, license_type).is_none() {
+        return LineStatus::UnknownModel;
     }
     if let Some(start) = line.start()
         && start > today
