@@ -56,7 +56,7 @@ async fn a_product_checks_out(d: &TestDaemon, feature: &str) {
 
 /// Waits for something the server must do by itself (close a connection)
 /// and fails the test, rather than hanging it, if it never does.
-async fn eventually<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+async fn eventually<T>(what: &str, f: impl Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(120), f)
         .await
         .unwrap_or_else(|_| panic!("the server never did it: {what}"))

@@ -369,10 +369,10 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
             ));
         }
     };
-    if let Some((k, v)) = &filter {
-        if !product_version(&mut diagnosis.lines, k, v) {
-            diagnosis.lines.retain(|l| matches(l, k, v));
-        }
+    if let Some((k, v)) = &filter
+        && !product_version(&mut diagnosis.lines, k, v)
+    {
+        diagnosis.lines.retain(|l| matches(l, k, v));
     }
     let ports = check_ports(
         &tcp_host(&remote.target),

@@ -287,16 +287,16 @@ impl Status {
     }
 
     fn usage(&self, w: &mut dyn Write) -> io::Result<()> {
-        if let Some(wanted) = self.feature.as_deref() {
-            if !self.pools.iter().any(|p| p.key.feature == wanted) {
-                // FlexNet's line for a feature the server does not serve.
-                writeln!(
-                    w,
-                    "Users of {wanted}: Cannot get users of {wanted}: {}",
-                    errors::display(-5)
-                )?;
-                return writeln!(w);
-            }
+        if let Some(wanted) = self.feature.as_deref()
+            && !self.pools.iter().any(|p| p.key.feature == wanted)
+        {
+            // FlexNet's line for a feature the server does not serve.
+            writeln!(
+                w,
+                "Users of {wanted}: Cannot get users of {wanted}: {}",
+                errors::display(-5)
+            )?;
+            return writeln!(w);
         }
         // Each pool's checkouts, found in one pass: a million checkouts are
         // read once, not once per pool.

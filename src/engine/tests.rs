@@ -823,7 +823,7 @@ fn timeout_looks_at_each_features_own_timeout_and_reclaims_in_handle_order() {
 fn a_checkout_fits_in_128_bytes() {
     // The allocator's size class: a held checkout is boxed, twice (the
     // engine and the reader's copy).
-    assert!(std::mem::size_of::<super::state::Checkout>() <= 128);
+    assert!(size_of::<super::state::Checkout>() <= 128);
 }
 
 /// A release of a user/device connection that a session is open on.

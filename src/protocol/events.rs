@@ -4,14 +4,14 @@
 //! shows. These are the protocol's own types: the store keeps the engine's
 //! events, and the server converts them as it answers.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::status::{Model, PoolId};
 
 /// What `events` asks for: events after `after`, at most `limit`, of the
 /// kinds, feature, models and times given (each filter optional).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct EventQuery {
     /// Only events with a greater sequence number (0: from the start).
@@ -32,7 +32,8 @@ pub struct EventQuery {
 }
 
 /// The answer to `events`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct EventPage {
     /// The events that match, oldest first.
     pub events: Vec<Event>,
@@ -44,7 +45,8 @@ pub struct EventPage {
 }
 
 /// One event of the history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Event {
     /// The server's sequence number: increasing, gaps allowed.
     pub seq: i64,
@@ -55,7 +57,8 @@ pub struct Event {
 }
 
 /// The kinds of events, as `event` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     SessionStarted,
@@ -76,7 +79,8 @@ pub enum EventKind {
 }
 
 /// What happened, by `event`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum What {
     /// A product server started a session: it holds a start-up license.
@@ -124,7 +128,8 @@ pub enum What {
 }
 
 /// A granted checkout.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Grant {
     pub handle: u64,
     pub session: u64,
@@ -146,7 +151,8 @@ pub struct Grant {
 }
 
 /// Why burst mode ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BurstEndReason {
     /// Its 15 days ran out.

@@ -163,7 +163,8 @@ pub enum Response {
 }
 
 /// What lmstat shows about the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct ServerInfo {
     /// The server's host name.
     pub host: String,

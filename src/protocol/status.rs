@@ -9,13 +9,13 @@
 //! ISO `YYYY-MM-DD`; versions are the css date as written in the license
 //! file (`2026.1201`).
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::license::Expiry;
 
 /// Everything the server shows of its licensing state, at one instant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Status {
     /// When the state was read.
     pub at: i64,
@@ -31,7 +31,8 @@ pub struct Status {
 }
 
 /// What `status` asks for: every part or some, every feature or one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct StatusQuery {
     /// Only this feature's pools, checkouts, assignments, connections and
@@ -43,7 +44,8 @@ pub struct StatusQuery {
 }
 
 /// A part of the [`Status`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StatusPart {
     Pools,
@@ -112,7 +114,8 @@ fn keep<T>(items: &mut Vec<T>, wanted: bool, pass: impl Fn(&T) -> bool) {
 }
 
 /// One user/device connection: a user on a device, for one feature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Connection {
     pub feature: String,
     pub user: String,
@@ -125,13 +128,14 @@ pub struct Connection {
 }
 
 /// What makes license lines one pool.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct PoolId {
     pub feature: String,
     /// The css date (the line's version field), e.g. `2026.1201`.
     pub version: String,
     /// `YYYY-MM-DD`, or `permanent`.
-    #[schemars(with = "String")]
+    #[cfg_attr(feature = "tools", schemars(with = "String"))]
     pub expiry: Expiry,
     /// `LT` of the vendor string: `Retail`, `Eval`, `NFR`, `SYS`…
     pub license_type: Option<String>,
@@ -139,7 +143,8 @@ pub struct PoolId {
 }
 
 /// How a pool's licenses are consumed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Model {
     /// The built-in start-up license (`CITRIX`): one per product session.
@@ -170,7 +175,8 @@ impl Model {
 }
 
 /// License burst mode of a product version and edition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Burst {
     /// Not used yet: starts when the retail pool is exhausted.
@@ -182,7 +188,8 @@ pub enum Burst {
 }
 
 /// A license pool: its lines' counts, what is in use, and burst mode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Pool {
     #[serde(flatten)]
     pub key: PoolId,
@@ -203,7 +210,8 @@ pub struct Pool {
 }
 
 /// A product server's session: it holds one start-up license.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Session {
     pub session: u64,
     /// The product server's host name.
@@ -218,7 +226,8 @@ pub struct Session {
 }
 
 /// One license checked out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Checkout {
     pub handle: u64,
     pub session: u64,
@@ -239,7 +248,8 @@ pub struct Checkout {
 }
 
 /// Whether a user or a device holds a license.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Holder {
     User,
@@ -247,7 +257,8 @@ pub enum Holder {
 }
 
 /// A user or device holding a user/device-family license.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Assignment {
     pub feature: String,
     #[serde(rename = "type")]
@@ -261,7 +272,8 @@ pub struct Assignment {
 }
 
 /// A refused checkout, most recent last.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Denial {
     /// When, in seconds since the Unix epoch.
     pub at: i64,
@@ -277,7 +289,8 @@ pub struct Denial {
 }
 
 /// A host's binding identifiers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct HostIds {
     /// Matched exactly (case-sensitive) by `HOSTNAME=`.
     pub hostname: String,
