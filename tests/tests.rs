@@ -21,4 +21,5 @@ mod lmhostid;
 mod lmstat;
 mod lmver;
 mod protocol_doc;
+mod store_fixtures;
 mod udadmin;
