@@ -22,4 +22,5 @@ mod lmstat;
 mod lmver;
 mod protocol_doc;
 mod rules;
+mod store_fixtures;
 mod udadmin;

@@ -24,6 +24,7 @@ const VERSION: &str = "2026.1201";
 #[derive(Clone, Debug, Default)]
 pub struct License {
     server_host: Option<String>,
+    any_host: bool,
     use_server: bool,
     increments: Vec<Increment>,
 }
@@ -51,6 +52,14 @@ impl License {
     /// `HOSTNAME=name` on the SERVER line instead of this machine's name.
     pub fn server_host(mut self, name: &str) -> License {
         self.server_host = Some(name.to_owned());
+        self
+    }
+
+    /// `SERVER this_host ANY`: served on any machine, and signed the same
+    /// wherever it is signed (the signature covers the SERVER line's host
+    /// IDs), so that a fixed key gives the same signatures on every machine.
+    pub fn any_host(mut self) -> License {
+        self.any_host = true;
         self
     }
 
@@ -124,10 +133,11 @@ impl License {
     /// The file's text, unsigned.
     pub fn text(&self) -> String {
         let host = match &self.server_host {
-            Some(name) => name.clone(),
-            None => super::hostname(),
+            _ if self.any_host => "ANY".to_owned(),
+            Some(name) => format!("HOSTNAME={name}"),
+            None => format!("HOSTNAME={}", super::hostname()),
         };
-        let mut text = format!("SERVER this_host HOSTNAME={host}\nVENDOR CITRIX\n");
+        let mut text = format!("SERVER this_host {host}\nVENDOR CITRIX\n");
         if self.use_server {
             text.push_str("USE_SERVER\n");
         }
