@@ -13,6 +13,7 @@ mod faults;
 mod generated;
 mod hostile;
 mod json;
+mod layers;
 mod lifecycle;
 mod lmcrypt;
 mod lmdiag;

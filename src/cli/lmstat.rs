@@ -14,7 +14,7 @@ use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx};
-use crate::engine::types::STARTUP_FEATURE;
+use crate::license::STARTUP_FEATURE;
 use crate::protocol::status::{
     Assignment, Checkout, Denial, Pool, PoolId, Session, StatusPart, StatusQuery,
 };

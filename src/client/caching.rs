@@ -15,12 +15,13 @@ use std::collections::BTreeMap;
 
 use super::select::Target;
 use super::{CheckoutArgs, ClientError, Connection, ProductSession};
-use crate::engine::Time;
-use crate::engine::request::Handle;
 use crate::license::Version;
 use crate::license::model::VendorString;
 use crate::protocol::status::{Model, Pool};
-use crate::protocol::{ErrorBody, Request, Response};
+use crate::protocol::{ErrorBody, Handle, Request, Response};
+
+/// Unix seconds.
+type Time = i64;
 
 /// Where the time comes from.
 pub trait Clock {

@@ -9,11 +9,11 @@ use std::path::Path;
 use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadHalf, WriteHalf};
 use tokio::net::{TcpStream, UnixStream};
 
-use crate::engine::request::{Handle, SessionId};
 use crate::protocol::frame::FrameError;
 use crate::protocol::frame::read_answer;
 use crate::protocol::write_message;
 use crate::protocol::{Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response};
+use crate::protocol::{Handle, SessionId};
 
 /// Errors talking to the server.
 #[derive(Debug, thiserror::Error)]

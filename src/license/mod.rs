@@ -6,6 +6,7 @@ pub mod hostid;
 mod lexer;
 pub mod load;
 pub mod model;
+pub mod models;
 pub mod parser;
 pub mod pool;
 pub mod printer;

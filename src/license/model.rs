@@ -10,6 +10,12 @@ use serde::Serialize;
 
 use super::date::{Expiry, Version};
 
+/// The built-in start-up license's feature name: every product session
+/// holds one.
+pub const STARTUP_FEATURE: &str = "CITRIX";
+/// The built-in diagnostics license's feature name.
+pub const DIAGNOSTICS_FEATURE: &str = "CTXLSDIAG";
+
 /// A whole license file.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct LicenseFile {

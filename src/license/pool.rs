@@ -272,7 +272,7 @@ fn first_check(
         Count::Licenses(_) => {}
     }
     let license_type = line.vendor_string().and_then(|v| v.license_type());
-    if crate::engine::LicenseModel::of(&line.feature, license_type).is_none() {
+    if super::models::LicenseModel::of(&line.feature, license_type).is_none() {
         return LineStatus::UnknownModel;
     }
     if let Some(start) = line.start()
