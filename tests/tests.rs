@@ -4,6 +4,8 @@ mod common;
 
 mod accounts;
 mod admin;
+mod admin_keys;
+mod admin_local;
 mod authz;
 mod caching;
 mod connect;
