@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod admin_keys;
 mod admin_local;
+mod admin_options;
 mod authz;
 mod caching;
 mod connect;
