@@ -32,7 +32,7 @@ fn lmreread_works_locally_and_is_refused_remotely() {
     lmutil(["lmreread", "-c", &remote])
         .fails_with_code(256 - 63)
         .stderr_has("control socket")
-        .stderr_has("host without -c, over the control socket");
+        .stderr_has("with -c @localhost, so that it goes over the control socket");
 }
 
 #[test]

@@ -278,3 +278,27 @@ fn at_host_tries_the_ports_27000_to_27009_in_order() {
         "{err}"
     );
 }
+
+/// An option FlexNet spells with one dash that this implementation does
+/// not have is named whole (`-vsn`), not by its first letter (`-v`) as if
+/// it were a cluster of short options; the command does nothing.
+#[test]
+fn an_unknown_one_dash_option_is_named_whole() {
+    for (command, option) in [
+        ("lmhostid", "-vsn"),
+        ("lmhostid", "-flexid"),
+        ("lmstat", "-lm"),
+        ("lmdiag", "-verbose"),
+        ("lmreread", "-xyz"),
+    ] {
+        let run = lmutil([command, option]).fails_with_code(2);
+        assert!(run.stdout().is_empty(), "{}", run.stdout());
+        let err = run.stderr();
+        assert!(
+            err.starts_with(&format!("error: unknown option '{option}'\n")),
+            "{command} {option}: {err}"
+        );
+    }
+    // Clusters of short options still work.
+    lmutil(["lmhostid", "-hostname", "-n"]).succeeds();
+}

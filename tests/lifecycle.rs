@@ -14,6 +14,8 @@ use crate::common::lmgrd_bin;
 /// lmgrd on `root` with ports chosen by the system, `env` added; stdout
 /// goes to `stdout`.
 fn spawn(root: &Path, env: &[(&str, &str)], stdout: Stdio) -> Child {
+    // lmgrd refuses a license directory that does not exist.
+    std::fs::create_dir_all(root.join("licenses")).unwrap();
     Command::new(lmgrd_bin())
         .arg(format!("--license-dir={}", root.join("licenses").display()))
         .arg(format!("--keys-dir={}", root.join("keys").display()))

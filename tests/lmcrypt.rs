@@ -207,3 +207,82 @@ fn the_readme_example_works() {
     assert_eq!(line["signature"], "valid");
     assert_eq!(line["display_names"][0]["model"], "User/Device");
 }
+
+/// `--verify` shows every attribute of a line, in the order written: the
+/// ones lmcrypt gives meaning to (NOTICE, SN, ISSUER, DUP_GROUP,
+/// SUPERSEDE, SUPERSEDE_SIGN) and those it does not, in text and in JSON.
+#[test]
+fn verify_shows_every_attribute_of_a_line() {
+    let (dir, private, public) = keys();
+    let file = dir.path().join("all.lic");
+    std::fs::write(
+        &file,
+        "SERVER this_host ANY\nVENDOR CITRIX\n\
+         INCREMENT XDT_PLT_CCU CITRIX 2026.1201 permanent 5 VENDOR_STRING=;LT=Retail \\\n\
+         DUP_GROUP=V ISSUER=\"Example Issuer\" NOTICE=\"Example Corp\" SN=LA-0001 \\\n\
+         SUPERSEDE=\"XDT_ADV_CCU XDT_STD_CCU\" \\\n\
+         SUPERSEDE_SIGN={\"XDT_ADV_CCU:1B19 C213\"} PLATFORMS=x64_lsb USER_BASED\n",
+    )
+    .unwrap();
+    sign(&private, &file);
+    let expected = [
+        (
+            "VENDOR_STRING",
+            Some(";LT=Retail"),
+            "VENDOR_STRING=;LT=Retail",
+        ),
+        ("DUP_GROUP", Some("V"), "DUP_GROUP=V"),
+        (
+            "ISSUER",
+            Some("Example Issuer"),
+            "ISSUER=\"Example Issuer\"",
+        ),
+        ("NOTICE", Some("Example Corp"), "NOTICE=\"Example Corp\""),
+        ("SN", Some("LA-0001"), "SN=LA-0001"),
+        (
+            "SUPERSEDE",
+            Some("XDT_ADV_CCU XDT_STD_CCU"),
+            "SUPERSEDE=\"XDT_ADV_CCU XDT_STD_CCU\"",
+        ),
+        (
+            "SUPERSEDE_SIGN",
+            Some("XDT_ADV_CCU:1B19 C213"),
+            "SUPERSEDE_SIGN={\"XDT_ADV_CCU:1B19 C213\"}",
+        ),
+        ("PLATFORMS", Some("x64_lsb"), "PLATFORMS=x64_lsb"),
+        ("USER_BASED", None, "USER_BASED"),
+    ];
+    let doc = verify(&public, &file).succeeds().json();
+    let attributes = doc["files"][0]["lines"][0]["attributes"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = attributes
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.last(), Some(&"SIGN"), "{doc:#}");
+    for (name, value, text) in expected {
+        let a = attributes
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {doc:#}"));
+        assert_eq!(a["value"].as_str(), value, "{name}");
+        assert_eq!(a["text"], text, "{name}");
+    }
+    let out = lmutil([
+        "lmcrypt".as_ref(),
+        "--verify".as_ref(),
+        "--pub".as_ref(),
+        public.as_os_str(),
+        file.as_os_str(),
+    ])
+    .succeeds()
+    .stdout();
+    for (_, _, text) in expected {
+        assert!(
+            out.contains(&format!("\n    attribute {text}\n")),
+            "{text}:\n{out}"
+        );
+    }
+    assert!(out.contains("\n    attribute SIGN=\""), "{out}");
+}

@@ -201,3 +201,161 @@ async fn lmdiag_matches_its_golden_file() {
     let masks = Masks::daemon(&d).line_rest("This host's IDs: HOSTNAME={HOST} ", "{IDS}");
     assert_golden("lmdiag.txt", &masks, &out);
 }
+
+/// The licenses built into the vendor daemon have no file, and are
+/// diagnosed like any other: the start-up license a product checks out
+/// when it starts, the diagnostics license.
+#[test]
+fn the_built_in_licenses_can_be_diagnosed() {
+    let d = daemon();
+    for feature in ["CITRIX", "CTXLSDIAG"] {
+        let out = diag(&d, &[feature]).succeeds().stdout();
+        assert!(
+            out.contains("License file: (built into the CITRIX vendor daemon)\n"),
+            "{out}"
+        );
+        let line = block(&out, feature);
+        assert!(
+            line.contains("\nThis license can be checked out\n"),
+            "{out}"
+        );
+    }
+    let json = diag(&d, &["CITRIX", "--json"]).succeeds().json();
+    let line = &json["diagnosis"]["lines"][0];
+    assert_eq!(
+        (&line["feature"], &line["built_in"], &line["can_check_out"]),
+        (&"CITRIX".into(), &true.into(), &true.into())
+    );
+}
+
+/// With no feature, every installed feature is diagnosed: the built-in
+/// ones and every line of every license file, once each.
+#[test]
+fn with_no_feature_every_installed_feature_is_diagnosed() {
+    let d = daemon();
+    let json = diag(&d, &["--json"]).fails_with_code(256 - 31).json();
+    let features: Vec<&str> = json["diagnosis"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["feature"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        features,
+        [
+            "CITRIX",
+            "CTXLSDIAG",
+            "XDT_PLT_CCU",
+            "XDT_ADV_CCU",
+            "XDT_STD_CCU",
+            "MPS_ENT_CCU",
+            "CBR_100_SSERVER"
+        ]
+    );
+}
+
+/// Fails the test unless `doc` fits `docs/schemas/lmdiag.json`.
+#[track_caller]
+fn assert_fits_the_schema(doc: &serde_json::Value) {
+    let path = crate::common::repo_path("docs/schemas/lmdiag.json");
+    let schema: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let wrong: Vec<String> = validator.iter_errors(doc).map(|e| e.to_string()).collect();
+    assert!(wrong.is_empty(), "{wrong:#?}\n{doc:#}");
+}
+
+/// `--json` prints a JSON document when lmdiag fails, as when it succeeds:
+/// the error, the servers tried, which ports answer.
+#[test]
+fn json_says_why_it_failed_in_json() {
+    let run =
+        lmutil(["lmdiag", "-n", "-c", "1@127.0.0.1", "-t", "2", "--json"]).fails_with_code(241);
+    let doc = run.json();
+    assert_fits_the_schema(&doc);
+    assert_eq!(doc["error"]["code"], -15, "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect to license server 1@127.0.0.1"),
+        "{doc}"
+    );
+    assert_eq!(doc["tried"], "1@127.0.0.1");
+    assert_eq!(doc["ports"][0]["port"], 1);
+    assert_eq!(doc["ports"][0]["answers"], false);
+    assert!(run.stderr().contains("is lmgrd running?"));
+    // A server that accepts and never answers: an error object too.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let at = format!("{}@127.0.0.1", silent.local_addr().unwrap().port());
+    let doc = lmutil(["lmdiag", "-n", "-c", &at, "-t", "1", "--json"])
+        .fails_with_code(241)
+        .json();
+    assert_eq!(doc["error"]["code"], -15, "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("connected, but no answer within 1 second"),
+        "{doc}"
+    );
+}
+
+/// With the server down, lmdiag still says what the license files say
+/// (each line's own reason, or that no server answers to grant it) and
+/// which ports answer; in text and in JSON.
+#[test]
+fn with_the_server_down_the_license_files_are_still_read() {
+    let d = daemon();
+    let root = d.kill();
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(crate::common::lmutil_bin())
+            .args(args)
+            .env("LMGRD_LICENSE_DIR", root.path().join("licenses"))
+            .env("LMGRD_KEYS_DIR", root.path().join("keys"))
+            .env_remove("LM_LICENSE_FILE")
+            .env_remove("CITRIX_LICENSE_FILE")
+            .output()
+            .unwrap();
+        crate::common::Run { output }
+    };
+    let out = run(&["lmdiag", "-n", "-c", "1@127.0.0.1", "-t", "2"])
+        .fails_with_code(241)
+        .stdout();
+    assert!(
+        out.contains("TCP port 1 (license manager) on 127.0.0.1: does not answer"),
+        "{out}"
+    );
+    assert!(
+        out.contains("What the license files say, read on this host:"),
+        "{out}"
+    );
+    let works = block(&out, "XDT_PLT_CCU");
+    assert!(
+        works.contains("Cannot connect to license server system. (-15,0)\nno license server answers to grant it; the line itself would serve"),
+        "{out}"
+    );
+    assert!(
+        block(&out, "XDT_STD_CCU").contains("Feature has expired. (-10,0)"),
+        "{out}"
+    );
+    assert!(block(&out, "CBR_100_SSERVER").contains("(inconsistent authentication code)"));
+    assert!(out.contains("saved.lic.txt"), "{out}");
+    let doc = run(&[
+        "lmdiag",
+        "-n",
+        "-c",
+        "1@127.0.0.1",
+        "-t",
+        "2",
+        "--json",
+        "XDT_STD_CCU",
+    ])
+    .fails_with_code(241)
+    .json();
+    let lines = doc["diagnosis"]["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{doc}");
+    assert_eq!(
+        (&lines[0]["feature"], &lines[0]["code"]),
+        (&"XDT_STD_CCU".into(), &(-10).into())
+    );
+}

@@ -4,6 +4,9 @@ mod common;
 
 mod accounts;
 mod admin;
+mod admin_keys;
+mod admin_local;
+mod admin_options;
 mod authz;
 mod caching;
 mod connect;

@@ -13,7 +13,7 @@ use super::exit::{self, CliError};
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx};
 use crate::license::load::load_file;
-use crate::license::model::{Attributes, Count, FeatureLine, HostId, Item};
+use crate::license::model::{Attribute, Attributes, Count, FeatureLine, HostId, Item};
 use crate::license::parser::Diagnostic;
 use crate::license::sign::{self, Keyring, bindings, is_signable};
 use crate::license::{LoadedFile, printer};
@@ -291,7 +291,57 @@ pub struct VerifiedLine {
     pub binding: Vec<String>,
     pub vendor_string: Vec<(String, String)>,
     pub display_names: Vec<DisplayNameOut>,
+    /// Every attribute of the line, in the order written (NOTICE, SN,
+    /// ISSUER, DUP_GROUP, SUPERSEDE, SUPERSEDE_SIGN, SIGN, and those this
+    /// program gives no meaning to).
+    pub attributes: Vec<AttributeOut>,
     pub signature: SignatureStatus,
+}
+
+/// One attribute of a line: its name as written and its value.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct AttributeOut {
+    pub name: String,
+    /// The value without quotes (dates as the file writes them, a list as
+    /// its items separated by spaces); `null` for a bare flag (`SUPERSEDE`).
+    pub value: Option<String>,
+    /// The attribute as a license file writes it, e.g. `NOTICE="Example Corp"`.
+    pub text: String,
+}
+
+impl AttributeOut {
+    fn of(a: &Attribute) -> Self {
+        use crate::license::date::format_date;
+        let value = match a {
+            Attribute::VendorString(v) => Some(v.text.clone()),
+            Attribute::DupGroup(s)
+            | Attribute::Issuer(s)
+            | Attribute::Notice(s)
+            | Attribute::SerialNumber(s)
+            | Attribute::Sign(s) => Some(s.clone()),
+            Attribute::Issued(d) | Attribute::Start(d) => Some(format_date(*d)),
+            Attribute::Supersede(list) => list.as_ref().map(|l| l.join(" ")),
+            Attribute::SupersedeSign(lines) => Some(
+                lines
+                    .iter()
+                    .map(|l| format!("{}:{}", l.feature, l.sign))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            Attribute::HostId(ids) => Some(
+                ids.iter()
+                    .map(printer::host_id)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            Attribute::Other(o) => o.value.clone(),
+        };
+        AttributeOut {
+            name: a.name().to_owned(),
+            value,
+            text: printer::attribute(a),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -390,6 +440,9 @@ fn write_line(l: &VerifiedLine, w: &mut dyn Write) -> io::Result<()> {
             "    display name ({}): {} | {}",
             d.language, d.product, d.model
         )?;
+    }
+    for a in &l.attributes {
+        writeln!(w, "    attribute {}", a.text)?;
     }
     Ok(())
 }
@@ -510,6 +563,7 @@ fn describe(
                 model: d.model.clone(),
             })
             .collect(),
+        attributes: f.attributes.iter().map(AttributeOut::of).collect(),
         signature,
     }
 }

@@ -1,16 +1,23 @@
 //! `lmdiag [feature[:KEYWORD=value]]`: for each license line that could
-//! serve, whether it can be checked out now and, if not, exactly why; and
-//! which TCP ports answer. A line that works gets exactly
-//! `This license can be checked out` (monitoring checks grep for it).
+//! serve (of one feature, or every installed one, the built-in start-up and
+//! diagnostics licenses included), whether it can be checked out now and,
+//! if not, exactly why; and which TCP ports answer. A line that works gets
+//! exactly `This license can be checked out` (monitoring checks grep for
+//! it).
 //!
 //! The checkout attempt is decided by the server exactly as a checkout,
-//! without holding a license: diagnosing never starts a 90-day lease.
+//! without holding a license: diagnosing never starts a 90-day lease. With
+//! no server answering, lmdiag still reads the license files (those `-c`
+//! names, else the license directory: `LMGRD_LICENSE_DIR`, else the
+//! default one) and says what it finds in them and which ports answer;
+//! `--json` then prints a [`Failure`] document.
 
 use std::io::{self, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{Local, NaiveDate};
+use chrono::Local;
 use clap::{Arg, ArgAction};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -19,12 +26,11 @@ use super::exit::{self, CliError};
 use super::remote::{self, Remote};
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx, lmstat};
-use crate::client::select::Target;
+use crate::client::select::{self, Target};
 use crate::license::Expiry;
 use crate::license::date::format_date;
-use crate::protocol::ServerInfo;
-use crate::protocol::status::HostIds;
-use crate::protocol::{Request, Response, errors};
+use crate::protocol::diagnosis::{DiagLine, Diagnosis, Keys, Skipped};
+use crate::protocol::{Request, Response, ServerInfo, errors};
 
 const RULE: &str = "-----------------------------------------------------";
 
@@ -36,10 +42,11 @@ pub fn command() -> clap::Command {
         .arg(
             Arg::new("feature")
                 .value_name("FEATURE[:KEYWORD=VALUE]")
-                .help("One feature; KEYWORD is VERSION, HOSTID, EXPDATE, KEY, VENDOR_STRING or ISSUER")
+                .help("One feature (every installed one when omitted); KEYWORD is VERSION, HOSTID, EXPDATE, KEY, VENDOR_STRING or ISSUER")
                 .long_help(
-                    "One feature, or the lines of it whose KEYWORD (VERSION, HOSTID, EXPDATE, \
-                     KEY, VENDOR_STRING or ISSUER) has that value. A VERSION that no line \
+                    "One feature (every installed one, the built-in CITRIX and CTXLSDIAG \
+                     included, when omitted), or the lines of it whose KEYWORD (VERSION, HOSTID, \
+                     EXPDATE, KEY, VENDOR_STRING or ISSUER) has that value. A VERSION that no line \
                      carries is taken as a product's version: every line of the feature is \
                      shown, and those with an older css date say why they cannot serve it (-21).",
                 ),
@@ -48,7 +55,16 @@ pub fn command() -> clap::Command {
         .arg(render::json_arg())
 }
 
-/// What lmdiag found.
+/// What lmdiag writes with `--json`: the diagnosis through the server,
+/// or why there is none (and what the license files say).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    Diag(Diag),
+    Failure(Failure),
+}
+
+/// What lmdiag found through the server.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Diag {
     pub server: ServerInfo,
@@ -57,90 +73,40 @@ pub struct Diag {
     pub ports: Vec<PortCheck>,
 }
 
-/// The lines that could serve, their files, and this host's IDs.
+/// Why lmdiag could not diagnose through a server, and what it could see
+/// without one.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
-pub struct Diagnosis {
-    /// The server host's IDs, for lines bound to another host.
-    pub host: HostIds,
-    /// Files in the license directory that were not loaded, and why.
-    pub skipped: Vec<Skipped>,
-    /// Lines that do not parse: `file:line:column: message`.
-    pub errors: Vec<String>,
-    pub lines: Vec<DiagLine>,
+pub struct Failure {
+    pub error: Problem,
+    /// The servers tried, as FlexNet lists them (`27000-27009@host`).
+    pub tried: String,
+    /// The license files as read here, each line with why it cannot be
+    /// checked out now; `null` when no license file could be read.
+    pub diagnosis: Option<Diagnosis>,
+    /// TCP ports tried on the first server's host, and whether each answered.
+    pub ports: Vec<PortCheck>,
 }
 
-/// A file of the license directory that was not loaded.
+/// A failure as the command reports it.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
-pub struct Skipped {
-    pub path: String,
-    pub reason: String,
-}
-
-/// One feature line and whether a checkout from it works now.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-pub struct DiagLine {
-    pub file: String,
-    /// 1-based line number in the file.
-    pub line: usize,
-    pub feature: String,
-    /// The css date (version field).
-    pub version: String,
-    /// `YYYY-MM-DD`, or `permanent`.
-    #[schemars(with = "String")]
-    pub expiry: Expiry,
-    /// A number, or `uncounted`.
-    pub count: String,
-    /// `START=`, `YYYY-MM-DD`.
-    pub start: Option<NaiveDate>,
-    pub issuer: Option<String>,
-    pub vendor_string: Option<String>,
-    /// The signature's hex digits.
-    pub sign: Option<String>,
-    /// The host IDs that bind it.
-    pub binding: Vec<String>,
-    /// True when a checkout would be granted now.
-    pub can_check_out: bool,
-    /// Why not: FlexNet's error number, e.g. -4 …
+pub struct Problem {
+    /// FlexNet's error number (e.g. -15: cannot connect), when there is one.
     pub code: Option<i32>,
-    /// … and the exact reason.
-    pub reason: Option<String>,
+    /// The one line printed on standard error, without the hint.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
 }
 
-impl From<crate::protocol::Diagnosis> for Diagnosis {
-    fn from(d: crate::protocol::Diagnosis) -> Self {
-        Diagnosis {
-            host: d.host.into(),
-            skipped: d
-                .skipped
-                .into_iter()
-                .map(|s| Skipped {
-                    path: s.path.display().to_string(),
-                    reason: s.reason,
-                })
-                .collect(),
-            errors: d.errors,
-            lines: d.lines.into_iter().map(DiagLine::from).collect(),
-        }
-    }
-}
-
-impl From<crate::protocol::DiagLine> for DiagLine {
-    fn from(l: crate::protocol::DiagLine) -> Self {
-        DiagLine {
-            file: l.file,
-            line: l.line,
-            feature: l.feature,
-            version: l.version,
-            expiry: l.expiry,
-            count: l.count,
-            start: l.start,
-            issuer: l.issuer,
-            vendor_string: l.vendor_string,
-            sign: l.sign,
-            binding: l.binding,
-            can_check_out: l.can_check_out,
-            code: l.code,
-            reason: l.reason,
+impl Problem {
+    fn of(e: &CliError) -> Problem {
+        // FlexNet's numbers are exit statuses 256 + n (n < 0); 0, 1 and 2
+        // are ours.
+        let code = (e.status > exit::USAGE).then(|| e.status - 256);
+        Problem {
+            code,
+            message: e.message.clone(),
+            hint: e.hint.clone(),
         }
     }
 }
@@ -241,62 +207,96 @@ fn diagnostics_on() -> String {
     render::stamp("FlexNet diagnostics on", Local::now())
 }
 
-impl Diag {
-    fn line(&self, l: &DiagLine, w: &mut dyn Write) -> io::Result<()> {
-        let expiry = render::expiry(l.expiry);
-        writeln!(
-            w,
-            "\"{}\" v{}, vendor: CITRIX, expiry: {expiry}",
-            l.feature, l.version
-        )?;
-        writeln!(
-            w,
-            "License server: {}@{}",
-            self.server.lm_port, self.server.host
-        )?;
-        let starts = l
-            .start
-            .map(|d| format!("  starts: {},", format_date(d)))
-            .unwrap_or_default();
-        let expires = match l.expiry {
-            Expiry::Permanent => "no expiration date".to_owned(),
-            Expiry::On(d) => format!("expires: {}", format_date(d)),
-        };
-        let kind = if l.count == "uncounted" {
-            "uncounted nodelocked license"
-        } else {
-            "floating license"
-        };
-        writeln!(w, "{kind}{starts}  {expires}")?;
-        writeln!(w)?;
-        if l.can_check_out {
-            writeln!(w, "This license can be checked out")?;
-        } else {
-            let code = l.code.unwrap_or(-1);
-            writeln!(w, "This license cannot be checked out because:")?;
-            writeln!(w, "{}", errors::display(code))?;
-            if let Some(reason) = &l.reason {
-                writeln!(w, "{reason}")?;
-            }
-            if code == -9 {
-                writeln!(w, "This host's IDs: {}", self.host_ids())?;
-            }
-        }
-        writeln!(w, "{RULE}")
+/// The `License file:` of a group of lines.
+fn file_label(l: &DiagLine) -> &str {
+    if l.built_in {
+        "(built into the CITRIX vendor daemon)"
+    } else {
+        &l.file
     }
+}
 
-    fn host_ids(&self) -> String {
-        let h = &self.diagnosis.host;
-        let mut ids = vec![format!("HOSTNAME={}", h.hostname)];
-        ids.extend(h.ethers.iter().cloned());
-        ids.extend(
-            h.addresses
-                .iter()
-                .filter(|a| a.is_ipv4())
-                .map(|a| format!("INTERNET={a}")),
-        );
-        ids.join(" ")
+/// Writes a diagnosis as FlexNet's lmdiag does: each file's name between
+/// dash lines, then each of its lines and a dash line (which also opens the
+/// next file's name); then what was not loaded or read. `server` is the
+/// `License server:` of every line.
+fn write_diagnosis(d: &Diagnosis, server: &str, w: &mut dyn Write) -> io::Result<()> {
+    let mut file = None;
+    for l in &d.lines {
+        let label = file_label(l);
+        if file != Some(label) {
+            if file.is_none() {
+                writeln!(w, "{RULE}")?;
+            }
+            file = Some(label);
+            writeln!(w, "License file: {label}")?;
+            writeln!(w, "{RULE}")?;
+        }
+        write_line(d, l, server, w)?;
     }
+    for s in &d.skipped {
+        writeln!(w, "Not loaded: {}: {}", s.path, s.reason)?;
+    }
+    for k in &d.keys.bad {
+        writeln!(w, "Not using key file {}: {}", k.path, k.reason)?;
+    }
+    for e in &d.errors {
+        writeln!(w, "Not read: {e}")?;
+    }
+    Ok(())
+}
+
+/// One line's block, ending with a dash line.
+fn write_line(d: &Diagnosis, l: &DiagLine, server: &str, w: &mut dyn Write) -> io::Result<()> {
+    let expiry = render::expiry(l.expiry);
+    writeln!(
+        w,
+        "\"{}\" v{}, vendor: CITRIX, expiry: {expiry}",
+        l.feature, l.version
+    )?;
+    writeln!(w, "License server: {server}")?;
+    let starts = l
+        .start
+        .map(|d| format!("  starts: {},", format_date(d)))
+        .unwrap_or_default();
+    let expires = match l.expiry {
+        Expiry::Permanent => "no expiration date".to_owned(),
+        Expiry::On(d) => format!("expires: {}", format_date(d)),
+    };
+    let kind = if l.count == "uncounted" {
+        "uncounted nodelocked license"
+    } else {
+        "floating license"
+    };
+    writeln!(w, "  {kind}{starts}  {expires}")?;
+    writeln!(w)?;
+    if l.can_check_out {
+        writeln!(w, "This license can be checked out")?;
+    } else {
+        let code = l.code.unwrap_or(-1);
+        writeln!(w, "This license cannot be checked out because:")?;
+        writeln!(w, "{}", errors::display(code))?;
+        if let Some(reason) = &l.reason {
+            writeln!(w, "{reason}")?;
+        }
+        if code == -9 {
+            writeln!(w, "This host's IDs: {}", host_ids(d))?;
+        }
+    }
+    writeln!(w, "{RULE}")
+}
+
+fn host_ids(d: &Diagnosis) -> String {
+    let h = &d.host;
+    let mut ids = vec![format!("HOSTNAME={}", h.hostname)];
+    ids.extend(h.ethers.iter().cloned());
+    ids.extend(
+        h.addresses
+            .iter()
+            .filter(|a| a.is_ipv4())
+            .map(|a| format!("INTERNET={a}")),
+    );
+    ids.join(" ")
 }
 
 impl Report for Diag {
@@ -304,28 +304,14 @@ impl Report for Diag {
         render::header(invoked, w)?;
         writeln!(w, "{}", diagnostics_on())?;
         writeln!(w)?;
-        let mut file = "";
-        for l in &self.diagnosis.lines {
-            if l.file != file {
-                file = &l.file;
-                writeln!(w, "{RULE}")?;
-                writeln!(w, "License file: {file}")?;
-                writeln!(w, "{RULE}")?;
-            }
-            self.line(l, w)?;
-        }
+        let server = format!("{}@{}", self.server.lm_port, self.server.host);
+        write_diagnosis(&self.diagnosis, &server, w)?;
         if self.diagnosis.lines.is_empty() {
             writeln!(
                 w,
                 "No license line for that feature is installed. ({})",
                 errors::display(-5)
             )?;
-        }
-        for s in &self.diagnosis.skipped {
-            writeln!(w, "Not loaded: {}: {}", s.path, s.reason)?;
-        }
-        for e in &self.diagnosis.errors {
-            writeln!(w, "Not read: {e}")?;
         }
         writeln!(w)?;
         for p in &self.ports {
@@ -335,8 +321,32 @@ impl Report for Diag {
     }
 }
 
-pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
-    let format = Format::from_matches(m);
+/// No server: FlexNet's -15 for the servers tried and which ports answer,
+/// then what the license files say.
+impl Report for Failure {
+    fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
+        render::header(invoked, w)?;
+        writeln!(w, "{}", diagnostics_on())?;
+        writeln!(w)?;
+        writeln!(w, "{RULE}")?;
+        writeln!(w, "License server: {}", self.tried)?;
+        writeln!(w, "{RULE}")?;
+        writeln!(w, "This license cannot be checked out because:")?;
+        writeln!(w, "{}", errors::display(self.error.code.unwrap_or(-15)))?;
+        for p in &self.ports {
+            writeln!(w, "{p}")?;
+        }
+        if let Some(d) = &self.diagnosis {
+            writeln!(w)?;
+            writeln!(w, "What the license files say, read on this host:")?;
+            write_diagnosis(d, &self.tried, w)?;
+        }
+        Ok(())
+    }
+}
+
+/// The feature and the `KEYWORD=value` filter of the argument.
+fn feature_and_filter(m: &clap::ArgMatches) -> (Option<String>, Option<(String, String)>) {
     let spec = m.get_one::<String>("feature").cloned().unwrap_or_default();
     let (feature, filter) = match spec.split_once(':') {
         Some((f, kv)) => (
@@ -346,34 +356,71 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         ),
         None => (spec.clone(), None),
     };
-    let feature = (!feature.is_empty()).then_some(feature);
+    ((!feature.is_empty()).then_some(feature), filter)
+}
+
+/// Keeps the lines `KEYWORD=value` names (or, for a product's version, says
+/// which lines cannot serve it).
+fn apply_filter(d: &mut Diagnosis, filter: &Option<(String, String)>) {
+    if let Some((k, v)) = filter
+        && !product_version(&mut d.lines, k, v)
+    {
+        d.lines.retain(|l| matches(l, k, v));
+    }
+}
+
+/// The exit status of a complete diagnosis: -5 when no line is shown, the
+/// first refusal's number, else success.
+fn status_of(d: &Diagnosis) -> i32 {
+    let failed = d.lines.iter().find(|l| !l.can_check_out);
+    match (d.lines.is_empty(), failed) {
+        (true, _) => exit::flexnet(-5),
+        (false, Some(l)) => exit::flexnet(l.code.unwrap_or(-1)),
+        (false, None) => exit::SUCCESS,
+    }
+}
+
+pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
+    let format = Format::from_matches(m);
     let mut remote = match Remote::connect(m) {
         Ok(r) => r,
         Err(e) => return unreachable(m, ctx, format, e),
     };
+    match through(m, &mut remote) {
+        Ok(report) => {
+            let status = status_of(&report.diagnosis);
+            render::emit(&report, format, ctx.invoked, ctx.out)?;
+            Ok(status)
+        }
+        Err(e) => {
+            if format == Format::Json {
+                let failure = Failure {
+                    error: Problem::of(&e),
+                    tried: remote.target.clone(),
+                    diagnosis: None,
+                    ports: Vec::new(),
+                };
+                render::emit(&failure, format, ctx.invoked, ctx.out)?;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The diagnosis through the server `remote` reached.
+fn through(m: &clap::ArgMatches, remote: &mut Remote) -> Result<Diag, CliError> {
+    let (feature, filter) = feature_and_filter(m);
+    let unexpected =
+        |other: Response| CliError::new(exit::FAILURE, format!("unexpected answer {other:?}"));
     let server = match remote.ask(Request::Info)? {
         Response::Info(i) => i,
-        other => {
-            return Err(CliError::new(
-                exit::FAILURE,
-                format!("unexpected answer {other:?}"),
-            ));
-        }
+        other => return Err(unexpected(other)),
     };
     let mut diagnosis = match remote.ask(Request::Diagnose { feature })? {
-        Response::Diagnosis(d) => Diagnosis::from(*d),
-        other => {
-            return Err(CliError::new(
-                exit::FAILURE,
-                format!("unexpected answer {other:?}"),
-            ));
-        }
+        Response::Diagnosis(d) => *d,
+        other => return Err(unexpected(other)),
     };
-    if let Some((k, v)) = &filter
-        && !product_version(&mut diagnosis.lines, k, v)
-    {
-        diagnosis.lines.retain(|l| matches(l, k, v));
-    }
+    apply_filter(&mut diagnosis, &filter);
     let ports = check_ports(
         &tcp_host(&remote.target),
         &[
@@ -381,26 +428,10 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
             (server.vendor_port, "CITRIX vendor daemon"),
         ],
     );
-    let failed = diagnosis
-        .lines
-        .iter()
-        .find(|l| !l.can_check_out)
-        .map(|l| l.code.unwrap_or(-1));
-    let none = diagnosis.lines.is_empty();
-    render::emit(
-        &Diag {
-            server,
-            diagnosis,
-            ports,
-        },
-        format,
-        ctx.invoked,
-        ctx.out,
-    )?;
-    Ok(match (none, failed) {
-        (true, _) => exit::flexnet(-5),
-        (false, Some(code)) => exit::flexnet(code),
-        (false, None) => exit::SUCCESS,
+    Ok(Diag {
+        server,
+        diagnosis,
+        ports,
     })
 }
 
@@ -412,33 +443,130 @@ fn tcp_host(target: &str) -> String {
     }
 }
 
-/// No server answered: say so the FlexNet way, then which ports answer.
+/// No server answered: say so the FlexNet way, which ports answer, and
+/// what the license files say; then fail as the connection did.
 fn unreachable(m: &clap::ArgMatches, ctx: &mut Ctx<'_>, format: Format, e: CliError) -> CliResult {
-    if format == Format::Text {
-        let targets = remote::targets(m).unwrap_or_default();
-        render::header(ctx.invoked, ctx.out)?;
-        writeln!(ctx.out, "{}", diagnostics_on())?;
-        writeln!(ctx.out)?;
-        writeln!(ctx.out, "{RULE}")?;
-        writeln!(ctx.out, "License server: {}", remote::tried(&targets))?;
-        writeln!(ctx.out, "{RULE}")?;
-        writeln!(ctx.out, "This license cannot be checked out because:")?;
-        writeln!(ctx.out, "{}", errors::display(-15))?;
-        let first_tcp = targets.iter().find_map(|t| match t {
+    let targets = remote::targets(m).unwrap_or_default();
+    if e.status == exit::USAGE {
+        if format == Format::Json {
+            let failure = Failure {
+                error: Problem::of(&e),
+                tried: String::new(),
+                diagnosis: None,
+                ports: Vec::new(),
+            };
+            render::emit(&failure, format, ctx.invoked, ctx.out)?;
+        }
+        return Err(e);
+    }
+    // The local server's default ports when only its socket was tried.
+    let (host, port) = targets
+        .iter()
+        .find_map(|t| match t {
             Target::Tcp { host, port } => Some((host.as_str(), *port)),
             Target::Local(_) => None,
-        });
-        if let Some((host, port)) = first_tcp {
-            for p in check_ports(
-                host,
-                &[
-                    (port, "license manager"),
-                    (crate::paths::VENDOR_PORT, "CITRIX vendor daemon"),
-                ],
-            ) {
-                writeln!(ctx.out, "{p}")?;
+        })
+        .unwrap_or(("127.0.0.1", crate::paths::LM_PORT));
+    let ports = check_ports(
+        host,
+        &[
+            (port, "license manager"),
+            (crate::paths::VENDOR_PORT, "CITRIX vendor daemon"),
+        ],
+    );
+    let (feature, filter) = feature_and_filter(m);
+    let diagnosis = offline(m, feature.as_deref()).map(|mut d| {
+        apply_filter(&mut d, &filter);
+        d
+    });
+    let failure = Failure {
+        error: Problem::of(&e),
+        tried: remote::tried(&targets),
+        diagnosis,
+        ports,
+    };
+    render::emit(&failure, format, ctx.invoked, ctx.out)?;
+    Err(e)
+}
+
+/// The license files lmdiag reads when no server answers: the files and
+/// directories `-c` (or the environment) names, else the license
+/// directory: `LMGRD_LICENSE_DIR`, else the default one of this account's
+/// layout or the system's, the first that exists.
+fn license_sources(m: &clap::ArgMatches) -> Vec<PathBuf> {
+    let spec = m.get_one::<String>("c").cloned().or_else(|| {
+        select::from_environment(
+            std::env::var("CITRIX_LICENSE_FILE").ok().as_deref(),
+            std::env::var("LM_LICENSE_FILE").ok().as_deref(),
+        )
+    });
+    let named: Vec<PathBuf> = spec
+        .iter()
+        .flat_map(|s| s.split(select::SEPARATOR))
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.contains('@'))
+        .map(PathBuf::from)
+        .filter(|p| p.is_file() || p.is_dir())
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    crate::paths::default_license_dir().into_iter().collect()
+}
+
+/// The lines of the license files read here, each refused with its own
+/// reason or, when it would serve, with -15 (no server to grant it); `None`
+/// when there is no license file to read.
+fn offline(m: &clap::ArgMatches, feature: Option<&str>) -> Option<Diagnosis> {
+    use crate::license::load::{load_dir, load_file};
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for source in license_sources(m) {
+        if source.is_dir() {
+            let Ok((f, s)) = load_dir(&source) else {
+                continue;
+            };
+            files.extend(f);
+            skipped.extend(s.into_iter().map(Skipped::from));
+        } else {
+            match load_file(&source) {
+                Ok(f) => files.push(f),
+                Err(e) => skipped.push(Skipped {
+                    path: source.display().to_string(),
+                    reason: e.to_string(),
+                }),
             }
         }
     }
-    Err(e)
+    if files.is_empty() && skipped.is_empty() {
+        return None;
+    }
+    let host = crate::license::HostIdentity::current().ok()?;
+    let (keyring, keys) = Keys::read(&crate::paths::default_keys_dir());
+    let today = Local::now().date_naive();
+    let inv = crate::license::inventory(&files, "CITRIX", &host, &keyring, today);
+    let no_server = || {
+        let reason = "no license server answers to grant it; the line itself would serve";
+        (errors::CANNOT_CONNECT, reason.to_owned())
+    };
+    let lines = inv
+        .lines
+        .iter()
+        .filter(|l| feature.is_none_or(|f| f == l.line.feature))
+        .map(|l| DiagLine::of(l).decided(Some(keys.refusal(l).unwrap_or_else(no_server))))
+        .collect();
+    let errors = files
+        .iter()
+        .flat_map(|f| {
+            let path = f.path.display().to_string();
+            f.parsed.errors.iter().map(move |e| format!("{path}:{e}"))
+        })
+        .collect();
+    Some(Diagnosis {
+        host: host.into(),
+        keys,
+        skipped,
+        errors,
+        lines,
+    })
 }

@@ -103,22 +103,28 @@ pub fn run_command(
     args: Vec<OsString>,
     out: &mut dyn Write,
 ) -> i32 {
-    let cmd = (spec.command)();
+    let cmd = (spec.command)().bin_name(invoked_bin_name(spec.name, invoked));
     let args = crate::single_dash::rewrite(&cmd, args);
-    let matches = match cmd
-        .bin_name(invoked_bin_name(spec.name, invoked))
-        .try_get_matches_from(std::iter::once(OsString::from(spec.name)).chain(args))
-    {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::SUCCESS
-            };
-        }
-    };
+    if let Some(word) = crate::single_dash::unknown(&cmd, &args) {
+        let message = format!("unknown option '{word}'");
+        let _ = cmd
+            .clone()
+            .error(clap::error::ErrorKind::UnknownArgument, message)
+            .print();
+        return exit::USAGE;
+    }
+    let matches =
+        match cmd.try_get_matches_from(std::iter::once(OsString::from(spec.name)).chain(args)) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = e.print();
+                return if e.use_stderr() {
+                    exit::USAGE
+                } else {
+                    exit::SUCCESS
+                };
+            }
+        };
     let mut ctx = Ctx { invoked, out };
     let result = (spec.run)(&matches, &mut ctx);
     let _ = ctx.out.flush();

@@ -6,6 +6,12 @@
 //! (all of them share the one deadline), and each answer after that. A
 //! server that accepts a connection and never answers therefore ends the
 //! command after `-t` seconds, never hangs it.
+//!
+//! A `-c` target on this host whose port is the local server's (`@localhost`,
+//! `27000@127.0.0.1`, `port@this-host-name`…) is reached over the control
+//! socket, where changes are accepted from administrators: the local server
+//! is asked for its ports (`info`) over the socket the tools use without
+//! `-c`, and only when some target names this host.
 
 use std::io;
 use std::time::Duration;
@@ -43,7 +49,10 @@ impl Remote {
             .enable_all()
             .build()
             .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))?;
-        let (conn, target) = runtime.block_on(first_answering(&targets, timeout))?;
+        let (conn, target) = runtime.block_on(async {
+            let targets = localize(targets, timeout).await;
+            first_answering(&targets, timeout).await
+        })?;
         let local = matches!(target, Target::Local(_));
         Ok(Remote {
             runtime,
@@ -92,6 +101,32 @@ pub fn targets(m: &clap::ArgMatches) -> Result<Vec<Target>, CliError> {
              or a list of them separated by ':'",
         )
     })
+}
+
+/// `targets` with those that are the local server's reached over its
+/// control socket (see [`select::localize`]). When the socket does not
+/// answer, or this account may not open it, the targets stay as they are.
+async fn localize(targets: Vec<Target>, timeout: Duration) -> Vec<Target> {
+    let Ok(me) = crate::license::HostIdentity::current() else {
+        return targets;
+    };
+    if !select::names_this_host(&targets, &me) {
+        return targets;
+    }
+    let socket = crate::paths::default_socket();
+    match tokio::time::timeout(timeout, local_ports(&socket)).await {
+        Ok(Some(ports)) => select::localize(targets, &me, &socket, &ports),
+        _ => targets,
+    }
+}
+
+/// The TCP ports of the server on the control socket `socket`, if one answers.
+async fn local_ports(socket: &std::path::Path) -> Option<[u16; 2]> {
+    let mut conn = Connection::unix(socket).await.ok()?;
+    match conn.request(Request::Info).await.ok()? {
+        Response::Info(i) => Some([i.lm_port, i.vendor_port]),
+        _ => None,
+    }
 }
 
 /// The first target that accepts a connection, all within `timeout`.
@@ -233,7 +268,9 @@ pub fn refused(code: i32, reason: &str, local: bool) -> CliError {
     match code {
         errors::NOT_ALLOWED if !local => e.hint(
             "over TCP the server serves products and status only: run the command on the \
-             license server's host without -c, over the control socket",
+             license server's host as an administrator, without -c or with -c @localhost, \
+             so that it goes over the control socket (LMGRD_SOCKET names it when lmgrd was \
+             started with --socket elsewhere)",
         ),
         // The server says how to enable a disabled request; nothing to add.
         errors::NOT_ALLOWED if reason.contains("disabled") => e,
@@ -284,7 +321,7 @@ mod tests {
     #[test]
     fn a_refusal_hints_at_the_transport_or_the_role() {
         let remote = refused(errors::NOT_ALLOWED, "lmreread is only accepted…", false);
-        assert!(remote.hint.unwrap().contains("without -c"));
+        assert!(remote.hint.unwrap().contains("-c @localhost"));
         let user = refused(errors::NOT_ALLOWED, "lmreread needs the admin role", true);
         assert!(user.hint.unwrap().contains("-Role admin"));
         let disabled = refused(

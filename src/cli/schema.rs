@@ -45,8 +45,8 @@ const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     (
         "lmdiag",
-        "lmdiag --json: each license line, whether it can be checked out and why not, and which ports answer",
-        document::<lmdiag::Diag>,
+        "lmdiag --json: each license line, whether it can be checked out and why not, and which ports answer; or, when it fails, the error and what the license files say",
+        document::<lmdiag::Output>,
     ),
     (
         "lmreread",
@@ -132,6 +132,11 @@ const WIRE_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "info",
         "The body of the `info` answer: the server, its ports and license files",
         wire::<crate::protocol::ServerInfo>,
+    ),
+    (
+        "diagnosis",
+        "The body of the `diagnosis` answer: every license line, whether a checkout would be granted now and why not",
+        wire::<crate::protocol::diagnosis::Diagnosis>,
     ),
 ];
 

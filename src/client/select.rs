@@ -7,11 +7,17 @@
 //! three-server set). Without `-c`, `CITRIX_LICENSE_FILE` then
 //! `LM_LICENSE_FILE` are used (FlexNet puts the vendor's variable first),
 //! and without either, the local server's control socket.
+//!
+//! A target on this host whose port is the local server's is reached over
+//! the control socket instead of TCP ([`localize`]): there the operating
+//! system says who is calling, so an administrator on the server's host can
+//! type what the Citrix guide says (`lmreread -c @localhost -all`).
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::license::Item;
 use crate::license::load::{load_dir, load_file};
+use crate::license::{HostIdentity, Item};
 
 /// The default license manager port, and how far `@host` searches.
 pub const DEFAULT_PORT: u16 = crate::paths::LM_PORT;
@@ -171,6 +177,66 @@ fn from_dir(dir: &Path) -> Result<Vec<Target>, SelectError> {
     Ok(out)
 }
 
+/// Whether `host` names this machine, without asking a name service:
+/// `localhost` (any case, also `localhost.localdomain`), a loopback address
+/// (`127.0.0.1`, `::1`), this host's name (any case, with or without its
+/// domain: `lic1` and `lic1.example.com` for a host named either, but not
+/// `lic1.other.example` for `lic1.example.com`), or one
+/// of its interfaces' addresses. `this_host` in a license file's SERVER
+/// line reaches here as `localhost`.
+pub fn is_this_host(host: &str, me: &HostIdentity) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return ip.is_loopback() || me.addresses.contains(&ip);
+    }
+    host.eq_ignore_ascii_case("localhost")
+        || host.eq_ignore_ascii_case("localhost.localdomain")
+        || same_host_name(host, &me.hostname)
+}
+
+/// `lic1` and `lic1.example.com` name one host when one of them is the
+/// short form of the other; two different domains never do.
+fn same_host_name(a: &str, b: &str) -> bool {
+    let short = |name: &str| name.split('.').next().unwrap_or(name).to_owned();
+    !a.is_empty()
+        && !b.is_empty()
+        && (a.eq_ignore_ascii_case(b)
+            || (!a.contains('.') && a.eq_ignore_ascii_case(&short(b)))
+            || (!b.contains('.') && b.eq_ignore_ascii_case(&short(a))))
+}
+
+/// Whether some target is a TCP one on this host: only then is the local
+/// server worth asking for its ports.
+pub fn names_this_host(targets: &[Target], me: &HostIdentity) -> bool {
+    targets
+        .iter()
+        .any(|t| matches!(t, Target::Tcp { host, .. } if is_this_host(host, me)))
+}
+
+/// `targets` with every TCP target on this host whose port is one of the
+/// local server's `ports` (license manager, vendor daemon) replaced by that
+/// server's control `socket`, tried once, where the first of them was.
+pub fn localize(
+    targets: Vec<Target>,
+    me: &HostIdentity,
+    socket: &Path,
+    ports: &[u16],
+) -> Vec<Target> {
+    let mut out: Vec<Target> = Vec::new();
+    for t in targets {
+        let t = match &t {
+            Target::Tcp { host, port } if ports.contains(port) && is_this_host(host, me) => {
+                Target::Local(socket.to_owned())
+            }
+            _ => t,
+        };
+        if !(matches!(t, Target::Local(_)) && out.contains(&t)) {
+            out.push(t);
+        }
+    }
+    out
+}
+
 /// `-c` if given, else `LM_LICENSE_FILE`, else the local control socket.
 pub fn targets(
     spec: Option<&str>,
@@ -252,6 +318,71 @@ mod tests {
         assert_eq!(from_environment(None, Some("2@b")).as_deref(), Some("2@b"));
         assert_eq!(from_environment(Some(" "), None), None);
         assert_eq!(from_environment(None, None), None);
+    }
+
+    fn me() -> HostIdentity {
+        HostIdentity {
+            hostname: "Lic1.example.com".into(),
+            ethers: vec![],
+            addresses: vec!["10.1.2.3".parse().unwrap()],
+        }
+    }
+
+    #[test]
+    fn this_host_by_name_loopback_or_address_never_by_a_guess() {
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "lic1",
+            "LIC1.example.com",
+            "10.1.2.3",
+        ] {
+            assert!(is_this_host(host, &me()), "{host}");
+        }
+        let short = HostIdentity {
+            hostname: "lic1".into(),
+            ..me()
+        };
+        assert!(is_this_host("lic1.example.com", &short));
+        for host in [
+            "lic2",
+            "lic1.other.domain",
+            "lic1x",
+            "10.1.2.4",
+            "example.com",
+            "",
+            "0.0.0.0",
+        ] {
+            assert!(!is_this_host(host, &me()), "{host}");
+        }
+    }
+
+    #[test]
+    fn only_this_hosts_targets_on_the_servers_ports_go_to_the_socket() {
+        let sock = Path::new("/run/lmgrd/lmgrd.sock");
+        let local = Target::Local(sock.into());
+        // @localhost tries 27000 first: the local server, over its socket.
+        let at_localhost = localize(resolve("@localhost").unwrap(), &me(), sock, &[27000, 7279]);
+        assert_eq!(at_localhost[..2], [local.clone(), tcp("localhost", 27001)]);
+        assert_eq!(at_localhost.len(), 10);
+        // @host tries 27000 to 27009: a server on 27003 is found at its place.
+        let found = localize(resolve("@lic1").unwrap(), &me(), sock, &[27003, 7279]);
+        assert_eq!(
+            found[..3],
+            [tcp("lic1", 27000), tcp("lic1", 27001), tcp("lic1", 27002)]
+        );
+        assert_eq!(found[3], local);
+        assert_eq!(found.len(), 10);
+        // Another port, or another host, stays TCP.
+        let other = resolve("27001@localhost:27000@lic2:7279@10.1.2.3").unwrap();
+        assert_eq!(
+            localize(other, &me(), sock, &[27000, 7279]),
+            [tcp("localhost", 27001), tcp("lic2", 27000), local]
+        );
     }
 
     #[test]

@@ -180,6 +180,39 @@ impl Keyring {
         Ok(Keyring { keys })
     }
 
+    /// Loads every `*.pub` file of a directory that holds a key, and names
+    /// the others with why they are not keys: a server reports a bad file
+    /// and keeps the good keys. A directory that cannot be read (missing,
+    /// unreadable) is an empty keyring and the reason.
+    pub fn load_dir_skipping(dir: &Path) -> (Self, Vec<(PathBuf, String)>) {
+        let entries = match fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                let reason = format!("cannot read the keys directory: {e}");
+                return (Keyring::default(), vec![(dir.to_owned(), reason)]);
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "pub"))
+            .collect();
+        paths.sort();
+        let mut keys = Vec::new();
+        let mut bad = Vec::new();
+        for path in paths {
+            match read_public_key(&path) {
+                Ok(key) => keys.push(key),
+                Err(e) => bad.push((path, e.to_string())),
+            }
+        }
+        (Keyring { keys }, bad)
+    }
+
+    /// How many keys it trusts.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -1,6 +1,11 @@
 //! The options file, `CITRIX.opt`: who may use what. Parsed with line and
 //! column errors (a bad line is reported and skipped, an unknown keyword is
 //! a warning), and applied by the engine.
+//!
+//! `DEBUGLOG` and `REPORTLOG` are FlexNet keywords this server does not
+//! act on: each is a warning at its line saying so and where the same
+//! information is (the debug log of `--log`, `udadmin -events`), never
+//! silently ignored.
 
 mod parser;
 
@@ -92,12 +97,6 @@ pub enum Directive {
     },
     NoLog {
         what: NoLog,
-    },
-    DebugLog {
-        path: String,
-    },
-    ReportLog {
-        path: String,
     },
 }
 

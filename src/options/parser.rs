@@ -97,6 +97,12 @@ pub fn parse(text: &str) -> ParsedOptions {
             column,
             message,
         };
+        let keyword = trimmed.split_whitespace().next().unwrap_or("");
+        if let Some(why) = not_supported(keyword) {
+            let column = content.len() - content.trim_start().len() + 1;
+            parsed.warnings.push(diag(column, why));
+            continue;
+        }
         match words(&content).and_then(|w| directive(&w)) {
             Ok(Some(d)) => {
                 parsed.options.directives.push(d);
@@ -269,17 +275,26 @@ fn directive(w: &[Word]) -> Parse<Option<Directive>> {
             end(2)?;
             Directive::NoLog { what }
         }
-        "DEBUGLOG" | "REPORTLOG" => {
-            let path = arg(1, "a file")?.0.clone();
-            if keyword == "DEBUGLOG" {
-                Directive::DebugLog { path }
-            } else {
-                Directive::ReportLog { path }
-            }
-        }
         _ => return Ok(None),
     };
     Ok(Some(d))
+}
+
+/// Why a FlexNet keyword this server does not act on is refused at its
+/// line: what becomes of it, and where the same information is.
+fn not_supported(keyword: &str) -> Option<String> {
+    let what = match keyword.to_ascii_uppercase().as_str() {
+        "DEBUGLOG" => {
+            "DEBUGLOG is not supported: the CITRIX vendor daemon writes to lmgrd's one debug \
+             log (lmgrd --log, by default DATA_DIR/debug.log), not to a file of its own"
+        }
+        "REPORTLOG" => {
+            "REPORTLOG is not supported: no report log is written; checkouts, checkins and \
+             denials are in the debug log (OUT:, IN:, DENIED: lines) and in `udadmin -events`"
+        }
+        _ => return None,
+    };
+    Some(format!("{what}; line ignored"))
 }
 
 /// A feature name. FlexNet's `feature:KEYWORD=value` form, which narrows
@@ -338,12 +353,12 @@ mod tests {
                     EXCLUDE compile USER lori\nNOLOG QUEUED\ninclude XDT_PLT_UD USER \"Jack Smith\"\n\
                     GROUP admins 山田 ann \\\n  bob\nMAX 2 XDT_PLT_UD GROUP admins\nTIMEOUT XDT_PLT_CCU 3600\n\
                     TIMEOUTALL 7200\nGROUPCASEINSENSITIVE ON\nHOST_GROUP labs pc1 pc2\n\
-                    EXCLUDEALL HOST_GROUP labs\nINCLUDEALL INTERNET 10.1.*.*\nDEBUGLOG +/var/log/x.log\n";
+                    EXCLUDEALL HOST_GROUP labs\nINCLUDEALL INTERNET 10.1.*.*\n";
         let p = parse(text);
         assert_eq!(p.errors, []);
         assert_eq!(p.warnings, []);
         let d = &p.options.directives;
-        assert_eq!(d.len(), 14);
+        assert_eq!(d.len(), 13);
         assert!(matches!(&d[4], Directive::Include { target, .. } if target.name == "Jack Smith"));
         assert!(
             matches!(&d[5], Directive::Group { members, .. } if members == &["山田", "ann", "bob"])
@@ -389,6 +404,30 @@ mod tests {
         );
         assert!(p.warnings.iter().any(|w| (w.line, w.column) == (9, 1)
             && w.message.contains("`ghosts` is used but never defined")));
+    }
+
+    #[test]
+    fn debuglog_and_reportlog_are_warnings_at_their_line_never_silence() {
+        let p = parse("NOLOG IN\n  debuglog +/var/log/citrix.log\nREPORTLOG +/var/log/report.rl\n");
+        assert_eq!(p.errors, []);
+        assert_eq!(p.options.directives.len(), 1);
+        let at: Vec<(usize, usize)> = p.warnings.iter().map(|w| (w.line, w.column)).collect();
+        assert_eq!(at, [(2, 3), (3, 1)]);
+        assert!(
+            p.warnings[0]
+                .message
+                .starts_with("DEBUGLOG is not supported: ")
+        );
+        assert!(
+            p.warnings[1]
+                .message
+                .starts_with("REPORTLOG is not supported: ")
+        );
+        assert!(
+            p.warnings
+                .iter()
+                .all(|w| w.message.ends_with("; line ignored"))
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::diagnosis::Diagnosis;
 use super::events::{EventPage, EventQuery};
 use super::status::{Pool, PoolId, Status, StatusQuery};
 
@@ -178,41 +179,6 @@ pub struct ServerInfo {
     pub license_files: Vec<String>,
     /// Whether the CITRIX vendor daemon serves (false after `lmdown -vendor CITRIX`).
     pub vendor_up: bool,
-}
-
-/// What lmdiag shows: the lines, their files, and this host's IDs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diagnosis {
-    pub host: crate::license::HostIdentity,
-    /// Files in the license directory that were not loaded, and why.
-    pub skipped: Vec<crate::license::load::Skipped>,
-    /// Lines that do not parse: `file:line:column: message`.
-    pub errors: Vec<String>,
-    pub lines: Vec<DiagLine>,
-}
-
-/// One feature line as lmdiag reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiagLine {
-    pub file: String,
-    pub line: usize,
-    pub feature: String,
-    pub version: String,
-    pub expiry: crate::license::Expiry,
-    /// A number or `uncounted`.
-    pub count: String,
-    pub start: Option<chrono::NaiveDate>,
-    pub issuer: Option<String>,
-    pub vendor_string: Option<String>,
-    /// The signature's hex digits.
-    pub sign: Option<String>,
-    /// The host IDs that bind it.
-    pub binding: Vec<String>,
-    /// True when a checkout would be granted now.
-    pub can_check_out: bool,
-    /// Why not: FlexNet's number and the exact reason.
-    pub code: Option<i32>,
-    pub reason: Option<String>,
 }
 
 /// An account or group and its role.

@@ -2,14 +2,16 @@
 //! defines them; the daemon, the client library and the tools share them.
 //! `docs/protocol.md` documents it with examples a test replays.
 
+pub mod diagnosis;
 pub mod errors;
 pub mod events;
 pub mod frame;
 pub mod message;
 pub mod status;
 
+pub use diagnosis::{DiagLine, Diagnosis};
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
 pub use message::{
-    Account, Checkout, DiagLine, Diagnosis, Envelope, ErrorBody, Handle, PROTOCOL_VERSION, Request,
-    Response, Role, ServerInfo, SessionId,
+    Account, Checkout, Envelope, ErrorBody, Handle, PROTOCOL_VERSION, Request, Response, Role,
+    ServerInfo, SessionId,
 };

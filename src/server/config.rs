@@ -51,7 +51,7 @@ impl Config {
     }
 
     pub fn status_file(&self) -> PathBuf {
-        self.data_dir.join("lmgrd.status.json")
+        self.data_dir.join(crate::paths::STATUS_FILE_NAME)
     }
 }
 

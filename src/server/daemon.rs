@@ -179,9 +179,21 @@ async fn drain_sessions(ctx: &Context, drain: &watch::Sender<bool>, slots: &Sema
     let _ = tokio::time::timeout(limit, slots.acquire_many(all)).await;
 }
 
+/// Makes the data and keys directories (a fresh install has neither) and
+/// the socket's directory. The license directory is not made: one that
+/// does not exist is a mistyped path or a missing install step, and a
+/// server that serves nothing without saying why helps nobody.
 fn prepare_dirs(config: &Config) -> anyhow::Result<()> {
-    for dir in [&config.data_dir, &config.license_dir] {
+    for dir in [&config.data_dir, &config.keys_dir] {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let licenses = &config.license_dir;
+    if !licenses.is_dir() {
+        bail!(
+            "the license directory {} does not exist (or is not a directory): create it and put \
+             the license files (*.lic) there, or name another one with --license-dir",
+            licenses.display()
+        );
     }
     if let Some(parent) = config.socket.parent() {
         std::fs::create_dir_all(parent)

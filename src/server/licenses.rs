@@ -15,16 +15,20 @@ use super::config::Config;
 use super::debuglog::{DebugLog, VENDOR, say};
 use super::owner::EngineHandle;
 use crate::engine::{PoolSpec, Request, types::day_of};
-use crate::license::{HostIdentity, Keyring, inventory, load::load_dir};
+use crate::license::load::Skipped;
+use crate::license::pool::LineState;
+use crate::license::{HostIdentity, inventory, load::load_dir};
 use crate::options::Options;
+use crate::protocol::diagnosis::Keys;
 
 /// The license directory as read: files, what was skipped, the status of
-/// every line on this host, and this host's IDs.
+/// every line on this host, this host's IDs, and the keys trusted.
 pub(crate) struct Reading {
     pub files: Vec<crate::license::LoadedFile>,
-    pub skipped: Vec<crate::license::load::Skipped>,
+    pub skipped: Vec<Skipped>,
     pub inv: crate::license::Inventory,
     pub host: HostIdentity,
+    pub keys: Keys,
 }
 
 impl Reading {
@@ -34,6 +38,11 @@ impl Reading {
             .iter()
             .map(|f| f.path.display().to_string())
             .collect()
+    }
+
+    /// Why a line does not serve, as the log and lmdiag say it.
+    pub fn refusal(&self, line: &LineState) -> Option<(i32, String)> {
+        self.keys.refusal(line)
     }
 }
 
@@ -45,14 +54,15 @@ pub(crate) fn read(config: &Config) -> anyhow::Result<Reading> {
             config.license_dir.display()
         )
     })?;
-    let keys = Keyring::load_dir(&config.keys_dir)?;
+    let (keyring, keys) = Keys::read(&config.keys_dir);
     let host = HostIdentity::current().context("cannot read this host's IDs")?;
-    let inv = inventory(&files, VENDOR, &host, &keys, day_of(now()));
+    let inv = inventory(&files, VENDOR, &host, &keyring, day_of(now()));
     Ok(Reading {
         files,
         skipped,
         inv,
         host,
+        keys,
     })
 }
 
@@ -99,6 +109,10 @@ fn report(reading: &Reading, log: &Mutex<DebugLog>) {
             &format!("Not loading {}: {}", s.path.display(), s.reason),
         );
     }
+    for k in &reading.keys.bad {
+        let line = format!("Not using key file {}: {}", k.path, k.reason);
+        say(log, VENDOR, &line);
+    }
     for f in &reading.files {
         let errors = f
             .parsed
@@ -108,7 +122,7 @@ fn report(reading: &Reading, log: &Mutex<DebugLog>) {
         say_some(log, &f.path, errors, "");
     }
     for l in &reading.inv.lines {
-        if let Some((code, reason)) = l.status.reason() {
+        if let Some((code, reason)) = reading.refusal(l) {
             let at = format!("{}:{}", l.at.file.display(), l.at.line);
             let feature = &l.line.feature;
             say(

@@ -4,9 +4,11 @@
 //! `diagnose` from the license files as the last (re)read found them.
 
 use super::Answer;
+use crate::engine::PoolSpec;
+use crate::license::Version;
 use crate::protocol::events::EventQuery;
 use crate::protocol::status::StatusQuery;
-use crate::protocol::{Account, DiagLine, Diagnosis, Response, ServerInfo};
+use crate::protocol::{Account, DiagLine, Diagnosis, ErrorBody, Response, ServerInfo};
 use crate::protocol::{PROTOCOL_VERSION, errors::VENDOR_DOWN};
 use crate::server::authz::{Caller, local_only, user_name};
 use crate::server::context::Context;
@@ -82,37 +84,72 @@ pub(super) async fn accounts(ctx: &Context) -> Answer {
     Ok(Response::Accounts { accounts: list })
 }
 
-/// Every line's status (of `feature`, or all), and for serving lines
-/// whether a checkout would be granted now.
+/// Every line's status (of `feature`, or all, the built-in licenses
+/// first), and for serving lines whether a checkout would be granted now.
 pub(super) async fn diagnose(ctx: &Context, feature: Option<&str>) -> Answer {
     let reading = ctx.licenses();
+    let wanted = |f: &str| feature.is_none_or(|w| w == f);
     let mut lines = Vec::new();
-    let wanted = |l: &&crate::license::pool::LineState| feature.is_none_or(|f| f == l.line.feature);
-    for l in reading.inv.lines.iter().filter(wanted) {
-        let mut d = diag_line(l);
-        let why = match l.status.reason() {
-            Some(refused) => Some(refused),
-            None if !ctx.vendor.is_up() => Some((
-                VENDOR_DOWN,
-                "the CITRIX vendor daemon is stopped".to_owned(),
-            )),
-            None => match ctx.engine.probe(&l.line.feature, &l.line.version).await? {
-                Ok(()) => None,
-                Err(denial) => Some((denial.code, denial.reason)),
-            },
-        };
-        match why {
-            Some((code, reason)) => (d.code, d.reason) = (Some(code), Some(reason)),
-            None => d.can_check_out = true,
-        }
-        lines.push(d);
+    for spec in PoolSpec::built_in().iter().filter(|s| wanted(&s.feature)) {
+        let d = built_in_line(spec);
+        let why = decide(ctx, None, &spec.feature, &spec.version).await?;
+        lines.push(d.decided(why));
+    }
+    for l in reading.inv.lines.iter().filter(|l| wanted(&l.line.feature)) {
+        let refused = reading.refusal(l);
+        let why = decide(ctx, refused, &l.line.feature, &l.line.version).await?;
+        lines.push(DiagLine::of(l).decided(why));
     }
     Ok(Response::Diagnosis(Box::new(Diagnosis {
-        host: reading.host.clone(),
-        skipped: reading.skipped.clone(),
+        host: reading.host.clone().into(),
+        keys: reading.keys.clone(),
+        skipped: reading.skipped.iter().cloned().map(Into::into).collect(),
         errors: parse_errors(&reading),
         lines,
     })))
+}
+
+/// Why a line cannot serve a checkout now: its own refusal, else a stopped
+/// vendor daemon, else the engine's decision on a checkout (decided without
+/// holding a license); `None` when one would be granted.
+async fn decide(
+    ctx: &Context,
+    refused: Option<(i32, String)>,
+    feature: &str,
+    version: &Version,
+) -> Result<Option<(i32, String)>, ErrorBody> {
+    if refused.is_some() {
+        return Ok(refused);
+    }
+    if !ctx.vendor.is_up() {
+        let reason = "the CITRIX vendor daemon is stopped".to_owned();
+        return Ok(Some((VENDOR_DOWN, reason)));
+    }
+    Ok(match ctx.engine.probe(feature, version).await? {
+        Ok(()) => None,
+        Err(denial) => Some((denial.code, denial.reason)),
+    })
+}
+
+/// A license built into the vendor daemon, as lmdiag shows it.
+fn built_in_line(spec: &PoolSpec) -> DiagLine {
+    DiagLine {
+        file: String::new(),
+        line: 0,
+        built_in: true,
+        feature: spec.feature.clone(),
+        version: spec.version.to_string(),
+        expiry: spec.expiry,
+        count: spec.count.to_string(),
+        start: None,
+        issuer: None,
+        vendor_string: spec.vendor_string.clone(),
+        sign: None,
+        binding: Vec::new(),
+        can_check_out: false,
+        code: None,
+        reason: None,
+    }
 }
 
 /// Lines that do not parse: `file:line:column: message`.
@@ -127,32 +164,4 @@ fn parse_errors(reading: &Reading) -> Vec<String> {
                 .map(move |e| format!("{}:{e}", f.path.display()))
         })
         .collect()
-}
-
-fn diag_line(l: &crate::license::pool::LineState) -> DiagLine {
-    use crate::license::model::Attributes;
-    let f = &l.line;
-    DiagLine {
-        file: l.at.file.display().to_string(),
-        line: l.at.line,
-        feature: f.feature.clone(),
-        version: f.version.to_string(),
-        expiry: f.expiry,
-        count: match f.count {
-            crate::license::Count::Uncounted => "uncounted".to_owned(),
-            crate::license::Count::Licenses(n) => n.to_string(),
-        },
-        start: f.start(),
-        issuer: f.text("ISSUER").map(str::to_owned),
-        vendor_string: f.vendor_string().map(|v| v.text.clone()),
-        sign: f.sign().map(crate::license::sign::signature_digits),
-        binding: l
-            .binding
-            .iter()
-            .map(crate::license::printer::host_id)
-            .collect(),
-        can_check_out: false,
-        code: None,
-        reason: None,
-    }
 }
