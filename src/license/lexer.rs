@@ -1,5 +1,10 @@
 //! Physical lines to logical lines.
 //!
+//! A license file is text: a line ends with LF, CRLF or a run of CRs (the
+//! CRCRLF of a file converted twice), and tab is the only other control
+//! character a line may hold. The first other one (NUL, C0, DEL, C1) is
+//! recorded with its position, for the parser to refuse the line.
+//!
 //! A trailing `\` continues a line. Outside quotes the joint reads as one
 //! space; inside a quoted value the backslash and the next line's indentation
 //! are dropped, so `"John \` + `    Doe"` is `"John Doe"` and re-wrapping a
@@ -37,6 +42,9 @@ pub(crate) struct LogicalLine {
     pub source: Range<usize>,
     segments: Vec<Segment>,
     pub warnings: Vec<(usize, String)>,
+    /// The first control character in the line's physical lines (tab and
+    /// the line ends aside), and where it is.
+    pub control: Option<(Position, char)>,
 }
 
 /// A 1-based line and column in the source.
@@ -89,14 +97,30 @@ struct Physical<'a> {
     number: usize,
 }
 
+impl Physical<'_> {
+    /// The first control character other than tab, with its position.
+    fn control(&self) -> Option<(Position, char)> {
+        let (column, c) = self
+            .text
+            .chars()
+            .enumerate()
+            .find(|(_, c)| c.is_control() && *c != '\t')?;
+        let position = Position {
+            line: self.number,
+            column: column + 1,
+        };
+        Some((position, c))
+    }
+}
+
 fn physical_lines(src: &str) -> Vec<Physical<'_>> {
     let mut out = Vec::new();
     let mut start = 0;
     for (number, raw) in src.split_inclusive('\n').enumerate() {
-        // A trailing CR is part of the line end (CRLF), also on a last line
-        // without a newline.
+        // Trailing CRs are part of the line end (CRLF, CRCRLF), also on a
+        // last line without a newline.
         let text = raw.strip_suffix('\n').unwrap_or(raw);
-        let text = text.strip_suffix('\r').unwrap_or(text);
+        let text = text.trim_end_matches('\r');
         out.push(Physical {
             text,
             start,
@@ -136,6 +160,7 @@ pub(crate) fn logical_lines(src: &str) -> Vec<LogicalLine> {
             source: first.start..first.start,
             segments: Vec::new(),
             warnings: Vec::new(),
+            control: None,
         };
         i = append_lines(&mut line, &lines, i, false);
         out.push(line);
@@ -155,6 +180,7 @@ fn comment_line(p: &Physical<'_>) -> LogicalLine {
             column: 1,
         }],
         warnings: Vec::new(),
+        control: p.control(),
     }
 }
 
@@ -193,6 +219,7 @@ fn append_lines(
     let mut need_space = joint;
     loop {
         let p = &lines[i];
+        line.control = line.control.or_else(|| p.control());
         let mut text = p.text;
         let mut offset = 0;
         if need_space {

@@ -120,6 +120,10 @@ pub fn parse(src: &str) -> Parsed {
             let p = logical.position(*offset);
             parsed.warnings.push(diag(p, message.clone()));
         }
+        if let Some((at, c)) = logical.control {
+            parsed.errors.push(diag(at, control_message(c)));
+            continue;
+        }
         match read_line(&logical) {
             Ok((item, sign)) => {
                 let shift = |r: Range<usize>| r.start + bom..r.end + bom;
@@ -136,6 +140,21 @@ pub fn parse(src: &str) -> Parsed {
         }
     }
     parsed
+}
+
+/// Why a line holding control character `c` is refused.
+fn control_message(c: char) -> String {
+    match c {
+        '\0' => "a NUL byte: a license file is text (one saved as UTF-16 must be \
+                  saved again as UTF-8 or ASCII)"
+            .to_owned(),
+        '\r' => "a carriage return inside a line: lines end with LF or CRLF".to_owned(),
+        _ => format!(
+            "control character U+{:04X}: a license file is text, and tab is the only \
+             control character a line may hold",
+            u32::from(c)
+        ),
+    }
 }
 
 fn diag(p: Position, message: String) -> Diagnostic {
@@ -347,10 +366,13 @@ fn tokenize(text: &str) -> LineResult<Vec<Token<'_>>> {
         let start = text.len() - rest.len();
         match token(rest) {
             Ok((after, (name, value))) => {
-                if let Value::Bare(b) = &value
-                    && (b.starts_with('"') || b.starts_with('{'))
-                {
-                    return err(start, unreadable_token(b));
+                if let Value::Bare(b) = &value {
+                    if b.starts_with('"') || b.starts_with('{') {
+                        return err(start, unreadable_token(b));
+                    }
+                    if b.contains('"') && b.ends_with('\\') {
+                        return err(start, QUOTE_AND_BACKSLASH);
+                    }
                 }
                 let end = text.len() - after.len();
                 tokens.push(Token {
@@ -366,6 +388,12 @@ fn tokenize(text: &str) -> LineResult<Vec<Token<'_>>> {
     }
     Ok(tokens)
 }
+
+/// A bare word can hold a `"` (after its start) and can end in `\` (from
+/// `\\` at the end of a line), but not both: written bare, its last `\`
+/// would continue the line; quoted, its `"` would end the value.
+const QUOTE_AND_BACKSLASH: &str = "a word with a `\"` in it that ends in `\\` cannot be \
+                                   written back (remove the `\"`, or the `\\` at its end)";
 
 /// Explains why a token that starts `rest` cannot be read.
 fn unreadable_token(rest: &str) -> String {
@@ -649,9 +677,19 @@ fn is_license_key(word: &str) -> bool {
 }
 
 /// Reads one host ID as written: `HOSTNAME=x`, `0a1b2c3d4e5f`, `ANY`, ….
+///
+/// A host ID is one word with no quote; its value (after `TYPE=`) does not
+/// start with `{` nor end with `\`, so that it prints back bare anywhere,
+/// also at the end of a line.
 pub fn parse_host_id(word: &str) -> Result<HostId, String> {
     if word.is_empty() || word.contains(char::is_whitespace) || word.contains('"') {
         return Err(format!("`{word}` is not a host ID"));
+    }
+    let value = word.split_once('=').map_or(word, |(_, v)| v);
+    if value.starts_with('{') || value.ends_with('\\') {
+        return Err(format!(
+            "`{word}` is not a host ID (a host ID does not start with `{{` or end with `\\`)"
+        ));
     }
     if let Some((kind, value)) = word.split_once('=') {
         if value.is_empty() {
@@ -763,7 +801,10 @@ fn attribute(t: &Token<'_>) -> LineResult<Attribute> {
         }
         "SUPERSEDE_SIGN" => Attribute::SupersedeSign(superseded_lines(t)?),
         "HOSTID" => {
-            needs_value("id")?;
+            // `HOSTID=" "` names no ID, as `HOSTID=` does.
+            if text.trim().is_empty() {
+                return err(t.start, format!("{name} needs a value: {name}=id"));
+            }
             let ids = text
                 .split_whitespace()
                 .map(parse_host_id)

@@ -16,16 +16,8 @@ const INDENT: &str = "    ";
 pub fn print(file: &LicenseFile) -> String {
     let mut out = String::new();
     for item in &file.items {
-        let line = print_item(item);
-        // The reader takes one CR before a line's end as part of the end
-        // (CRLF), so a line whose text itself ends in CR ends with CRLF.
-        if line.ends_with('\r') {
-            out.push_str(&line);
-            out.push_str("\r\n");
-        } else {
-            out.push_str(&line);
-            out.push('\n');
-        }
+        out.push_str(&print_item(item));
+        out.push('\n');
     }
     out
 }
@@ -181,6 +173,11 @@ pub fn attribute(a: &Attribute) -> String {
 }
 
 /// A value after `NAME=`: quoted when it could not be read back bare.
+///
+/// There is no escape: a quoted value cannot hold `"`, and a `\` is
+/// literal inside quotes except at the end of a line. The reader refuses the
+/// one value neither form can hold (a `"` and a trailing `\`), and control
+/// characters, which no value holds.
 fn value(v: &str) -> String {
     let needs_quotes = v.is_empty()
         || v.contains(char::is_whitespace)
