@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod client;
 pub mod engine;
+pub mod flexnet;
 pub mod license;
 pub mod options;
 pub mod paths;

@@ -33,7 +33,7 @@ fn args(device: &str) -> CheckoutArgs<'_> {
 
 fn refused(r: Result<u64, ClientError>) -> i32 {
     match r {
-        Err(ClientError::Refused(e)) => e.code,
+        Err(ClientError::Refused(e)) => e.code.number(),
         other => panic!("expected a refusal: {other:?}"),
     }
 }

@@ -122,7 +122,7 @@ async fn lmstat_json_fits_its_schema_and_is_the_daemons_view() {
     };
     assert_eq!(
         (denial.feature.as_str(), denial.user.as_str(), denial.code),
-        ("XDT_ADV_CCS", "cid", -5)
+        ("XDT_ADV_CCS", "cid", lmutil::flexnet::Code::NO_SUCH_FEATURE)
     );
     let one = match decode::<lmstat::Output>("lmstat", on(&d, "lmstat", &["-f", "XDT_PLT_CCS"])) {
         lmstat::Output::Status(s) => s,
@@ -162,7 +162,10 @@ async fn lmdiag_json_fits_its_schema_when_a_line_works_and_when_it_does_not() {
     assert!(violations("lmdiag", &doc).is_empty());
     let expired: Versioned<lmdiag::Diag> = serde_json::from_value(doc).unwrap();
     let line = &expired.report.diagnosis.lines[0];
-    assert_eq!((line.can_check_out, line.code), (false, Some(-10)));
+    assert_eq!(
+        (line.can_check_out, line.code),
+        (false, Some(lmutil::flexnet::Code::EXPIRED))
+    );
 }
 
 #[tokio::test]

@@ -42,6 +42,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "version",
         ],
     ),
+    ("flexnet", &[]),
     ("paths", &[]),
     ("single_dash", &[]),
     ("version", &[]),
@@ -110,7 +111,8 @@ fn each_layer_uses_only_the_layers_below_it() {
         };
         let Some(code) = code(&file) else { continue };
         for used in after(&code, "crate::") {
-            if used != module[0] && !top.contains(&used) {
+            // FlexNet's error numbers are a leaf every layer names.
+            if used != module[0] && used != "flexnet" && !top.contains(&used) {
                 wrong.push(format!("{}: uses crate::{used}", file.display()));
             }
         }

@@ -35,7 +35,7 @@ fn udadmin(d: &TestDaemon, args: &[&str]) -> crate::common::Run {
 /// The FlexNet error number a refused checkout got.
 fn refused(r: Result<u64, ClientError>) -> i32 {
     match r {
-        Err(ClientError::Refused(e)) => e.code,
+        Err(ClientError::Refused(e)) => e.code.number(),
         other => panic!("expected a refusal: {other:?}"),
     }
 }

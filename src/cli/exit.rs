@@ -12,18 +12,15 @@
 
 use std::io;
 
+use crate::flexnet::Code;
+
 pub const SUCCESS: i32 = 0;
 pub const FAILURE: i32 = 1;
 pub const USAGE: i32 = 2;
 
-/// FlexNet -2: invalid license file syntax.
-pub const BAD_FILE_SYNTAX: i32 = -2;
-/// FlexNet -8: invalid license key (inconsistent authentication code).
-pub const BAD_SIGNATURE: i32 = -8;
-
-/// The exit status FlexNet's utilities use for error number `code` (< 0).
-pub const fn flexnet(code: i32) -> i32 {
-    256 + code
+/// The exit status FlexNet's utilities use for error `code`.
+pub const fn flexnet(code: Code) -> i32 {
+    code.exit_status()
 }
 
 /// A command's failure: one line of cause, an optional hint, a status.

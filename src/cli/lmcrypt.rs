@@ -1,6 +1,7 @@
 //! `lmcrypt`: the vendor's tool. Makes a key pair, signs license files in
 //! place, and verifies them line by line.
 
+use crate::flexnet::Code;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -191,7 +192,7 @@ fn sign_files(key_path: &Path, files: &[PathBuf], format: Format, ctx: &mut Ctx<
     render::emit(&report, format, ctx.invoked, ctx.out)?;
     let errors = report.files.iter().any(|f| !f.errors.is_empty());
     Ok(if errors {
-        exit::flexnet(exit::BAD_FILE_SYNTAX)
+        exit::flexnet(Code::BAD_FILE_SYNTAX)
     } else {
         exit::SUCCESS
     })
@@ -483,9 +484,9 @@ fn verify_files(public: &Path, files: &[PathBuf], format: Format, ctx: &mut Ctx<
     report.valid &= !bad_signature;
     render::emit(&report, format, ctx.invoked, ctx.out)?;
     Ok(if bad_signature {
-        exit::flexnet(exit::BAD_SIGNATURE)
+        exit::flexnet(Code::BAD_SIGNATURE)
     } else if !report.valid {
-        exit::flexnet(exit::BAD_FILE_SYNTAX)
+        exit::flexnet(Code::BAD_FILE_SYNTAX)
     } else {
         exit::SUCCESS
     })

@@ -27,10 +27,11 @@ use super::remote::{self, Remote};
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx, lmstat};
 use crate::client::select::{self, Target};
+use crate::flexnet::Code;
 use crate::license::Expiry;
 use crate::license::date::format_date;
 use crate::protocol::diagnosis::{DiagLine, Diagnosis, Keys, Skipped};
-use crate::protocol::{Request, Response, ServerInfo, errors};
+use crate::protocol::{Request, Response, ServerInfo};
 
 const RULE: &str = "-----------------------------------------------------";
 
@@ -91,7 +92,7 @@ pub struct Failure {
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Problem {
     /// FlexNet's error number (e.g. -15: cannot connect), when there is one.
-    pub code: Option<i32>,
+    pub code: Option<Code>,
     /// The one line printed on standard error, without the hint.
     pub message: String,
     /// What to do about it.
@@ -102,7 +103,7 @@ impl Problem {
     fn of(e: &CliError) -> Problem {
         // FlexNet's numbers are exit statuses 256 + n (n < 0); 0, 1 and 2
         // are ours.
-        let code = (e.status > exit::USAGE).then(|| e.status - 256);
+        let code = (e.status > exit::USAGE).then(|| Code::of(e.status - 256));
         Problem {
             code,
             message: e.message.clone(),
@@ -191,7 +192,7 @@ fn product_version(lines: &mut [DiagLine], keyword: &str, value: &str) -> bool {
     for l in lines.iter_mut() {
         if Version::parse(&l.version).is_ok_and(|css| css < asked) {
             l.can_check_out = false;
-            l.code = Some(-21);
+            l.code = Some(Code::VERSION_TOO_NEW);
             l.reason = Some(format!(
                 "a product of version {asked} needs a license whose Customer Success Services \
                  date is {asked} or later; this line's is {}",
@@ -273,13 +274,13 @@ fn write_line(d: &Diagnosis, l: &DiagLine, server: &str, w: &mut dyn Write) -> i
     if l.can_check_out {
         writeln!(w, "This license can be checked out")?;
     } else {
-        let code = l.code.unwrap_or(-1);
+        let code = l.code.unwrap_or(Code::NO_LICENSE_FILE);
         writeln!(w, "This license cannot be checked out because:")?;
-        writeln!(w, "{}", errors::display(code))?;
+        writeln!(w, "{code}")?;
         if let Some(reason) = &l.reason {
             writeln!(w, "{reason}")?;
         }
-        if code == -9 {
+        if code == Code::INVALID_HOST {
             writeln!(w, "This host's IDs: {}", host_ids(d))?;
         }
     }
@@ -310,7 +311,7 @@ impl Report for Diag {
             writeln!(
                 w,
                 "No license line for that feature is installed. ({})",
-                errors::display(-5)
+                Code::NO_SUCH_FEATURE
             )?;
         }
         writeln!(w)?;
@@ -332,7 +333,8 @@ impl Report for Failure {
         writeln!(w, "License server: {}", self.tried)?;
         writeln!(w, "{RULE}")?;
         writeln!(w, "This license cannot be checked out because:")?;
-        writeln!(w, "{}", errors::display(self.error.code.unwrap_or(-15)))?;
+        let code = self.error.code.unwrap_or(Code::CANNOT_CONNECT);
+        writeln!(w, "{code}")?;
         for p in &self.ports {
             writeln!(w, "{p}")?;
         }
@@ -374,8 +376,8 @@ fn apply_filter(d: &mut Diagnosis, filter: &Option<(String, String)>) {
 fn status_of(d: &Diagnosis) -> i32 {
     let failed = d.lines.iter().find(|l| !l.can_check_out);
     match (d.lines.is_empty(), failed) {
-        (true, _) => exit::flexnet(-5),
-        (false, Some(l)) => exit::flexnet(l.code.unwrap_or(-1)),
+        (true, _) => exit::flexnet(Code::NO_SUCH_FEATURE),
+        (false, Some(l)) => exit::flexnet(l.code.unwrap_or(Code::NO_LICENSE_FILE)),
         (false, None) => exit::SUCCESS,
     }
 }
@@ -547,7 +549,7 @@ fn offline(m: &clap::ArgMatches, feature: Option<&str>) -> Option<Diagnosis> {
     let inv = crate::license::inventory(&files, "CITRIX", &host, &keyring, today);
     let no_server = || {
         let reason = "no license server answers to grant it; the line itself would serve";
-        (errors::CANNOT_CONNECT, reason.to_owned())
+        (Code::CANNOT_CONNECT, reason.to_owned())
     };
     let lines = inv
         .lines

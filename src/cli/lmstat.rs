@@ -14,11 +14,12 @@ use super::exit::{self, CliError};
 use super::remote::Remote;
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx};
+use crate::flexnet::Code;
 use crate::license::STARTUP_FEATURE;
 use crate::protocol::status::{
     Assignment, Checkout, Denial, Pool, PoolId, Session, StatusPart, StatusQuery,
 };
-use crate::protocol::{Request, Response, ServerInfo, errors};
+use crate::protocol::{Request, Response, ServerInfo};
 
 pub fn command() -> clap::Command {
     let optional = |name: &'static str, short: char, value: &'static str, help: &'static str| {
@@ -182,7 +183,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
                 render::header(ctx.invoked, ctx.out)?;
                 writeln!(ctx.out, "{}", status_on(Local::now()))?;
                 writeln!(ctx.out)?;
-                writeln!(ctx.out, "Error getting status: {}", errors::display(-15))?;
+                writeln!(ctx.out, "Error getting status: {}", Code::CANNOT_CONNECT)?;
             }
             Err(e)
         }
@@ -269,7 +270,7 @@ impl Status {
         if self.server.vendor_up {
             writeln!(w, "    CITRIX: UP v{}", self.server.version)?;
         } else {
-            writeln!(w, "    CITRIX: {}", errors::display(-97))?;
+            writeln!(w, "    CITRIX: {}", Code::VENDOR_DOWN)?;
         }
         writeln!(w)
     }
@@ -294,7 +295,7 @@ impl Status {
             writeln!(
                 w,
                 "Users of {wanted}: Cannot get users of {wanted}: {}",
-                errors::display(-5)
+                Code::NO_SUCH_FEATURE
             )?;
             return writeln!(w);
         }

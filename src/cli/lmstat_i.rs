@@ -1,6 +1,7 @@
 //! `lmstat -i [feature]`: the INCREMENT lines of the license files, read
 //! from the files themselves (as FlexNet's note says), in its table layout.
 
+use crate::flexnet::Code;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -93,7 +94,7 @@ fn files(m: &clap::ArgMatches) -> Result<Vec<LoadedFile>, CliError> {
         .filter(|p| !is_socket(p));
     for path in paths {
         let read = |err: String| {
-            CliError::new(exit::flexnet(-1), err)
+            CliError::new(exit::flexnet(Code::NO_LICENSE_FILE), err)
                 .hint("lmstat -i reads files: name them with -c FILE or -c DIRECTORY")
         };
         if path.is_dir() {
@@ -103,8 +104,11 @@ fn files(m: &clap::ArgMatches) -> Result<Vec<LoadedFile>, CliError> {
         }
     }
     if out.is_empty() {
-        return Err(CliError::new(exit::flexnet(-1), "no license file to read")
-            .hint("lmstat -i reads files: name them with -c FILE or -c DIRECTORY"));
+        return Err(CliError::new(
+            exit::flexnet(Code::NO_LICENSE_FILE),
+            "no license file to read",
+        )
+        .hint("lmstat -i reads files: name them with -c FILE or -c DIRECTORY"));
     }
     Ok(out)
 }

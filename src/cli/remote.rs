@@ -21,7 +21,8 @@ use tokio::time::Instant;
 use super::exit::{self, CliError};
 use crate::client::select::{self, Target};
 use crate::client::{ClientError, Connection};
-use crate::protocol::{Request, Response, errors};
+use crate::flexnet::Code;
+use crate::protocol::{Request, Response};
 
 /// `-t` when not given, in seconds.
 pub const DEFAULT_TIMEOUT: u64 = 10;
@@ -196,7 +197,7 @@ const START_HINT: &str =
 /// No server answered: which address was tried, and how to start one.
 pub fn cannot_connect(tried: &str, cause: &str) -> CliError {
     CliError::new(
-        exit::flexnet(errors::CANNOT_CONNECT),
+        exit::flexnet(Code::CANNOT_CONNECT),
         format!("cannot connect to license server {tried}: {cause}"),
     )
     .hint(START_HINT)
@@ -260,21 +261,18 @@ fn io_cause(e: &io::Error) -> String {
 }
 
 /// The server said no: FlexNet's text, the reason, and what to do.
-pub fn refused(code: i32, reason: &str, local: bool) -> CliError {
-    let e = CliError::new(
-        exit::flexnet(code),
-        format!("{} {reason}", errors::display(code)),
-    );
+pub fn refused(code: Code, reason: &str, local: bool) -> CliError {
+    let e = CliError::new(exit::flexnet(code), format!("{code} {reason}"));
     match code {
-        errors::NOT_ALLOWED if !local => e.hint(
+        Code::NOT_ALLOWED if !local => e.hint(
             "over TCP the server serves products and status only: run the command on the \
              license server's host as an administrator, without -c or with -c @localhost, \
              so that it goes over the control socket (LMGRD_SOCKET names it when lmgrd was \
              started with --socket elsewhere)",
         ),
         // The server says how to enable a disabled request; nothing to add.
-        errors::NOT_ALLOWED if reason.contains("disabled") => e,
-        errors::NOT_ALLOWED => e.hint(
+        Code::NOT_ALLOWED if reason.contains("disabled") => e,
+        Code::NOT_ALLOWED => e.hint(
             "it needs the admin role: root, the account lmgrd runs as, or an account an \
              administrator made admin with CtxManageUserAndGroup -useradd \"domain\\name\" -Role admin",
         ),
@@ -320,15 +318,11 @@ mod tests {
 
     #[test]
     fn a_refusal_hints_at_the_transport_or_the_role() {
-        let remote = refused(errors::NOT_ALLOWED, "lmreread is only accepted…", false);
+        let remote = refused(Code::NOT_ALLOWED, "lmreread is only accepted…", false);
         assert!(remote.hint.unwrap().contains("-c @localhost"));
-        let user = refused(errors::NOT_ALLOWED, "lmreread needs the admin role", true);
+        let user = refused(Code::NOT_ALLOWED, "lmreread needs the admin role", true);
         assert!(user.hint.unwrap().contains("-Role admin"));
-        let disabled = refused(
-            errors::NOT_ALLOWED,
-            "lmdown is disabled on this server",
-            true,
-        );
+        let disabled = refused(Code::NOT_ALLOWED, "lmdown is disabled on this server", true);
         assert!(disabled.hint.is_none());
         assert_eq!(disabled.status, 256 - 63);
     }

@@ -4,6 +4,7 @@
 //! CSV (`-export`). The export and the events are in their own modules;
 //! both stream.
 
+use crate::flexnet::Code;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -346,7 +347,7 @@ fn delete(
         device: device.clone(),
     };
     Remote::connect(m)?.ask(request).map_err(|e| {
-        if e.status == exit::flexnet(-5) && e.hint.is_none() {
+        if e.status == exit::flexnet(Code::NO_SUCH_FEATURE) && e.hint.is_none() {
             e.hint("udadmin -list shows who holds a license; names are as it prints them")
         } else {
             e

@@ -18,7 +18,7 @@ use super::{CheckoutArgs, ClientError, Connection, ProductSession};
 use crate::license::Version;
 use crate::license::model::VendorString;
 use crate::protocol::status::{Model, Pool};
-use crate::protocol::{ErrorBody, Handle, Request, Response};
+use crate::protocol::{Code, ErrorBody, Handle, Request, Response};
 
 /// Unix seconds.
 type Time = i64;
@@ -196,9 +196,9 @@ impl<C: Clock> CachingSession<C> {
     /// last contact, and (for concurrent licenses) the installed count.
     fn grant_from_cache(&self, want: &Held) -> Result<(), ClientError> {
         let refuse =
-            |code: i32, reason: String| Err(ClientError::Refused(ErrorBody::new(code, reason)));
+            |code: Code, reason: String| Err(ClientError::Refused(ErrorBody::new(code, reason)));
         let Ok(version) = Version::parse(&want.version) else {
-            return refuse(-12, format!("bad version {}", want.version));
+            return refuse(Code::BAD_DATA, format!("bad version {}", want.version));
         };
         let serving: Vec<&Pool> = self
             .pools
@@ -212,7 +212,7 @@ impl<C: Clock> CachingSession<C> {
                 "no cached license serves {} v{}",
                 want.feature, want.version
             );
-            return refuse(-5, what);
+            return refuse(Code::NO_SUCH_FEATURE, what);
         }
         let grace_hours = serving
             .iter()
@@ -222,7 +222,7 @@ impl<C: Clock> CachingSession<C> {
             .unwrap_or(0);
         if self.clock.now() >= self.last_contact + i64::from(grace_hours) * 3600 {
             let why = "the server is unreachable and License caching mode has run out";
-            return refuse(-15, why.into());
+            return refuse(Code::CANNOT_CONNECT, why.into());
         }
         if serving.iter().any(|p| p.model == Some(Model::Concurrent)) {
             let installed: u64 = serving.iter().map(|p| p.installed).sum();
@@ -235,7 +235,10 @@ impl<C: Clock> CachingSession<C> {
             devices.sort_unstable();
             devices.dedup();
             if !devices.contains(&want.device.as_str()) && devices.len() as u64 >= installed {
-                return refuse(-4, format!("all {installed} cached licenses are in use"));
+                return refuse(
+                    Code::ALL_IN_USE,
+                    format!("all {installed} cached licenses are in use"),
+                );
             }
         }
         Ok(())
@@ -244,7 +247,7 @@ impl<C: Clock> CachingSession<C> {
     /// Checks a license in, on the server when it is reachable.
     pub async fn checkin(&mut self, id: u64) -> Result<(), ClientError> {
         let Some(held) = self.held.remove(&id) else {
-            let e = ErrorBody::new(-134, format!("no checkout {id}"));
+            let e = ErrorBody::new(Code::BAD_HANDLE, format!("no checkout {id}"));
             return Err(ClientError::Refused(e));
         };
         let Some(h) = held.server else {

@@ -25,7 +25,7 @@ pub enum ClientError {
     },
     #[error("connection to the license server failed: {0}")]
     Frame(#[from] FrameError),
-    #[error("{}", crate::protocol::errors::display(.0.code))]
+    #[error("{}", .0.code)]
     Refused(ErrorBody),
     #[error("the server answered {0} to request {1}")]
     Mismatch(u64, u64),

@@ -69,7 +69,7 @@ impl Engine {
             ),
             Request::SetAccount { name, role } => {
                 if name.trim().is_empty() {
-                    let denial = Denial::new(codes::NO_SUCH_FEATURE, "an account needs a name");
+                    let denial = Denial::new(Code::BAD_PARAMETER, "an account needs a name");
                     return (Decision::Denied(denial), Vec::new());
                 }
                 (
@@ -83,7 +83,7 @@ impl Engine {
             }
             Request::RemoveAccount { name } => {
                 if !self.accounts.contains_key(&name) {
-                    let denial = Denial::new(codes::NO_SUCH_FEATURE, format!("no account {name}"));
+                    let denial = Denial::new(Code::BAD_PARAMETER, format!("no account {name}"));
                     return (Decision::Denied(denial), Vec::new());
                 }
                 (
@@ -114,7 +114,7 @@ impl Engine {
         if self.sessions.len() >= limit {
             let reason = format!("all {limit} start-up licenses are in use");
             return (
-                Decision::Denied(Denial::new(codes::ALL_IN_USE, reason)),
+                Decision::Denied(Denial::new(Code::ALL_IN_USE, reason)),
                 Vec::new(),
             );
         }
@@ -256,13 +256,13 @@ impl Engine {
                 return Err(Denial::new(why.code, reason));
             }
             return Err(Denial::new(
-                codes::NO_SUCH_FEATURE,
+                Code::NO_SUCH_FEATURE,
                 format!("no license for feature {feature} is installed"),
             ));
         }
         let Some(model) = of_feature.iter().find_map(|(_, p)| p.model) else {
             return Err(Denial::new(
-                codes::NOT_SUPPORTED,
+                Code::NOT_SUPPORTED,
                 format!("the license model of {feature} (its name's last part) is not known"),
             ));
         };
@@ -279,7 +279,7 @@ impl Engine {
             let newest = live.iter().map(|(k, _)| &k.version.0).max();
             let newest = newest.map_or(String::new(), ToString::to_string);
             return Err(Denial::new(
-                codes::VERSION_TOO_NEW,
+                Code::VERSION_TOO_NEW,
                 format!(
                     "version {version} is newer than the Customer Success Services date of every \
                      {feature} license (newest {newest})"
@@ -311,14 +311,14 @@ impl Engine {
             .min();
         match start {
             Some(start) => Denial::new(
-                codes::NOT_YET_STARTED,
+                Code::NOT_YET_STARTED,
                 format!(
                     "feature start date is in the future: {feature} starts on {}",
                     crate::license::date::format_date(start)
                 ),
             ),
             None => Denial::new(
-                codes::EXPIRED,
+                Code::EXPIRED,
                 format!("every license of {feature} has expired"),
             ),
         }
@@ -492,7 +492,7 @@ impl Engine {
     fn all_in_use(&self, now: Time, feature: &str, pools: &[PoolKey], reserved: u64) -> Denial {
         if reserved > 0 {
             return Denial::new(
-                codes::RESERVED,
+                Code::RESERVED,
                 format!(
                     "the free licenses of {feature} are reserved for others ({reserved} reserved in the options file)"
                 ),
@@ -504,7 +504,7 @@ impl Engine {
             .map(|p| p.installed(now))
             .sum();
         Denial::new(
-            codes::ALL_IN_USE,
+            Code::ALL_IN_USE,
             format!("all {installed} licenses of {feature} that serve this version are in use"),
         )
     }
@@ -541,7 +541,7 @@ impl Engine {
             }
             _ => (
                 Decision::Denied(Denial::new(
-                    codes::BAD_HANDLE,
+                    Code::BAD_HANDLE,
                     format!("session {session} holds no checkout {handle}"),
                 )),
                 Vec::new(),
@@ -578,7 +578,7 @@ impl Engine {
         }
         if events.is_empty() {
             let denial = Denial::new(
-                codes::NO_SUCH_FEATURE,
+                Code::NO_SUCH_FEATURE,
                 "no user/device license matches that user or device",
             );
             return (Decision::Denied(denial), events);
@@ -691,7 +691,7 @@ impl Engine {
                 "{} on {} is on the EXCLUDE list for {feature}",
                 req.user, req.host
             );
-            return Err(Denial::new(codes::EXCLUDED, why));
+            return Err(Denial::new(Code::EXCLUDED, why));
         }
         let includes: Vec<&crate::options::Target> = d
             .iter()
@@ -706,7 +706,7 @@ impl Engine {
                 "{} on {} is not on the INCLUDE list for {feature}",
                 req.user, req.host
             );
-            return Err(Denial::new(codes::NOT_INCLUDED, why));
+            return Err(Denial::new(Code::NOT_INCLUDED, why));
         }
         for x in d {
             if let D::Max {
@@ -723,7 +723,7 @@ impl Engine {
                     kind_name(target),
                     target.name
                 );
-                return Err(Denial::new(codes::OVER_MAX, why));
+                return Err(Denial::new(Code::OVER_MAX, why));
             }
         }
         Ok(())
@@ -796,7 +796,7 @@ fn kind_name(t: &crate::options::Target) -> &'static str {
 
 fn unknown_session(session: SessionId) -> Denial {
     Denial::new(
-        codes::BAD_HANDLE,
+        Code::BAD_HANDLE,
         format!("no product session {session} (it ended or was reclaimed; start a new one)"),
     )
 }

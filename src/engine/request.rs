@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::flexnet::Code;
+
 use super::types::{LicenseModel, PoolSpec, Settings, Time};
 use crate::license::Version;
 use crate::license::pool::{PoolKey, VersionKey};
@@ -147,43 +149,17 @@ pub struct Grant {
 /// A refusal with FlexNet's error number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Denial {
-    pub code: i32,
+    pub code: Code,
     pub reason: String,
 }
 
 impl Denial {
-    pub fn new(code: i32, reason: impl Into<String>) -> Self {
+    pub fn new(code: Code, reason: impl Into<String>) -> Self {
         Denial {
             code,
             reason: reason.into(),
         }
     }
-}
-
-/// FlexNet error numbers the engine gives.
-pub mod codes {
-    /// Licensed number of users already reached.
-    pub const ALL_IN_USE: i32 = -4;
-    /// No such feature exists.
-    pub const NO_SUCH_FEATURE: i32 = -5;
-    /// Feature has expired.
-    pub const EXPIRED: i32 = -10;
-    /// License server does not support this feature.
-    pub const NOT_SUPPORTED: i32 = -18;
-    /// License file does not support this version.
-    pub const VERSION_TOO_NEW: i32 = -21;
-    /// Feature start date is in the future.
-    pub const NOT_YET_STARTED: i32 = -31;
-    /// User/host on the EXCLUDE list for the feature.
-    pub const EXCLUDED: i32 = -38;
-    /// User/host not on the INCLUDE list for the feature.
-    pub const NOT_INCLUDED: i32 = -39;
-    /// Checkout exceeds MAX specified in the options file.
-    pub const OVER_MAX: i32 = -87;
-    /// All licenses are reserved for others.
-    pub const RESERVED: i32 = -101;
-    /// Invalid (unknown) session or checkout handle.
-    pub const BAD_HANDLE: i32 = -134;
 }
 
 /// What a request decided, and the events that record it.

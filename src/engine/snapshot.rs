@@ -34,7 +34,7 @@ pub struct DenialView {
     pub device: String,
     pub host: String,
     /// The FlexNet error number.
-    pub code: i32,
+    pub code: crate::flexnet::Code,
     pub reason: String,
 }
 

@@ -116,7 +116,7 @@ impl World {
         device: &str,
     ) -> i32 {
         match self.checkout(s, feature, version, user, device) {
-            Decision::Denied(d) => d.code,
+            Decision::Denied(d) => d.code.number(),
             d => panic!("expected a denial for {user}@{device}: {d:?}"),
         }
     }
@@ -248,13 +248,13 @@ fn editions_never_substitute_and_unknown_features_say_so() {
     let s = w.session("ddc");
     assert_eq!(
         w.denied(s, "XDT_ADV_CCU", "2026.0101", "u", "d"),
-        codes::NO_SUCH_FEATURE
+        Code::NO_SUCH_FEATURE
     );
     let mut w = World::new(vec![pool("XDT_PLT_ZZZ", "2026.1201", 10, "Retail")]);
     let s = w.session("ddc");
     assert_eq!(
         w.denied(s, "XDT_PLT_ZZZ", "2026.0101", "u", "d"),
-        codes::NOT_SUPPORTED
+        Code::NOT_SUPPORTED
     );
 }
 
@@ -281,7 +281,7 @@ fn only_pools_with_a_later_css_date_serve_and_one_newer_license_serves_both_vers
     assert_eq!(w.in_use("XDT_PLT_CCU"), 2);
     assert_eq!(
         w.denied(new, "XDT_PLT_CCU", "2020.0101", "u", "dev"),
-        codes::VERSION_TOO_NEW
+        Code::VERSION_TOO_NEW
     );
     w.check_replay();
 }
@@ -294,7 +294,7 @@ fn at_the_limit_non_retail_licenses_are_denied() {
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "b", "d2");
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "c", "d3"),
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
     // An existing device still shares its license.
     assert!(w.grant(s, "XDT_PLT_CCU", "2026.0101", "a", "d1").shared);
@@ -331,7 +331,7 @@ fn burst_mode_for_concurrent_licenses_example_2() {
     assert_eq!(w.in_use("XDT_PLT_CCU"), 16);
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "new"),
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
     // It does not restart by itself, even below and then above the limit.
     for h in handles.drain(..7) {
@@ -341,7 +341,7 @@ fn burst_mode_for_concurrent_licenses_example_2() {
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "new");
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "new2"),
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
     // Installing another retail license re-arms it.
     let mut more = pool("XDT_PLT_CCU", "2026.1201", 10, "Retail");
@@ -391,7 +391,7 @@ fn overdraft_then_burst_for_user_device_licenses_example_1() {
     assert_eq!(w.pools("XDT_PLT_UD")[0].burst, BurstState::Spent);
     assert_eq!(
         w.denied(s, "XDT_PLT_UD", "2026.0101", "late", "late-d"),
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
     // A known user on a new device needs no new license.
     assert!(w.grant(s, "XDT_PLT_UD", "2026.0101", "u1", "phone").shared);
@@ -408,7 +408,7 @@ fn burst_never_applies_to_expired_licenses_and_can_be_disabled() {
     w.days(6);
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "d2"),
-        codes::EXPIRED
+        Code::EXPIRED
     );
     assert_eq!(
         w.in_use("XDT_PLT_CCU"),
@@ -426,7 +426,7 @@ fn burst_never_applies_to_expired_licenses_and_can_be_disabled() {
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d1");
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "d2"),
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
 }
 
@@ -498,7 +498,7 @@ fn a_second_user_on_a_users_only_device_moves_the_license_to_the_device() {
     assert_eq!(snap.assignments[0].name, "kiosk");
     assert_eq!(
         w.denied(s, "XDT_PLT_UD", "2026.0101", "cid", "desk"),
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
 }
 
@@ -601,7 +601,7 @@ fn a_lapsed_session_keeps_its_checkouts_until_the_reconnect_window_ends() {
     assert_eq!(
         w.run(Request::Reconnect { session: s }),
         Decision::Denied(Denial::new(
-            codes::BAD_HANDLE,
+            Code::BAD_HANDLE,
             format!("no product session {s} (it ended or was reclaimed; start a new one)")
         ))
     );
@@ -624,13 +624,13 @@ fn a_reread_that_shrinks_a_pool_keeps_what_is_held_and_denies_until_below() {
     assert_eq!(w.in_use("XDT_PLT_CCU"), 3);
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "d9"),
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
     w.checkin(s, hs[0]);
     w.checkin(s, hs[1]);
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "d9"),
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
     w.checkin(s, hs[2]);
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d9");
@@ -663,20 +663,20 @@ fn a_probe_decides_like_a_checkout_and_changes_nothing() {
         .engine
         .probe(w.now, "XDT_PLT_UD", &v("2026.0101"))
         .unwrap_err();
-    assert_eq!(denial.code, codes::ALL_IN_USE);
+    assert_eq!(denial.code, Code::ALL_IN_USE);
     assert_eq!(
         w.engine
             .probe(w.now, "XDT_PLT_UD", &v("2027.0101"))
             .unwrap_err()
             .code,
-        codes::VERSION_TOO_NEW
+        Code::VERSION_TOO_NEW
     );
     assert_eq!(
         w.engine
             .probe(w.now, "NOPE_CCU", &v("1.0"))
             .unwrap_err()
             .code,
-        codes::NO_SUCH_FEATURE
+        Code::NO_SUCH_FEATURE
     );
 }
 
@@ -698,11 +698,11 @@ fn exclude_beats_include_and_an_include_list_admits_only_those_on_it() {
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "MYCO\\Jack Smith", "d2");
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "bob", "d3"),
-        codes::EXCLUDED
+        Code::EXCLUDED
     );
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "eve", "d4"),
-        codes::NOT_INCLUDED
+        Code::NOT_INCLUDED
     );
     w.check_replay();
 }
@@ -716,7 +716,7 @@ fn max_caps_what_a_group_holds() {
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "b", "d2");
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "a", "d3"),
-        codes::OVER_MAX
+        Code::OVER_MAX
     );
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "c", "d3");
 }
@@ -729,13 +729,13 @@ fn reserved_licenses_are_kept_for_those_they_name() {
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "ann", "d1");
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "bob", "d2"),
-        codes::RESERVED
+        Code::RESERVED
     );
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "robert", "d3");
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "robert", "d4");
     assert_eq!(
         w.denied(s, "XDT_PLT_CCU", "2026.0101", "robert", "d5"),
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
     // lmdiag's probe is nobody a reservation names.
     assert_eq!(
@@ -743,7 +743,7 @@ fn reserved_licenses_are_kept_for_those_they_name() {
             .probe(w.now, "XDT_PLT_CCU", &v("2026.0101"))
             .unwrap_err()
             .code,
-        codes::ALL_IN_USE
+        Code::ALL_IN_USE
     );
 }
 
@@ -853,7 +853,10 @@ fn a_release_never_lets_a_pool_exceed_installed_while_a_session_is_open() {
     let mut replayed = Engine::replay(&w.events);
     assert!(matches!(
         replayed.decide(w.now, checkout_of(s, "bob", "pc2")).0,
-        Decision::Denied(Denial { code: -4, .. })
+        Decision::Denied(Denial {
+            code: Code::ALL_IN_USE,
+            ..
+        })
     ));
     // When the session ends the license returns at once: no 90-day lease.
     w.checkin(s, g.handle);
@@ -963,7 +966,10 @@ fn time_is_applied_before_any_decision() {
         .decide(w.now, Request::Heartbeat { session: s });
     assert!(matches!(
         decision,
-        Decision::Denied(Denial { code: -134, .. })
+        Decision::Denied(Denial {
+            code: Code::BAD_HANDLE,
+            ..
+        })
     ));
     assert!(
         events.iter().any(|e| matches!(
@@ -982,7 +988,7 @@ fn refused_lines_say_why_and_a_start_date_takes_effect_when_it_comes() {
     let start = chrono::NaiveDate::from_ymd_opt(2027, 2, 1).unwrap();
     let forged = PoolSpec {
         refused: Some(Refused {
-            code: -8,
+            code: Code::BAD_SIGNATURE,
             reason: "invalid license key (inconsistent authentication code)".into(),
         }),
         ..pool("XDT_ENT_UD", "2026.1201", 0, "Retail")
@@ -1044,4 +1050,22 @@ fn a_holder_is_counted_against_the_pool_that_serves_what_it_asked() {
     // A version raised on a held connection needs room in a newer pool.
     assert_eq!(w.denied(s, "XDT_PLT_UD", "2026.0101", "bob", "pc2"), -4);
     w.check_replay();
+}
+
+#[test]
+fn an_account_without_a_name_or_unknown_is_an_invalid_parameter_not_a_missing_feature() {
+    let mut w = World::new(Vec::new());
+    let set = Request::SetAccount {
+        name: "  ".into(),
+        role: AccountRole::Admin,
+    };
+    let unknown = Request::RemoveAccount {
+        name: "host\\nobody".into(),
+    };
+    for request in [set, unknown] {
+        match w.run(request) {
+            Decision::Denied(d) => assert_eq!(d.code, Code::BAD_PARAMETER, "{d:?}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
 }

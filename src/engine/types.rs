@@ -57,7 +57,7 @@ pub struct PoolSpec {
 /// reason, as lmdiag gives them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refused {
-    pub code: i32,
+    pub code: crate::flexnet::Code,
     pub reason: String,
 }
 
@@ -229,7 +229,7 @@ fn add_pending(specs: &mut Vec<PoolSpec>, l: &LineState, start: chrono::NaiveDat
 /// What a checkout of a feature whose only lines have this status is told:
 /// lines refused for what they are, not those of another vendor, still to
 /// start, expired, or set aside for another line of the feature.
-fn refusal(status: &LineStatus) -> Option<(i32, String)> {
+fn refusal(status: &LineStatus) -> Option<(crate::flexnet::Code, String)> {
     match status {
         LineStatus::Unsigned
         | LineStatus::BadSignature
@@ -304,6 +304,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flexnet::Code;
 
     #[test]
     fn models_come_from_the_suffix_and_unknown_ones_are_not_guessed() {
@@ -406,14 +407,21 @@ mod tests {
             "only XDT_PLT_UD: the unknown suffix is not served"
         );
         let zzz = good.iter().find(|s| s.feature == "XDT_PLT_ZZZ").unwrap();
-        assert_eq!(zzz.refused.as_ref().map(|r| r.code), Some(-18));
+        assert_eq!(
+            zzz.refused.as_ref().map(|r| r.code),
+            Some(Code::NOT_SUPPORTED)
+        );
         let ccu = good.iter().find(|s| s.feature == "XDT_PLT_CCU").unwrap();
         assert!(ccu.refused.is_none() && ccu.starts.len() == 1);
         let (pooled, forged) = specs(&forged);
         assert_eq!(pooled, 0);
         for feature in ["XDT_PLT_UD", "XDT_PLT_ZZZ", "XDT_PLT_CCU"] {
             let spec = forged.iter().find(|s| s.feature == feature).unwrap();
-            assert_eq!(spec.refused.as_ref().map(|r| r.code), Some(-8), "{feature}");
+            assert_eq!(
+                spec.refused.as_ref().map(|r| r.code),
+                Some(Code::BAD_SIGNATURE),
+                "{feature}"
+            );
         }
     }
 

@@ -234,6 +234,7 @@ mod tests {
         use crate::engine::request::{CheckoutRequest, Decision, Request};
         use crate::engine::types::{DAY, PoolSpec};
         use crate::engine::{Engine, snapshot::AssignmentKind};
+        use crate::flexnet::Code;
         use crate::license::{Expiry, Version};
 
         const FEATURE: &str = "XDT_PLT_UD";
@@ -398,7 +399,7 @@ mod tests {
                                     released.remove(&(user, device));
                                 }
                                 Decision::Denied(d) => {
-                                    let want = if serves { -4 } else { -21 };
+                                    let want = if serves { Code::ALL_IN_USE } else { Code::VERSION_TOO_NEW };
                                     prop_assert!(!(serves && fits), "refused {:?}", d);
                                     prop_assert_eq!(d.code, want);
                                 }

@@ -18,6 +18,7 @@ use super::hostid::HostIdentity;
 use super::model::*;
 use super::parser::Parsed;
 use super::sign::{Keyring, bindings, signature_digits};
+use crate::flexnet::Code;
 
 /// A parsed license file and where it came from.
 #[derive(Debug, Clone)]
@@ -72,39 +73,48 @@ impl LineStatus {
 
     /// FlexNet's error number and a one-line reason, for a line that does
     /// not serve.
-    pub fn reason(&self) -> Option<(i32, String)> {
+    pub fn reason(&self) -> Option<(Code, String)> {
         Some(match self {
             LineStatus::Serving => return None,
-            LineStatus::Expired { expiry } => (-10, format!("feature has expired ({expiry})")),
+            LineStatus::Expired { expiry } => {
+                (Code::EXPIRED, format!("feature has expired ({expiry})"))
+            }
             LineStatus::NotYetStarted { start } => (
-                -31,
+                Code::NOT_YET_STARTED,
                 format!(
                     "feature start date is in the future ({})",
                     super::date::format_date(*start)
                 ),
             ),
-            LineStatus::OtherVendor { vendor } => {
-                (-18, format!("the line is for vendor daemon {vendor}"))
-            }
-            LineStatus::Unsigned => (-8, "invalid license key (the line has no SIGN=)".into()),
+            LineStatus::OtherVendor { vendor } => (
+                Code::NOT_SUPPORTED,
+                format!("the line is for vendor daemon {vendor}"),
+            ),
+            LineStatus::Unsigned => (
+                Code::BAD_SIGNATURE,
+                "invalid license key (the line has no SIGN=)".into(),
+            ),
             LineStatus::BadSignature => (
-                -8,
+                Code::BAD_SIGNATURE,
                 "invalid license key (inconsistent authentication code)".into(),
             ),
             LineStatus::NoServerLine => (
-                -13,
+                Code::NO_SERVER_LINES,
                 "a counted line needs a SERVER line binding it to this host".into(),
             ),
             LineStatus::BoundElsewhere { binding } => {
                 let ids: Vec<String> = binding.iter().map(super::printer::host_id).collect();
-                (-9, format!("bound to another host ({})", ids.join(" ")))
+                (
+                    Code::INVALID_HOST,
+                    format!("bound to another host ({})", ids.join(" ")),
+                )
             }
             LineStatus::UnknownModel => (
-                -18,
+                Code::NOT_SUPPORTED,
                 "the license model of the feature (its name's last part) is not known".into(),
             ),
             LineStatus::DuplicateFeature { first } => (
-                -5,
+                Code::NO_SUCH_FEATURE,
                 format!(
                     "only the first FEATURE line of a feature counts ({}:{})",
                     first.file.display(),
@@ -112,11 +122,11 @@ impl LineStatus {
                 ),
             ),
             LineStatus::Superseded { by } => (
-                -5,
+                Code::NO_SUCH_FEATURE,
                 format!("superseded by {}:{}", by.file.display(), by.line),
             ),
             LineStatus::SupersededBySign { by } => (
-                -5,
+                Code::NO_SUCH_FEATURE,
                 format!(
                     "superseded by signature at {}:{}",
                     by.file.display(),

@@ -83,7 +83,7 @@ impl Keys {
     /// Why a line does not serve, as the log and lmdiag say it: a line
     /// refused for its signature while no key is trusted says where the
     /// vendor's key goes.
-    pub fn refusal(&self, line: &LineState) -> Option<(i32, String)> {
+    pub fn refusal(&self, line: &LineState) -> Option<(crate::flexnet::Code, String)> {
         let (code, reason) = line.status.reason()?;
         let signature = matches!(line.status, LineStatus::Unsigned | LineStatus::BadSignature);
         if !signature || self.trusted > 0 {
@@ -129,7 +129,7 @@ pub struct DiagLine {
     /// True when a checkout would be granted now.
     pub can_check_out: bool,
     /// Why not: FlexNet's error number, e.g. -4 …
-    pub code: Option<i32>,
+    pub code: Option<crate::flexnet::Code>,
     /// … and the exact reason.
     pub reason: Option<String>,
 }
@@ -167,7 +167,7 @@ impl DiagLine {
     }
 
     /// Decided: granted when `why` is `None`, else refused with it.
-    pub fn decided(mut self, why: Option<(i32, String)>) -> Self {
+    pub fn decided(mut self, why: Option<(crate::flexnet::Code, String)>) -> Self {
         match why {
             Some((code, reason)) => (self.code, self.reason) = (Some(code), Some(reason)),
             None => self.can_check_out = true,

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::flexnet::Code;
+
 use super::diagnosis::Diagnosis;
 use super::events::{EventPage, EventQuery};
 use super::status::{Pool, PoolId, Status, StatusQuery};
@@ -206,7 +208,7 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// FlexNet error number, e.g. -4.
-    pub code: i32,
+    pub code: Code,
     /// FlexNet's text for that number.
     pub text: String,
     /// What exactly went wrong.
@@ -214,10 +216,10 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
-    pub fn new(code: i32, reason: impl Into<String>) -> Self {
+    pub fn new(code: Code, reason: impl Into<String>) -> Self {
         ErrorBody {
             code,
-            text: super::errors::text(code).to_owned(),
+            text: code.text().to_owned(),
             reason: reason.into(),
         }
     }

@@ -3,7 +3,6 @@
 //! `docs/protocol.md` documents it with examples a test replays.
 
 pub mod diagnosis;
-pub mod errors;
 pub mod events;
 pub mod frame;
 pub mod message;
@@ -12,6 +11,6 @@ pub mod status;
 pub use diagnosis::{DiagLine, Diagnosis};
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
 pub use message::{
-    Account, Checkout, Envelope, ErrorBody, Handle, PROTOCOL_VERSION, Request, Response, Role,
-    ServerInfo, SessionId,
+    Account, Checkout, Code, Envelope, ErrorBody, Handle, PROTOCOL_VERSION, Request, Response,
+    Role, ServerInfo, SessionId,
 };

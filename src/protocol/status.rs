@@ -284,7 +284,7 @@ pub struct Denial {
     pub device: String,
     pub host: String,
     /// FlexNet's error number (e.g. -4: licensed number of users already reached).
-    pub code: i32,
+    pub code: crate::flexnet::Code,
     pub reason: String,
 }
 

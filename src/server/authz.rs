@@ -8,7 +8,7 @@
 
 use super::context::Context;
 use crate::engine::request::AccountRole;
-use crate::protocol::errors::NOT_ALLOWED;
+use crate::flexnet::Code;
 use crate::protocol::{ErrorBody, Role};
 
 /// Who is on the other end.
@@ -93,11 +93,11 @@ pub async fn authorize(what: &str, caller: &Caller, ctx: &Context) -> Result<(),
     match caller.role(ctx).await {
         Role::Admin => Ok(()),
         Role::Remote => Err(ErrorBody::new(
-            NOT_ALLOWED,
+            Code::NOT_ALLOWED,
             format!("{what} is only accepted on the server's host, over its control socket"),
         )),
         Role::User => Err(ErrorBody::new(
-            NOT_ALLOWED,
+            Code::NOT_ALLOWED,
             format!(
                 "{what} needs the admin role; {} has the user role",
                 caller.name()
@@ -110,7 +110,7 @@ pub async fn authorize(what: &str, caller: &Caller, ctx: &Context) -> Result<(),
 pub fn local_only(what: &str, caller: &Caller) -> Result<(), ErrorBody> {
     match caller {
         Caller::Remote => Err(ErrorBody::new(
-            NOT_ALLOWED,
+            Code::NOT_ALLOWED,
             format!("{what} is only available over the control socket"),
         )),
         Caller::Local { .. } => Ok(()),

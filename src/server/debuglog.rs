@@ -14,7 +14,6 @@ use chrono::{DateTime, Datelike, Local, NaiveDate, Timelike};
 use crate::engine::request::{BurstEnd, Denial};
 use crate::engine::{Engine, Event, Time};
 use crate::options::NoLog;
-use crate::protocol::errors;
 
 /// The vendor daemon's name in log lines.
 pub const VENDOR: &str = "CITRIX";
@@ -211,7 +210,7 @@ impl DebugLog {
 
     /// `DENIED: "F" user@host  (text (code,0))`.
     pub fn denied(&mut self, t: Time, feature: &str, user: &str, host: &str, d: &Denial) {
-        let reason = format!("{} ({})", errors::display(d.code), d.reason);
+        let reason = format!("{} ({})", d.code, d.reason);
         self.line(
             t,
             VENDOR,

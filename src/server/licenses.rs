@@ -41,7 +41,7 @@ impl Reading {
     }
 
     /// Why a line does not serve, as the log and lmdiag say it.
-    pub fn refusal(&self, line: &LineState) -> Option<(i32, String)> {
+    pub fn refusal(&self, line: &LineState) -> Option<(crate::flexnet::Code, String)> {
         self.keys.refusal(line)
     }
 }

@@ -23,7 +23,7 @@ use super::failpoint;
 use super::threads::{SpawnError, Spawner};
 use crate::engine::snapshot::DenialView;
 use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
-use crate::protocol::errors;
+use crate::flexnet::Code;
 use crate::protocol::events::{EventPage, EventQuery};
 use crate::protocol::status::{Pool, Status, StatusQuery};
 use crate::store::{Check, Store, StoreError};
@@ -95,11 +95,11 @@ pub enum OwnerError {
 impl OwnerError {
     /// FlexNet's number for it: a stopped daemon is down (-97); a state
     /// that cannot be written or read is a server that cannot serve (-15).
-    pub fn code(&self) -> i32 {
+    pub fn code(&self) -> Code {
         match self {
-            OwnerError::Stopped => errors::VENDOR_DOWN,
+            OwnerError::Stopped => Code::VENDOR_DOWN,
             OwnerError::NotDurable(_) | OwnerError::Stale | OwnerError::History(_) => {
-                errors::CANNOT_CONNECT
+                Code::CANNOT_CONNECT
             }
         }
     }
@@ -469,7 +469,7 @@ impl Owner {
                 user: c.user.clone(),
                 device: c.device.clone(),
                 host: c.host.clone(),
-                code: 0,
+                code: Code::of(0),
                 reason: String::new(),
             }),
             _ => None,

@@ -14,7 +14,7 @@ use super::context::Context;
 use super::debuglog::VENDOR;
 use super::handlers::{self, Conn};
 use crate::engine;
-use crate::protocol::errors::BAD_DATA;
+use crate::flexnet::Code;
 use crate::protocol::frame::{FrameError, decode_header, read_frame};
 use crate::protocol::{Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response};
 use crate::protocol::{decode, write_message};
@@ -52,7 +52,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             Incoming::Bad { reason, answer } => {
                 // Say why once, then close: the stream cannot be trusted.
                 if answer {
-                    let refusal = Response::Error(ErrorBody::new(BAD_DATA, reason.clone()));
+                    let refusal = Response::Error(ErrorBody::new(Code::BAD_DATA, reason.clone()));
                     let _ = send(&mut w, 0, refusal, &limits).await;
                 }
                 closed_because(&ctx, &peer, reason).await;
@@ -77,7 +77,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
 fn unsupported(v: u32) -> Response {
     let reason =
         format!("protocol version {v} is not supported (this server speaks {PROTOCOL_VERSION})");
-    Response::Error(ErrorBody::new(BAD_DATA, reason))
+    Response::Error(ErrorBody::new(Code::BAD_DATA, reason))
 }
 
 /// How long a connection may take.

@@ -4,7 +4,7 @@
 
 use super::{Answer, decide_done};
 use crate::engine::{self, request::AccountRole};
-use crate::protocol::errors::{BAD_DATA, NOT_ALLOWED};
+use crate::flexnet::Code;
 use crate::protocol::{ErrorBody, Response};
 use crate::server::authz::{Caller, authorize};
 use crate::server::context::Context;
@@ -19,7 +19,7 @@ pub(super) async fn set_account(
     authorize("changing accounts", caller, ctx).await?;
     let Some(role) = AccountRole::parse(&role) else {
         let reason = format!("role `{role}`: expected admin, user, adminGroup or userGroup");
-        return Err(ErrorBody::new(BAD_DATA, reason));
+        return Err(ErrorBody::new(Code::BAD_DATA, reason));
     };
     decide_done(ctx, engine::Request::SetAccount { name, role }).await
 }
@@ -51,7 +51,7 @@ pub(super) async fn reread(ctx: &Context, caller: &Caller, vendor: bool) -> Answ
     authorize("lmreread", caller, ctx).await?;
     let reading = licenses::reread(&ctx.config, &ctx.engine, &ctx.log)
         .await
-        .map_err(|e| ErrorBody::new(-1, format!("{e:#}")))?;
+        .map_err(|e| ErrorBody::new(Code::NO_LICENSE_FILE, format!("{e:#}")))?;
     ctx.set_licenses(reading);
     if vendor && ctx.vendor.set_up(true) {
         ctx.vendor.port_settled(true).await;
@@ -70,7 +70,7 @@ pub(super) async fn shutdown(ctx: &Context, caller: &Caller, vendor: bool) -> An
     if !ctx.config.allow_lmdown {
         let reason =
             "lmdown is disabled on this server (start lmgrd with --allow-lmdown to enable it)";
-        return Err(ErrorBody::new(NOT_ALLOWED, reason));
+        return Err(ErrorBody::new(Code::NOT_ALLOWED, reason));
     }
     let who = caller.name();
     if vendor {

@@ -5,8 +5,8 @@
 use super::{Answer, Conn, decide_done};
 use crate::engine::request::{CheckoutRequest, Handle, SessionId};
 use crate::engine::{self, Decision};
+use crate::flexnet::Code;
 use crate::license::Version;
-use crate::protocol::errors::{BAD_DATA, VENDOR_DOWN};
 use crate::protocol::{Checkout, ErrorBody, Response};
 use crate::server::context::Context;
 
@@ -16,7 +16,7 @@ fn vendor_up(ctx: &Context) -> Result<(), ErrorBody> {
         Ok(())
     } else {
         let reason = "the CITRIX vendor daemon was stopped by lmdown -vendor";
-        Err(ErrorBody::new(VENDOR_DOWN, reason))
+        Err(ErrorBody::new(Code::VENDOR_DOWN, reason))
     }
 }
 
@@ -78,7 +78,7 @@ pub(super) async fn checkout(ctx: &Context, c: Checkout) -> Answer {
 
 fn checkout_request(c: Checkout) -> Result<CheckoutRequest, ErrorBody> {
     let version = Version::parse(&c.version)
-        .map_err(|e| ErrorBody::new(BAD_DATA, format!("version: {e}")))?;
+        .map_err(|e| ErrorBody::new(Code::BAD_DATA, format!("version: {e}")))?;
     Ok(CheckoutRequest {
         session: c.session,
         feature: c.feature,
@@ -94,5 +94,5 @@ fn checkout_request(c: Checkout) -> Result<CheckoutRequest, ErrorBody> {
 /// A decision the engine never gives for this request.
 fn unexpected(d: &Decision) -> ErrorBody {
     let reason = format!("the engine answered {d:?}");
-    ErrorBody::new(crate::protocol::errors::CANNOT_CONNECT, reason)
+    ErrorBody::new(Code::CANNOT_CONNECT, reason)
 }

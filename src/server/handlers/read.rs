@@ -5,11 +5,12 @@
 
 use super::Answer;
 use crate::engine::PoolSpec;
+use crate::flexnet::Code;
 use crate::license::Version;
+use crate::protocol::PROTOCOL_VERSION;
 use crate::protocol::events::EventQuery;
 use crate::protocol::status::StatusQuery;
 use crate::protocol::{Account, DiagLine, Diagnosis, ErrorBody, Response, ServerInfo};
-use crate::protocol::{PROTOCOL_VERSION, errors::VENDOR_DOWN};
 use crate::server::authz::{Caller, local_only, user_name};
 use crate::server::context::Context;
 use crate::server::licenses::Reading;
@@ -114,16 +115,16 @@ pub(super) async fn diagnose(ctx: &Context, feature: Option<&str>) -> Answer {
 /// holding a license); `None` when one would be granted.
 async fn decide(
     ctx: &Context,
-    refused: Option<(i32, String)>,
+    refused: Option<(Code, String)>,
     feature: &str,
     version: &Version,
-) -> Result<Option<(i32, String)>, ErrorBody> {
+) -> Result<Option<(Code, String)>, ErrorBody> {
     if refused.is_some() {
         return Ok(refused);
     }
     if !ctx.vendor.is_up() {
         let reason = "the CITRIX vendor daemon is stopped".to_owned();
-        return Ok(Some((VENDOR_DOWN, reason)));
+        return Ok(Some((Code::VENDOR_DOWN, reason)));
     }
     Ok(match ctx.engine.probe(feature, version).await? {
         Ok(()) => None,

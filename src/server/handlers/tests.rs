@@ -120,7 +120,7 @@ fn device(name: &str) -> CheckoutArgs<'_> {
 /// The FlexNet number of a refusal.
 fn code<T: std::fmt::Debug>(r: Result<T, ClientError>) -> i32 {
     match r {
-        Err(ClientError::Refused(e)) => e.code,
+        Err(ClientError::Refused(e)) => e.code.number(),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
