@@ -2,6 +2,9 @@
 
 /// Invalid data from the peer (malformed frame, unknown protocol version).
 pub const BAD_DATA: i32 = -12;
+/// Invalid parameter: a name that is empty, too long or holds control
+/// characters.
+pub const BAD_PARAM: i32 = -42;
 /// Cannot connect to license server system.
 pub const CANNOT_CONNECT: i32 = -15;
 /// The request is not allowed on this connection.
@@ -27,6 +30,7 @@ pub fn text(code: i32) -> &'static str {
         -31 => "Feature start date is in the future.",
         -38 => "User/host on EXCLUDE list for feature.",
         -39 => "User/host not on INCLUDE list for feature.",
+        -42 => "Invalid parameter.",
         -87 => "Checkout exceeds MAX specified in options file.",
         -101 => "All licenses are reserved for others.",
         -63 => "Request not allowed on this connection.",
