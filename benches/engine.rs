@@ -63,6 +63,7 @@ fn run(feature: &str, dense: bool, decisions: usize) -> (Duration, [usize; 3]) {
                     now,
                     Request::StartSession {
                         host: format!("host{i}"),
+                        secret: Default::default(),
                     },
                 )
                 .decision

@@ -70,12 +70,14 @@ async fn a_release_keeps_an_open_sessions_license_across_a_restart() {
     let second = p.checkout(args("XDT_PLT_UD", "bob", "pc2")).await;
     assert_eq!(refused(second), -4);
     // Killed and started again on the same state: still one license, held.
-    let session = p.session;
+    let (session, secret) = (p.session, p.secret().clone());
     drop(p);
     let d = TestDaemon::start(d.kill());
     assert_eq!(in_use(&d, "XDT_PLT_UD").await, 1, "after the restart");
     let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
-    let mut p = ProductSession::resume(conn, session, "ddc1").await.unwrap();
+    let mut p = ProductSession::resume(conn, session, secret, "ddc1")
+        .await
+        .unwrap();
     let second = p.checkout(args("XDT_PLT_UD", "bob", "pc2")).await;
     assert_eq!(refused(second), -4);
     let list = udadmin(&d, &["-list"]).succeeds().stdout();

@@ -26,5 +26,6 @@ mod lmstat;
 mod lmver;
 mod protocol_doc;
 mod rules;
+mod sessions;
 mod store_fixtures;
 mod udadmin;

@@ -56,6 +56,7 @@ async fn connection(stream: tokio::net::TcpStream) {
         let body = match envelope.body {
             Request::StartSession { .. } => Response::SessionStarted {
                 session: 1,
+                secret: Default::default(),
                 heartbeat_interval: 300,
             },
             Request::Checkout(c) if c.feature != STARTUP_FEATURE => {

@@ -583,6 +583,7 @@ pub fn replay(events: u64, ud_users: u64) -> anyhow::Result<()> {
     let session = lmutil::engine::Event::SessionStarted {
         session: 1,
         host: "ddc1.load.example".to_owned(),
+        secret: Default::default(),
         at: 1_800_000_000,
     };
     store.append(&[session])?;

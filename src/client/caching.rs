@@ -17,6 +17,7 @@ use super::select::Target;
 use super::{CheckoutArgs, ClientError, Connection, ProductSession};
 use crate::license::Version;
 use crate::license::model::VendorString;
+use crate::protocol::message::Secret;
 use crate::protocol::status::{Model, Pool};
 use crate::protocol::{Code, ErrorBody, Handle, Request, Response};
 
@@ -79,8 +80,9 @@ pub struct CachingSession<C: Clock> {
     host: String,
     /// The server session, while connected.
     session: Option<ProductSession>,
-    /// The server session's id, kept while disconnected to resume it.
-    session_id: Option<u64>,
+    /// The server session's id and secret, kept while disconnected to
+    /// resume it.
+    session_id: Option<(u64, Secret)>,
     pools: Vec<Pool>,
     last_contact: Time,
     mode: Mode,
@@ -116,7 +118,7 @@ impl<C: Clock> CachingSession<C> {
             clock,
             targets,
             host: host.to_owned(),
-            session_id: Some(session.session),
+            session_id: Some((session.session, session.secret().clone())),
             session: Some(session),
             pools: Vec::new(),
             last_contact: 0,
@@ -284,8 +286,10 @@ impl<C: Clock> CachingSession<C> {
     /// happened meanwhile.
     async fn reconcile(&mut self) -> Result<Reconciled, ClientError> {
         let conn = connect(&self.targets).await?;
-        let resumed = match self.session_id {
-            Some(id) => ProductSession::resume(conn, id, &self.host).await.ok(),
+        let resumed = match self.session_id.clone() {
+            Some((id, secret)) => ProductSession::resume(conn, id, secret, &self.host)
+                .await
+                .ok(),
             None => None,
         };
         let session = match resumed {
@@ -299,7 +303,7 @@ impl<C: Clock> CachingSession<C> {
                 ProductSession::start(connect(&self.targets).await?, &self.host).await?
             }
         };
-        self.session_id = Some(session.session);
+        self.session_id = Some((session.session, session.secret().clone()));
         self.session = Some(session);
         self.mode = Mode::Connected;
         let mut report = Reconciled::default();

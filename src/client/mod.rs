@@ -11,6 +11,7 @@ use tokio::net::{TcpStream, UnixStream};
 
 use crate::protocol::frame::FrameError;
 use crate::protocol::frame::read_answer;
+use crate::protocol::message::Secret;
 use crate::protocol::write_message;
 use crate::protocol::{Checkout, Envelope, ErrorBody, PROTOCOL_VERSION, Request, Response};
 use crate::protocol::{Handle, SessionId};
@@ -141,6 +142,9 @@ impl Connection {
 pub struct ProductSession {
     conn: Connection,
     pub session: SessionId,
+    /// What takes the session back over a new connection; only this
+    /// product knows it.
+    secret: Secret,
     pub heartbeat_interval: u64,
     host: String,
 }
@@ -167,10 +171,12 @@ impl ProductSession {
         {
             Response::SessionStarted {
                 session,
+                secret,
                 heartbeat_interval,
             } => Ok(ProductSession {
                 conn,
                 session,
+                secret,
                 heartbeat_interval,
                 host: host.to_owned(),
             }),
@@ -178,14 +184,26 @@ impl ProductSession {
         }
     }
 
+    /// The session's secret, to keep (e.g. across a restart of the
+    /// product) and give to [`ProductSession::resume`].
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
     /// Takes an existing session back over a new connection (after the old
-    /// one dropped); fails when the server has reclaimed it.
+    /// one dropped) with the secret it was started with; fails when the
+    /// server has reclaimed it or the secret is not the session's.
     pub async fn resume(
         mut conn: Connection,
         session: SessionId,
+        secret: Secret,
         host: &str,
     ) -> Result<Self, ClientError> {
-        conn.request(Request::Reconnect { session }).await?;
+        conn.request(Request::Reconnect {
+            session,
+            secret: secret.clone(),
+        })
+        .await?;
         let heartbeat_interval = match conn
             .request(Request::Hello {
                 client: "lmutil".into(),
@@ -200,6 +218,7 @@ impl ProductSession {
         Ok(ProductSession {
             conn,
             session,
+            secret,
             heartbeat_interval,
             host: host.to_owned(),
         })
@@ -251,10 +270,10 @@ impl ProductSession {
     /// Re-attaches this session over a new connection after the old one dropped.
     pub async fn reconnect(&mut self, conn: Connection) -> Result<(), ClientError> {
         self.conn = conn;
-        let session = self.session;
-        self.conn
-            .request(Request::Reconnect { session })
-            .await
-            .map(drop)
+        let request = Request::Reconnect {
+            session: self.session,
+            secret: self.secret.clone(),
+        };
+        self.conn.request(request).await.map(drop)
     }
 }

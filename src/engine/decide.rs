@@ -31,10 +31,9 @@ impl Engine {
     /// already applied (see [`Engine::decide`]).
     pub(crate) fn decide_at(&self, now: Time, request: Request) -> (Decision, Vec<Event>) {
         match request {
-            Request::StartSession { host } => self.start_session(now, host),
-            Request::Heartbeat { session } | Request::Reconnect { session } => {
-                self.seen(now, session)
-            }
+            Request::StartSession { host, secret } => self.start_session(now, host, secret),
+            Request::Heartbeat { session } => self.seen(now, session),
+            Request::Reconnect { session, secret } => self.reconnect(now, session, &secret),
             Request::SessionLost { session } => {
                 self.with_session(session, |_| vec![Event::SessionLapsed { session, at: now }])
             }
@@ -109,7 +108,20 @@ impl Engine {
         self.with_session(session, |_| vec![Event::SessionSeen { session, at: now }])
     }
 
-    fn start_session(&self, now: Time, host: String) -> (Decision, Vec<Event>) {
+    /// The product presents the secret its session was started with.
+    fn reconnect(&self, now: Time, session: SessionId, secret: &Secret) -> (Decision, Vec<Event>) {
+        match self.sessions.get(&session) {
+            Some(s) if s.secret.matches(secret) => self.seen(now, session),
+            Some(_) => {
+                let reason = format!("session {session} was not started with this secret");
+                let denial = Denial::new(Code::NOT_ALLOWED, reason);
+                (Decision::Denied(denial), Vec::new())
+            }
+            None => (Decision::Denied(unknown_session(session)), Vec::new()),
+        }
+    }
+
+    fn start_session(&self, now: Time, host: String, secret: Secret) -> (Decision, Vec<Event>) {
         let limit = PoolSpec::built_in()[0].count as usize;
         if self.sessions.len() >= limit {
             let reason = format!("all {limit} start-up licenses are in use");
@@ -124,6 +136,7 @@ impl Engine {
             vec![Event::SessionStarted {
                 session,
                 host,
+                secret,
                 at: now,
             }],
         )

@@ -20,9 +20,11 @@ pub type Handle = u64;
 /// A request, stamped with the time it happened by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// A product starts: it checks out the start-up license.
+    /// A product starts: it checks out the start-up license. The secret
+    /// (drawn by the caller) is what a later `Reconnect` must present.
     StartSession {
         host: String,
+        secret: Secret,
     },
     Heartbeat {
         session: SessionId,
@@ -32,9 +34,11 @@ pub enum Request {
     SessionLost {
         session: SessionId,
     },
-    /// The product is back; its checkouts are re-attached.
+    /// The product is back; its checkouts are re-attached. Refused unless
+    /// `secret` is the one the session was started with.
     Reconnect {
         session: SessionId,
+        secret: Secret,
     },
     /// The product shut down: every checkout of the session is checked in.
     EndSession {
@@ -69,6 +73,42 @@ pub enum Request {
     },
     /// Let time pass: leases, lapsed sessions and burst periods end.
     Tick,
+}
+
+/// The secret a session was started with: whoever presents it may take the
+/// session over after its connection dropped. Persisted with the session
+/// (so it survives a restart), never shown: its `Debug` hides it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(text: impl Into<String>) -> Self {
+        Secret(text.into())
+    }
+
+    /// The secret itself, to hand to the product that owns the session.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+
+    /// True for a session recorded before sessions had secrets.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `other` is this secret, compared in a time that does not
+    /// depend on where they first differ.
+    pub fn matches(&self, other: &Secret) -> bool {
+        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// Who may administer the server: accounts written `domain\\name` (on Unix
@@ -211,6 +251,9 @@ pub enum Event {
     SessionStarted {
         session: SessionId,
         host: String,
+        /// Empty in sessions recorded before sessions had secrets.
+        #[serde(default, skip_serializing_if = "Secret::is_empty")]
+        secret: Secret,
         at: Time,
     },
     SessionSeen {

@@ -126,6 +126,7 @@ fn request_for(e: &Engine, now: &mut Time, op: &Op, sessions: &[SessionId]) -> R
     match op {
         Op::Start(h) => Request::StartSession {
             host: format!("host{h}"),
+            secret: Secret::new("s"),
         },
         Op::End(i) => Request::EndSession {
             session: pick(*i, sessions),
@@ -135,6 +136,7 @@ fn request_for(e: &Engine, now: &mut Time, op: &Op, sessions: &[SessionId]) -> R
         },
         Op::Reconnect(i) => Request::Reconnect {
             session: pick(*i, sessions),
+            secret: Secret::new("s"),
         },
         Op::Heartbeat(i) => Request::Heartbeat {
             session: pick(*i, sessions),

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::holders::{HolderKey, Holders};
-use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, SessionId};
+use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, Secret, SessionId};
 use super::types::{LicenseModel, PoolSpec, Refused, Settings, Time, day_of};
 use super::ud::UdFeature;
 use crate::license::Version;
@@ -62,6 +62,8 @@ pub struct Session {
     pub last_seen: Time,
     pub lapsed_at: Option<Time>,
     pub handles: BTreeSet<Handle>,
+    /// What a reconnect must present.
+    pub secret: Secret,
 }
 
 /// One checkout.
@@ -261,7 +263,12 @@ impl Engine {
     /// Applies one event. The only code that changes the state.
     pub fn apply(&mut self, event: &Event) {
         match event {
-            Event::SessionStarted { session, host, at } => {
+            Event::SessionStarted {
+                session,
+                host,
+                secret,
+                at,
+            } => {
                 self.sessions.insert(
                     *session,
                     Session {
@@ -270,6 +277,7 @@ impl Engine {
                         last_seen: *at,
                         lapsed_at: None,
                         handles: BTreeSet::new(),
+                        secret: secret.clone(),
                     },
                 );
                 self.next_session = self.next_session.max(session + 1);

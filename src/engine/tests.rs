@@ -54,7 +54,12 @@ impl World {
     }
 
     fn session(&mut self, host: &str) -> SessionId {
-        match self.run(Request::StartSession { host: host.into() }) {
+        let secret = Secret::new(format!("secret of {host}"));
+        let request = Request::StartSession {
+            host: host.into(),
+            secret,
+        };
+        match self.run(request) {
             Decision::SessionStarted { session } => session,
             d => panic!("{d:?}"),
         }
@@ -585,7 +590,19 @@ fn a_lapsed_session_keeps_its_checkouts_until_the_reconnect_window_ends() {
         w.engine.sessions[&s].lapsed_at.is_some(),
         "no heartbeat for 20 minutes"
     );
-    assert_eq!(w.run(Request::Reconnect { session: s }), Decision::Done);
+    let reconnect = |secret: &str| Request::Reconnect {
+        session: s,
+        secret: Secret::new(secret),
+    };
+    assert_eq!(
+        w.run(reconnect("secret of someone else")),
+        Decision::Denied(Denial::new(
+            Code::NOT_ALLOWED,
+            format!("session {s} was not started with this secret")
+        ))
+    );
+    assert!(w.engine.sessions[&s].lapsed_at.is_some(), "still lapsed");
+    assert_eq!(w.run(reconnect("secret of ddc")), Decision::Done);
     assert!(
         w.engine.checkouts.contains_key(&g.handle),
         "re-attached, not re-granted"
@@ -599,7 +616,7 @@ fn a_lapsed_session_keeps_its_checkouts_until_the_reconnect_window_ends() {
     );
     assert_eq!(w.in_use("XDT_PLT_CCU"), 0);
     assert_eq!(
-        w.run(Request::Reconnect { session: s }),
+        w.run(reconnect("secret of ddc")),
         Decision::Denied(Denial::new(
             Code::BAD_HANDLE,
             format!("no product session {s} (it ended or was reclaimed; start a new one)")
@@ -944,6 +961,7 @@ fn time_is_applied_before_any_decision() {
     w.now += 16 * DAY;
     let other = w.run(Request::StartSession {
         host: "ddc2".into(),
+        secret: Secret::default(),
     });
     assert!(matches!(other, Decision::SessionStarted { .. }));
     let ended = |e: &Event| matches!(e, Event::BurstEnded { .. });

@@ -361,7 +361,7 @@ mod tests {
                 let mut e = Engine::default();
                 e.handle(T0, Request::Reread { pools: specs });
                 let Decision::SessionStarted { session } =
-                    e.handle(T0, Request::StartSession { host: "ddc".into() }).decision
+                    e.handle(T0, Request::StartSession { host: "ddc".into(), secret: Default::default() }).decision
                 else {
                     panic!("no session");
                 };

@@ -15,6 +15,19 @@ pub type SessionId = u64;
 /// One checkout, as the server numbers it.
 pub type Handle = u64;
 
+/// A session's secret (32 hex digits: 128 random bits): only the product
+/// that started a session knows it. Its `Debug` hides it, so that no log or
+/// error message shows it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -34,16 +47,21 @@ pub enum Request {
     Hello {
         client: String,
     },
-    /// A product starts: checks out the start-up license.
+    /// A product starts: checks out the start-up license. The session
+    /// belongs to this connection.
     StartSession {
         host: String,
     },
+    /// Only on the connection that owns the session.
     Heartbeat {
         session: SessionId,
     },
-    /// A product whose connection dropped comes back to its session.
+    /// A product whose connection dropped comes back to its session,
+    /// presenting the secret `session_started` gave it.
     Reconnect {
         session: SessionId,
+        #[serde(default)]
+        secret: Secret,
     },
     EndSession {
         session: SessionId,
@@ -138,6 +156,10 @@ pub enum Response {
     },
     SessionStarted {
         session: SessionId,
+        /// What `reconnect` presents to take the session over on a new
+        /// connection (an older server sends none).
+        #[serde(default)]
+        secret: Secret,
         heartbeat_interval: u64,
     },
     Granted {

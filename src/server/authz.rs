@@ -1,5 +1,6 @@
 //! Who may do what. A TCP client is remote: products and what FlexNet's
-//! lmstat reads over the network. A control-socket caller is identified by
+//! lmstat reads over the network (see [`Read`]: the one place that says
+//! which reads a remote client may make). A control-socket caller is identified by
 //! the operating system's peer credentials, never by what it claims;
 //! changes (reread, release, shutdown, accounts) need the admin role: root,
 //! the account that runs lmgrd, or an account or group given the role.
@@ -106,13 +107,60 @@ pub async fn authorize(what: &str, caller: &Caller, ctx: &Context) -> Result<(),
     }
 }
 
-/// Reads kept from remote clients: only over the control socket.
-pub fn local_only(what: &str, caller: &Caller) -> Result<(), ErrorBody> {
+/// What a caller may read. A remote (TCP) client reads what FlexNet's
+/// lmstat shows over the network: who the server is, its pools and their
+/// use, its product sessions and checkouts, a diagnosis of its lines.
+/// Who holds which user/device connection (the export), the accounts and
+/// the event history are for callers on the server's host only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    Hello,
+    Info,
+    Whoami,
+    Diagnose,
+    Status,
+    Pools,
+    /// The `connections` part of the status: every user/device name.
+    Connections,
+    Accounts,
+    Events,
+}
+
+impl Read {
+    /// Whether a remote client may read it.
+    pub fn remote(self) -> bool {
+        match self {
+            Read::Hello | Read::Info | Read::Whoami | Read::Diagnose => true,
+            Read::Status | Read::Pools => true,
+            Read::Connections | Read::Accounts | Read::Events => false,
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Read::Hello => "hello",
+            Read::Info => "the server's information",
+            Read::Whoami => "whoami",
+            Read::Diagnose => "a diagnosis",
+            Read::Status => "the status",
+            Read::Pools => "the pools",
+            Read::Connections => "the user/device connections",
+            Read::Accounts => "the account list",
+            Read::Events => "the event history",
+        }
+    }
+}
+
+/// Refuses a read the caller may not make (-63).
+pub fn may_read(read: Read, caller: &Caller) -> Result<(), ErrorBody> {
     match caller {
-        Caller::Remote => Err(ErrorBody::new(
+        Caller::Remote if !read.remote() => Err(ErrorBody::new(
             Code::NOT_ALLOWED,
-            format!("{what} is only available over the control socket"),
+            format!(
+                "{} is only available on the server's host, over its control socket",
+                read.what()
+            ),
         )),
-        Caller::Local { .. } => Ok(()),
+        _ => Ok(()),
     }
 }

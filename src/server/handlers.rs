@@ -5,10 +5,11 @@
 //! in `admin`; who may do what is `authz`'s.
 
 mod admin;
+mod input;
 mod product;
 mod read;
 
-use super::authz::Caller;
+use super::authz::{Caller, Read, may_read};
 use super::context::Context;
 use super::owner::OwnerError;
 use crate::engine::request::SessionId;
@@ -39,15 +40,18 @@ pub async fn answer(request: Request, ctx: &Context, caller: &Caller, conn: &mut
 }
 
 async fn dispatch(request: Request, ctx: &Context, caller: &Caller, conn: &mut Conn) -> Answer {
+    if let Some(read) = read_of(&request) {
+        may_read(read, caller)?;
+    }
     match request {
         Request::Hello { .. } => Ok(read::hello(ctx)),
         Request::Info => Ok(read::info(ctx)),
         Request::Diagnose { feature } => read::diagnose(ctx, feature.as_deref()).await,
         Request::Whoami => Ok(read::whoami(ctx, caller).await),
         Request::Accounts => read::accounts(ctx).await,
-        Request::Status(query) => read::status(ctx, query).await,
+        Request::Status(query) => read::status(ctx, caller, query).await,
         Request::Pools => read::pools(ctx).await,
-        Request::Events(query) => read::events(ctx, caller, query).await,
+        Request::Events(query) => read::events(ctx, query).await,
         Request::SetAccount { name, role } => admin::set_account(ctx, caller, name, role).await,
         Request::RemoveAccount { name } => admin::remove_account(ctx, caller, name).await,
         Request::Reread { vendor } => admin::reread(ctx, caller, vendor).await,
@@ -58,12 +62,29 @@ async fn dispatch(request: Request, ctx: &Context, caller: &Caller, conn: &mut C
             device,
         } => admin::release(ctx, caller, feature, user, device).await,
         Request::StartSession { host } => product::start_session(ctx, conn, host).await,
-        Request::Heartbeat { session } => product::heartbeat(ctx, session).await,
-        Request::Reconnect { session } => product::reconnect(ctx, conn, session).await,
+        Request::Heartbeat { session } => product::heartbeat(ctx, conn, session).await,
+        Request::Reconnect { session, secret } => {
+            product::reconnect(ctx, conn, session, secret).await
+        }
         Request::EndSession { session } => product::end_session(ctx, conn, session).await,
-        Request::Checkin { session, handle } => product::checkin(ctx, session, handle).await,
-        Request::Checkout(c) => product::checkout(ctx, c).await,
+        Request::Checkin { session, handle } => product::checkin(ctx, conn, session, handle).await,
+        Request::Checkout(c) => product::checkout(ctx, conn, c).await,
     }
+}
+
+/// The read a request makes, for [`may_read`]; `None` for the others.
+fn read_of(request: &Request) -> Option<Read> {
+    Some(match request {
+        Request::Hello { .. } => Read::Hello,
+        Request::Info => Read::Info,
+        Request::Diagnose { .. } => Read::Diagnose,
+        Request::Whoami => Read::Whoami,
+        Request::Accounts => Read::Accounts,
+        Request::Status(_) => Read::Status,
+        Request::Pools => Read::Pools,
+        Request::Events(_) => Read::Events,
+        _ => return None,
+    })
 }
 
 /// Has the engine decide a request that answers `Ok` or a refusal.

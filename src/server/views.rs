@@ -173,7 +173,9 @@ impl From<DenialView> for Denial {
 /// the public history (a heartbeat).
 pub fn event(seq: i64, e: Event) -> Option<events::Event> {
     let (at, what) = match e {
-        Event::SessionStarted { session, host, at } => (at, What::SessionStarted { session, host }),
+        Event::SessionStarted {
+            session, host, at, ..
+        } => (at, What::SessionStarted { session, host }),
         Event::SessionSeen { .. } => return None,
         Event::SessionLapsed { session, at } => (at, What::SessionLapsed { session }),
         Event::SessionEnded {

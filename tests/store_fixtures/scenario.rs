@@ -12,7 +12,7 @@
 //! version's fixture includes it as it is. The fixtures already made
 //! record it as it stands: grow it only at its end, for a new version.
 
-use lmutil::engine::request::AccountRole;
+use lmutil::engine::request::{AccountRole, Secret};
 use lmutil::engine::types::DAY;
 use lmutil::engine::{CheckoutRequest, Decision, Engine, Event, PoolSpec, Request, Settings, Time};
 use lmutil::license::Version;
@@ -76,7 +76,8 @@ impl Play {
 
     fn start(&mut self, now: Time, host: &str, expected: u64) {
         let host = host.to_owned();
-        match self.ask(now, Request::StartSession { host }) {
+        let secret = Secret::default();
+        match self.ask(now, Request::StartSession { host, secret }) {
             Decision::SessionStarted { session } => assert_eq!(session, expected),
             other => panic!("{other:?}"),
         }
@@ -154,7 +155,8 @@ impl Play {
         self.checkout(T0 + 160, "XDT_STD_USR", (3, "ben", "b1", "xa3"), true);
         self.checkout(T0 + 170, "XDT_ADV_NU", (3, "nina", "n1", "xa3"), false);
         self.ask(T0 + 180, Request::SessionLost { session: 2 });
-        self.ask(T0 + 190, Request::Reconnect { session: 2 });
+        let secret = Secret::default();
+        self.ask(T0 + 190, Request::Reconnect { session: 2, secret });
         self.ask(T0 + 200, Request::Heartbeat { session: 2 });
     }
 

@@ -1,14 +1,48 @@
 //! What products ask: sessions (start, heartbeat, reconnect, end) and
 //! licenses (checkout, checkin). All refused (-97) while the vendor daemon
 //! is stopped by `lmdown -vendor`.
+//!
+//! A session belongs to the connection that started it, or that took it
+//! over with `reconnect` and the session's secret: any other connection
+//! acting on it is refused (-63), so that nobody can check in or end
+//! another product's licenses by guessing its small sequential number.
 
+use rand_core::{OsRng, RngCore};
+
+use super::input::{self, Empty};
 use super::{Answer, Conn, decide_done};
-use crate::engine::request::{CheckoutRequest, Handle, SessionId};
+use crate::engine::request::{CheckoutRequest, Handle, Secret, SessionId};
 use crate::engine::{self, Decision};
 use crate::flexnet::Code;
 use crate::license::Version;
+use crate::protocol::message::Secret as WireSecret;
 use crate::protocol::{Checkout, ErrorBody, Response};
 use crate::server::context::Context;
+
+/// Refuses a session this connection neither started nor took over.
+fn owned(conn: &Conn, session: SessionId) -> Result<(), ErrorBody> {
+    if conn.sessions.contains(&session) {
+        return Ok(());
+    }
+    let reason = format!(
+        "session {session} was not started on this connection; \
+         a product takes its session back with reconnect and the session's secret"
+    );
+    Err(ErrorBody::new(Code::NOT_ALLOWED, reason))
+}
+
+/// 128 random bits from the operating system, as 32 hex digits.
+fn new_secret() -> Result<Secret, ErrorBody> {
+    let mut bytes = [0u8; 16];
+    OsRng.try_fill_bytes(&mut bytes).map_err(|e| {
+        ErrorBody::new(
+            Code::CANNOT_CONNECT,
+            format!("no random secret for the session: {e}"),
+        )
+    })?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Secret::new(hex))
+}
 
 /// Refuses while the vendor daemon is stopped.
 fn vendor_up(ctx: &Context) -> Result<(), ErrorBody> {
@@ -22,12 +56,16 @@ fn vendor_up(ctx: &Context) -> Result<(), ErrorBody> {
 
 pub(super) async fn start_session(ctx: &Context, conn: &mut Conn, host: String) -> Answer {
     vendor_up(ctx)?;
-    let request = engine::Request::StartSession { host };
+    input::name("host", &host, Empty::Refused)?;
+    let secret = new_secret()?;
+    let wire = WireSecret(secret.reveal().to_owned());
+    let request = engine::Request::StartSession { host, secret };
     match ctx.engine.handle(request).await? {
         Decision::SessionStarted { session } => {
             conn.sessions.push(session);
             Ok(Response::SessionStarted {
                 session,
+                secret: wire,
                 heartbeat_interval: ctx.config.heartbeat_interval,
             })
         }
@@ -36,33 +74,59 @@ pub(super) async fn start_session(ctx: &Context, conn: &mut Conn, host: String) 
     }
 }
 
-pub(super) async fn heartbeat(ctx: &Context, session: SessionId) -> Answer {
+pub(super) async fn heartbeat(ctx: &Context, conn: &Conn, session: SessionId) -> Answer {
     vendor_up(ctx)?;
+    owned(conn, session)?;
     decide_done(ctx, engine::Request::Heartbeat { session }).await
 }
 
-/// A product whose connection dropped takes its session over: it is this
-/// connection's from now on.
-pub(super) async fn reconnect(ctx: &Context, conn: &mut Conn, session: SessionId) -> Answer {
+/// A product whose connection dropped takes its session over with the
+/// session's secret: it is this connection's from now on.
+pub(super) async fn reconnect(
+    ctx: &Context,
+    conn: &mut Conn,
+    session: SessionId,
+    secret: WireSecret,
+) -> Answer {
     vendor_up(ctx)?;
-    let answer = decide_done(ctx, engine::Request::Reconnect { session }).await?;
-    conn.sessions.push(session);
+    if secret.0.is_empty() {
+        let reason = format!("reconnect to session {session} needs the secret start_session gave");
+        return Err(ErrorBody::new(Code::NOT_ALLOWED, reason));
+    }
+    let request = engine::Request::Reconnect {
+        session,
+        secret: Secret::new(secret.0),
+    };
+    let answer = decide_done(ctx, request).await?;
+    if !conn.sessions.contains(&session) {
+        conn.sessions.push(session);
+    }
     Ok(answer)
 }
 
 pub(super) async fn end_session(ctx: &Context, conn: &mut Conn, session: SessionId) -> Answer {
     vendor_up(ctx)?;
+    owned(conn, session)?;
+    let answer = decide_done(ctx, engine::Request::EndSession { session }).await;
     conn.sessions.retain(|s| *s != session);
-    decide_done(ctx, engine::Request::EndSession { session }).await
+    answer
 }
 
-pub(super) async fn checkin(ctx: &Context, session: SessionId, handle: Handle) -> Answer {
+pub(super) async fn checkin(
+    ctx: &Context,
+    conn: &Conn,
+    session: SessionId,
+    handle: Handle,
+) -> Answer {
     vendor_up(ctx)?;
+    owned(conn, session)?;
     decide_done(ctx, engine::Request::Checkin { session, handle }).await
 }
 
-pub(super) async fn checkout(ctx: &Context, c: Checkout) -> Answer {
+pub(super) async fn checkout(ctx: &Context, conn: &Conn, c: Checkout) -> Answer {
     vendor_up(ctx)?;
+    owned(conn, c.session)?;
+    input::checkout(&c)?;
     let request = engine::Request::Checkout(checkout_request(c)?);
     match ctx.engine.handle(request).await? {
         Decision::Granted(g) => Ok(Response::Granted {

@@ -9,9 +9,10 @@ use crate::flexnet::Code;
 use crate::license::Version;
 use crate::protocol::PROTOCOL_VERSION;
 use crate::protocol::events::EventQuery;
+use crate::protocol::status::StatusPart;
 use crate::protocol::status::StatusQuery;
 use crate::protocol::{Account, DiagLine, Diagnosis, ErrorBody, Response, ServerInfo};
-use crate::server::authz::{Caller, local_only, user_name};
+use crate::server::authz::{Caller, Read, may_read, user_name};
 use crate::server::context::Context;
 use crate::server::licenses::Reading;
 
@@ -42,7 +43,18 @@ pub(super) async fn whoami(ctx: &Context, caller: &Caller) -> Response {
     }
 }
 
-pub(super) async fn status(ctx: &Context, query: StatusQuery) -> Answer {
+/// The status; for a caller who may not read the user/device
+/// connections, their part is answered empty (refused when asked for by
+/// name).
+pub(super) async fn status(ctx: &Context, caller: &Caller, mut query: StatusQuery) -> Answer {
+    if let Err(refused) = may_read(Read::Connections, caller) {
+        if query.parts.contains(&StatusPart::Connections) {
+            return Err(refused);
+        }
+        if query.parts.is_empty() {
+            query.parts = StatusQuery::all_but(&[StatusPart::Connections]).parts;
+        }
+    }
     Ok(Response::Status(Box::new(ctx.engine.status(query).await?)))
 }
 
@@ -52,8 +64,7 @@ pub(super) async fn pools(ctx: &Context) -> Answer {
     })
 }
 
-pub(super) async fn events(ctx: &Context, caller: &Caller, query: EventQuery) -> Answer {
-    local_only("the event history", caller)?;
+pub(super) async fn events(ctx: &Context, query: EventQuery) -> Answer {
     Ok(Response::Events(ctx.engine.events(query).await?))
 }
 

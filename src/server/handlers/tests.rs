@@ -342,3 +342,233 @@ async fn events_answers_only_the_kinds_feature_and_times_asked_for() {
     assert_eq!(first.events.len(), 1);
     assert_eq!(first.next, Some(first.events[0].seq));
 }
+
+/// The secret a product got for its session.
+fn secret_of(p: &ProductSession) -> crate::protocol::message::Secret {
+    p.secret().clone()
+}
+
+#[tokio::test]
+async fn a_session_is_acted_on_only_by_its_own_connection() {
+    let h = Harness::start().await;
+    let mut p = ProductSession::start(h.connect(Caller::Remote), "ddc1")
+        .await
+        .unwrap();
+    let held = p.checkout(device("desk1")).await.unwrap();
+    let session = p.session;
+    let mut other = h.connect(Caller::Remote);
+    let checkout = Request::Checkout(crate::protocol::Checkout {
+        session,
+        feature: "XDT_PLT_CCU".to_owned(),
+        version: "2026.0101".to_owned(),
+        user: "eve".to_owned(),
+        device: "desk9".to_owned(),
+        host: "ddc1".to_owned(),
+        display: String::new(),
+        count: 1,
+    });
+    let not_allowed = [
+        Request::Checkin {
+            session,
+            handle: held,
+        },
+        Request::EndSession { session },
+        Request::Heartbeat { session },
+        checkout,
+        // A reconnect needs the session's secret.
+        Request::Reconnect {
+            session,
+            secret: Default::default(),
+        },
+        Request::Reconnect {
+            session,
+            secret: crate::protocol::message::Secret("0".repeat(32)),
+        },
+    ];
+    for request in not_allowed {
+        assert_eq!(
+            code(other.request(request.clone()).await),
+            -63,
+            "{request:?}"
+        );
+    }
+    // Also on the control socket: a session is its connection's.
+    let mut admin = h.connect(Harness::root());
+    assert_eq!(
+        code(admin.request(Request::EndSession { session }).await),
+        -63
+    );
+    // Nothing was changed: the product still holds its license.
+    assert_eq!(code(p.checkout(device("desk2")).await), -4);
+    p.heartbeat().await.unwrap();
+    p.checkin(held).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_product_takes_its_session_back_with_its_secret() {
+    let h = Harness::start().await;
+    let mut p = ProductSession::start(h.connect(Caller::Remote), "ddc1")
+        .await
+        .unwrap();
+    let q = ProductSession::start(h.connect(Caller::Remote), "ddc2")
+        .await
+        .unwrap();
+    let secret = secret_of(&p);
+    assert_eq!(secret.0.len(), 32, "128 bits in hex");
+    assert!(secret.0.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_ne!(secret, secret_of(&q), "each session its own secret");
+    assert!(!format!("{secret:?}").contains(&secret.0), "never shown");
+    let held = p.checkout(device("desk1")).await.unwrap();
+    // Another product's secret does not open this session.
+    let mut thief = h.connect(Caller::Remote);
+    let stolen = Request::Reconnect {
+        session: p.session,
+        secret: secret_of(&q),
+    };
+    assert_eq!(code(thief.request(stolen).await), -63);
+    // The product itself, on a new connection, with its own secret.
+    p.reconnect(h.connect(Caller::Remote)).await.unwrap();
+    p.heartbeat().await.unwrap();
+    p.checkin(held).await.unwrap();
+    p.end().await.unwrap();
+}
+
+#[tokio::test]
+async fn names_out_of_bounds_are_refused_and_nothing_is_stored() {
+    use crate::protocol::status::StatusQuery;
+    let h = Harness::start().await;
+    let conn = h.connect(Caller::Remote);
+    let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
+    let long = "x".repeat(1025);
+    let bad = [
+        CheckoutArgs {
+            user: "",
+            ..device("desk1")
+        },
+        device(""),
+        CheckoutArgs {
+            user: &long,
+            ..device("desk1")
+        },
+        device(&long),
+        device("desk\n1"),
+        CheckoutArgs {
+            user: "ja\0ck",
+            ..device("desk1")
+        },
+        CheckoutArgs {
+            display: "d\u{1b}[2J",
+            ..device("desk1")
+        },
+        CheckoutArgs {
+            version: "",
+            ..device("desk1")
+        },
+        CheckoutArgs {
+            feature: &long,
+            ..device("desk1")
+        },
+    ];
+    for args in bad {
+        assert_eq!(code(p.checkout(args.clone()).await), -42, "{args:?}");
+    }
+    let mut c = h.connect(Harness::root());
+    let status = match c.request(Request::Status(StatusQuery::default())).await {
+        Ok(Response::Status(s)) => *s,
+        other => panic!("expected a status, got {other:?}"),
+    };
+    assert!(status.checkouts.is_empty() && status.connections.is_empty());
+    assert!(status.denials.is_empty(), "{:?}", status.denials);
+    // The connection goes on: a name at the bound is granted.
+    let at_bound = "y".repeat(1024);
+    p.checkout(device(&at_bound)).await.unwrap();
+    // A host out of bounds starts no session.
+    let bad_hosts = ["", "ddc\r1", &long];
+    for host in bad_hosts {
+        let refused = ProductSession::start(h.connect(Caller::Remote), host).await;
+        assert_eq!(code(refused.map(|s| s.session)), -42, "{host:?}");
+    }
+}
+
+#[tokio::test]
+async fn remote_clients_read_what_lmstat_shows_and_no_more() {
+    use crate::protocol::events::EventQuery;
+    use crate::protocol::status::{StatusPart, StatusQuery};
+    let h = Harness::start().await;
+    let ud = "SERVER this_host HOSTNAME={HOST}\nVENDOR CITRIX\nUSE_SERVER\n\
+        INCREMENT XDT_PLT_UD CITRIX 2026.1201 permanent 1 \\\n    \
+        VENDOR_STRING=;LT=Eval;GP=720;CL=PLT ISSUED=01-dec-2026\n";
+    install(&h.ctx.config, &h.key, "ud.lic", ud);
+    let mut admin = h.connect(Harness::root());
+    let reread = Request::Reread { vendor: false };
+    assert_eq!(admin.request(reread).await.unwrap(), Response::Ok);
+    let mut p = ProductSession::start(h.connect(Caller::Remote), "ddc1")
+        .await
+        .unwrap();
+    let ud_args = CheckoutArgs {
+        feature: "XDT_PLT_UD",
+        ..device("desk1")
+    };
+    p.checkout(ud_args).await.unwrap();
+    let status = |r: Response| match r {
+        Response::Status(s) => *s,
+        other => panic!("expected a status, got {other:?}"),
+    };
+    let ask_all = || Request::Status(StatusQuery::default());
+    let connections = || {
+        Request::Status(StatusQuery {
+            feature: None,
+            parts: vec![StatusPart::Connections],
+        })
+    };
+    let events = || {
+        Request::Events(EventQuery {
+            limit: 10,
+            ..Default::default()
+        })
+    };
+    let mut remote = h.connect(Caller::Remote);
+    for allowed in [
+        Request::Hello {
+            client: "t".to_owned(),
+        },
+        Request::Info,
+        Request::Whoami,
+        Request::Pools,
+        Request::Diagnose { feature: None },
+    ] {
+        remote.request(allowed).await.unwrap();
+    }
+    let seen = status(remote.request(ask_all()).await.unwrap());
+    assert_eq!((seen.sessions.len(), seen.checkouts.len()), (1, 1));
+    assert!(seen.connections.is_empty(), "{:?}", seen.connections);
+    for refused in [connections(), Request::Accounts, events()] {
+        assert_eq!(
+            code(remote.request(refused.clone()).await),
+            -63,
+            "{refused:?}"
+        );
+    }
+    // Any local caller reads them.
+    let mut local = h.connect(Harness::someone());
+    assert_eq!(
+        status(local.request(ask_all()).await.unwrap())
+            .connections
+            .len(),
+        1
+    );
+    assert_eq!(
+        status(local.request(connections()).await.unwrap())
+            .connections
+            .len(),
+        1
+    );
+    assert!(matches!(
+        local.request(Request::Accounts).await,
+        Ok(Response::Accounts { .. })
+    ));
+    assert!(matches!(
+        local.request(events()).await,
+        Ok(Response::Events(_))
+    ));
+}
