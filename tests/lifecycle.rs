@@ -2,6 +2,7 @@
 //! an error (so that its service manager restarts it), and a standard
 //! output nobody reads costs it nothing.
 
+use std::future::Future;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -79,50 +80,55 @@ fn args() -> CheckoutArgs<'static> {
     }
 }
 
-#[tokio::test]
-async fn a_dead_engine_thread_stops_lmgrd_with_an_error() {
-    let root = tempfile::tempdir().unwrap();
-    let env = [("LMGRD_FAILPOINTS", "engine-panic")];
-    let mut child = spawn(root.path(), &env, Stdio::null());
-    let port = vendor_port(root.path(), &mut child);
-    let conn = Connection::tcp(&format!("127.0.0.1:{port}")).await.unwrap();
-    let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
-    match p.checkout(args()).await {
+/// The answer a request got from a daemon whose thread died under it: a
+/// refusal (-97) or a closed connection, nothing else.
+fn refused_or_closed<T: std::fmt::Debug>(answer: Result<T, ClientError>) {
+    match answer {
         Err(ClientError::Refused(e)) => assert_eq!(e.code, -97, "{e:?}"),
         Err(ClientError::Frame(_)) => {}
         other => panic!("expected a refusal or a closed connection, got {other:?}"),
     }
+}
+
+/// lmgrd with `failpoint` armed: once the port is open, `trigger` makes a
+/// request that fires it; lmgrd must then exit with status 1 and say
+/// `why` on stderr and in its debug log.
+async fn dies_of<F: Future<Output = ()>>(
+    failpoint: &str,
+    trigger: impl FnOnce(String) -> F,
+    why: &str,
+) {
+    let root = tempfile::tempdir().unwrap();
+    let env = [("LMGRD_FAILPOINTS", failpoint)];
+    let mut child = spawn(root.path(), &env, Stdio::null());
+    let port = vendor_port(root.path(), &mut child);
+    trigger(format!("127.0.0.1:{port}")).await;
     let (code, err) = exit_of(child);
     assert_eq!(code, Some(1), "{err}");
-    assert!(
-        err.contains("lmgrd: the engine thread panicked: failpoint engine-panic"),
-        "{err}"
-    );
+    assert!(err.contains(&format!("lmgrd: {why}")), "{err}");
     let log = std::fs::read_to_string(root.path().join("data/debug.log")).unwrap();
-    assert!(
-        log.contains("(lmgrd) Stopping: the engine thread panicked"),
-        "{log}"
-    );
+    assert!(log.contains(&format!("(lmgrd) Stopping: {why}")), "{log}");
+}
+
+#[tokio::test]
+async fn a_dead_engine_thread_stops_lmgrd_with_an_error() {
+    let checkout = async |addr: String| {
+        let conn = Connection::tcp(&addr).await.unwrap();
+        let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
+        refused_or_closed(p.checkout(args()).await);
+    };
+    let why = "the engine thread panicked: failpoint engine-panic";
+    dies_of("engine-panic", checkout, why).await;
 }
 
 #[tokio::test]
 async fn a_dead_reader_thread_stops_lmgrd_with_an_error() {
-    let root = tempfile::tempdir().unwrap();
-    let env = [("LMGRD_FAILPOINTS", "reader-panic")];
-    let mut child = spawn(root.path(), &env, Stdio::null());
-    let port = vendor_port(root.path(), &mut child);
-    let mut conn = Connection::tcp(&format!("127.0.0.1:{port}")).await.unwrap();
-    match conn.request(Request::Status(Default::default())).await {
-        Err(ClientError::Refused(e)) => assert_eq!(e.code, -97, "{e:?}"),
-        Err(ClientError::Frame(_)) => {}
-        other => panic!("expected a refusal or a closed connection, got {other:?}"),
-    }
-    let (code, err) = exit_of(child);
-    assert_eq!(code, Some(1), "{err}");
-    assert!(
-        err.contains("the reader thread panicked: failpoint reader-panic"),
-        "{err}"
-    );
+    let status = async |addr: String| {
+        let mut conn = Connection::tcp(&addr).await.unwrap();
+        refused_or_closed(conn.request(Request::Status(Default::default())).await);
+    };
+    let why = "the reader thread panicked: failpoint reader-panic";
+    dies_of("reader-panic", status, why).await;
 }
 
 /// Standard output closed from the start (a service manager that stopped
