@@ -421,9 +421,62 @@ async fn one_user_sent_three_ways_holds_one_license_shown_as_first_sent() {
 
 #[tokio::test]
 async fn any_spelling_releases_the_user_and_the_history_shows_the_name_first_sent() {
-    let (d, product) = daemon_with_jack().await;
-    drop(product);
+    let (d, _product) = daemon_with_jack().await;
     tool(&d, "udadmin", &["-user", "jack", "-delete"]).succeeds();
     let events = tool(&d, "udadmin", &["-events"]).succeeds().stdout();
-    assert!(events.contains("MYCO\\Jack"), "{events}");
+    for device in ["Desktop1", "Laptop 2"] {
+        let line = format!("XDT_PLT_UD released: user MYCO\\Jack device {device}");
+        assert!(events.contains(&line), "{events}");
+    }
+    let json = tool(&d, "udadmin", &["-events", "--json"])
+        .succeeds()
+        .json();
+    let released: Vec<&serde_json::Value> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "released")
+        .collect();
+    assert_eq!(released.len(), 2, "{json}");
+    assert!(released.iter().all(|e| e["user"] == "MYCO\\Jack"), "{json}");
+}
+
+#[test]
+fn ended_leases_and_releases_record_the_names_shown() {
+    let mut w = World::new(Settings::default());
+    let h = w.grant("XDT_PLT_UD", "Ann Lee", "Desktop1");
+    w.grant("XDT_PLT_UD", "Bob", "desktop1");
+    w.checkin(h);
+    let release = Request::Release {
+        feature: None,
+        user: Some("bob".into()),
+        device: None,
+    };
+    assert_eq!(w.run(release), Decision::Done);
+    w.now += 91 * lmutil::engine::types::DAY;
+    w.run(Request::Tick);
+    let shown: Vec<(&str, &str, &str)> = w
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Released {
+                user,
+                shown: Some((u, d)),
+                ..
+            } => Some(("released", u.as_str(), d.as_str())).filter(|_| user == "bob"),
+            Event::LeaseExpired {
+                shown: Some((u, d)),
+                ..
+            } => Some(("expired", u.as_str(), d.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("released", "Bob", "Desktop1"),
+            ("expired", "Ann Lee", "Desktop1")
+        ]
+    );
+    w.check_replay();
 }

@@ -415,6 +415,12 @@ impl UdFeature {
             .map_or(name, |id| self.devices.shown(id))
     }
 
+    /// How the counted `user` and `device` are shown, if not as counted.
+    pub fn shown_if_other(&self, user: &str, device: &str) -> Option<(String, String)> {
+        let shown = (self.shown_user(user), self.shown_device(device));
+        (shown != (user, device)).then(|| (shown.0.to_owned(), shown.1.to_owned()))
+    }
+
     /// The names shown of the connection `key` (from [`Self::open_sent`]).
     pub fn shown_of(&self, (u, d): (u32, u32)) -> Option<(&str, &str)> {
         self.connections
