@@ -594,6 +594,40 @@ fn merge(conns: &mut BTreeMap<(u32, u32), Connection>, k: (u32, u32), part: Conn
 mod tests {
     use super::*;
 
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn rekeying_merges_idle_connections_and_keeps_the_earliest_name_and_latest_use() {
+        let mut f = UdFeature::new(LicenseModel::UserDevice);
+        let sensitive = Settings {
+            user_name_case: super::super::types::NameCase::Sensitive,
+            ..Settings::default()
+        };
+        let a = f.open_sent(("Jack", "pc"), ("Jack", "pc"), &v("2026.0101"), 10);
+        let b = f.open_sent(("JACK", "pc"), ("JACK", "pc"), &v("2026.0601"), 20);
+        f.close(a, 30);
+        f.close(b, 25);
+        assert!(f.release("JACK", "pc"), "idle: it goes at once");
+        let c = f.open_sent(("JACK", "pc"), ("JACK", "pc"), &v("2026.0301"), 40);
+        f.close(c, 50);
+        assert_eq!(f.in_use(), 1);
+        let (next, keys) = f.rekeyed(&Settings::default(), &[], false);
+        assert!(keys.is_empty());
+        let all: Vec<(&str, &str, &Connection)> = next.shown_connections().collect();
+        assert_eq!(all.len(), 1);
+        let (user, device, conn) = all[0];
+        assert_eq!((user, device), ("Jack", "pc"), "the earliest name shown");
+        assert_eq!((conn.open, conn.last_use), (0, 50));
+        assert_eq!(conn.version, v("2026.0301"), "the highest version asked");
+        assert_eq!(next.expired(50 + 90, 90), [("jack".into(), "pc".into())]);
+        // And back: an idle connection is split by nothing but its name.
+        let (back, _) = next.rekeyed(&sensitive, &[], false);
+        assert_eq!(back.connections().count(), 1);
+        assert!(back.has_connection("Jack", "pc"));
+    }
+
     #[test]
     fn names_keep_their_ids_as_the_table_grows() {
         let mut names = Interner::default();
