@@ -246,12 +246,14 @@ fn expected() -> Seen {
             .unwrap();
         key.clone()
     };
+    // User/device checkouts show their holders as first sent: MYCO\Alice
+    // and D1, whatever each sent.
     let checkouts = [
         (4, 2, "XDT_ADV_CCS MYCO\\Olga D5 xa2", "", 1, T0 + 110),
         (5, 2, "MPS_ENT_SKT sam s1 xa2", "", 2, T0 + 120),
         (10, 4, "XDT_PLT_UD MYCO\\Alice D1 xa4", "", 1, T1 + 10),
-        (11, 4, "XDT_PLT_UD alice d2 xa4", "", 1, T1 + 20),
-        (12, 4, "XDT_PLT_UD bob d1 xa4", "", 1, T1 + 30),
+        (11, 4, "XDT_PLT_UD MYCO\\Alice d2 xa4", "", 1, T1 + 20),
+        (12, 4, "XDT_PLT_UD bob D1 xa4", "", 1, T1 + 30),
         (13, 4, "XDT_PLT_UD carol d3 xa4", "", 1, T1 + 40),
         (14, 4, "XDT_PLT_UD dan d3 xa4", "", 1, T1 + 45),
         (15, 4, "XDT_ENT_CCU erin e1 xa4", "", 1, T1 + 60),
@@ -283,8 +285,8 @@ fn expected() -> Seen {
         pools,
         checkouts,
         assignments: sorted([
-            format!("XDT_ADV_NU user nina {v} {}", T1 + 170),
-            format!("XDT_PLT_UD user alice {v} {}", T1 + 20),
+            format!("XDT_ADV_NU user Nina {v} {}", T1 + 170),
+            format!("XDT_PLT_UD user MYCO\\Alice {v} {}", T1 + 20),
             format!("XDT_PLT_UD user bob {v} {}", T1 + 30),
             format!("XDT_PLT_UD device d3 {v} {}", T1 + 45),
             format!("XDT_STD_DEV device k3 {v} {}", T1 + 160),
@@ -292,10 +294,10 @@ fn expected() -> Seen {
             format!("XDT_STD_USR user ben {v} {day18}"),
         ]),
         connections: sorted([
-            format!("XDT_ADV_NU nina n2 {v} 1 {}", T1 + 170),
-            format!("XDT_PLT_UD alice d1 {v} 1 {}", T1 + 10),
-            format!("XDT_PLT_UD alice d2 {v} 1 {}", T1 + 20),
-            format!("XDT_PLT_UD bob d1 {v} 1 {}", T1 + 30),
+            format!("XDT_ADV_NU Nina n2 {v} 1 {}", T1 + 170),
+            format!("XDT_PLT_UD MYCO\\Alice D1 {v} 1 {}", T1 + 10),
+            format!("XDT_PLT_UD MYCO\\Alice d2 {v} 1 {}", T1 + 20),
+            format!("XDT_PLT_UD bob D1 {v} 1 {}", T1 + 30),
             format!("XDT_PLT_UD carol d3 {v} 1 {}", T1 + 40),
             format!("XDT_PLT_UD dan d3 {v} 1 {}", T1 + 45),
             format!("XDT_STD_DEV kim k3 {v} 1 {}", T1 + 160),

@@ -24,6 +24,7 @@ mod lmgrd;
 mod lmhostid;
 mod lmstat;
 mod lmver;
+mod names;
 mod protocol_doc;
 mod rules;
 mod sessions;

@@ -52,7 +52,7 @@ async fn list_shows_who_holds_licenses_in_the_seeds_format() {
     let out = ud(&d, &["-list"]).succeeds().stdout();
     assert_eq!(
         out,
-        "Usage data is 0 minutes old. Next update in 0 minutes.\n\nUsers:\n\n山田 太郎 XDT_PLT_UD 2026.1201\n\nDevices:\n\ndesk 1 XDT_PLT_UD 2026.1201\n"
+        "Usage data is 0 minutes old. Next update in 0 minutes.\n\nUsers:\n\n山田 太郎 XDT_PLT_UD 2026.1201\n\nDevices:\n\nDesk 1 XDT_PLT_UD 2026.1201\n"
     );
     let timed = ud(&d, &["-list", "-times"]).succeeds().stdout();
     let line = timed.lines().find(|l| l.starts_with("山田 太郎 ")).unwrap();
@@ -81,7 +81,7 @@ async fn a_shows_every_feature_with_counts_and_holders() {
         "{out}"
     );
     assert!(
-        out.contains("  Users: 山田 太郎\n  Devices: desk 1\n"),
+        out.contains("  Users: 山田 太郎\n  Devices: Desk 1\n"),
         "{out}"
     );
 }
@@ -96,15 +96,16 @@ async fn export_is_the_raw_connections_as_csv() {
         "feature,userId,deviceId,deviceName,versionRequested,versionUserAllocated,versionDeviceAllocated,time"
     );
     assert_eq!(lines.len(), 5);
-    let karen = lines.iter().find(|l| l.contains(",karen,")).unwrap();
+    // Names as first sent, not as counted.
+    let karen = lines.iter().find(|l| l.contains(",Karen,")).unwrap();
     let f: Vec<&str> = karen.split(',').collect();
     assert_eq!(
         &f[..7],
         [
             "XDT_PLT_UD",
-            "karen",
-            "desk 1",
-            "desk 1",
+            "Karen",
+            "Desk 1",
+            "Desk 1",
             "2026.0101",
             "",
             "2026.1201"
@@ -192,7 +193,7 @@ async fn export_to_a_file_streams_every_row_and_draws_no_bar_when_not_on_a_termi
         .find(|l| l.contains("kiosk 0"))
         .expect("the quoted row");
     assert!(
-        quoted.starts_with("XDT_PLT_UD,\"smith, \"\"jj\"\"\",kiosk 0,kiosk 0,2026.0101,"),
+        quoted.starts_with("XDT_PLT_UD,\"Smith, \"\"JJ\"\"\",kiosk 0,kiosk 0,2026.0101,"),
         "{quoted}"
     );
     for i in 1..n {

@@ -584,6 +584,7 @@ impl Engine {
                         feature: f.clone(),
                         user: u.to_owned(),
                         device: d.to_owned(),
+                        shown: ud.shown_if_other(u, d),
                         at: now,
                     });
                 }

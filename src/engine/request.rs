@@ -280,6 +280,11 @@ pub enum Event {
         feature: String,
         user: String,
         device: String,
+        /// The user and device as shown then (as first sent), where they
+        /// differ from the counted ones; events stored before it was kept
+        /// have none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shown: Option<(String, String)>,
         at: Time,
     },
     /// An administrator released a connection.
@@ -287,6 +292,11 @@ pub enum Event {
         feature: String,
         user: String,
         device: String,
+        /// The user and device as shown then (as first sent), where they
+        /// differ from the counted ones; events stored before it was kept
+        /// have none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shown: Option<(String, String)>,
         at: Time,
     },
     BurstStarted {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::request::{Handle, SessionId};
-use super::state::{BurstState, Engine};
+use super::state::{BurstState, Checkout, Engine};
 use super::types::{LicenseModel, Time};
 use crate::license::pool::PoolKey;
 
@@ -42,6 +42,7 @@ pub struct DenialView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionView {
     pub feature: String,
+    /// The user and device as first sent (see `docs/json.md`).
     pub user: String,
     pub device: String,
     /// The highest version requested over it.
@@ -86,7 +87,9 @@ pub struct CheckoutView {
     pub feature: String,
     /// The version the product asked for.
     pub version: String,
-    /// The user and device as the product sent them.
+    /// The user and device as shown: under the user/device family the
+    /// names of the connection's holders as first sent (the same on every
+    /// checkout of one user), else as this checkout's product sent them.
     pub user: String,
     pub device: String,
     pub host: String,
@@ -102,6 +105,7 @@ pub struct AssignmentView {
     pub feature: String,
     #[serde(rename = "type")]
     pub kind: AssignmentKind,
+    /// The user or device as first sent (see `docs/json.md`).
     pub name: String,
     /// The css date of the license it holds: the oldest pool that serves
     /// every version its connections asked for.
@@ -205,13 +209,17 @@ impl Engine {
     fn checkout_views(&self) -> Vec<CheckoutView> {
         self.checkouts
             .iter()
-            .map(|(h, c)| CheckoutView {
+            .map(|(h, c)| {
+                let (user, device) = self.shown_names(c);
+                (h, c, user.to_owned(), device.to_owned())
+            })
+            .map(|(h, c, user, device)| CheckoutView {
                 handle: *h,
                 session: c.session,
                 feature: c.feature().to_owned(),
                 version: c.version.to_string(),
-                user: c.sent_user().to_owned(),
-                device: c.sent_device().to_owned(),
+                user,
+                device,
                 host: c.host.to_string(),
                 display: c.display().to_owned(),
                 count: c.count,
@@ -221,11 +229,23 @@ impl Engine {
             .collect()
     }
 
+    /// A checkout's user and device as shown (see [`CheckoutView`]).
+    fn shown_names<'a>(&'a self, c: &'a Checkout) -> (&'a str, &'a str) {
+        let connection = if c.model.is_leased() {
+            self.ud
+                .get(c.feature())
+                .and_then(|f| f.shown_of(c.connection))
+        } else {
+            None
+        };
+        connection.unwrap_or((c.sent_user(), c.sent_device()))
+    }
+
     fn connection_views(&self) -> Vec<ConnectionView> {
         self.ud
             .iter()
             .flat_map(|(feature, ud)| {
-                ud.connections().map(move |(u, d, c)| ConnectionView {
+                ud.shown_connections().map(move |(u, d, c)| ConnectionView {
                     feature: feature.clone(),
                     user: u.to_owned(),
                     device: d.to_owned(),
@@ -270,10 +290,14 @@ impl Engine {
                     Some((_, keys, p)) => keys[p.pool_of[i]].version.0.to_string(),
                     None => self.license_version(feature, &need.version),
                 };
+                let name = match need.kind {
+                    AssignmentKind::User => ud.shown_user(&need.name),
+                    AssignmentKind::Device => ud.shown_device(&need.name),
+                };
                 out.push(AssignmentView {
                     feature: feature.clone(),
                     kind: need.kind,
-                    name: need.name,
+                    name: name.to_owned(),
                     version,
                     last_use: need.last_use,
                 });

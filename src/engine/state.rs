@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::holders::{HolderKey, Holders};
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, Secret, SessionId};
 use super::types::{LicenseModel, PoolSpec, Refused, Settings, Time, day_of};
-use super::ud::UdFeature;
+use super::ud::{OpenSession, UdFeature};
 use crate::license::Version;
 use crate::license::pool::{PoolKey, VersionKey};
 
@@ -115,15 +115,48 @@ impl Unusual {
             sent: (as_sent(&g.sent.0, &g.user), as_sent(&g.sent.1, &g.device)),
             display: g.display.as_str().into(),
         };
-        let usual = unusual.feature.is_none()
-            && unusual.sent.0.is_empty()
-            && unusual.sent.1.is_empty()
-            && unusual.display.is_empty();
-        (!usual).then(|| Box::new(unusual))
+        (!unusual.is_usual()).then(|| Box::new(unusual))
+    }
+
+    /// Whether it holds nothing a checkout does not nearly always have.
+    fn is_usual(&self) -> bool {
+        self.feature.is_none()
+            && self.sent.0.is_empty()
+            && self.sent.1.is_empty()
+            && self.display.is_empty()
     }
 }
 
+/// A name as sent, or the counted one where the product's was not kept
+/// (grants stored before names as sent were).
+fn or_counted<'a>(sent: &'a str, counted: &'a str) -> &'a str {
+    if sent.is_empty() { counted } else { sent }
+}
+
 impl Checkout {
+    /// Counts the checkout's user and device as `user` and `device` (the
+    /// name settings changed), keeping the names as sent.
+    pub(crate) fn set_counted(&mut self, user: &str, device: &str) {
+        let sent_user: Box<str> = self.sent_user().into();
+        let sent_device: Box<str> = self.sent_device().into();
+        let feature = self.unusual.as_mut().and_then(|u| u.feature.take());
+        let display = self
+            .unusual
+            .as_mut()
+            .map_or_else(Box::default, |u| std::mem::take(&mut u.display));
+        let as_sent = |sent: Box<str>, counted: &str| -> Box<str> {
+            if *sent == *counted { "".into() } else { sent }
+        };
+        let unusual = Unusual {
+            feature,
+            sent: (as_sent(sent_user, user), as_sent(sent_device, device)),
+            display,
+        };
+        self.unusual = (!unusual.is_usual()).then(|| Box::new(unusual));
+        self.user = user.into();
+        self.device = device.into();
+    }
+
     /// The feature as granted: nearly always its pool's.
     pub fn feature(&self) -> &str {
         self.unusual
@@ -364,8 +397,12 @@ impl Engine {
             }
             Event::PoolsReplaced { pools, .. } => self.replace_pools(pools.clone()),
             Event::SettingsChanged { settings, .. } => {
+                let rekey = self.settings.names_differ(settings);
                 self.settings = settings.clone();
                 self.next_due = Time::MIN;
+                if rekey {
+                    self.rekey_names();
+                }
             }
             Event::OptionsReplaced { options, .. } => {
                 self.options = options.clone();
@@ -435,12 +472,62 @@ impl Engine {
                 self.ud.insert(feature.clone(), f);
             }
             let f = self.ud.get_mut(feature).expect("inserted above");
-            checkout.connection = f.open(user, device, version, *at);
+            let sent = (or_counted(&g.sent.0, user), or_counted(&g.sent.1, device));
+            checkout.connection = f.open_sent((user, device), sent, version, *at);
         } else {
             let dup = self.dup_device(&checkout.pool);
             self.hold(*handle, dup, &mut checkout);
         }
         self.checkouts.insert(*handle, checkout);
+    }
+
+    /// Counts every holder anew after a change of the name settings: each
+    /// checkout's names as the product sent them are counted under the new
+    /// settings, user/device connections are rebuilt (see
+    /// [`UdFeature::rekeyed`]) and the holders of the other models attached
+    /// again, in the order they were granted.
+    fn rekey_names(&mut self) {
+        let settings = self.settings.clone();
+        for c in self.checkouts.values_mut() {
+            let sent = (c.sent_user().to_owned(), c.sent_device().to_owned());
+            c.set_counted(&settings.user_name(&sent.0), &settings.device_name(&sent.1));
+        }
+        let mut leased: BTreeMap<String, Vec<Handle>> = BTreeMap::new();
+        for (h, c) in &self.checkouts {
+            if c.model.is_leased() {
+                leased.entry(c.feature().to_owned()).or_default().push(*h);
+            }
+        }
+        for (feature, f) in self.ud.iter_mut() {
+            let handles = leased.remove(feature).unwrap_or_default();
+            let open: Vec<OpenSession<'_>> = handles
+                .iter()
+                .filter_map(|h| self.checkouts.get(h))
+                .map(|c| OpenSession {
+                    connection: c.connection,
+                    sent: (c.sent_user(), c.sent_device()),
+                    version: &c.version,
+                    at: c.at,
+                })
+                .collect();
+            let (next, keys) = f.rekeyed(&settings, &open, self.deferred);
+            *f = next;
+            for (h, k) in handles.iter().zip(keys) {
+                if let Some(c) = self.checkouts.get_mut(h) {
+                    c.connection = k;
+                }
+            }
+        }
+        self.holders = Holders::default();
+        for p in self.pools.values_mut() {
+            p.held = 0;
+        }
+        let mut checkouts = std::mem::take(&mut self.checkouts);
+        for (h, c) in checkouts.iter_mut().filter(|(_, c)| !c.model.is_leased()) {
+            let dup = self.dup_device(&c.pool);
+            self.hold(*h, dup, c);
+        }
+        self.checkouts = checkouts;
     }
 
     /// The pool's shared key, or a new one for a pool no longer installed.
@@ -565,9 +652,10 @@ fn ud_views(e: &Engine) -> Vec<UdView> {
         .map(|(f, u)| {
             let conns = u
                 .connections()
-                .map(|(a, b, c)| {
+                .zip(u.shown_connections())
+                .map(|((a, b, c), (sa, sb, _))| {
                     let (open, last, version) = (c.open, c.last_use, &c.version);
-                    format!("{a}|{b}|{open}|{last}|{version}|{}", c.released)
+                    format!("{a}|{b}|{sa}|{sb}|{open}|{last}|{version}|{}", c.released)
                 })
                 .collect();
             (f.clone(), conns, u.in_use(), u.holders())

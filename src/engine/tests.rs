@@ -479,8 +479,9 @@ fn user_device_assignment_follows_the_guides_table() {
             .map(|a| a.name.clone())
             .collect()
     };
-    assert_eq!(names(AssignmentKind::User), ["joe", "john", "rose", "roy"]);
-    assert_eq!(names(AssignmentKind::Device), ["desktop1", "desktop2"]);
+    // Shown as sent, in the order of the names as counted.
+    assert_eq!(names(AssignmentKind::User), ["Joe", "John", "Rose", "Roy"]);
+    assert_eq!(names(AssignmentKind::Device), ["Desktop1", "Desktop2"]);
     w.check_replay();
 }
 
@@ -546,7 +547,7 @@ fn names_with_spaces_and_any_unicode_count_as_one_user_across_domains() {
     w.grant(s, "XDT_PLT_UD", "2026.0101", "山田 太郎@myco.jp", "端末 2");
     assert_eq!(w.in_use("XDT_PLT_UD"), 1);
     let snap = w.engine.snapshot(w.now);
-    assert_eq!(snap.assignments[0].name, "山田 太郎");
+    assert_eq!(snap.assignments[0].name, "MYCO\\山田 太郎", "as first sent");
 }
 
 #[test]

@@ -174,6 +174,7 @@ impl Engine {
             for (user, device) in ud.expired(now, s.lease) {
                 events.push(Event::LeaseExpired {
                     feature: feature.clone(),
+                    shown: ud.shown_if_other(&user, &device),
                     user,
                     device,
                     at: now,

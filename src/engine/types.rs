@@ -241,12 +241,23 @@ fn refusal(status: &LineStatus) -> Option<(crate::flexnet::Code, String)> {
 }
 
 /// Settings an administrator may change at run time.
+///
+/// Every field has a default, so that a stored `SettingsChanged` event
+/// written before a setting existed still reads (as that default); the
+/// names of older versions are read too (see [`StoredSettings`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredSettings")]
 pub struct Settings {
-    /// Keep `domain\` and `@domain` in user names (default: drop them).
-    pub keep_domain: bool,
-    /// Compare user and device names case-sensitively (default: no).
-    pub case_sensitive_names: bool,
+    /// The anchor's `UDUseDomain`: 0 (false, the default) truncates the
+    /// domain of a user name (`MYCO\jack` and `jack@myco.com` are `jack`),
+    /// 1 (true) keeps it, for sites with the same user name in several
+    /// domains.
+    pub use_domain: bool,
+    /// The anchor's `UDUserNameCase`: whether user names that differ only
+    /// in case are one user (the default) or several.
+    pub user_name_case: NameCase,
+    /// The anchor's `UDDeviceNameCase`, the same for device names.
+    pub device_name_case: NameCase,
     /// License burst mode (default: on).
     pub burst_enabled: bool,
     /// User/device lease after last use.
@@ -259,11 +270,23 @@ pub struct Settings {
     pub reconnect_window: Time,
 }
 
+/// How names that differ only in case are told apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameCase {
+    /// `Jack`, `JACK` and `jack` are one name (the default).
+    #[default]
+    Insensitive,
+    /// `Jack`, `JACK` and `jack` are three names.
+    Sensitive,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            keep_domain: false,
-            case_sensitive_names: false,
+            use_domain: false,
+            user_name_case: NameCase::Insensitive,
+            device_name_case: NameCase::Insensitive,
             burst_enabled: true,
             lease: 90 * DAY,
             burst_length: 15 * DAY,
@@ -273,30 +296,88 @@ impl Default for Settings {
     }
 }
 
+/// Settings as stored events hold them, of any version: a missing field
+/// is its default; `keep_domain` is the older name of `use_domain`, and
+/// `case_sensitive_names` the one setting that once stood for both cases.
+#[derive(Deserialize)]
+struct StoredSettings {
+    #[serde(default, alias = "keep_domain")]
+    use_domain: Option<bool>,
+    #[serde(default)]
+    user_name_case: Option<NameCase>,
+    #[serde(default)]
+    device_name_case: Option<NameCase>,
+    #[serde(default)]
+    case_sensitive_names: Option<bool>,
+    #[serde(default)]
+    burst_enabled: Option<bool>,
+    #[serde(default)]
+    lease: Option<Time>,
+    #[serde(default)]
+    burst_length: Option<Time>,
+    #[serde(default)]
+    heartbeat_timeout: Option<Time>,
+    #[serde(default)]
+    reconnect_window: Option<Time>,
+}
+
+impl From<StoredSettings> for Settings {
+    fn from(s: StoredSettings) -> Self {
+        let d = Settings::default();
+        let both = match s.case_sensitive_names {
+            Some(true) => NameCase::Sensitive,
+            _ => NameCase::Insensitive,
+        };
+        Settings {
+            use_domain: s.use_domain.unwrap_or(d.use_domain),
+            user_name_case: s.user_name_case.unwrap_or(both),
+            device_name_case: s.device_name_case.unwrap_or(both),
+            burst_enabled: s.burst_enabled.unwrap_or(d.burst_enabled),
+            lease: s.lease.unwrap_or(d.lease),
+            burst_length: s.burst_length.unwrap_or(d.burst_length),
+            heartbeat_timeout: s.heartbeat_timeout.unwrap_or(d.heartbeat_timeout),
+            reconnect_window: s.reconnect_window.unwrap_or(d.reconnect_window),
+        }
+    }
+}
+
 impl Settings {
-    /// A user name as the engine counts it: without its domain unless the
-    /// setting keeps it, folded to lower case unless names are
+    /// A user name as the engine counts it: without its domain unless
+    /// `use_domain` keeps it, folded to lower case unless user names are
     /// case-sensitive. Spaces and any Unicode are kept.
     pub fn user_name(&self, raw: &str) -> String {
-        let name = if self.keep_domain {
+        let name = if self.use_domain {
             raw
         } else {
             let after_backslash = raw.rsplit('\\').next().unwrap_or(raw);
             after_backslash.split('@').next().unwrap_or(after_backslash)
         };
-        self.fold(name)
+        self.user_name_case.fold(name)
     }
 
     /// A device name as the engine counts it.
     pub fn device_name(&self, raw: &str) -> String {
-        self.fold(raw)
+        self.device_name_case.fold(raw)
     }
 
-    fn fold(&self, name: &str) -> String {
-        if self.case_sensitive_names {
-            name.to_owned()
-        } else {
-            name.to_lowercase()
+    /// Whether `other` counts names differently: a change of it re-keys
+    /// the holders of licenses.
+    pub fn names_differ(&self, other: &Settings) -> bool {
+        (self.use_domain, self.user_name_case, self.device_name_case)
+            != (
+                other.use_domain,
+                other.user_name_case,
+                other.device_name_case,
+            )
+    }
+}
+
+impl NameCase {
+    /// A name as compared under this rule.
+    fn fold(self, name: &str) -> String {
+        match self {
+            NameCase::Sensitive => name.to_owned(),
+            NameCase::Insensitive => name.to_lowercase(),
         }
     }
 }
@@ -433,8 +514,8 @@ mod tests {
         assert_eq!(s.user_name("Jack Smith"), "jack smith");
         assert_eq!(s.user_name("山田 太郎"), "山田 太郎");
         let keep = Settings {
-            keep_domain: true,
-            case_sensitive_names: true,
+            use_domain: true,
+            user_name_case: NameCase::Sensitive,
             ..Settings::default()
         };
         assert_eq!(keep.user_name("MYCO\\Jack"), "MYCO\\Jack");

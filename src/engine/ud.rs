@@ -14,7 +14,7 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
 use super::cover::{Cover, UdGraph};
-use super::types::{LicenseModel, Time};
+use super::types::{LicenseModel, Settings, Time};
 use crate::license::Version;
 
 /// Names to dense ids, for the graph.
@@ -24,11 +24,31 @@ use crate::license::Version;
 /// their names' hashes: it grows without hashing any name again, and a
 /// lookup reads a name only when the hashes agree. Names come from the
 /// network, so the hash is std's keyed SipHash.
+///
+/// The names are as counted (see [`crate::engine::Settings::user_name`]);
+/// beside each is the name as shown: as first sent while the name has
+/// connections (see [`Shown`]).
 #[derive(Debug, Clone, Default)]
 struct Interner {
     ids: HashTable<(u64, u32)>,
     names: Vec<Arc<str>>,
+    shown: Vec<Shown>,
     hasher: RandomState,
+}
+
+/// How a counted name is displayed: the spelling of the first grant that
+/// opened one of its connections while it had none (`MYCO\Jack`, not
+/// `jack`). It holds while the name keeps a connection, so it is a
+/// function of the connections alive, and a replay of the events finds it
+/// again.
+#[derive(Debug, Clone)]
+struct Shown {
+    name: Arc<str>,
+    /// When it was chosen, in the feature's order of choices: where
+    /// several names come to count as one, the earliest is shown.
+    seq: u64,
+    /// Connections of the name.
+    conns: u32,
 }
 
 impl Interner {
@@ -44,7 +64,13 @@ impl Interner {
             Entry::Vacant(e) => {
                 let id = u32::try_from(names.len()).expect("fewer than 2^32 names");
                 e.insert((hash, id));
-                self.names.push(name.into());
+                let name: Arc<str> = name.into();
+                self.shown.push(Shown {
+                    name: name.clone(),
+                    seq: 0,
+                    conns: 0,
+                });
+                self.names.push(name);
                 id
             }
         }
@@ -61,6 +87,58 @@ impl Interner {
 
     fn name(&self, id: u32) -> &str {
         &self.names[id as usize]
+    }
+
+    fn shown(&self, id: u32) -> &str {
+        &self.shown[id as usize].name
+    }
+
+    /// A connection of `id` opens; `sent` is shown if it is the only one,
+    /// chosen as the `seq`th.
+    fn attach(&mut self, id: u32, sent: &str, seq: u64) {
+        let key = &self.names[id as usize];
+        let shown = &mut self.shown[id as usize];
+        if shown.conns == 0 {
+            shown.name = if **key == *sent {
+                key.clone()
+            } else {
+                sent.into()
+            };
+            shown.seq = seq;
+        }
+        shown.conns += 1;
+    }
+
+    /// A connection of `id` ends.
+    fn detach(&mut self, id: u32) {
+        let shown = &mut self.shown[id as usize];
+        shown.conns = shown.conns.saturating_sub(1);
+    }
+
+    /// Counts a connection of `id` without choosing its name shown.
+    fn count(&mut self, id: u32) {
+        self.shown[id as usize].conns += 1;
+    }
+
+    /// Shows `name` for `id` unless a name was chosen for it already.
+    fn choose(&mut self, id: u32, name: &str, seq: u64, chosen: &mut BTreeSet<u32>) {
+        if chosen.insert(id) {
+            let shown = &mut self.shown[id as usize];
+            shown.name = name.into();
+            shown.seq = seq;
+        }
+    }
+
+    /// The names shown now, earliest chosen first.
+    fn shown_by_age(&self) -> Vec<(u64, &str)> {
+        let mut all: Vec<(u64, &str)> = self
+            .shown
+            .iter()
+            .filter(|s| s.conns > 0)
+            .map(|s| (s.seq, &*s.name))
+            .collect();
+        all.sort();
+        all
     }
 }
 
@@ -91,6 +169,8 @@ pub struct UdFeature {
     /// Connections with no open session, by last use: the leases that run
     /// out first come first, so expiry never scans every connection.
     idle: BTreeSet<(Time, u32, u32)>,
+    /// Names shown chosen so far (see [`Shown`]).
+    seq: u64,
 }
 
 impl UdFeature {
@@ -103,6 +183,7 @@ impl UdFeature {
             connections: BTreeMap::new(),
             edge_refs: HashMap::new(),
             idle: BTreeSet::new(),
+            seq: 0,
         }
     }
 
@@ -180,11 +261,24 @@ impl UdFeature {
         self.graph.would_increase(edge.0, edge.1)
     }
 
-    /// A session opens on a connection (new or existing). Returns the
-    /// connection's key, for [`Self::close`]: names keep their ids for the
-    /// life of the feature, so the key stays the connection's even if it
-    /// is removed and opened again.
+    /// A session opens on a connection (new or existing), with the names
+    /// shown as counted. See [`Self::open_sent`].
     pub fn open(&mut self, user: &str, device: &str, version: &Version, at: Time) -> (u32, u32) {
+        self.open_sent((user, device), (user, device), version, at)
+    }
+
+    /// A session opens on the connection of the counted names `(user,
+    /// device)`, which the product sent as `sent`. Returns the connection's
+    /// key, for [`Self::close`]: names keep their ids for the life of the
+    /// feature, so the key stays the connection's even if it is removed and
+    /// opened again.
+    pub fn open_sent(
+        &mut self,
+        (user, device): (&str, &str),
+        sent: (&str, &str),
+        version: &Version,
+        at: Time,
+    ) -> (u32, u32) {
         let (u, d) = (self.users.id(user), self.devices.id(device));
         let is_new = !self.connections.contains_key(&(u, d));
         let conn = self
@@ -207,17 +301,25 @@ impl UdFeature {
             conn.version = version.clone();
         }
         if is_new {
-            let edge = self.graph_edge(u, d);
-            let first = !self.shared_edges() || {
-                let refs = self.edge_refs.entry(edge).or_insert(0);
-                *refs += 1;
-                *refs == 1
-            };
-            if first {
-                self.graph.add(edge.0, edge.1);
-            }
+            self.seq += 1;
+            self.users.attach(u, sent.0, self.seq);
+            self.devices.attach(d, sent.1, self.seq);
+            self.add_edge(u, d);
         }
         (u, d)
+    }
+
+    /// Counts the new connection `(u, d)` in the graph.
+    fn add_edge(&mut self, u: u32, d: u32) {
+        let edge = self.graph_edge(u, d);
+        let first = !self.shared_edges() || {
+            let refs = self.edge_refs.entry(edge).or_insert(0);
+            *refs += 1;
+            *refs == 1
+        };
+        if first {
+            self.graph.add(edge.0, edge.1);
+        }
     }
 
     /// A session on the connection `key` (from [`Self::open`]) ends; the
@@ -269,6 +371,8 @@ impl UdFeature {
             return false;
         };
         self.idle.remove(&(conn.last_use, u, d));
+        self.users.detach(u);
+        self.devices.detach(d);
         let edge = self.graph_edge(u, d);
         let last = !self.shared_edges()
             || match self.edge_refs.get_mut(&edge) {
@@ -289,6 +393,39 @@ impl UdFeature {
         self.connections
             .iter()
             .map(|((u, d), c)| (self.users.name(*u), self.devices.name(*d), c))
+    }
+
+    /// Every connection with its names as shown: (user, device, connection),
+    /// in the order of [`Self::connections`].
+    pub fn shown_connections(&self) -> impl Iterator<Item = (&str, &str, &Connection)> {
+        self.connections
+            .iter()
+            .map(|((u, d), c)| (self.users.shown(*u), self.devices.shown(*d), c))
+    }
+
+    /// How the counted user `name` is shown (itself if it has no connection).
+    pub fn shown_user<'a>(&'a self, name: &'a str) -> &'a str {
+        self.users.get(name).map_or(name, |id| self.users.shown(id))
+    }
+
+    /// How the counted device `name` is shown.
+    pub fn shown_device<'a>(&'a self, name: &'a str) -> &'a str {
+        self.devices
+            .get(name)
+            .map_or(name, |id| self.devices.shown(id))
+    }
+
+    /// How the counted `user` and `device` are shown, if not as counted.
+    pub fn shown_if_other(&self, user: &str, device: &str) -> Option<(String, String)> {
+        let shown = (self.shown_user(user), self.shown_device(device));
+        (shown != (user, device)).then(|| (shown.0.to_owned(), shown.1.to_owned()))
+    }
+
+    /// The names shown of the connection `key` (from [`Self::open_sent`]).
+    pub fn shown_of(&self, (u, d): (u32, u32)) -> Option<(&str, &str)> {
+        self.connections
+            .contains_key(&(u, d))
+            .then(|| (self.users.shown(u), self.devices.shown(d)))
     }
 
     /// Connections whose lease has run out at `now`.
@@ -337,9 +474,159 @@ impl UdFeature {
     }
 }
 
+/// An open session of a feature, for [`UdFeature::rekeyed`].
+pub struct OpenSession<'a> {
+    /// Its connection's key (from [`UdFeature::open_sent`]).
+    pub connection: (u32, u32),
+    /// The user and device its product sent.
+    pub sent: (&'a str, &'a str),
+    /// The version it asked for and when, should its connection be gone.
+    pub version: &'a Version,
+    pub at: Time,
+}
+
+impl UdFeature {
+    /// The feature with every name counted anew under `settings` (the
+    /// name settings changed), and the new connection key of each of
+    /// `open`, in their order.
+    ///
+    /// A connection with open sessions becomes the connections of the
+    /// names those sessions sent (several, if the new settings tell them
+    /// apart); an idle one is counted by its names as shown. Connections
+    /// that come to count as one merge: the sum of their open sessions,
+    /// their latest use and highest version, released only if all were.
+    /// A name shown stays shown; where several merge, the earliest chosen.
+    pub fn rekeyed(
+        &self,
+        settings: &Settings,
+        open: &[OpenSession<'_>],
+        defer: bool,
+    ) -> (UdFeature, Vec<(u32, u32)>) {
+        let mut next = UdFeature::new(self.model);
+        if defer {
+            next.defer();
+        }
+        next.seq = self.seq;
+        next.choose_names(self, settings, open);
+        let mut merged: BTreeMap<(u32, u32), Connection> = BTreeMap::new();
+        for ((u, d), c) in self.connections.iter().filter(|(_, c)| c.open == 0) {
+            let user = settings.user_name(self.users.shown(*u));
+            let device = settings.device_name(self.devices.shown(*d));
+            let k = (next.users.id(&user), next.devices.id(&device));
+            merge(&mut merged, k, c.clone());
+        }
+        let mut keys = Vec::with_capacity(open.len());
+        for o in open {
+            let part = match self.connections.get(&o.connection) {
+                Some(c) => Connection {
+                    open: 1,
+                    ..c.clone()
+                },
+                None => Connection {
+                    open: 1,
+                    last_use: o.at,
+                    version: o.version.clone(),
+                    released: false,
+                },
+            };
+            let user = settings.user_name(o.sent.0);
+            let device = settings.device_name(o.sent.1);
+            let k = (next.users.id(&user), next.devices.id(&device));
+            merge(&mut merged, k, part);
+            keys.push(k);
+        }
+        for ((u, d), c) in merged {
+            next.users.count(u);
+            next.devices.count(d);
+            if c.open == 0 {
+                next.idle.insert((c.last_use, u, d));
+            }
+            next.add_edge(u, d);
+            next.connections.insert((u, d), c);
+        }
+        (next, keys)
+    }
+
+    /// Chooses the names shown of a re-keyed feature: those `old` shows,
+    /// earliest first, then those the open sessions sent.
+    fn choose_names(&mut self, old: &UdFeature, settings: &Settings, open: &[OpenSession<'_>]) {
+        let mut chosen = BTreeSet::new();
+        for (seq, name) in old.users.shown_by_age() {
+            let id = self.users.id(&settings.user_name(name));
+            self.users.choose(id, name, seq, &mut chosen);
+        }
+        for o in open {
+            let id = self.users.id(&settings.user_name(o.sent.0));
+            self.seq += 1;
+            self.users.choose(id, o.sent.0, self.seq, &mut chosen);
+        }
+        chosen.clear();
+        for (seq, name) in old.devices.shown_by_age() {
+            let id = self.devices.id(&settings.device_name(name));
+            self.devices.choose(id, name, seq, &mut chosen);
+        }
+        for o in open {
+            let id = self.devices.id(&settings.device_name(o.sent.1));
+            self.seq += 1;
+            self.devices.choose(id, o.sent.1, self.seq, &mut chosen);
+        }
+    }
+}
+
+/// Adds `part` to the connection `k` being rebuilt.
+fn merge(conns: &mut BTreeMap<(u32, u32), Connection>, k: (u32, u32), part: Connection) {
+    match conns.get_mut(&k) {
+        None => {
+            conns.insert(k, part);
+        }
+        Some(c) => {
+            c.open += part.open;
+            c.last_use = c.last_use.max(part.last_use);
+            if part.version > c.version {
+                c.version = part.version;
+            }
+            c.released &= part.released;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn rekeying_merges_idle_connections_and_keeps_the_earliest_name_and_latest_use() {
+        let mut f = UdFeature::new(LicenseModel::UserDevice);
+        let sensitive = Settings {
+            user_name_case: super::super::types::NameCase::Sensitive,
+            ..Settings::default()
+        };
+        let a = f.open_sent(("Jack", "pc"), ("Jack", "pc"), &v("2026.0101"), 10);
+        let b = f.open_sent(("JACK", "pc"), ("JACK", "pc"), &v("2026.0601"), 20);
+        f.close(a, 30);
+        f.close(b, 25);
+        assert!(f.release("JACK", "pc"), "idle: it goes at once");
+        let c = f.open_sent(("JACK", "pc"), ("JACK", "pc"), &v("2026.0301"), 40);
+        f.close(c, 50);
+        assert_eq!(f.in_use(), 1);
+        let (next, keys) = f.rekeyed(&Settings::default(), &[], false);
+        assert!(keys.is_empty());
+        let all: Vec<(&str, &str, &Connection)> = next.shown_connections().collect();
+        assert_eq!(all.len(), 1);
+        let (user, device, conn) = all[0];
+        assert_eq!((user, device), ("Jack", "pc"), "the earliest name shown");
+        assert_eq!((conn.open, conn.last_use), (0, 50));
+        assert_eq!(conn.version, v("2026.0301"), "the highest version asked");
+        assert_eq!(next.expired(50 + 90, 90), [("jack".into(), "pc".into())]);
+        // And back: an idle connection is split by nothing but its name.
+        let (back, _) = next.rekeyed(&sensitive, &[], false);
+        assert_eq!(back.connections().count(), 1);
+        assert!(back.has_connection("Jack", "pc"));
+    }
 
     #[test]
     fn names_keep_their_ids_as_the_table_grows() {

@@ -97,12 +97,16 @@ pub enum What {
     /// A user/device connection's lease ran out.
     LeaseExpired {
         feature: String,
+        /// The user and device as first sent (as counted in events
+        /// recorded before names as first sent were kept).
         user: String,
         device: String,
     },
     /// An administrator released a user/device connection (`udadmin -delete`).
     Released {
         feature: String,
+        /// The user and device as first sent (as counted in events
+        /// recorded before names as first sent were kept).
         user: String,
         device: String,
     },

@@ -118,7 +118,9 @@ fn keep<T>(items: &mut Vec<T>, wanted: bool, pass: impl Fn(&T) -> bool) {
 #[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Connection {
     pub feature: String,
+    /// The user as first sent (docs/user-device.md, "Names").
     pub user: String,
+    /// The device as first sent.
     pub device: String,
     /// The highest version requested over it.
     pub version: String,
@@ -234,9 +236,12 @@ pub struct Checkout {
     pub feature: String,
     /// The version the product asked for.
     pub version: String,
-    /// The user as the product sent it.
+    /// The user: under a user/device-family license the user's name as
+    /// first sent (the same on every checkout of one user, see
+    /// docs/user-device.md, "Names"), else as this checkout's product sent
+    /// it.
     pub user: String,
-    /// The endpoint device as the product sent it.
+    /// The endpoint device, shown as the user is.
     pub device: String,
     /// The product server's host.
     pub host: String,
@@ -263,7 +268,9 @@ pub struct Assignment {
     pub feature: String,
     #[serde(rename = "type")]
     pub kind: Holder,
-    /// The user or device name, exactly as the product sent it.
+    /// The user or device name as first sent: of the spellings that count
+    /// as this user or device, the one of the grant that opened its first
+    /// connection still alive (docs/user-device.md, "Names").
     pub name: String,
     /// The css date of the license it holds.
     pub version: String,
@@ -280,6 +287,7 @@ pub struct Denial {
     pub feature: String,
     /// The version the product asked for.
     pub version: String,
+    /// The user and device as the refused request sent them.
     pub user: String,
     pub device: String,
     pub host: String,

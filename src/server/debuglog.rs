@@ -185,12 +185,16 @@ impl DebugLog {
                 feature,
                 user,
                 device,
+                shown,
                 at,
-            } => self.line(
-                *at,
-                VENDOR,
-                &format!("LEASE EXPIRED: \"{feature}\" {user}@{device}"),
-            ),
+            } => {
+                let (user, device) = shown.as_ref().map_or((user, device), |(u, d)| (u, d));
+                self.line(
+                    *at,
+                    VENDOR,
+                    &format!("LEASE EXPIRED: \"{feature}\" {user}@{device}"),
+                );
+            }
             _ => {}
         }
     }

@@ -189,28 +189,36 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
             feature,
             user,
             device,
+            shown,
             at,
-        } => (
-            at,
-            What::LeaseExpired {
-                feature,
-                user,
-                device,
-            },
-        ),
+        } => {
+            let (user, device) = shown.unwrap_or((user, device));
+            (
+                at,
+                What::LeaseExpired {
+                    feature,
+                    user,
+                    device,
+                },
+            )
+        }
         Event::Released {
             feature,
             user,
             device,
+            shown,
             at,
-        } => (
-            at,
-            What::Released {
-                feature,
-                user,
-                device,
-            },
-        ),
+        } => {
+            let (user, device) = shown.unwrap_or((user, device));
+            (
+                at,
+                What::Released {
+                    feature,
+                    user,
+                    device,
+                },
+            )
+        }
         Event::BurstStarted {
             feature,
             version,
