@@ -256,12 +256,22 @@ fn lmstat_i_reads_the_files_as_a_table() {
 #[test]
 fn lmstat_v_and_an_unreachable_server() {
     let v = lmutil(["lmstat", "-v"]).succeeds().stdout();
-    assert!(
-        v.lines()
-            .nth(1)
-            .unwrap()
-            .starts_with(&format!("lmstat v{} build ", env!("CARGO_PKG_VERSION")))
-    );
+    // The exporters' pattern: `lmstat vX.Y.Z build N ARCH`, N decimal.
+    let banner = v.lines().nth(1).unwrap();
+    let rest = banner
+        .strip_prefix(&format!("lmstat v{} build ", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{banner}"));
+    let (build, arch) = rest.split_once(' ').unwrap();
+    assert!(!arch.is_empty() && !arch.contains(' '), "{banner}");
+    // The build number is the number of commits behind this build.
+    let commits = std::process::Command::new("git")
+        .args(["rev-list", "--count", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(commits.status.success());
+    let commits = String::from_utf8(commits.stdout).unwrap();
+    assert_eq!(build, commits.trim(), "{banner}");
     let out = lmutil(["lmstat", "-a", "-c", "1@127.0.0.1", "-t", "2"]);
     let out = out.fails_with_code(241);
     assert!(

@@ -134,7 +134,8 @@ pub enum Output {
     Version(super::lmver::VersionReport),
 }
 
-/// `lmstat -v`: FlexNet's `lmstat vX.Y.Z build N arch` banner.
+/// `lmstat -v`: FlexNet's `lmstat vX.Y.Z build N arch` banner, N the
+/// decimal build number (commits behind the one built, see `build.rs`).
 #[derive(Serialize)]
 #[serde(transparent)]
 struct Banner(super::lmver::VersionReport);
@@ -143,9 +144,9 @@ impl Report for Banner {
     fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
         render::header(invoked, w)?;
         let v = &self.0;
-        let rev = v.revision.as_deref().unwrap_or_default();
+        let build = v.build.unwrap_or_default();
         let target = v.target.as_deref().unwrap_or_default();
-        writeln!(w, "lmstat v{} build {rev} {target}", v.version)
+        writeln!(w, "lmstat v{} build {build} {target}", v.version)
     }
 }
 
