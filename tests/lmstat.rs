@@ -245,7 +245,7 @@ fn lmstat_i_reads_the_files_as_a_table() {
     );
     assert_eq!(
         lines[6],
-        "XDT_PLT_CCS                     2026.1201    100         permanent(no expiration date)CITRIX"
+        "XDT_PLT_CCS                     2026.1201    100         01-jan-0000  CITRIX"
     );
     assert_eq!(
         lines[7],
