@@ -1,4 +1,11 @@
-//! Records the git revision and the build target for `lmver`.
+//! Records the git revision, the build number and the build target for
+//! `lmver` and `lmstat -v`.
+//!
+//! The build number is the number of commits reachable from the commit
+//! built (`git rev-list --count HEAD`): one decimal number, the same for
+//! every build of one commit, and larger for every later commit of the
+//! branch, as FlexNet's `build N` is. A build outside a git checkout has
+//! number 0.
 
 use std::process::Command;
 
@@ -12,9 +19,13 @@ fn main() {
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".to_owned());
+    let build = git(&["rev-list", "--count", "HEAD"])
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
     let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".to_owned());
     println!("cargo:rustc-env=LMUTIL_GIT_REV={rev}");
     println!("cargo:rustc-env=LMUTIL_TARGET={target}");
+    println!("cargo:rustc-env=LMUTIL_BUILD={build}");
     // In a linked worktree `.git` is a file and HEAD lives elsewhere: ask
     // git where HEAD and the branch it names are kept, so that neither a
     // path that never exists nor another branch's commit reruns this.
@@ -41,4 +52,15 @@ fn git_path(path: &str) -> Option<String> {
         .filter(|o| o.status.success())?;
     let path = String::from_utf8(out.stdout).ok()?.trim().to_owned();
     Some(path).filter(|p| !p.is_empty() && std::path::Path::new(p).exists())
+}
+
+/// The trimmed output of `git ARGS`, when it succeeds and says something.
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    Some(text).filter(|t| !t.is_empty())
 }

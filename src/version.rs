@@ -1,8 +1,12 @@
-//! What this build is: version, git revision, target; and how to find the
-//! same in another binary.
+//! What this build is: version, git revision, build number, target; and
+//! how to find the same in another binary.
+//!
+//! The build number is the count of commits behind the one built (see
+//! `build.rs`): decimal, as FlexNet's `lmstat -v` prints it, stable for a
+//! commit and growing with the branch.
 //!
 //! Every binary embeds a marker line, `@(#)lmutil v<version> rev <rev>
-//! <target>`, that `lmver FILE` finds by scanning the file's bytes (the old
+//! build <number> <target>`, that `lmver FILE` finds by scanning the file's bytes (the old
 //! SCCS `what` convention). For FlexNet binaries it looks for FlexNet's own
 //! version strings instead.
 
@@ -16,6 +20,8 @@ use serde::Serialize;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The git revision this was built from, or `unknown`.
 pub const GIT_REV: &str = env!("LMUTIL_GIT_REV");
+/// The build number: commits behind the one built (0 outside git).
+pub const BUILD: &str = env!("LMUTIL_BUILD");
 /// The target triple this was built for.
 pub const TARGET: &str = env!("LMUTIL_TARGET");
 
@@ -28,6 +34,8 @@ pub static MARKER: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " rev ",
     env!("LMUTIL_GIT_REV"),
+    " build ",
+    env!("LMUTIL_BUILD"),
     " ",
     env!("LMUTIL_TARGET"),
     "\n"
@@ -40,6 +48,8 @@ pub struct BuildInfo {
     pub product: String,
     pub version: String,
     pub revision: Option<String>,
+    /// The build number (ours only; absent in binaries built before it).
+    pub build: Option<u64>,
     pub target: Option<String>,
 }
 
@@ -50,6 +60,7 @@ impl BuildInfo {
             product: "lmutil".to_owned(),
             version: VERSION.to_owned(),
             revision: Some(GIT_REV.to_owned()),
+            build: BUILD.parse().ok(),
             target: Some(TARGET.to_owned()),
         }
     }
@@ -116,11 +127,18 @@ fn find_ours(hay: &[u8]) -> Option<BuildInfo> {
     let revision = (words.next() == Some("rev"))
         .then(|| words.next())
         .flatten();
+    let mut next = words.next();
+    let mut build = None;
+    if next == Some("build") {
+        build = words.next().and_then(|n| n.parse().ok());
+        next = words.next();
+    }
     Some(BuildInfo {
         product: "lmutil".to_owned(),
         version,
         revision: revision.map(str::to_owned),
-        target: words.next().map(str::to_owned),
+        build,
+        target: next.map(str::to_owned),
     })
 }
 
@@ -136,6 +154,7 @@ fn find_flexnet(hay: &[u8]) -> Option<BuildInfo> {
             product: "FlexNet".to_owned(),
             version,
             revision: None,
+            build: None,
             target: None,
         })
     })
@@ -163,6 +182,16 @@ mod tests {
             (info.product.as_str(), info.version.as_str()),
             ("FlexNet", "11.16.6.0")
         );
+
+        let older = dir.path().join("older");
+        std::fs::write(
+            &older,
+            b"\0@(#)lmutil v0.1.0 rev abc x86_64-unknown-linux-gnu\n",
+        )
+        .unwrap();
+        let info = read_embedded(&older).unwrap().unwrap();
+        assert_eq!(info.build, None, "a marker from before build numbers");
+        assert_eq!(info.target.as_deref(), Some("x86_64-unknown-linux-gnu"));
 
         let none = dir.path().join("none");
         std::fs::write(&none, b"nothing here").unwrap();

@@ -290,13 +290,19 @@ async fn the_debug_log_has_flexnets_out_in_denied_and_start_lines() {
         let t = &l[..8];
         t.as_bytes()[2] == b':' && t.as_bytes()[5] == b':' && t[..2].trim().parse::<u32>().is_ok()
     };
-    let out = find("OUT: ");
+    // The product session's start-up license comes first; then the checkout.
+    let startup = find("OUT: \"CITRIX\"");
+    assert!(
+        startup.ends_with(" (CITRIX) OUT: \"CITRIX\" ddc1@ddc1  "),
+        "{startup:?}"
+    );
+    let out = find("OUT: \"XDT");
     assert!(time(out), "{out}");
     assert!(
         out.ends_with(" (CITRIX) OUT: \"XDT_PLT_CCU\" jack@ddc1  "),
         "{out:?}"
     );
-    let inn = find("IN: ");
+    let inn = find("IN: \"XDT");
     assert_eq!(
         inn.split_once('@').unwrap().1,
         out.split_once('@').unwrap().1

@@ -245,7 +245,7 @@ fn lmstat_i_reads_the_files_as_a_table() {
     );
     assert_eq!(
         lines[6],
-        "XDT_PLT_CCS                     2026.1201    100         permanent(no expiration date)CITRIX"
+        "XDT_PLT_CCS                     2026.1201    100         01-jan-0000  CITRIX"
     );
     assert_eq!(
         lines[7],
@@ -256,12 +256,22 @@ fn lmstat_i_reads_the_files_as_a_table() {
 #[test]
 fn lmstat_v_and_an_unreachable_server() {
     let v = lmutil(["lmstat", "-v"]).succeeds().stdout();
-    assert!(
-        v.lines()
-            .nth(1)
-            .unwrap()
-            .starts_with(&format!("lmstat v{} build ", env!("CARGO_PKG_VERSION")))
-    );
+    // The exporters' pattern: `lmstat vX.Y.Z build N ARCH`, N decimal.
+    let banner = v.lines().nth(1).unwrap();
+    let rest = banner
+        .strip_prefix(&format!("lmstat v{} build ", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{banner}"));
+    let (build, arch) = rest.split_once(' ').unwrap();
+    assert!(!arch.is_empty() && !arch.contains(' '), "{banner}");
+    // The build number is the number of commits behind this build.
+    let commits = std::process::Command::new("git")
+        .args(["rev-list", "--count", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(commits.status.success());
+    let commits = String::from_utf8(commits.stdout).unwrap();
+    assert_eq!(build, commits.trim(), "{banner}");
     let out = lmutil(["lmstat", "-a", "-c", "1@127.0.0.1", "-t", "2"]);
     let out = out.fails_with_code(241);
     assert!(
@@ -359,4 +369,300 @@ fn lmstat_i_matches_its_golden_file() {
         .stdout();
     let masks = Masks::new().with(root.path().to_str().unwrap(), "{ROOT}");
     assert_golden("lmstat_i.txt", &masks, &out);
+}
+
+/// One pool of every model whose checkouts can share a license.
+fn sharing_licenses() -> License {
+    let retail = ";LT=Retail;GP=720";
+    License::new()
+        .use_server()
+        .increment("XDT_PLT_CCS", 100)
+        .vendor_string(retail)
+        .dup_group("V")
+        .increment("XDT_ADV_CCU", 10)
+        .vendor_string(retail)
+        .increment("XDT_PLT_UD", 10)
+        .vendor_string(retail)
+        .increment("XDT_PLT_USR", 10)
+        .vendor_string(retail)
+        .increment("XDT_PLT_DEV", 10)
+        .vendor_string(retail)
+        .increment("XDT_PLT_SKT", 20)
+        .vendor_string(retail)
+        .increment("XDT_PLT_SRV", 5)
+        .vendor_string(retail)
+}
+
+/// Two product servers and checkouts that share licenses in every way a
+/// model allows, plus a user/device lease that outlives its session.
+async fn sharing_daemon() -> TestDaemon {
+    let root = TestDaemon::root();
+    sharing_licenses().install(root.path(), "retail.lic");
+    let d = TestDaemon::start(root);
+    let mut products = [
+        product_on(&d, "ddc1.example.com").await,
+        product_on(&d, "ddc2.example.com").await,
+    ];
+    let take = |feature, user, device, count| CheckoutArgs {
+        feature,
+        version: "2026.0518",
+        user,
+        device,
+        display: device,
+        count,
+    };
+    for (p, feature, user, device, count) in [
+        // DUP_GROUP=V: a device's second checkout, and a double-hop
+        // session through the other product server, share its license;
+        // a count of 2 still holds one.
+        (0, "XDT_PLT_CCS", "ann", "D1", 2),
+        (0, "XDT_PLT_CCS", "ann", "D1", 1),
+        (1, "XDT_PLT_CCS", "ann", "D1", 1),
+        (0, "XDT_PLT_CCS", "bob", "D2", 1),
+        // Without DUP_GROUP every checkout holds its own.
+        (0, "XDT_ADV_CCU", "ann", "D1", 1),
+        (0, "XDT_ADV_CCU", "ann", "D1", 1),
+        // User/device: two users on one device (the device holds it), one
+        // user on two devices (the user holds it), twice on one.
+        (1, "XDT_PLT_UD", "Tom", "Desk 1", 1),
+        (1, "XDT_PLT_UD", "Karen", "Desk 1", 1),
+        (1, "XDT_PLT_UD", "carol", "pc1", 1),
+        (1, "XDT_PLT_UD", "carol", "phone", 1),
+        (0, "XDT_PLT_UD", "carol", "pc1", 1),
+        // Per user: one user on two devices; per device: two users on one.
+        (0, "XDT_PLT_USR", "eve", "pc1", 1),
+        (0, "XDT_PLT_USR", "eve", "pc2", 1),
+        (0, "XDT_PLT_DEV", "frank", "pc3", 1),
+        (0, "XDT_PLT_DEV", "gina", "pc3", 1),
+        // Per socket: the host holds what its largest checkout needs.
+        (0, "XDT_PLT_SKT", "svc", "ddc1", 2),
+        (0, "XDT_PLT_SKT", "svc", "ddc1", 4),
+        // Per product server: one for the server, however many checkouts.
+        (1, "XDT_PLT_SRV", "svc", "a", 1),
+        (1, "XDT_PLT_SRV", "svc", "b", 1),
+    ] {
+        products[p]
+            .checkout(take(feature, user, device, count))
+            .await
+            .unwrap();
+    }
+    // A user/device lease whose session ended: still a license in use.
+    let h = products[1]
+        .checkout(take("XDT_PLT_UD", "dave", "pc9", 1))
+        .await
+        .unwrap();
+    products[1].checkin(h).await.unwrap();
+    std::mem::forget(products);
+    d
+}
+
+async fn product_on(d: &TestDaemon, host: &str) -> ProductSession {
+    let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+    ProductSession::start(conn, host).await.unwrap()
+}
+
+/// Reads `lmstat -a` as the exporters (flexlm_exporter) and Slurm's
+/// license scripts do: a pattern for the `Users of` lines, one for the
+/// checkout lines, each checkout line counting 1 or its `, N licenses`.
+/// Per feature: (in use as its `Users of` line says, sum of its lines).
+fn parse_as_exporters_do(text: &str) -> Vec<(String, u64, u64)> {
+    let users_of = regex::Regex::new(
+        r"^Users of (\S+):\s+\(Total of (\d+) licenses? issued;\s+Total of (\d+) licenses? in use\)$",
+    )
+    .unwrap();
+    let checkout = regex::Regex::new(
+        r"^\s+\S.* \(v[\w.]+\) \([\w.\-]+/\d+ (\d+)\), start \w+ \d+/\d+ \d+:\d+(?:, (\d+) licenses)?$",
+    )
+    .unwrap();
+    let mut out: Vec<(String, u64, u64)> = Vec::new();
+    for line in text.lines() {
+        if let Some(c) = users_of.captures(line) {
+            out.push((c[1].to_owned(), c[3].parse().unwrap(), 0));
+        } else if let Some(c) = checkout.captures(line) {
+            let n: u64 = c.get(2).map_or(1, |n| n.as_str().parse().unwrap());
+            out.last_mut().unwrap().2 += n;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_features_lines_add_up_to_its_licenses_in_use() {
+    let d = sharing_daemon().await;
+    let out = lmstat(&d, &["-a"]);
+    let parsed = parse_as_exporters_do(&out);
+    let expected = [
+        ("CITRIX", 2),
+        ("CTXLSDIAG", 0),
+        ("XDT_ADV_CCU", 2),
+        ("XDT_PLT_CCS", 2),
+        ("XDT_PLT_DEV", 1),
+        ("XDT_PLT_SKT", 4),
+        ("XDT_PLT_SRV", 1),
+        ("XDT_PLT_UD", 3),
+        ("XDT_PLT_USR", 1),
+    ];
+    let in_use: Vec<(&str, u64)> = parsed.iter().map(|(f, u, _)| (f.as_str(), *u)).collect();
+    assert_eq!(in_use, expected, "{out}");
+    for (feature, in_use, lines) in &parsed {
+        assert_eq!(lines, in_use, "{feature}: lines vs in use\n{out}");
+    }
+    // The start-up license's handles are not checkout handles.
+    let handle = regex::Regex::new(r"/\d+ (\d+)\), start ").unwrap();
+    let handles: Vec<&str> = handle
+        .captures_iter(&out)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    let distinct: std::collections::BTreeSet<&&str> = handles.iter().collect();
+    assert_eq!(distinct.len(), handles.len(), "{out}");
+    // The lease that outlived its session has its line.
+    assert!(out.contains("    dave dave dave (v2026.1201) ("), "{out}");
+
+    // JSON keeps every checkout, with its holder and whether it shares.
+    let json = lmutil(["lmstat", "-c", d.socket.to_str().unwrap(), "-a", "--json"])
+        .succeeds()
+        .json();
+    let checkouts = json["checkouts"].as_array().unwrap();
+    assert_eq!(checkouts.len(), 19, "every checkout, shared or not");
+    let of = |feature: &str| -> Vec<&serde_json::Value> {
+        checkouts
+            .iter()
+            .filter(|c| c["feature"] == feature)
+            .collect()
+    };
+    let shared = |feature: &str| -> Vec<bool> {
+        of(feature)
+            .iter()
+            .map(|c| c["shared"].as_bool().unwrap())
+            .collect()
+    };
+    assert_eq!(shared("XDT_PLT_CCS"), [false, true, true, false]);
+    assert_eq!(shared("XDT_ADV_CCU"), [false, false]);
+    assert_eq!(shared("XDT_PLT_UD"), [false, true, false, true, true]);
+    assert_eq!(shared("XDT_PLT_SKT"), [false, true]);
+    assert_eq!(of("XDT_PLT_SKT")[0]["licenses"], 4);
+    let held_by: Vec<(String, String)> = of("XDT_PLT_UD")
+        .iter()
+        .map(|c| {
+            let h = &c["held_by"];
+            (
+                h["type"].as_str().unwrap().to_owned(),
+                h["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // Named as first sent, as `assignments` names them.
+    let device = ("device".to_owned(), "Desk 1".to_owned());
+    let carol = ("user".to_owned(), "carol".to_owned());
+    assert_eq!(
+        held_by,
+        [device.clone(), device, carol.clone(), carol.clone(), carol]
+    );
+    assert!(of("XDT_PLT_CCS")[0]["held_by"].is_null());
+    // The start-up license counted alike: one per product session.
+    let citrix = json["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["feature"] == "CITRIX")
+        .unwrap();
+    assert_eq!(citrix["in_use"], 2);
+    assert_eq!(json["sessions"].as_array().unwrap().len(), 2);
+}
+
+/// Issued is the purchased count, as FlexNet and the Citrix License
+/// Server print it; the overdraft is not added in.
+#[tokio::test]
+async fn issued_is_the_purchased_count_without_overdraft() {
+    let d = sharing_daemon().await;
+    let out = lmstat(&d, &["-f", "XDT_PLT_UD"]);
+    assert!(
+        out.contains(
+            "Users of XDT_PLT_UD:  (Total of 10 licenses issued;  Total of 3 licenses in use)"
+        ),
+        "{out}"
+    );
+    let json = lmutil(["lmstat", "-c", d.socket.to_str().unwrap(), "-a", "--json"])
+        .succeeds()
+        .json();
+    let ud = json["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["feature"] == "XDT_PLT_UD")
+        .unwrap();
+    assert_eq!(
+        (ud["purchased"].as_u64(), ud["installed"].as_u64()),
+        (Some(10), Some(11))
+    );
+}
+
+/// The debug log: an `OUT:`/`IN:` pair for each product session's
+/// start-up license, and the features served listed once each.
+#[tokio::test]
+async fn the_log_shows_start_up_licenses_and_each_served_feature_once() {
+    let root = TestDaemon::root();
+    License::new()
+        .use_server()
+        .increment("XDT_PLT_UD", 5)
+        .version("2025.0601")
+        .increment("XDT_PLT_UD", 5)
+        .increment("XDT_STD_CCU", 2)
+        .expiry("01-jan-2020")
+        .increment("XDT_ADV_CCU", 2)
+        .install(root.path(), "a.lic");
+    let d = TestDaemon::start(root);
+    let p = product_on(&d, "ddc7.example.com").await;
+    p.end().await.unwrap();
+    let log = d.debug_log();
+    let started = log
+        .lines()
+        .find(|l| l.contains("Server started on"))
+        .unwrap();
+    let features = started.split_once("for:\t").unwrap().1;
+    assert_eq!(features, "XDT_ADV_CCU XDT_PLT_UD", "{started}");
+    let out = log
+        .lines()
+        .filter(|l| l.ends_with("(CITRIX) OUT: \"CITRIX\" ddc7.example.com@ddc7.example.com  "))
+        .count();
+    let back = log
+        .lines()
+        .filter(|l| l.ends_with("(CITRIX) IN: \"CITRIX\" ddc7.example.com@ddc7.example.com  "))
+        .count();
+    assert_eq!((out, back), (1, 1), "{log}");
+}
+
+/// `lmstat -i` asks the server given `-c port@host`, and its columns never
+/// run together: the exporters' pattern reads every row.
+#[tokio::test]
+async fn lmstat_i_asks_the_server_and_its_rows_parse() {
+    let d = sharing_daemon().await;
+    let server = format!("{}@127.0.0.1", d.lm_port);
+    let out = lmutil(["lmstat", "-i", "-c", &server]).succeeds().stdout();
+    let row = regex::Regex::new(r"^(\S+)\s+([\d.]+)\s+(\d+)\s+([\w\-]+)\s+(\w+)$").unwrap();
+    let rows: Vec<(String, String)> = out
+        .lines()
+        .skip(6)
+        .map(|l| {
+            let c = row.captures(l).unwrap_or_else(|| panic!("{l:?}\n{out}"));
+            (c[1].to_owned(), c[4].to_owned())
+        })
+        .collect();
+    assert!(
+        rows.contains(&("XDT_PLT_CCS".to_owned(), "01-jan-0000".to_owned())),
+        "{out}"
+    );
+    assert!(
+        rows.contains(&("CITRIX".to_owned(), "01-jan-0000".to_owned())),
+        "{out}"
+    );
+    assert_eq!(rows.len(), 9, "{out}");
+    let one = lmutil(["lmstat", "-i", "XDT_PLT_UD", "-c", &server])
+        .succeeds()
+        .stdout();
+    assert_eq!(one.lines().skip(6).count(), 1, "{one}");
+    assert!(
+        one.lines().nth(6).unwrap().starts_with("XDT_PLT_UD "),
+        "{one}"
+    );
 }

@@ -50,14 +50,15 @@ fn lmver_reads_a_flexnet_binary_and_refuses_a_file_without_a_version() {
         .stderr_has("no such file");
 }
 
-/// lmver's and `lmstat -v`'s text, pinned; the build's revision and
-/// target (as `lmver --json` gives them) masked.
+/// lmver's and `lmstat -v`'s text, pinned; the build's revision, build
+/// number and target (as `lmver --json` gives them) masked.
 #[test]
 fn lmver_and_lmstat_v_match_their_golden_files() {
     let ours = lmutil(["lmver", "--json"]).succeeds().json();
     let masks = Masks::new()
         .with(ours["revision"].as_str().unwrap(), "{REVISION}")
-        .with(ours["target"].as_str().unwrap(), "{TARGET}");
+        .with(ours["target"].as_str().unwrap(), "{TARGET}")
+        .with(format!(" build {} ", ours["build"]), " build {BUILD} ");
     let lmver = lmutil(["lmver"]).succeeds().stdout();
     assert_golden("lmver.txt", &masks, &lmver);
     let lmstat_v = lmutil(["lmstat", "-v"]).succeeds().stdout();

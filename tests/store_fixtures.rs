@@ -222,7 +222,9 @@ fn expected() -> Seen {
     let ccu = pool_key("XDT_ENT_CCU", v, "2100-12-31", None);
     let pools = vec![
         (plain("CBR_100_SSERVER"), 2, 2, false, armed.clone()),
-        (built_in("CITRIX"), 10_000, 1, false, armed.clone()),
+        // The start-up licenses of product sessions 2, 4 and 5, and ctx's
+        // checkout of CITRIX.
+        (built_in("CITRIX"), 10_000, 4, false, armed.clone()),
         (built_in("CTXLSDIAG"), 10_000, 1, false, armed.clone()),
         // Per socket: xa2's 2 sockets and xa4's 2 (the most of its two
         // checkouts); the burst period ran out.

@@ -1,8 +1,15 @@
-//! `lmstat`: server and vendor daemon status, features, and every checkout,
-//! in FlexNet's text layout (monitoring tools parse it line by line), or
-//! JSON with everything the text cannot show.
+//! `lmstat`: server and vendor daemon status, features, and the licenses
+//! held, in FlexNet's text layout (monitoring tools parse it line by line),
+//! or JSON with everything the text cannot show.
+//!
+//! The text has one user line per license held, never one per checkout
+//! that shares it (FlexNet's lmstat does not list licenses shared by
+//! duplicate grouping): the lines of a feature, weighted by `, N
+//! licenses`, add up to its licenses in use, which is what the exporters
+//! sum. The server says which checkout stands for a license and how many
+//! (`licenses`, `shared`); `--json` keeps every checkout.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 
 use chrono::{DateTime, Datelike, Local, Timelike};
@@ -17,7 +24,7 @@ use super::{CliResult, Ctx};
 use crate::flexnet::Code;
 use crate::license::STARTUP_FEATURE;
 use crate::protocol::status::{
-    Assignment, Checkout, Denial, Pool, PoolId, Session, StatusPart, StatusQuery,
+    Assignment, Checkout, Denial, HeldBy, Pool, PoolId, Session, StatusPart, StatusQuery,
 };
 use crate::protocol::{Request, Response, ServerInfo};
 
@@ -135,7 +142,8 @@ pub enum Output {
     Version(super::lmver::VersionReport),
 }
 
-/// `lmstat -v`: FlexNet's `lmstat vX.Y.Z build N arch` banner.
+/// `lmstat -v`: FlexNet's `lmstat vX.Y.Z build N arch` banner, N the
+/// decimal build number (commits behind the one built, see `build.rs`).
 #[derive(Serialize)]
 #[serde(transparent)]
 struct Banner(super::lmver::VersionReport);
@@ -144,9 +152,9 @@ impl Report for Banner {
     fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
         render::header(invoked, w)?;
         let v = &self.0;
-        let rev = v.revision.as_deref().unwrap_or_default();
+        let build = v.build.unwrap_or_default();
         let target = v.target.as_deref().unwrap_or_default();
-        writeln!(w, "lmstat v{} build {rev} {target}", v.version)
+        writeln!(w, "lmstat v{} build {build} {target}", v.version)
     }
 }
 
@@ -299,22 +307,17 @@ impl Status {
             )?;
             return writeln!(w);
         }
-        // Each pool's checkouts, found in one pass: a million checkouts are
+        // Each pool's lines, found in one pass: a million checkouts are
         // read once, not once per pool.
-        let mut held: HashMap<&PoolId, Vec<&Checkout>> = HashMap::new();
-        for c in &self.checkouts {
-            held.entry(&c.pool).or_default().push(c);
-        }
+        let lines = self.lines();
         for (feature, pools) in self.features() {
             if self.feature.as_deref().is_some_and(|f| f != feature) {
                 continue;
             }
-            let issued: u64 = pools.iter().map(|p| p.installed).sum();
-            let in_use = if feature == STARTUP_FEATURE {
-                self.sessions.len() as u64
-            } else {
-                pools.iter().map(|p| p.in_use).sum()
-            };
+            // Issued is what was purchased: FlexNet and the Citrix License
+            // Server print the count of the lines, the overdraft apart.
+            let issued: u64 = pools.iter().map(|p| p.purchased).sum();
+            let in_use: u64 = pools.iter().map(|p| p.in_use).sum();
             writeln!(
                 w,
                 "Users of {feature}:  (Total of {} issued;  Total of {} in use)",
@@ -323,63 +326,125 @@ impl Status {
             )?;
             writeln!(w)?;
             for pool in pools {
-                let checkouts = held.get(&pool.key).map_or(&[][..], Vec::as_slice);
-                self.pool_block(pool, checkouts, w)?;
+                let mine = lines.get(&pool.key).map_or(&[][..], Vec::as_slice);
+                pool_block(pool, mine, w)?;
             }
         }
         Ok(())
     }
 
-    /// The detail block of a pool and its users, only when it has users.
-    fn pool_block(
-        &self,
-        pool: &Pool,
-        checkouts: &[&Checkout],
-        w: &mut dyn Write,
-    ) -> io::Result<()> {
-        let lines = self.user_lines(pool, checkouts);
-        if lines.is_empty() {
-            return Ok(());
+    /// The user lines of each pool: one per license held, never one per
+    /// checkout that shares a license (FlexNet's lmstat does not list
+    /// licenses shared by duplicate grouping), so that the lines of a
+    /// feature, weighted by `, N licenses`, add up to its licenses in use.
+    /// A user/device-family license whose holder has no session open (its
+    /// lease runs on) has a line of its own, in the pool of its version.
+    fn lines(&self) -> HashMap<&PoolId, Vec<String>> {
+        let server = format!("{}/{}", self.server.host, self.server.lm_port);
+        let mut out: HashMap<&PoolId, Vec<String>> = HashMap::new();
+        for s in &self.sessions {
+            if let Some(p) = self.startup_pool() {
+                out.entry(&p.key)
+                    .or_default()
+                    .push(startup_line(s, &server));
+            }
         }
-        let k = &pool.key;
-        writeln!(
-            w,
-            "  \"{}\" v{}, vendor: CITRIX, expiry: {}",
-            k.feature,
-            k.version,
-            render::expiry(k.expiry)
-        )?;
-        if let Some(vs) = &k.vendor_string {
-            writeln!(w, "  vendor_string: {vs}")?;
+        let mut open: HashSet<(&str, &HeldBy)> = HashSet::new();
+        for c in &self.checkouts {
+            if let Some(h) = &c.held_by {
+                open.insert((&c.feature, h));
+            }
+            if c.licenses > 0 {
+                out.entry(&c.pool).or_default().push(user_line(c, &server));
+            }
         }
-        writeln!(w, "  floating license")?;
-        writeln!(w)?;
-        for line in lines {
-            writeln!(w, "{line}")?;
+        let leases = self.assignments.iter().filter(|a| {
+            let by = HeldBy {
+                kind: a.kind,
+                name: a.name.clone(),
+            };
+            !open.contains(&(a.feature.as_str(), &by))
+        });
+        for (i, a) in leases.enumerate() {
+            let pool = self
+                .pools
+                .iter()
+                .filter(|p| p.key.feature == a.feature)
+                .find(|p| p.key.version == a.version)
+                .or_else(|| self.pools.iter().rfind(|p| p.key.feature == a.feature));
+            if let Some(p) = pool {
+                let handle = LEASE_HANDLES + i as u64;
+                out.entry(&p.key)
+                    .or_default()
+                    .push(lease_line(a, &server, handle));
+            }
         }
-        writeln!(w)
+        out
     }
 
-    fn user_lines(&self, pool: &Pool, checkouts: &[&Checkout]) -> Vec<String> {
-        let server = format!("{}/{}", self.server.host, self.server.lm_port);
-        if pool.key.feature == STARTUP_FEATURE {
-            return self
-                .sessions
-                .iter()
-                .map(|s| {
-                    let at = start_text(s.started);
-                    format!(
-                        "    {0} {0} {0} (v1.0) ({server} {1}), {at}",
-                        s.host, s.session
-                    )
-                })
-                .collect();
-        }
-        checkouts.iter().map(|c| user_line(c, &server)).collect()
+    fn startup_pool(&self) -> Option<&Pool> {
+        self.pools.iter().find(|p| p.key.feature == STARTUP_FEATURE)
     }
 }
 
+/// The handles `lmstat -a` shows for the start-up license a product
+/// session holds: this base plus the session's number (session 7:
+/// `1000000000007`), so that they never collide with checkout handles,
+/// numbered from 1, one per checkout ever granted (a trillion checkouts
+/// take centuries at the server's fastest).
+pub const STARTUP_HANDLES: u64 = 1_000_000_000_000;
+
+/// The handles of the lines of leases that outlive their sessions (no
+/// checkout: nothing to remove by handle), above the start-up ones.
+pub const LEASE_HANDLES: u64 = 2_000_000_000_000;
+
+/// The detail block of a pool and its user lines, only when it has some.
+fn pool_block(pool: &Pool, lines: &[String], w: &mut dyn Write) -> io::Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let k = &pool.key;
+    writeln!(
+        w,
+        "  \"{}\" v{}, vendor: CITRIX, expiry: {}",
+        k.feature,
+        k.version,
+        render::expiry(k.expiry)
+    )?;
+    if let Some(vs) = &k.vendor_string {
+        writeln!(w, "  vendor_string: {vs}")?;
+    }
+    writeln!(w, "  floating license")?;
+    writeln!(w)?;
+    for line in lines {
+        writeln!(w, "{line}")?;
+    }
+    writeln!(w)
+}
+
+/// A product session's start-up license: `    host host host (v1.0) …`.
+fn startup_line(s: &Session, server: &str) -> String {
+    format!(
+        "    {0} {0} {0} (v1.0) ({server} {1}), {2}",
+        s.host,
+        STARTUP_HANDLES + s.session,
+        start_text(s.started)
+    )
+}
+
+/// A lease with no session open: the holder's name in the user, host and
+/// display fields, since its last use.
+fn lease_line(a: &Assignment, server: &str, handle: u64) -> String {
+    format!(
+        "    {0} {0} {0} (v{1}) ({server} {handle}), {2}",
+        a.name,
+        a.version,
+        start_text(a.last_use)
+    )
+}
+
 /// `    user host display [device] (vVERSION) (server/port handle), start …`
+/// with `, N licenses` when the line stands for more than one.
 fn user_line(c: &Checkout, server: &str) -> String {
     let mut who = vec![c.user.as_str(), c.host.as_str()];
     if !c.display.is_empty() {
@@ -395,8 +460,8 @@ fn user_line(c: &Checkout, server: &str) -> String {
         c.handle,
         start_text(c.at)
     );
-    if c.count > 1 {
-        line.push_str(&format!(", {} licenses", c.count));
+    if c.licenses > 1 {
+        line.push_str(&format!(", {} licenses", c.licenses));
     }
     line
 }

@@ -34,6 +34,10 @@ pub struct VersionReport {
     pub version: String,
     /// The git revision it was built from (ours only).
     pub revision: Option<String>,
+    /// The build number, commits behind the one built (ours only; null for
+    /// a binary built before build numbers).
+    #[serde(default)]
+    pub build: Option<u64>,
     /// The target triple it was built for (ours only).
     pub target: Option<String>,
 }
@@ -45,6 +49,7 @@ impl VersionReport {
             product: info.product,
             version: info.version,
             revision: info.revision,
+            build: info.build,
             target: info.target,
         }
     }
@@ -54,6 +59,7 @@ impl VersionReport {
             product: self.product.clone(),
             version: self.version.clone(),
             revision: self.revision.clone(),
+            build: self.build,
             target: self.target.clone(),
         }
     }

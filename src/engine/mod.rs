@@ -5,7 +5,7 @@
 
 pub mod cover;
 mod decide;
-mod holders;
+pub(crate) mod holders;
 pub mod request;
 pub mod snapshot;
 pub mod state;

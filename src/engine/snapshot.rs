@@ -154,7 +154,7 @@ impl Engine {
                 purchased: p.purchased(now),
                 overdraft: p.overdraft(now),
                 installed: p.installed(now),
-                in_use: p.held,
+                in_use: p.held + self.startup_held(p.model),
                 overdraft_in_use: 0,
                 expired: p.spec.is_some() && !p.is_live(now),
                 removed: p.spec.is_none(),
@@ -190,6 +190,17 @@ impl Engine {
             v.overdraft_in_use = v.in_use.saturating_sub(v.purchased).min(v.overdraft);
         }
         views
+    }
+
+    /// Start-up licenses held by product sessions: each session holds one
+    /// (not through a checkout), counted in the start-up pool as lmstat
+    /// lists them and the debug log logs them.
+    fn startup_held(&self, model: Option<LicenseModel>) -> u64 {
+        if model == Some(LicenseModel::StartUp) {
+            self.sessions.len() as u64
+        } else {
+            0
+        }
     }
 
     fn session_views(&self) -> Vec<SessionView> {

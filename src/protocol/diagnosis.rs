@@ -111,6 +111,9 @@ pub struct DiagLine {
     #[serde(default)]
     pub built_in: bool,
     pub feature: String,
+    /// The vendor daemon the line names (`CITRIX` for the ones served).
+    #[serde(default)]
+    pub vendor: String,
     /// The css date (version field).
     pub version: String,
     /// `YYYY-MM-DD`, or `permanent`.
@@ -145,6 +148,7 @@ impl DiagLine {
             line: l.at.line,
             built_in: false,
             feature: f.feature.clone(),
+            vendor: f.vendor.clone(),
             version: f.version.to_string(),
             expiry: f.expiry,
             count: match f.count {

@@ -250,6 +250,34 @@ pub struct Checkout {
     /// The pool it was granted from.
     pub pool: PoolId,
     pub at: i64,
+    /// It uses a license another checkout already holds (FlexNet's
+    /// duplicate grouping: a second checkout from one device under
+    /// `DUP_GROUP=V`, a double-hop session, a second user/device checkout
+    /// of the user or device that holds the license, a second checkout of
+    /// one product server). `lmstat -a` lists one line per license held,
+    /// so it has no line of its own.
+    #[serde(default)]
+    pub shared: bool,
+    /// The licenses its `lmstat -a` line stands for: those its holder
+    /// holds (per socket, the host's sockets), 0 when `shared`. Summed over
+    /// a feature's checkouts, with the leases that outlive their sessions,
+    /// they make the feature's licenses in use.
+    #[serde(default)]
+    pub licenses: u64,
+    /// The user or device whose license it uses, under the user/device,
+    /// per-user and per-device models; `null` under the others.
+    #[serde(default)]
+    pub held_by: Option<HeldBy>,
+}
+
+/// The user or device holding a user/device-family license.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
+pub struct HeldBy {
+    #[serde(rename = "type")]
+    pub kind: Holder,
+    /// The name as first sent, as `assignments` shows it.
+    pub name: String,
 }
 
 /// Whether a user or a device holds a license.

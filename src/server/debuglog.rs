@@ -2,7 +2,10 @@
 //! it: `HH:MM:SS (CITRIX) OUT: "FEATURE" user@host  ` (hour space-padded,
 //! two spaces after `user@host`), the matching `IN:` line identical after
 //! the `@`, `DENIED:` with FlexNet's text and number, `TIMESTAMP M/D/YYYY`
-//! lines when the date changes, and `(lmgrd)` start and stop lines.
+//! lines when the date changes, and `(lmgrd)` start and stop lines. A
+//! product session's start-up license (`CITRIX`) has its `OUT:` line when
+//! the session starts and its `IN:` line when it ends, as FlexNet logs
+//! every checkout.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -13,6 +16,7 @@ use chrono::{DateTime, Datelike, Local, NaiveDate, Timelike};
 
 use crate::engine::request::{BurstEnd, Denial};
 use crate::engine::{Engine, Event, Time};
+use crate::license::STARTUP_FEATURE;
 use crate::options::NoLog;
 
 /// The vendor daemon's name in log lines.
@@ -147,6 +151,13 @@ impl DebugLog {
                     );
                 }
             }
+            // The start-up license a product session holds is a checkout
+            // to FlexNet, logged as one: the product server's host as
+            // user and host, as `lmstat -a` lists it.
+            Event::SessionStarted { host, at, .. } if !before.options().no_log(NoLog::Out) => {
+                let line = usage("OUT", STARTUP_FEATURE, host, host, 1, None);
+                self.line(*at, VENDOR, &line);
+            }
             Event::SessionEnded {
                 session,
                 at,
@@ -209,6 +220,10 @@ impl DebugLog {
                 let line = usage("IN", c.feature(), c.sent_user(), &c.host, c.count, reason);
                 self.line(at, VENDOR, &line);
             }
+        }
+        if !before.options().no_log(NoLog::In) {
+            let line = usage("IN", STARTUP_FEATURE, &s.host, &s.host, 1, reason);
+            self.line(at, VENDOR, &line);
         }
     }
 

@@ -132,12 +132,14 @@ fn report(reading: &Reading, log: &Mutex<DebugLog>) {
             );
         }
     }
-    let features: Vec<&str> = reading
-        .inv
-        .pools
-        .iter()
-        .map(|p| p.key.feature.as_str())
-        .collect();
+    // Each feature once, in the order first served, and only the features
+    // that grant: an expired pool serves nothing new.
+    let mut features: Vec<&str> = Vec::new();
+    for p in reading.inv.pools.iter().filter(|p| !p.expired) {
+        if !features.contains(&p.key.feature.as_str()) {
+            features.push(&p.key.feature);
+        }
+    }
     let started = format!(
         "Server started on {} for:\t{}",
         reading.host.hostname,

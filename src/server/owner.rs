@@ -352,7 +352,7 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
                 }
                 let mut snapshot = engine.snapshot(now());
                 snapshot.denials = denials.iter().cloned().collect();
-                let _ = reply.send(query.apply(super::views::status(snapshot)));
+                let _ = reply.send(query.apply(super::views::status(snapshot, &engine)));
             }
             ReaderMsg::Denied(denial) => {
                 if denials.len() == DENIALS_KEPT {

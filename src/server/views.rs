@@ -4,28 +4,100 @@
 //! The reader builds them from its replica, so that a change inside the
 //! engine is a compile error here, never a silent change on the wire.
 
+use std::collections::{HashMap, HashSet};
+
+use crate::engine::holders::HolderKey;
 use crate::engine::request::{BurstEnd, GrantEvent};
 use crate::engine::snapshot::{
     AssignmentKind, AssignmentView, CheckoutView, ConnectionView, DenialView, PoolView, SessionView,
 };
-use crate::engine::state::BurstState;
-use crate::engine::{Event, LicenseModel, Snapshot};
+use crate::engine::state::{BurstState, Checkout as EngineCheckout};
+use crate::engine::{Engine, Event, LicenseModel, Snapshot};
 use crate::license::pool::PoolKey;
 use crate::protocol::events::{self, BurstEndReason, What};
 use crate::protocol::status::{
-    Assignment, Burst, Checkout, Connection, Denial, Holder, Model, Pool, PoolId, Session, Status,
+    Assignment, Burst, Checkout, Connection, Denial, HeldBy, Holder, Model, Pool, PoolId, Session,
+    Status,
 };
 
-/// The whole state.
-pub fn status(s: Snapshot) -> Status {
+/// The whole state: `s`, taken of `engine`.
+pub fn status(s: Snapshot, engine: &Engine) -> Status {
+    let mut checkouts: Vec<Checkout> = all(s.checkouts);
+    held(engine, &mut checkouts);
     Status {
         at: s.at,
         pools: all(s.pools),
         sessions: all(s.sessions),
-        checkouts: all(s.checkouts),
+        checkouts,
         assignments: all(s.assignments),
         connections: all(s.connections),
         denials: all(s.denials),
+    }
+}
+
+/// Fills in who holds each checkout's license and whether the checkout
+/// only shares it: the first checkout of a holder stands for the
+/// licenses the holder holds, the others share them. Under the models
+/// counted by holders, the holder is the engine's (the device under
+/// `DUP_GROUP=V`, the product server, or the checkout itself); under the
+/// user/device family, the user or device of the cover, the user first
+/// when both are in it.
+fn held(engine: &Engine, checkouts: &mut [Checkout]) {
+    let mut covers = Covers::default();
+    for view in checkouts.iter_mut() {
+        let Some(c) = engine.checkouts.get(&view.handle) else {
+            continue;
+        };
+        if c.model.is_leased() {
+            (view.held_by, view.licenses) = covers.holder(engine, c);
+        } else {
+            let dup = engine.dup_device(&c.pool);
+            let key = HolderKey::of(c.model, dup, view.handle, c.feature(), &c.device, &c.host);
+            view.licenses = engine
+                .holders
+                .get(key)
+                .filter(|h| h.handles.as_slice().first() == Some(&view.handle))
+                .map_or(0, |h| u64::from(h.units));
+        }
+        view.shared = view.licenses == 0;
+    }
+}
+
+/// The user/device-family holders met so far while filling in checkouts.
+#[derive(Default)]
+struct Covers<'e> {
+    /// Each feature's cover, read once: the users and devices holding a
+    /// license.
+    of: HashMap<&'e str, (HashSet<String>, HashSet<String>)>,
+    /// Holders already standing for their license through a checkout.
+    seen: HashSet<(&'e str, HeldBy)>,
+}
+
+impl<'e> Covers<'e> {
+    /// Who holds the license of leased checkout `c`, and the licenses its
+    /// line stands for: 1 for the holder's first checkout, else 0.
+    fn holder(&mut self, engine: &'e Engine, c: &EngineCheckout) -> (Option<HeldBy>, u64) {
+        let Some((feature, ud)) = engine.ud.get_key_value(c.feature()) else {
+            return (None, 0);
+        };
+        let (users, devices) = self.of.entry(feature).or_insert_with(|| {
+            let (u, d) = ud.holders();
+            (u.into_iter().collect(), d.into_iter().collect())
+        });
+        // Counted names decide; the holder is named as assignments show it.
+        let (kind, name) = if users.contains(&*c.user) {
+            (Holder::User, ud.shown_user(&c.user))
+        } else if devices.contains(&*c.device) {
+            (Holder::Device, ud.shown_device(&c.device))
+        } else {
+            return (None, 0);
+        };
+        let by = HeldBy {
+            kind,
+            name: name.to_owned(),
+        };
+        let first = self.seen.insert((feature, by.clone()));
+        (Some(by), u64::from(first))
     }
 }
 
@@ -116,6 +188,9 @@ impl From<CheckoutView> for Checkout {
             count: c.count,
             pool: c.pool.into(),
             at: c.at,
+            shared: false,
+            licenses: 0,
+            held_by: None,
         }
     }
 }

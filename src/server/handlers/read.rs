@@ -150,6 +150,7 @@ fn built_in_line(spec: &PoolSpec) -> DiagLine {
         line: 0,
         built_in: true,
         feature: spec.feature.clone(),
+        vendor: crate::server::debuglog::VENDOR.to_owned(),
         version: spec.version.to_string(),
         expiry: spec.expiry,
         count: spec.count.to_string(),
