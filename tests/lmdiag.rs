@@ -89,12 +89,12 @@ fn a_products_version_newer_than_the_css_date_is_said() {
         .stdout_has("This license can be checked out");
 }
 
-#[tokio::test]
-async fn every_reason_a_line_cannot_be_checked_out() {
+/// The daemon with its one XDT_PLT_CCU license checked out, and the
+/// product session holding it.
+async fn daemon_with_ccu_in_use() -> (TestDaemon, ProductSession) {
     let d = daemon();
-    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
-        .await
-        .unwrap();
+    let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+    let mut p = ProductSession::start(conn, "ddc").await.unwrap();
     let args = CheckoutArgs {
         feature: "XDT_PLT_CCU",
         version: "2026.0101",
@@ -104,6 +104,12 @@ async fn every_reason_a_line_cannot_be_checked_out() {
         count: 1,
     };
     p.checkout(args).await.unwrap();
+    (d, p)
+}
+
+#[tokio::test]
+async fn every_reason_a_line_cannot_be_checked_out() {
+    let (d, _product) = daemon_with_ccu_in_use().await;
     let out = diag(&d, &[]).fails_with_code(256 - 4).stdout();
     let all_in_use = block(&out, "XDT_PLT_CCU");
     assert!(all_in_use.contains("This license cannot be checked out because:\nLicensed number of users already reached. (-4,0)"), "{all_in_use}");
@@ -184,19 +190,7 @@ fn a_stopped_vendor_daemon_is_said_for_every_line() {
 /// masked: their number differs from one machine to another.
 #[tokio::test]
 async fn lmdiag_matches_its_golden_file() {
-    let d = daemon();
-    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
-        .await
-        .unwrap();
-    let args = CheckoutArgs {
-        feature: "XDT_PLT_CCU",
-        version: "2026.0101",
-        user: "u",
-        device: "d",
-        display: "d",
-        count: 1,
-    };
-    p.checkout(args).await.unwrap();
+    let (d, _product) = daemon_with_ccu_in_use().await;
     let out = diag(&d, &[]).fails_with_code(256 - 4).stdout();
     let masks = Masks::daemon(&d).line_rest("This host's IDs: HOSTNAME={HOST} ", "{IDS}");
     assert_golden("lmdiag.txt", &masks, &out);

@@ -132,12 +132,12 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let mut sink = Sink::open(output, ctx.out)?;
     let written = if export {
         let progress = progress_bar(sink.is_file() && io::stderr().is_terminal());
-        let export = ExportStream::new(&snapshot, feature.as_deref(), progress.clone());
+        let export = ExportStream::new(&snapshot, progress.clone());
         let written = render::emit(&export, format, invoked, sink.writer());
         progress.finish_and_clear();
         written
     } else {
-        let listing = Listing::new(snapshot, feature, m.get_flag("times"), m.get_flag("a"));
+        let listing = Listing::new(snapshot, m.get_flag("times"), m.get_flag("a"));
         render::emit(&listing, format, invoked, sink.writer())
     };
     sink.finish(written, output)
@@ -175,20 +175,15 @@ pub struct Listing {
 }
 
 impl Listing {
-    fn new(s: Status, feature: Option<String>, times: bool, all: bool) -> Self {
-        let wanted = |f: &str| feature.as_deref().is_none_or(|want| want == f);
-        let leased = |p: &Pool| p.model.is_some_and(Model::is_leased);
+    /// The listing of a status the server answered for `-f`'s feature only.
+    fn new(s: Status, times: bool, all: bool) -> Self {
         Listing {
             pools: s
                 .pools
                 .into_iter()
-                .filter(|p| leased(p) && wanted(&p.key.feature))
+                .filter(|p| p.model.is_some_and(Model::is_leased))
                 .collect(),
-            assignments: s
-                .assignments
-                .into_iter()
-                .filter(|a| wanted(&a.feature))
-                .collect(),
+            assignments: s.assignments,
             times,
             all,
         }

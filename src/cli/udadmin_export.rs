@@ -22,7 +22,7 @@ use super::CliResult;
 use super::exit::{self, CliError};
 use super::render::Report;
 use crate::protocol::status::Holder;
-use crate::protocol::status::{Connection, Status};
+use crate::protocol::status::Status;
 
 /// `-export` as scripts decode it: every user/device connection.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -56,17 +56,13 @@ type Held<'a> = HashMap<(Holder, &'a str, &'a str), &'a str>;
 /// the progress bar advances row by row.
 pub(crate) struct ExportStream<'a> {
     snapshot: &'a Status,
-    feature: Option<&'a str>,
     held: Held<'a>,
     progress: ProgressBar,
 }
 
 impl<'a> ExportStream<'a> {
-    pub(crate) fn new(
-        snapshot: &'a Status,
-        feature: Option<&'a str>,
-        progress: ProgressBar,
-    ) -> Self {
+    /// The export of a status the server answered for `-f`'s feature only.
+    pub(crate) fn new(snapshot: &'a Status, progress: ProgressBar) -> Self {
         let held = snapshot
             .assignments
             .iter()
@@ -77,22 +73,13 @@ impl<'a> ExportStream<'a> {
             .collect();
         let stream = ExportStream {
             snapshot,
-            feature,
             held,
             progress,
         };
         stream
             .progress
-            .set_length(stream.connections().count() as u64);
+            .set_length(stream.snapshot.connections.len() as u64);
         stream
-    }
-
-    fn connections(&self) -> impl Iterator<Item = &'a Connection> + 'a {
-        let feature = self.feature;
-        self.snapshot
-            .connections
-            .iter()
-            .filter(move |c| feature.is_none_or(|f| f == c.feature))
     }
 
     fn held(&self, kind: Holder, feature: &str, name: &str) -> String {
@@ -102,7 +89,7 @@ impl<'a> ExportStream<'a> {
     }
 
     fn rows(&self) -> impl Iterator<Item = ExportRow> + '_ {
-        self.connections().map(|c| {
+        self.snapshot.connections.iter().map(|c| {
             self.progress.inc(1);
             ExportRow {
                 feature: c.feature.clone(),

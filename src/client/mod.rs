@@ -86,8 +86,8 @@ impl Connection {
     /// Sends every request at once, then reads their answers in order: one
     /// round trip for all. The first refusal is the error.
     pub async fn requests(&mut self, bodies: Vec<Request>) -> Result<Vec<Response>, ClientError> {
-        let first = self.next_id;
-        for body in bodies.iter().cloned() {
+        let (first, asked) = (self.next_id, bodies.len());
+        for body in bodies {
             let envelope = Envelope {
                 v: PROTOCOL_VERSION,
                 id: self.next_id,
@@ -98,7 +98,7 @@ impl Connection {
                 .await
                 .map_err(FrameError::Io)?;
         }
-        let mut answers = Vec::with_capacity(bodies.len());
+        let mut answers = Vec::with_capacity(asked);
         for id in first..self.next_id {
             let answer: Envelope<Response> = read_answer(&mut self.reader).await?;
             if answer.id != id && !matches!(answer.body, Response::Error(_)) {
