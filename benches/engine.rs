@@ -1,7 +1,7 @@
 //! Decisions per second of the licensing engine alone, on one core: the
 //! rules without the network or the store.
 //!
-//!     cargo bench --bench engine [-- DECISIONS [ccu|ud|dense]]
+//!     cargo bench --bench engine [-- DECISIONS [ccu|ud|dense|growth]]
 //!
 //! Two workloads, each a stream of checkouts and checkins by product
 //! sessions: concurrent licenses (`XDT_PLT_CCU`, one per endpoint device)
@@ -14,6 +14,12 @@
 //! every user on random devices, so that within hours each user has used
 //! several of 40,000 devices: a worst case for the optimiser, whose
 //! searches then cover most of one large alternating component.
+//!
+//! `growth` is about the slowest decisions rather than the rate: DECISIONS
+//! concurrent checkouts on as many devices, none checked in, so that every
+//! table of holders grows the whole way; it prints how long the slowest
+//! single decisions took (the pauses every request queued behind them
+//! waits out in the daemon).
 
 use rng::Rng;
 use std::time::{Duration, Instant};
@@ -117,6 +123,52 @@ fn run(feature: &str, dense: bool, decisions: usize) -> (Duration, [usize; 3]) {
     (start.elapsed(), counts)
 }
 
+/// Holds `n` checkouts on `n` devices; the time each decision took.
+fn growth(n: usize) -> Vec<Duration> {
+    let mut engine = Engine::default();
+    let now = T0;
+    let count = n as u64;
+    engine.handle(
+        now,
+        Request::Reread {
+            pools: vec![pool("XDT_PLT_CCU", count)],
+        },
+    );
+    let session = match engine
+        .handle(
+            now,
+            Request::StartSession {
+                host: "host".into(),
+                secret: Default::default(),
+            },
+        )
+        .decision
+    {
+        Decision::SessionStarted { session } => session,
+        d => panic!("no session: {d:?}"),
+    };
+    let version = Version::parse("2026.0101").expect("a version");
+    (0..n)
+        .map(|i| {
+            let request = CheckoutRequest {
+                session,
+                feature: "XDT_PLT_CCU".into(),
+                version: version.clone(),
+                user: format!("user{i}"),
+                device: format!("device{i}"),
+                host: "host".into(),
+                display: "display".into(),
+                count: 1,
+            };
+            let t = Instant::now();
+            let decision = engine.handle(now, Request::Checkout(request)).decision;
+            let took = t.elapsed();
+            assert!(matches!(decision, Decision::Granted(_)), "{decision:?}");
+            took
+        })
+        .collect()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -126,6 +178,24 @@ fn main() {
         .first()
         .map_or(1_000_000, |a| a.parse().expect("a number"));
     let only = args.get(1).map(String::as_str);
+    if only == Some("growth") {
+        let mut took = growth(decisions);
+        took.sort_unstable();
+        let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
+        let over = took
+            .iter()
+            .filter(|t| **t >= Duration::from_millis(1))
+            .count();
+        println!(
+            "XDT_PLT_CCU growth: {decisions} checkouts held; a decision p50 {:.2?}, \
+             p99.99 {:.2?}, max {:.2?}; {over} took 1 ms or more; slowest five {:.2?}",
+            at(0.5),
+            at(0.9999),
+            took[took.len() - 1],
+            &took[took.len().saturating_sub(5)..],
+        );
+        return;
+    }
     let workloads = [
         ("XDT_PLT_CCU", false, decisions),
         ("XDT_PLT_UD", false, decisions),

@@ -4,11 +4,14 @@
 //! A million held checkouts mean up to a million holders, so a holder is
 //! kept small: names are shared with the checkouts (`Arc<str>`), the feature
 //! is stored once for all its holders, and the usual single checkout is
-//! kept inline. Holders are only looked up, never walked: hashed, not ordered.
+//! kept inline. Holders are only looked up, never walked: hashed, not
+//! ordered, in maps that grow a shard at a time ([`Sharded`]), so that no
+//! checkout waits while a hundred thousand holders move to a larger table.
 
-use std::collections::hash_map::{Entry, OccupiedEntry};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use super::sharded::{Entry, OccupiedEntry, Sharded};
 
 use super::request::Handle;
 use super::types::LicenseModel;
@@ -101,14 +104,14 @@ impl Handles {
 }
 
 /// Holders by feature (few), then by device or host name.
-type ByName = BTreeMap<Box<str>, HashMap<Arc<str>, Holder>>;
+type ByName = BTreeMap<Box<str>, Sharded<Arc<str>, Holder>>;
 
 /// Every holder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Holders {
     devices: ByName,
     hosts: ByName,
-    by_checkout: HashMap<Handle, Holder>,
+    by_checkout: Sharded<Handle, Holder>,
 }
 
 /// What attaching a checkout to its holder changed.
@@ -226,7 +229,7 @@ impl Attached {
 }
 
 fn attach_named(
-    named: &mut HashMap<Arc<str>, Holder>,
+    named: &mut Sharded<Arc<str>, Holder>,
     name: &Arc<str>,
     handle: Handle,
     pool: &Arc<PoolKey>,

@@ -7,6 +7,7 @@ pub mod cover;
 mod decide;
 pub(crate) mod holders;
 pub mod request;
+mod sharded;
 pub mod snapshot;
 pub mod state;
 mod time;
@@ -15,7 +16,7 @@ pub mod ud;
 pub mod versions;
 
 pub use request::{CheckoutRequest, Decision, Denial, Event, Grant, Outcome, Request};
-pub use snapshot::Snapshot;
+pub use snapshot::{Select, Snapshot};
 pub use state::Engine;
 pub use types::{LicenseModel, PoolSpec, Settings, Time};
 

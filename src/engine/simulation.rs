@@ -7,6 +7,7 @@ use proptest::prelude::*;
 
 use super::Engine;
 use super::request::*;
+use super::snapshot::{AssignmentView, CheckoutView, ConnectionView, PoolView, Select, Snapshot};
 use super::types::*;
 use crate::license::{Expiry, Version};
 
@@ -345,6 +346,57 @@ fn check_connections(e: &Engine) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// `items` if `wanted`, those that pass.
+fn kept<T: Clone>(wanted: bool, items: &[T], pass: impl Fn(&T) -> bool) -> Vec<T> {
+    items
+        .iter()
+        .filter(|i| wanted && pass(i))
+        .cloned()
+        .collect()
+}
+
+/// What a reader selects (a feature, some parts) is what the whole
+/// snapshot holds of it, built without the rest.
+fn check_selection(e: &Engine, now: Time) -> Result<(), TestCaseError> {
+    let whole = e.snapshot(now);
+    for feature in FEATURES.iter().copied().map(Some).chain([None]) {
+        for parts in [
+            [true; 5],
+            [true, false, true, false, false],
+            [false, false, false, true, true],
+        ] {
+            let what = Select {
+                feature,
+                pools: parts[0],
+                sessions: parts[1],
+                checkouts: parts[2],
+                assignments: parts[3],
+                connections: parts[4],
+            };
+            let of = |f: &str| feature.is_none_or(|want| want == f);
+            let expected = Snapshot {
+                at: now,
+                pools: kept(parts[0], &whole.pools, |p: &PoolView| of(&p.key.feature)),
+                sessions: kept(parts[1], &whole.sessions, |_| true),
+                checkouts: kept(
+                    parts[2],
+                    &whole.checkouts,
+                    |c: &CheckoutView| of(&c.feature),
+                ),
+                assignments: kept(parts[3], &whole.assignments, |a: &AssignmentView| {
+                    of(&a.feature)
+                }),
+                connections: kept(parts[4], &whole.connections, |c: &ConnectionView| {
+                    of(&c.feature)
+                }),
+                denials: Vec::new(),
+            };
+            prop_assert_eq!(e.select(now, &what), expected, "{:?}", what);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -369,6 +421,7 @@ proptest! {
             check(&engine, now, &mut seen, &out, &spilled_before)?;
             check_timeouts(&engine, now)?;
             check_connections(&engine)?;
+            check_selection(&engine, now)?;
             events.extend(out.events);
         }
         // The state rebuilt from the events equals the live state.

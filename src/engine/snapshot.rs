@@ -121,20 +121,73 @@ pub enum AssignmentKind {
     Device,
 }
 
+/// What a reader asks of the state: which parts, of which feature. Only
+/// those are built; the others are left empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Select<'a> {
+    /// Only this feature's pools, checkouts, assignments and connections
+    /// (product sessions belong to no feature: they are given whole).
+    pub feature: Option<&'a str>,
+    pub pools: bool,
+    pub sessions: bool,
+    pub checkouts: bool,
+    pub assignments: bool,
+    pub connections: bool,
+}
+
+impl Select<'_> {
+    /// Every part of every feature.
+    pub const ALL: Select<'static> = Select {
+        feature: None,
+        pools: true,
+        sessions: true,
+        checkouts: true,
+        assignments: true,
+        connections: true,
+    };
+
+    fn wants(&self, feature: &str) -> bool {
+        self.feature.is_none_or(|f| f == feature)
+    }
+}
+
 impl Engine {
     /// The state as readers see it at `now`.
     pub fn snapshot(&self, now: Time) -> Snapshot {
+        self.select(now, &Select::ALL)
+    }
+
+    /// What `what` asks of the state as readers see it at `now`: a
+    /// feature's checkouts are found without building anyone else's.
+    pub fn select(&self, now: Time, what: &Select<'_>) -> Snapshot {
         assert!(
             !self.deferred,
             "a recovering engine is settled before it is read"
         );
+        let part = |wanted: bool| wanted.then_some(what.feature);
         Snapshot {
             at: now,
-            pools: self.pool_views(now),
-            sessions: self.session_views(),
-            checkouts: self.checkout_views(),
-            assignments: self.assignment_views(now),
-            connections: self.connection_views(),
+            pools: part(what.pools).map_or_else(Vec::new, |f| self.pools_of(now, f)),
+            sessions: if what.sessions {
+                self.session_views()
+            } else {
+                Vec::new()
+            },
+            checkouts: if what.checkouts {
+                self.checkout_views(what)
+            } else {
+                Vec::new()
+            },
+            assignments: if what.assignments {
+                self.assignment_views(now, what)
+            } else {
+                Vec::new()
+            },
+            connections: if what.connections {
+                self.connection_views(what)
+            } else {
+                Vec::new()
+            },
             denials: Vec::new(),
         }
     }
@@ -143,9 +196,16 @@ impl Engine {
     /// optimum fills its pools in serving order, the excess (burst) going
     /// to the last one.
     pub fn pool_views(&self, now: Time) -> Vec<PoolView> {
+        self.pools_of(now, None)
+    }
+
+    /// [`Engine::pool_views`], of one feature or all.
+    fn pools_of(&self, now: Time, feature: Option<&str>) -> Vec<PoolView> {
+        let wanted = |f: &str| feature.is_none_or(|want| want == f);
         let mut views: Vec<PoolView> = self
             .pools
             .iter()
+            .filter(|(key, _)| wanted(&key.feature))
             // A pool waiting for its START is not served yet.
             .filter(|(_, p)| !p.is_pending(now) || p.held > 0)
             .map(|(key, p)| PoolView {
@@ -161,7 +221,7 @@ impl Engine {
                 burst: self.burst_state(key),
             })
             .collect();
-        for (feature, ud) in &self.ud {
+        for (feature, ud) in self.ud.iter().filter(|(f, _)| wanted(f)) {
             if let Some((_, keys, placed)) = self.placed_at_dates(now, feature, ud) {
                 // Several css dates: each pool counts the holders placed in it.
                 for v in views.iter_mut().filter(|v| &v.key.feature == feature) {
@@ -217,9 +277,10 @@ impl Engine {
             .collect()
     }
 
-    fn checkout_views(&self) -> Vec<CheckoutView> {
+    fn checkout_views(&self, what: &Select<'_>) -> Vec<CheckoutView> {
         self.checkouts
             .iter()
+            .filter(|(_, c)| what.wants(c.feature()))
             .map(|(h, c)| {
                 let (user, device) = self.shown_names(c);
                 (h, c, user.to_owned(), device.to_owned())
@@ -252,9 +313,10 @@ impl Engine {
         connection.unwrap_or((c.sent_user(), c.sent_device()))
     }
 
-    fn connection_views(&self) -> Vec<ConnectionView> {
+    fn connection_views(&self, what: &Select<'_>) -> Vec<ConnectionView> {
         self.ud
             .iter()
+            .filter(|(feature, _)| what.wants(feature))
             .flat_map(|(feature, ud)| {
                 ud.shown_connections().map(move |(u, d, c)| ConnectionView {
                     feature: feature.clone(),
@@ -288,9 +350,9 @@ impl Engine {
     /// Who holds each license, and the css date of the pool it is counted
     /// against: at several dates, the pool it is placed in (see
     /// `versions.rs`); else the oldest pool that serves it.
-    fn assignment_views(&self, now: Time) -> Vec<AssignmentView> {
+    fn assignment_views(&self, now: Time, what: &Select<'_>) -> Vec<AssignmentView> {
         let mut out = Vec::new();
-        for (feature, ud) in &self.ud {
+        for (feature, ud) in self.ud.iter().filter(|(f, _)| what.wants(f)) {
             let placed = self.placed_at_dates(now, feature, ud);
             let needs = match &placed {
                 Some((needs, ..)) => needs.clone(),

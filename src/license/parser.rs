@@ -678,15 +678,15 @@ fn is_license_key(word: &str) -> bool {
 
 /// Reads one host ID as written: `HOSTNAME=x`, `0a1b2c3d4e5f`, `ANY`, ….
 ///
-/// A host ID is one word with no quote; its value (after `TYPE=`) does not
-/// start with `{` nor end with `\`, so that it prints back bare anywhere,
-/// also at the end of a line.
+/// A host ID is one word with no quote; neither it nor its value (after
+/// `TYPE=`) starts with `{`, nor does it end with `\`, so that it prints
+/// back bare anywhere, also at the end of a line.
 pub fn parse_host_id(word: &str) -> Result<HostId, String> {
     if word.is_empty() || word.contains(char::is_whitespace) || word.contains('"') {
         return Err(format!("`{word}` is not a host ID"));
     }
     let value = word.split_once('=').map_or(word, |(_, v)| v);
-    if value.starts_with('{') || value.ends_with('\\') {
+    if word.starts_with('{') || value.starts_with('{') || value.ends_with('\\') {
         return Err(format!(
             "`{word}` is not a host ID (a host ID does not start with `{{` or end with `\\`)"
         ));

@@ -83,34 +83,6 @@ impl StatusQuery {
     pub fn wants_feature(&self, feature: &str) -> bool {
         self.feature.as_deref().is_none_or(|f| f == feature)
     }
-
-    /// `status` keeping only what was asked for.
-    pub fn apply(&self, mut status: Status) -> Status {
-        use StatusPart::*;
-        let f = |feature: &str| self.wants_feature(feature);
-        keep(&mut status.pools, self.wants(Pools), |p| f(&p.key.feature));
-        keep(&mut status.sessions, self.wants(Sessions), |_| true);
-        keep(&mut status.checkouts, self.wants(Checkouts), |c| {
-            f(&c.feature)
-        });
-        keep(&mut status.assignments, self.wants(Assignments), |a| {
-            f(&a.feature)
-        });
-        keep(&mut status.connections, self.wants(Connections), |c| {
-            f(&c.feature)
-        });
-        keep(&mut status.denials, self.wants(Denials), |d| f(&d.feature));
-        status
-    }
-}
-
-/// Empties `items` when not `wanted`, else keeps those that pass.
-fn keep<T>(items: &mut Vec<T>, wanted: bool, pass: impl Fn(&T) -> bool) {
-    if wanted {
-        items.retain(pass);
-    } else {
-        items.clear();
-    }
 }
 
 /// One user/device connection: a user on a device, for one feature.

@@ -79,6 +79,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     // its owner's alone; the control socket is then opened to its group.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     raise_open_files();
+    small_pages();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -155,6 +156,18 @@ fn raise_open_files() {
         && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err()
     {
         eprintln!("lmgrd: cannot raise the open-file limit from {soft} to {hard}");
+    }
+}
+
+/// No transparent huge pages for lmgrd. The allocator asks for them, and
+/// the first write to each one clears 2 MiB inside whichever request
+/// touched it: 6–7 ms of one checkout on a virtual machine, with every
+/// request queued behind it waiting as long (docs/performance.md). With
+/// 4 KiB pages that cost is spread over the requests that grow the state.
+fn small_pages() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
+        eprintln!("lmgrd: cannot turn off transparent huge pages: {e}");
     }
 }
 

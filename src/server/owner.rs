@@ -10,6 +10,7 @@
 //! pools and the event history from the replica and its own database
 //! connection.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -21,11 +22,11 @@ use super::clock::now;
 use super::debuglog::{DebugLog, say};
 use super::failpoint;
 use super::threads::{SpawnError, Spawner};
-use crate::engine::snapshot::DenialView;
+use crate::engine::snapshot::{DenialView, Select};
 use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
 use crate::flexnet::Code;
 use crate::protocol::events::{EventPage, EventQuery};
-use crate::protocol::status::{Pool, Status, StatusQuery};
+use crate::protocol::status::{Pool, Status, StatusPart, StatusQuery};
 use crate::store::{Check, Store, StoreError};
 
 /// The most requests decided before one commit.
@@ -209,12 +210,14 @@ pub fn start(
     let replica = engine.clone();
     threads.spawn("reader", move || read(replica, reader_store, reader_rx))?;
     // Checkpoints of the write-ahead log happen on their own thread, so
-    // that no batch waits for one.
+    // that no batch waits for one; the owner only starts the log over.
     store.leave_checkpoints()?;
     let checkpoints = store.connect()?;
     let (stop_checkpoints, checkpoint_rx) = mpsc::channel::<()>();
+    let start_over = Arc::new(AtomicBool::new(false));
+    let wanted = Arc::clone(&start_over);
     threads.spawn("checkpoints", move || {
-        checkpoint(&checkpoints, &checkpoint_rx)
+        checkpoint(&checkpoints, &checkpoint_rx, &wanted)
     })?;
     let (tx, rx) = mpsc::channel();
     let to_reader = reader.clone();
@@ -227,6 +230,7 @@ pub fn start(
             failing: false,
             stale: false,
             pending_log: DebugLog::memory(),
+            start_over,
             _stop_checkpoints: stop_checkpoints,
         };
         owner.run(rx);
@@ -320,24 +324,33 @@ pub struct Recovered {
 /// thousands of events a second, a few megabytes of log each time.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
-/// The write-ahead log is emptied once it holds this many pages (64 MiB
-/// of 4 KiB pages): at the most sustained load, every eight seconds or so.
+/// The write-ahead log is started over once it holds this many pages (64
+/// MiB of 4 KiB pages, the store's `journal_size_limit`): at the most
+/// sustained load, every eight seconds or so.
 const WAL_LIMIT_PAGES: i64 = 16_384;
 
 /// The checkpoint thread: copies the write-ahead log into the database
-/// every [`CHECKPOINT_EVERY`] until the owner ends, then once more.
-fn checkpoint(store: &Store, stop: &Receiver<()>) {
+/// every [`CHECKPOINT_EVERY`] until the owner ends, then once more. Past
+/// [`WAL_LIMIT_PAGES`] it asks the owner (`start_over`) to copy the rest
+/// between two batches, after which the log starts over: no commit ever
+/// waits for this thread's locks.
+fn checkpoint(store: &Store, stop: &Receiver<()>, start_over: &AtomicBool) {
     while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
         // A failure (a full or failing disk) is the owner's to report: its
         // next commit fails too. The log just waits for the next round.
-        let _ = store.checkpoint(WAL_LIMIT_PAGES);
+        if let Ok(wal) = store.checkpoint()
+            && wal.pages > WAL_LIMIT_PAGES
+        {
+            start_over.store(true, Ordering::Relaxed);
+        }
     }
-    let _ = store.checkpoint(WAL_LIMIT_PAGES);
+    let _ = store.checkpoint();
 }
 
 /// The reader: a replica of the engine, kept by the committed events.
 fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
-    let mut denials = std::collections::VecDeque::with_capacity(DENIALS_KEPT);
+    let mut denials: std::collections::VecDeque<DenialView> =
+        std::collections::VecDeque::with_capacity(DENIALS_KEPT);
     for message in rx {
         match message {
             ReaderMsg::Apply(events) => {
@@ -350,9 +363,12 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
                 if failpoint::armed("reader-panic") {
                     panic!("failpoint reader-panic");
                 }
-                let mut snapshot = engine.snapshot(now());
-                snapshot.denials = denials.iter().cloned().collect();
-                let _ = reply.send(query.apply(super::views::status(snapshot, &engine)));
+                let mut snapshot = engine.select(now(), &selection(&query));
+                if query.wants(StatusPart::Denials) {
+                    let asked = denials.iter().filter(|d| query.wants_feature(&d.feature));
+                    snapshot.denials = asked.cloned().collect();
+                }
+                let _ = reply.send(super::views::status(snapshot, &engine));
             }
             ReaderMsg::Denied(denial) => {
                 if denials.len() == DENIALS_KEPT {
@@ -368,6 +384,19 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
                 let _ = reply.send(page.map_err(|e| OwnerError::History(e.to_string())));
             }
         }
+    }
+}
+
+/// What the engine builds for `query`: only the parts and the feature
+/// asked for.
+fn selection(query: &StatusQuery) -> Select<'_> {
+    Select {
+        feature: query.feature.as_deref(),
+        pools: query.wants(StatusPart::Pools),
+        sessions: query.wants(StatusPart::Sessions),
+        checkouts: query.wants(StatusPart::Checkouts),
+        assignments: query.wants(StatusPart::Assignments),
+        connections: query.wants(StatusPart::Connections),
     }
 }
 
@@ -416,6 +445,10 @@ struct Owner {
     stale: bool,
     /// A batch's debug log lines until its commit, its memory kept.
     pending_log: DebugLog,
+    /// The write-ahead log has grown past its limit: copy the rest of it
+    /// into the database between two batches, so the next commit starts
+    /// it over.
+    start_over: Arc<AtomicBool>,
     /// Dropped with the owner: the checkpoint thread makes a last one and ends.
     _stop_checkpoints: Sender<()>,
 }
@@ -449,6 +482,20 @@ impl Owner {
                 next_tick = Instant::now() + TICK;
             }
             self.run_batch(&mut batch);
+            if self.start_over.load(Ordering::Relaxed) {
+                self.start_log_over();
+            }
+        }
+    }
+
+    /// Copies what is left of the write-ahead log into the database, after
+    /// a batch's answers are sent: little, since the checkpoint thread has
+    /// copied the rest. Once all of it is, the next commit starts the log
+    /// over. If a reader still holds an older page, the next batch tries
+    /// again.
+    fn start_log_over(&mut self) {
+        if self.store.checkpoint().is_ok_and(|wal| wal.whole()) {
+            self.start_over.store(false, Ordering::Relaxed);
         }
     }
 

@@ -86,6 +86,24 @@ impl Check {
     }
 }
 
+/// The write-ahead log after a checkpoint, in pages (-1 when the database
+/// is not in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wal {
+    /// Pages in the log.
+    pub pages: i64,
+    /// Of those, the pages now in the database.
+    pub copied: i64,
+}
+
+impl Wal {
+    /// Everything the log holds is in the database: the next commit starts
+    /// the log over.
+    pub fn whole(&self) -> bool {
+        self.copied == self.pages
+    }
+}
+
 /// The event log.
 pub struct Store {
     path: PathBuf,
@@ -227,30 +245,28 @@ impl Store {
     }
 
     /// Copies what the write-ahead log holds into the database, without
-    /// waiting for (or making wait) any reader or writer. Says how large the
-    /// log is, in pages.
+    /// waiting for (or making wait) any reader or writer: a PASSIVE
+    /// checkpoint. Says how large the log is and how much of it is now in
+    /// the database.
     ///
     /// A log that is written to without pause never starts over after such
     /// a checkpoint: by the time it has copied everything, more has been
-    /// appended. Once the log holds more than `limit` pages, this also
-    /// empties it (a TRUNCATE checkpoint: the writer waits, through its
-    /// busy timeout, for the few pages the passive one left, and the log
-    /// file is cut to nothing). A log so bounded keeps the disk used, and
-    /// the time to reopen it after a crash, in proportion.
-    pub fn checkpoint(&self, limit: i64) -> Result<i64, StoreError> {
-        let run = |mode: &str| {
-            self.conn
-                .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
-                    r.get::<_, i64>(1)
+    /// appended, and the log only grows. The writer's own connection starts
+    /// it over: between two of its transactions nothing is appended, so its
+    /// checkpoint copies the little that is left ([`Wal::whole`]) and its
+    /// next commit writes at the log's start, in the file's existing pages.
+    /// No connection ever waits for another's lock (SQLite's busy handler
+    /// waits by sleeping 1, 2, 5, 10, 15, 20, 25 ms and so on: tens of
+    /// milliseconds for a lock held for one).
+    pub fn checkpoint(&self) -> Result<Wal, StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok(Wal {
+                    pages: r.get(1)?,
+                    copied: r.get(2)?,
                 })
-                .map_err(|e| self.sql(e))
-        };
-        let pages = run("PASSIVE")?;
-        if pages > limit {
-            run("TRUNCATE")
-        } else {
-            Ok(pages)
-        }
+            })
+            .map_err(|e| self.sql(e))
     }
 
     /// The path of the database file.
@@ -459,7 +475,7 @@ mod tests {
         assert!(check.0.is_none());
         check.wait().unwrap();
         s.append(&events).unwrap();
-        s.checkpoint(0).unwrap();
+        assert!(s.checkpoint().unwrap().whole());
         drop(s);
         // A current one is checked while it is read.
         let (s, check) = Store::open_checked_aside(&path).unwrap();
@@ -575,10 +591,10 @@ mod tests {
 
     /// With checkpoints left to another connection, commits only grow the
     /// write-ahead log; the other connection's checkpoint copies it all
-    /// into the database, and the next commit starts the log over. Past its
-    /// limit the log is emptied, file and all, and commits go on.
+    /// into the database, and the next commit starts the log over, in the
+    /// file's existing pages.
     #[test]
-    fn another_connection_checkpoints_and_empties_the_log() {
+    fn another_connection_checkpoints_and_the_log_starts_over() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
         let wal = dir.path().join("state.db-wal");
@@ -592,51 +608,53 @@ mod tests {
         let grown = wal_len();
         // SQLite's own default would have checkpointed at 1,000 pages.
         assert!(grown > 1000 * 4096, "{grown}");
-        assert!(checkpoints.checkpoint(i64::MAX).unwrap() > 1000);
+        let wal_now = checkpoints.checkpoint().unwrap();
+        assert!(wal_now.pages > 1000 && wal_now.whole(), "{wal_now:?}");
         writer.append(&[seen(3000)]).unwrap();
         // One commit's pages, written again at the log's start.
-        assert!(checkpoints.checkpoint(i64::MAX).unwrap() < 10);
+        assert!(checkpoints.checkpoint().unwrap().pages < 10);
         assert_eq!(wal_len(), grown, "started over, not grown");
-        for i in 3001..6000 {
-            writer.append(&[seen(i)]).unwrap();
-        }
-        assert_eq!(checkpoints.checkpoint(100).unwrap(), 0);
-        assert_eq!(wal_len(), 0);
-        writer.append(&[seen(6000)]).unwrap();
         let events = Store::open(&path).unwrap().events().unwrap();
-        assert_eq!(events.len(), 6001);
-        assert_eq!(events[6000], seen(6000));
+        assert_eq!(events.len(), 3001);
+        assert_eq!(events[3000], seen(3000));
     }
 
-    /// Emptying the log while another connection commits without pause:
-    /// the writer waits (its busy timeout) and never fails; nothing is lost.
+    /// A log written to without pause while another connection checkpoints
+    /// only grows; the writer's own checkpoint between two commits copies
+    /// the rest, and its next commit starts the log over. Nothing is lost,
+    /// and no commit fails for a lock.
     #[test]
-    fn emptying_the_log_under_a_busy_writer_loses_nothing() {
+    fn under_a_busy_writer_the_writer_starts_the_log_over() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
         let writer = Store::open(&path).unwrap();
         writer.leave_checkpoints().unwrap();
         let checkpoints = writer.connect().unwrap();
         let done = std::sync::atomic::AtomicBool::new(false);
-        let emptied = std::thread::scope(|scope| {
+        let (started_over, largest) = std::thread::scope(|scope| {
             let writing = scope.spawn(|| {
                 let mut writer = writer;
+                let (mut started_over, mut copied) = (0, false);
                 for i in 0..2000 {
                     writer.append(&[seen(i), seen(i)]).unwrap();
+                    if copied {
+                        // The commit after a whole copy: its pages alone.
+                        started_over += usize::from(writer.checkpoint().unwrap().pages < 10);
+                    }
+                    copied = i % 100 == 99 && writer.checkpoint().unwrap().whole();
                 }
                 done.store(true, std::sync::atomic::Ordering::Relaxed);
+                started_over
             });
-            let mut emptied = 0;
+            let mut largest = 0;
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                // A limit of 0: every checkpoint that finds the log in use
-                // empties it.
-                emptied += usize::from(checkpoints.checkpoint(0).unwrap() == 0);
+                largest = largest.max(checkpoints.checkpoint().unwrap().pages);
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
-            writing.join().unwrap();
-            emptied
+            (writing.join().unwrap(), largest)
         });
-        assert!(emptied > 0);
+        assert!(started_over > 0);
+        assert!(largest > 0);
         assert_eq!(Store::open(&path).unwrap().events().unwrap().len(), 4000);
     }
 
