@@ -106,3 +106,36 @@ fn lmdown_json_asks_on_stderr_and_keeps_stdout_one_document() {
     assert_eq!(json["schema_version"], 1);
     assert!(d.child.wait().unwrap().success());
 }
+
+/// `-all` acts on every server `-c` names, each once however often it is
+/// named; without it, on the first that answers.
+#[test]
+fn all_rereads_and_stops_every_server_named() {
+    let (mut a, mut b) = (daemon(&["--allow-lmdown"]), daemon(&["--allow-lmdown"]));
+    let (sa, sb) = (sock(&a), sock(&b));
+    let list = format!("{sa}:{sb}:{sa}");
+    let first = lmutil(["lmreread", "-c", &list, "--json"])
+        .succeeds()
+        .json();
+    assert_eq!(first["servers"], serde_json::json!([sa]));
+    let all = lmutil(["lmreread", "-c", &list, "-all", "--json"])
+        .succeeds()
+        .json();
+    assert_eq!(all["servers"], serde_json::json!([sa, sb]));
+    assert_eq!(all["server"], serde_json::json!(sa));
+    let reread = |d: &TestDaemon| d.debug_log().matches("Done rereading").count();
+    assert_eq!((reread(&a), reread(&b)), (2, 1));
+    lmutil(["lmreread", "-c", &list, "-all"])
+        .succeeds()
+        .stdout_has(&format!(
+            "lmreread successful: {sa}\nlmreread successful: {sb}\n"
+        ));
+    let asked = lmutil_with_input(["lmdown", "-c", &list, "-all"], "y\n").succeeds();
+    let menu = format!("1) {}@", a.lm_port);
+    assert!(asked.stdout().contains(&menu), "{}", asked.stdout());
+    assert!(asked.stdout().contains(&format!("2) {}@", b.lm_port)));
+    assert!(!asked.stdout().contains("3) "), "{}", asked.stdout());
+    asked.stdout_has("    2 FlexNet License Servers shut down");
+    assert!(a.child.wait().unwrap().success());
+    assert!(b.child.wait().unwrap().success());
+}

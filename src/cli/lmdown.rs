@@ -34,28 +34,34 @@ pub fn command() -> clap::Command {
 /// What `lmdown` did.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Down {
-    /// `port@host` of the server.
+    /// `port@host` of the server; with `-all`, the first of `servers`.
     pub server: String,
+    /// Every server stopped (`port@host`), in the order `-c` named them:
+    /// with `-all`, each server that answered; else the one.
+    pub servers: Vec<String>,
     /// Only the vendor daemon was stopped.
     pub vendor_only: bool,
 }
 
 impl Report for Down {
     fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
-        if self.vendor_only {
-            writeln!(w, "    CITRIX vendor daemon shut down")
-        } else {
-            writeln!(w, "    1 FlexNet License Server shut down")
+        match (self.vendor_only, self.servers.len()) {
+            (true, 1) => writeln!(w, "    CITRIX vendor daemon shut down"),
+            (true, n) => writeln!(w, "    CITRIX vendor daemon shut down on {n} servers"),
+            (false, 1) => writeln!(w, "    1 FlexNet License Server shut down"),
+            (false, n) => writeln!(w, "    {n} FlexNet License Servers shut down"),
         }
     }
 }
 
 /// The anchor's menu and prompt, on `out`; true when the answer starts
 /// with `y`.
-fn confirm(out: &mut dyn Write, server: &str, input: &mut dyn BufRead) -> io::Result<bool> {
+fn confirm(out: &mut dyn Write, servers: &[String], input: &mut dyn BufRead) -> io::Result<bool> {
     writeln!(out)?;
     writeln!(out, "   Port@Host            Vendors")?;
-    writeln!(out, "1) {server} CITRIX ")?;
+    for (i, server) in servers.iter().enumerate() {
+        writeln!(out, "{}) {server} CITRIX ", i + 1)?;
+    }
     writeln!(out)?;
     write!(out, "Are you sure (y/n)?  ")?;
     out.flush()?;
@@ -65,14 +71,20 @@ fn confirm(out: &mut dyn Write, server: &str, input: &mut dyn BufRead) -> io::Re
     Ok(answer.trim_start().starts_with(['y', 'Y']))
 }
 
+/// Stops the server `-c` names (with `-all`, every one that answers), after
+/// one confirmation for all. A server that refuses does not stop the
+/// others: those stopped are reported, then the first refusal is the error.
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let vendor_only = m.get_one::<String>("vendor").is_some();
     let format = Format::from_matches(m);
-    let mut remote = Remote::connect(m)?;
-    let server = match remote.ask(Request::Info)? {
-        Response::Info(i) => format!("{}@{}", i.lm_port, i.host),
-        _ => remote.target.clone(),
-    };
+    let mut remotes = Remote::connect_each(m)?;
+    let mut named = Vec::with_capacity(remotes.len());
+    for remote in &mut remotes {
+        named.push(match remote.ask(Request::Info)? {
+            Response::Info(i) => format!("{}@{}", i.lm_port, i.host),
+            _ => remote.target.clone(),
+        });
+    }
     if format == Format::Text {
         render::header(ctx.invoked, ctx.out)?;
     }
@@ -83,21 +95,31 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         Format::Text => ctx.out,
         Format::Json => &mut stderr,
     };
-    if !m.get_flag("q") && !confirm(prompt, &server, &mut io::stdin().lock())? {
+    if !m.get_flag("q") && !confirm(prompt, &named, &mut io::stdin().lock())? {
         return Err(CliError::new(exit::FAILURE, "not shut down: not confirmed")
             .hint("use -q not to be asked"));
     }
-    remote.ask(Request::Shutdown {
-        vendor: vendor_only,
-    })?;
-    render::emit(
-        &Down {
-            server,
+    let (mut servers, mut failed) = (Vec::new(), None);
+    for (mut remote, server) in remotes.into_iter().zip(named) {
+        match remote.ask(Request::Shutdown {
+            vendor: vendor_only,
+        }) {
+            Ok(_) => servers.push(server),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(first) = servers.first() {
+        let report = Down {
+            server: first.clone(),
+            servers,
             vendor_only,
-        },
-        format,
-        ctx.invoked,
-        ctx.out,
-    )?;
-    Ok(exit::SUCCESS)
+        };
+        render::emit(&report, format, ctx.invoked, ctx.out)?;
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(exit::SUCCESS),
+    }
 }

@@ -36,8 +36,12 @@ pub fn command() -> clap::Command {
 /// What `lmreread` did.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Reread {
-    /// The server, as `-c` named it (or the control socket's path).
+    /// The server, as `-c` named it (or the control socket's path); with
+    /// `-all`, the first of `servers`.
     pub server: String,
+    /// Every server that reread, in the order `-c` named them: with `-all`,
+    /// each server that answered; else the one.
+    pub servers: Vec<String>,
     /// `-vendor CITRIX`: the vendor daemon was restarted if it was down.
     pub vendor: bool,
 }
@@ -46,18 +50,39 @@ impl Report for Reread {
     fn text(&self, invoked: &str, w: &mut dyn Write) -> io::Result<()> {
         render::header(invoked, w)?;
         writeln!(w)?;
-        writeln!(w, "lmreread successful")
+        match self.servers.as_slice() {
+            [_] => writeln!(w, "lmreread successful"),
+            servers => servers
+                .iter()
+                .try_for_each(|s| writeln!(w, "lmreread successful: {s}")),
+        }
     }
 }
 
+/// Asks each server `-c` names (with `-all`; else the first that answers)
+/// to reread. A server that refuses does not stop the others: those that
+/// reread are reported, then the first refusal is the error.
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let vendor = m.get_one::<String>("vendor").is_some();
-    let mut remote = Remote::connect(m)?;
-    remote.ask(Request::Reread { vendor })?;
-    let report = Reread {
-        server: remote.target.clone(),
-        vendor,
-    };
-    render::emit(&report, Format::from_matches(m), ctx.invoked, ctx.out)?;
-    Ok(exit::SUCCESS)
+    let (mut servers, mut failed) = (Vec::new(), None);
+    for mut remote in Remote::connect_each(m)? {
+        match remote.ask(Request::Reread { vendor }) {
+            Ok(_) => servers.push(remote.target.clone()),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(first) = servers.first() {
+        let report = Reread {
+            server: first.clone(),
+            servers,
+            vendor,
+        };
+        render::emit(&report, Format::from_matches(m), ctx.invoked, ctx.out)?;
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(exit::SUCCESS),
+    }
 }

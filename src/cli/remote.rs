@@ -64,6 +64,59 @@ impl Remote {
         })
     }
 
+    /// With `-all`: every server among the targets that accepts a
+    /// connection, each once (a server named by both of its ports, or by
+    /// a port and its control socket, is one server), in the order named.
+    /// Without: the first, as [`Remote::connect`].
+    pub fn connect_each(m: &clap::ArgMatches) -> Result<Vec<Remote>, CliError> {
+        if !m.get_flag("all") {
+            return Remote::connect(m).map(|r| vec![r]);
+        }
+        let seconds = m.get_one::<u64>("t").copied().unwrap_or(DEFAULT_TIMEOUT);
+        let timeout = Duration::from_secs(seconds);
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))
+        };
+        let targets = runtime()?.block_on(localize(targets(m)?, timeout));
+        let (mut remotes, mut seen, mut last) = (Vec::new(), Vec::new(), None);
+        for t in &targets {
+            // A connection belongs to the runtime that opened it.
+            let runtime = runtime()?;
+            let opened = runtime.block_on(first_answering(std::slice::from_ref(t), timeout));
+            let (conn, target) = match opened {
+                Ok(opened) => opened,
+                Err(e) => {
+                    last = Some(e);
+                    continue;
+                }
+            };
+            let mut remote = Remote {
+                runtime,
+                conn,
+                timeout,
+                target: target.display(),
+                local: matches!(target, Target::Local(_)),
+            };
+            // Who it is: the host and license-manager port it serves.
+            if let Ok(Response::Info(i)) = remote.ask(Request::Info) {
+                let who = (i.host.clone(), i.lm_port);
+                if seen.contains(&who) {
+                    continue;
+                }
+                seen.push(who);
+            }
+            remotes.push(remote);
+        }
+        match (remotes.is_empty(), last) {
+            (false, _) => Ok(remotes),
+            (true, Some(e)) if targets.len() == 1 => Err(e),
+            (true, _) => Err(cannot_connect(&tried(&targets), "no server answered")),
+        }
+    }
+
     /// Sends a request; a refusal becomes the error to print.
     pub fn ask(&mut self, request: Request) -> Result<Response, CliError> {
         let mut answers = self.ask_all(vec![request])?;
