@@ -122,36 +122,32 @@ impl Serialize for ExportStream<'_> {
     }
 }
 
-/// The CSV header, as the Citrix License Server writes it.
-const CSV_HEADER: &str = "feature,userId,deviceId,deviceName,versionRequested,versionUserAllocated,versionDeviceAllocated,time";
+/// The CSV header, as the Citrix License Server writes it: the names of
+/// [`ExportRow`]'s fields, in order.
+const CSV_HEADER: [&str; 8] = [
+    "feature",
+    "userId",
+    "deviceId",
+    "deviceName",
+    "versionRequested",
+    "versionUserAllocated",
+    "versionDeviceAllocated",
+    "time",
+];
 
-/// A CSV field, quoted when it holds a comma, a quote or a line end.
-fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_owned()
-    }
-}
-
+/// The rows as CSV (RFC 4180 quoting, `\n` line ends), the header first
+/// even when there is no row.
 impl Report for ExportStream<'_> {
     fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
-        writeln!(w, "{CSV_HEADER}")?;
-        for r in self.rows() {
-            let fields = [
-                &r.feature,
-                &r.user_id,
-                &r.device_id,
-                &r.device_name,
-                &r.version_requested,
-                &r.version_user_allocated,
-                &r.version_device_allocated,
-                &r.time,
-            ];
-            let line: Vec<String> = fields.iter().map(|f| csv(f)).collect();
-            writeln!(w, "{}", line.join(","))?;
+        let mut csv = csv::WriterBuilder::new()
+            .has_headers(false)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(w);
+        csv.write_record(CSV_HEADER).map_err(io::Error::other)?;
+        for row in self.rows() {
+            csv.serialize(row).map_err(io::Error::other)?;
         }
-        Ok(())
+        csv.flush()
     }
 }
 
@@ -230,4 +226,28 @@ pub(crate) fn progress_bar(visible: bool) -> ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CSV_HEADER, ExportRow};
+
+    /// The header written is the one the rows' fields would give.
+    #[test]
+    fn the_header_names_the_row_s_fields_in_order() {
+        let row = ExportRow {
+            feature: "XDT_PLT_UD".into(),
+            user_id: "ann".into(),
+            device_id: "d1".into(),
+            device_name: "d1".into(),
+            version_requested: "2026.0101".into(),
+            version_user_allocated: "2026.1201".into(),
+            version_device_allocated: String::new(),
+            time: "2026-12-03T00:00:00+00:00".into(),
+        };
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.serialize(&row).unwrap();
+        let written = String::from_utf8(csv.into_inner().unwrap()).unwrap();
+        assert_eq!(written.lines().next(), Some(CSV_HEADER.join(",").as_str()));
+    }
 }
