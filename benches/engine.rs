@@ -1,7 +1,7 @@
 //! Decisions per second of the licensing engine alone, on one core: the
 //! rules without the network or the store.
 //!
-//!     cargo bench --bench engine [-- DECISIONS [ccu|ud|dense|growth]]
+//!     cargo bench --bench engine [-- DECISIONS [ccu|ud|dense|growth|ud-growth]]
 //!
 //! Two workloads, each a stream of checkouts and checkins by product
 //! sessions: concurrent licenses (`XDT_PLT_CCU`, one per endpoint device)
@@ -17,7 +17,8 @@
 //!
 //! `growth` is about the slowest decisions rather than the rate: DECISIONS
 //! concurrent checkouts on as many devices, none checked in, so that every
-//! table of holders grows the whole way; it prints how long the slowest
+//! table of holders grows the whole way (`ud-growth`: user/device checkouts
+//! by as many users, so that the tables of names and connections do); it prints how long the slowest
 //! single decisions took (the pauses every request queued behind them
 //! waits out in the daemon).
 
@@ -123,15 +124,16 @@ fn run(feature: &str, dense: bool, decisions: usize) -> (Duration, [usize; 3]) {
     (start.elapsed(), counts)
 }
 
-/// Holds `n` checkouts on `n` devices; the time each decision took.
-fn growth(n: usize) -> Vec<Duration> {
+/// Holds `n` checkouts of `feature` by `n` users on `n` devices; the time
+/// each decision took.
+fn growth(feature: &str, n: usize) -> Vec<Duration> {
     let mut engine = Engine::default();
     let now = T0;
     let count = n as u64;
     engine.handle(
         now,
         Request::Reread {
-            pools: vec![pool("XDT_PLT_CCU", count)],
+            pools: vec![pool(feature, count)],
         },
     );
     let session = match engine
@@ -152,7 +154,7 @@ fn growth(n: usize) -> Vec<Duration> {
         .map(|i| {
             let request = CheckoutRequest {
                 session,
-                feature: "XDT_PLT_CCU".into(),
+                feature: feature.into(),
                 version: version.clone(),
                 user: format!("user{i}"),
                 device: format!("device{i}"),
@@ -178,8 +180,12 @@ fn main() {
         .first()
         .map_or(1_000_000, |a| a.parse().expect("a number"));
     let only = args.get(1).map(String::as_str);
-    if only == Some("growth") {
-        let mut took = growth(decisions);
+    if let Some(feature) = match only {
+        Some("growth") => Some("XDT_PLT_CCU"),
+        Some("ud-growth") => Some("XDT_PLT_UD"),
+        _ => None,
+    } {
+        let mut took = growth(feature, decisions);
         took.sort_unstable();
         let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
         let over = took
@@ -187,7 +193,7 @@ fn main() {
             .filter(|t| **t >= Duration::from_millis(1))
             .count();
         println!(
-            "XDT_PLT_CCU growth: {decisions} checkouts held; a decision p50 {:.2?}, \
+            "{feature} growth: {decisions} checkouts held; a decision p50 {:.2?}, \
              p99.99 {:.2?}, max {:.2?}; {over} took 1 ms or more; slowest five {:.2?}",
             at(0.5),
             at(0.9999),

@@ -16,7 +16,13 @@ use hashbrown::HashTable;
 use hashbrown::hash_table;
 
 /// Tables a map is split into (a power of two).
-const SHARDS: usize = 64;
+pub(crate) const SHARDS: usize = 64;
+
+/// The table of a hash: its top bits (a table itself uses the low ones, so
+/// the two choices stay independent).
+pub(crate) fn shard_of(hash: u64) -> usize {
+    (hash >> (64 - SHARDS.trailing_zeros())) as usize
+}
 
 /// A hash map split into tables that grow one at a time.
 #[derive(Clone)]
@@ -51,19 +57,13 @@ pub struct VacantEntry<'a, K, V> {
 }
 
 impl<K: Hash + Eq, V> Sharded<K, V> {
-    /// The shard of a hash: its top bits (the table itself uses the low
-    /// ones, so the two choices stay independent).
-    fn shard(hash: u64) -> usize {
-        (hash >> (64 - SHARDS.trailing_zeros())) as usize
-    }
-
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
-        self.shards[Self::shard(hash)]
+        self.shards[shard_of(hash)]
             .find(hash, |(k, _)| k.borrow() == key)
             .map(|(_, v)| v)
     }
@@ -71,7 +71,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V> {
         let hasher = &self.hasher;
         let hash = hasher.hash_one(&key);
-        let table = &mut self.shards[Self::shard(hash)];
+        let table = &mut self.shards[shard_of(hash)];
         match table.entry(hash, |(k, _)| *k == key, |(k, _)| hasher.hash_one(k)) {
             hash_table::Entry::Occupied(e) => Entry::Occupied(OccupiedEntry(e)),
             hash_table::Entry::Vacant(place) => Entry::Vacant(VacantEntry { key, place }),
