@@ -189,8 +189,16 @@ def run(host, port):
           "ok has fields")
     held = [first["handle"], again["handle"], other["handle"]]
     check_status(conn, session, held, 2)
+    # The server ignores fields it does not know, also beside a request
+    # that has none of its own.
+    conn.expect({"type": "heartbeat", "session": session, "sent_by": "doc-client"}, "ok")
+    pools = conn.expect({"type": "pools", "cache": True}, "pools")
+    check(feature_pool({"pools": pools["pools"]})["in_use"] == 2, "pools: in_use")
     whoami = conn.expect({"type": "whoami"}, "identity")
-    check(whoami["role"] == "remote", f"whoami over TCP: {whoami!r}")
+    check(
+        whoami == {"type": "identity", "name": "a remote client", "role": "remote"},
+        f"whoami over TCP: {whoami!r}",
+    )
 
     # The connection drops; the session and its checkouts wait.
     conn.close()
