@@ -12,6 +12,7 @@ mod caching;
 mod connect;
 mod crash;
 mod dispatch;
+mod doc_client;
 mod faults;
 mod generated;
 mod hostile;

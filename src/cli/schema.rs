@@ -138,19 +138,46 @@ const WIRE_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "The body of the `diagnosis` answer: every license line, whether a checkout would be granted now and why not",
         wire::<crate::protocol::diagnosis::Diagnosis>,
     ),
+    (
+        "response",
+        "Every frame the server sends: the envelope and each answer's body, told apart by its `type`",
+        wire::<crate::protocol::Envelope<crate::protocol::Response>>,
+    ),
 ];
 
 fn wire<T: JsonSchema>(generator: SchemaGenerator) -> Schema {
     generator.into_root_schema_for::<T>()
 }
 
-/// The schema of a protocol answer's body.
+/// The schema of a protocol answer's body, or of the whole answer
+/// envelope (`response`), or of the request envelope (`request`).
 pub fn wire_schema(answer: &str) -> Option<Schema> {
+    if answer == "request" {
+        return Some(request_schema());
+    }
     let (_, description, make) = WIRE_SCHEMAS.iter().find(|(name, ..)| *name == answer)?;
     let mut schema = make(generator());
-    schema.insert("title".into(), format!("{answer} (protocol answer)").into());
+    let title = match answer {
+        "response" => "response (protocol answer envelope)".to_owned(),
+        _ => format!("{answer} (protocol answer)"),
+    };
+    schema.insert("title".into(), title.into());
     schema.insert("description".into(), (*description).into());
     Some(schema)
+}
+
+/// The request envelope. Unlike an answer, a request may leave out what
+/// the server defaults (an optional field, `display`, `count`, the
+/// filters of `status` and `events`), so only what it must send is
+/// required.
+fn request_schema() -> Schema {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let mut schema =
+        generator.into_root_schema_for::<crate::protocol::Envelope<crate::protocol::Request>>();
+    schema.insert("title".into(), "request (protocol request envelope)".into());
+    let description = "Every frame a client sends: the envelope and each request's body, told apart by its `type`";
+    schema.insert("description".into(), description.into());
+    schema
 }
 
 fn generator() -> SchemaGenerator {
@@ -160,7 +187,8 @@ fn generator() -> SchemaGenerator {
 }
 
 /// Every checked-in schema: `docs/schemas/<command>.json` and
-/// `docs/schemas/protocol/<answer>.json`, with their content.
+/// `docs/schemas/protocol/<answer>.json` (with `request.json` and
+/// `response.json`, the envelopes), with their content.
 pub fn artifacts() -> Vec<(PathBuf, Vec<u8>)> {
     let pretty = |schema: Schema| {
         let mut text = serde_json::to_vec_pretty(&schema).ok()?;
@@ -171,7 +199,8 @@ pub fn artifacts() -> Vec<(PathBuf, Vec<u8>)> {
         let path = PathBuf::from(format!("docs/schemas/{name}.json"));
         Some((path, pretty(schema(name)?)?))
     });
-    let answers = WIRE_SCHEMAS.iter().filter_map(|(name, ..)| {
+    let names = WIRE_SCHEMAS.iter().map(|(name, ..)| *name);
+    let answers = names.chain(["request"]).filter_map(|name| {
         let path = PathBuf::from(format!("docs/schemas/protocol/{name}.json"));
         Some((path, pretty(wire_schema(name)?)?))
     });

@@ -19,6 +19,7 @@ pub type Handle = u64;
 /// that started a session knows it. Its `Debug` hides it, so that no log or
 /// error message shows it.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Secret(pub String);
 
@@ -33,42 +34,59 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// A message with its protocol version and request id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Envelope<T> {
+    /// The protocol version: 1.
     pub v: u32,
+    /// Chosen by the client; the answer repeats it (0 on an answer to a
+    /// frame that could not be read).
     pub id: u64,
+    /// The request or answer; its `type` names it.
     pub body: T,
 }
 
 /// What a client asks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Request {
     /// Who are you? Answered with the server's name and versions.
     Hello {
+        /// The client's name, for the server's log.
         client: String,
     },
     /// A product starts: checks out the start-up license. The session
     /// belongs to this connection.
     StartSession {
+        /// The product server's host name (1 to 1,024 bytes).
         host: String,
     },
-    /// Only on the connection that owns the session.
+    /// The product is alive. Only on the connection that owns the session.
     Heartbeat {
+        /// The number `session_started` gave.
         session: SessionId,
     },
     /// A product whose connection dropped comes back to its session,
     /// presenting the secret `session_started` gave it.
     Reconnect {
+        /// The session to take back.
         session: SessionId,
+        /// The session's secret, as `session_started` gave it.
         #[serde(default)]
         secret: Secret,
     },
+    /// The product stops: every checkout of the session is checked in.
     EndSession {
+        /// The session to end.
         session: SessionId,
     },
+    /// A license for one user on one endpoint device.
     Checkout(Checkout),
+    /// Gives one checkout back.
     Checkin {
+        /// The session that holds the checkout.
         session: SessionId,
+        /// The handle `granted` gave.
         handle: Handle,
     },
     /// The licensing state (pools, sessions, checkouts, assignments,
@@ -84,24 +102,30 @@ pub enum Request {
     /// and why not, and for those that do, whether a checkout would be
     /// granted now (decided without holding a license).
     Diagnose {
+        /// One feature, or every feature when absent or null.
         feature: Option<String>,
     },
     /// Reread the license directory and options file (admin, local only).
     /// With `vendor`, also restart a vendor daemon stopped by `shutdown`.
     Reread {
+        /// Also restart the vendor daemon stopped by `shutdown`.
         #[serde(default)]
         vendor: bool,
     },
     /// Stop the server, or with `vendor` only the CITRIX vendor daemon
     /// (admin, local only, and only when the server allows lmdown).
     Shutdown {
+        /// Stop only the CITRIX vendor daemon.
         #[serde(default)]
         vendor: bool,
     },
     /// Release a user's or device's user/device licenses (admin, local only).
     Release {
+        /// Only this feature's licenses (every feature when absent or null).
         feature: Option<String>,
+        /// The user whose licenses are freed.
         user: Option<String>,
+        /// The device whose licenses are freed.
         device: Option<String>,
     },
     /// The history: events after sequence number `after`, at most `limit`,
@@ -112,29 +136,38 @@ pub enum Request {
     /// Give an account or group a role: `admin`, `user`, `adminGroup` or
     /// `userGroup` (admin, local only).
     SetAccount {
+        /// `DOMAIN\account` or `DOMAIN\group`, as `accounts` lists them.
         name: String,
+        /// `admin`, `user`, `adminGroup` or `userGroup`.
         role: String,
     },
     /// Take an account's role away (admin, local only).
     RemoveAccount {
+        /// The account or group, as `accounts` lists it.
         name: String,
     },
 }
 
 /// A checkout request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Checkout {
+    /// The session, started or taken over on this connection.
     pub session: SessionId,
+    /// The feature, e.g. `XDT_PLT_CCU`.
     pub feature: String,
     /// The product's version, `YYYY.MMDD`.
     pub version: String,
+    /// The user (1 to 1,024 bytes).
     pub user: String,
-    /// The originating endpoint device ID.
+    /// The originating endpoint device ID (1 to 1,024 bytes).
     pub device: String,
+    /// The product server's host name (1 to 1,024 bytes).
     pub host: String,
+    /// The display (0 to 1,024 bytes; empty when absent).
     #[serde(default)]
     pub display: String,
-    /// Sockets for per-socket licenses.
+    /// Sockets for per-socket licenses (1 when absent; 0 counts as 1).
     #[serde(default = "one")]
     pub count: u32,
 }
@@ -145,42 +178,72 @@ fn one() -> u32 {
 
 /// What the server answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Response {
+    /// The answer to `hello`.
     Hello {
+        /// `lmgrd`.
         server: String,
+        /// The server's version, e.g. `0.1.0`.
         version: String,
+        /// The protocol version the server speaks: 1.
         protocol: u32,
         /// Seconds between heartbeats the server expects.
         heartbeat_interval: u64,
     },
+    /// The answer to `start_session`: the session holds a start-up license.
     SessionStarted {
+        /// The session's number, named by the product's later requests.
         session: SessionId,
         /// What `reconnect` presents to take the session over on a new
         /// connection (an older server sends none).
         #[serde(default)]
         secret: Secret,
+        /// Seconds between heartbeats the server expects.
         heartbeat_interval: u64,
     },
+    /// The answer to a granted `checkout`.
     Granted {
+        /// The checkout's number, named by `checkin`.
         handle: Handle,
+        /// The pool (license lines of one feature, css date, expiry and
+        /// vendor string) the license is counted in.
         pool: PoolId,
+        /// The checkout holds no license of its own: it shares one its
+        /// device (concurrent) or its user or device (user/device) holds.
         shared: bool,
+        /// Granted by license burst mode: the pool was full.
         burst: bool,
     },
+    /// Done: the answer to `heartbeat`, `reconnect`, `end_session`,
+    /// `checkin` and an administrator's changes.
     Ok,
+    /// The answer to `status`.
     Status(Box<Status>),
+    /// The answer to `pools`.
     Pools {
+        /// Every pool and its use.
         pools: Vec<Pool>,
     },
+    /// The answer to `whoami`.
     Identity {
+        /// Over the control socket `host\account`, as the operating system
+        /// identifies the caller; over TCP `a remote client`.
         name: String,
+        /// What the caller may do.
         role: Role,
     },
+    /// The answer to `info`.
     Info(ServerInfo),
+    /// The answer to `diagnose`.
     Diagnosis(Box<Diagnosis>),
+    /// The answer to `events`.
     Events(EventPage),
+    /// The answer to `accounts`.
     Accounts {
+        /// Root and the account lmgrd runs as, then the accounts and
+        /// groups given a role.
         accounts: Vec<Account>,
     },
     /// A refusal: FlexNet's error number and text, and the exact reason.
@@ -207,8 +270,11 @@ pub struct ServerInfo {
 
 /// An account or group and its role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Account {
+    /// `host\account` for the built-in ones, else as given to `set_account`.
     pub name: String,
+    /// `admin`, `user`, `adminGroup` or `userGroup`.
     pub role: String,
     /// Root and the account lmgrd runs as are admins without being listed.
     pub built_in: bool,
@@ -216,6 +282,7 @@ pub struct Account {
 
 /// What a caller may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// May change anything: reread, release, shutdown, accounts.
@@ -228,6 +295,7 @@ pub enum Role {
 
 /// A refusal or failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     /// FlexNet error number, e.g. -4.
     pub code: Code,

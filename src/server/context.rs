@@ -2,7 +2,8 @@
 //! debug log, the vendor daemon's state, and the license files as last read.
 //! A leaf below the handlers: it knows nothing of requests or sockets.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::{Notify, watch};
@@ -11,6 +12,7 @@ use super::config::Config;
 use super::debuglog::{DebugLog, say};
 use super::licenses::Reading;
 use super::owner::EngineHandle;
+use crate::engine::request::SessionId;
 
 /// Shared by every connection; cloning is cheap.
 #[derive(Clone)]
@@ -32,6 +34,52 @@ pub struct Context {
     /// True once the server drains: sessions finish the request in hand
     /// and close.
     pub draining: watch::Receiver<bool>,
+    /// Which connection owns each product session.
+    pub owners: Arc<Owners>,
+}
+
+/// Which connection owns each product session: the one that started it,
+/// or the last one that took it over with `reconnect`. A connection the
+/// session was taken from may no longer act on it, and its end (a
+/// half-open connection timing out long after the product reconnected)
+/// does not lapse a session another connection now owns.
+#[derive(Debug, Default)]
+pub struct Owners {
+    /// The last connection number given.
+    last: AtomicU64,
+    owner: Mutex<HashMap<SessionId, u64>>,
+}
+
+impl Owners {
+    /// A number for a new connection, never 0 and never given twice.
+    pub fn connection(&self) -> u64 {
+        self.last.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, u64>> {
+        self.owner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `conn` owns `session` from now on.
+    pub fn take(&self, session: SessionId, conn: u64) {
+        self.map().insert(session, conn);
+    }
+
+    /// Whether `conn` owns `session`.
+    pub fn owns(&self, session: SessionId, conn: u64) -> bool {
+        self.map().get(&session) == Some(&conn)
+    }
+
+    /// `conn` lets go of `session`; true when it owned it.
+    pub fn release(&self, session: SessionId, conn: u64) -> bool {
+        let mut map = self.map();
+        if map.get(&session) == Some(&conn) {
+            map.remove(&session);
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// The CITRIX vendor daemon: up, or stopped by `lmdown -vendor`.
@@ -101,6 +149,7 @@ impl Context {
             ports: p.ports,
             licenses: Arc::new(RwLock::new(p.licenses)),
             draining: p.draining,
+            owners: Arc::new(Owners::default()),
         }
     }
 

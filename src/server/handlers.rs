@@ -18,8 +18,11 @@ use crate::protocol::{ErrorBody, Request, Response};
 /// What one connection keeps between its requests.
 #[derive(Debug, Default)]
 pub struct Conn {
+    /// The connection's number in [`Context::owners`](super::context::Owners).
+    pub id: u64,
     /// The product sessions started or taken over on this connection:
-    /// marked lapsed when it closes.
+    /// marked lapsed when it closes, unless another connection has taken
+    /// them over since.
     pub sessions: Vec<SessionId>,
 }
 

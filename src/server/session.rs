@@ -36,7 +36,10 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let (r, mut w) = tokio::io::split(stream);
     let mut r = BufReader::with_capacity(READ_BUFFER, r);
-    let mut conn = Conn::default();
+    let mut conn = Conn {
+        id: ctx.owners.connection(),
+        ..Conn::default()
+    };
     let limits = Limits::of(&ctx);
     let mut draining = ctx.draining.clone();
     loop {
@@ -67,6 +70,10 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     for session in conn.sessions {
+        // Taken over by another connection since: it is not lost.
+        if !ctx.owners.release(session, conn.id) {
+            continue;
+        }
         let _ = ctx
             .engine
             .handle(engine::Request::SessionLost { session })

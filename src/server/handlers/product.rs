@@ -20,14 +20,18 @@ use crate::protocol::{Checkout, ErrorBody, Response};
 use crate::server::context::Context;
 
 /// Refuses a session this connection neither started nor took over.
-fn owned(conn: &Conn, session: SessionId) -> Result<(), ErrorBody> {
-    if conn.sessions.contains(&session) {
+fn owned(ctx: &Context, conn: &Conn, session: SessionId) -> Result<(), ErrorBody> {
+    if conn.sessions.contains(&session) && ctx.owners.owns(session, conn.id) {
         return Ok(());
     }
-    let reason = format!(
-        "session {session} was not started on this connection; \
-         a product takes its session back with reconnect and the session's secret"
-    );
+    let reason = if conn.sessions.contains(&session) {
+        format!("session {session} was taken over by another connection with reconnect")
+    } else {
+        format!(
+            "session {session} was not started on this connection; \
+             a product takes its session back with reconnect and the session's secret"
+        )
+    };
     Err(ErrorBody::new(Code::NOT_ALLOWED, reason))
 }
 
@@ -63,6 +67,7 @@ pub(super) async fn start_session(ctx: &Context, conn: &mut Conn, host: String) 
     match ctx.engine.handle(request).await? {
         Decision::SessionStarted { session } => {
             conn.sessions.push(session);
+            ctx.owners.take(session, conn.id);
             Ok(Response::SessionStarted {
                 session,
                 secret: wire,
@@ -76,7 +81,7 @@ pub(super) async fn start_session(ctx: &Context, conn: &mut Conn, host: String) 
 
 pub(super) async fn heartbeat(ctx: &Context, conn: &Conn, session: SessionId) -> Answer {
     vendor_up(ctx)?;
-    owned(conn, session)?;
+    owned(ctx, conn, session)?;
     decide_done(ctx, engine::Request::Heartbeat { session }).await
 }
 
@@ -101,14 +106,16 @@ pub(super) async fn reconnect(
     if !conn.sessions.contains(&session) {
         conn.sessions.push(session);
     }
+    ctx.owners.take(session, conn.id);
     Ok(answer)
 }
 
 pub(super) async fn end_session(ctx: &Context, conn: &mut Conn, session: SessionId) -> Answer {
     vendor_up(ctx)?;
-    owned(conn, session)?;
+    owned(ctx, conn, session)?;
     let answer = decide_done(ctx, engine::Request::EndSession { session }).await;
     conn.sessions.retain(|s| *s != session);
+    ctx.owners.release(session, conn.id);
     answer
 }
 
@@ -119,13 +126,13 @@ pub(super) async fn checkin(
     handle: Handle,
 ) -> Answer {
     vendor_up(ctx)?;
-    owned(conn, session)?;
+    owned(ctx, conn, session)?;
     decide_done(ctx, engine::Request::Checkin { session, handle }).await
 }
 
 pub(super) async fn checkout(ctx: &Context, conn: &Conn, c: Checkout) -> Answer {
     vendor_up(ctx)?;
-    owned(conn, c.session)?;
+    owned(ctx, conn, c.session)?;
     input::checkout(&c)?;
     let request = engine::Request::Checkout(checkout_request(c)?);
     match ctx.engine.handle(request).await? {

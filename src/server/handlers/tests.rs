@@ -572,3 +572,63 @@ async fn remote_clients_read_what_lmstat_shows_and_no_more() {
         Ok(Response::Events(_))
     ));
 }
+
+/// A product whose old connection is still open (half-open after a network
+/// failure) takes its session over on a new one: the old connection may no
+/// longer act on it, and its end does not lapse the session.
+#[tokio::test]
+async fn a_session_taken_over_is_the_new_connections_alone() {
+    use crate::protocol::frame::{read_answer, write_message};
+    use crate::protocol::{Envelope, PROTOCOL_VERSION};
+    let h = Harness::start().await;
+    let (mut old, theirs) = tokio::io::duplex(64 * 1024);
+    let served = tokio::spawn(session::serve(
+        theirs,
+        h.ctx.clone(),
+        Caller::Remote,
+        "the old connection".to_owned(),
+    ));
+    let mut ask = async |body: Request| -> Response {
+        let request = Envelope {
+            v: PROTOCOL_VERSION,
+            id: 1,
+            body,
+        };
+        write_message(&mut old, &request).await.unwrap();
+        read_answer::<_, Envelope<Response>>(&mut old)
+            .await
+            .unwrap()
+            .body
+    };
+    let (session, secret) = match ask(Request::StartSession {
+        host: "ddc1".into(),
+    })
+    .await
+    {
+        Response::SessionStarted {
+            session, secret, ..
+        } => (session, secret),
+        other => panic!("{other:?}"),
+    };
+    let mut new = h.connect(Caller::Remote);
+    let reconnect = Request::Reconnect { session, secret };
+    assert_eq!(new.request(reconnect).await.unwrap(), Response::Ok);
+    match ask(Request::Heartbeat { session }).await {
+        Response::Error(e) => assert_eq!(e.code.number(), -63, "{e:?}"),
+        other => panic!("the old connection still acts on the session: {other:?}"),
+    }
+    drop(old);
+    served.await.unwrap();
+    let status = h.ctx.engine.status(Default::default()).await.unwrap();
+    let mine = status.sessions.iter().find(|s| s.session == session);
+    assert_eq!(
+        mine.map(|s| s.lapsed_at),
+        Some(None),
+        "{:?}",
+        status.sessions
+    );
+    assert_eq!(
+        new.request(Request::Heartbeat { session }).await.unwrap(),
+        Response::Ok
+    );
+}
