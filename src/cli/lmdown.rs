@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::exit::{self, CliError};
-use super::remote::Remote;
+use super::remote::{EachDone, Remote};
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx, lmstat};
 use crate::protocol::{Request, Response};
@@ -99,27 +99,16 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         return Err(CliError::new(exit::FAILURE, "not shut down: not confirmed")
             .hint("use -q not to be asked"));
     }
-    let (mut servers, mut failed) = (Vec::new(), None);
-    for (mut remote, server) in remotes.into_iter().zip(named) {
-        match remote.ask(Request::Shutdown {
-            vendor: vendor_only,
-        }) {
-            Ok(_) => servers.push(server),
-            Err(e) => {
-                failed.get_or_insert(e);
-            }
-        }
-    }
-    if let Some(first) = servers.first() {
+    let shutdown = Request::Shutdown {
+        vendor: vendor_only,
+    };
+    EachDone::ask(remotes.into_iter().zip(named), &shutdown).finish(|servers| {
         let report = Down {
-            server: first.clone(),
+            server: servers[0].clone(),
             servers,
             vendor_only,
         };
         render::emit(&report, format, ctx.invoked, ctx.out)?;
-    }
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(exit::SUCCESS),
-    }
+        Ok(())
+    })
 }

@@ -7,8 +7,7 @@ use clap::{Arg, ArgAction};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::exit;
-use super::remote::Remote;
+use super::remote::{EachDone, Remote};
 use super::render::{self, Format, Report};
 use super::{CliResult, Ctx, lmstat};
 use crate::protocol::Request;
@@ -64,25 +63,17 @@ impl Report for Reread {
 /// reread are reported, then the first refusal is the error.
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let vendor = m.get_one::<String>("vendor").is_some();
-    let (mut servers, mut failed) = (Vec::new(), None);
-    for mut remote in Remote::connect_each(m)? {
-        match remote.ask(Request::Reread { vendor }) {
-            Ok(_) => servers.push(remote.target.clone()),
-            Err(e) => {
-                failed.get_or_insert(e);
-            }
-        }
-    }
-    if let Some(first) = servers.first() {
+    let remotes = Remote::connect_each(m)?.into_iter().map(|r| {
+        let name = r.target.clone();
+        (r, name)
+    });
+    EachDone::ask(remotes, &Request::Reread { vendor }).finish(|servers| {
         let report = Reread {
-            server: first.clone(),
+            server: servers[0].clone(),
             servers,
             vendor,
         };
         render::emit(&report, Format::from_matches(m), ctx.invoked, ctx.out)?;
-    }
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(exit::SUCCESS),
-    }
+        Ok(())
+    })
 }

@@ -140,6 +140,45 @@ impl Remote {
     }
 }
 
+/// What `-all` did to each server: those that did it, by name, and the
+/// first refusal, which did not stop the others.
+pub struct EachDone {
+    pub servers: Vec<String>,
+    failed: Option<CliError>,
+}
+
+impl EachDone {
+    /// Asks each server (a remote and the name it is reported by) for
+    /// `request` in turn.
+    pub fn ask(each: impl IntoIterator<Item = (Remote, String)>, request: &Request) -> EachDone {
+        let (mut servers, mut failed) = (Vec::new(), None);
+        for (mut remote, name) in each {
+            match remote.ask(request.clone()) {
+                Ok(_) => servers.push(name),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        EachDone { servers, failed }
+    }
+
+    /// Reports those done (when any did it), then ends with the first
+    /// refusal, if there was one.
+    pub fn finish(
+        self,
+        report: impl FnOnce(Vec<String>) -> Result<(), CliError>,
+    ) -> super::CliResult {
+        if !self.servers.is_empty() {
+            report(self.servers)?;
+        }
+        match self.failed {
+            Some(e) => Err(e),
+            None => Ok(exit::SUCCESS),
+        }
+    }
+}
+
 /// Where to look for the server: `-c`, else `CITRIX_LICENSE_FILE` and
 /// `LM_LICENSE_FILE`, else the local server's control socket.
 pub fn targets(m: &clap::ArgMatches) -> Result<Vec<Target>, CliError> {

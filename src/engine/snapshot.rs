@@ -151,6 +151,11 @@ impl Select<'_> {
     }
 }
 
+/// A part of a snapshot: built if `wanted`, else empty.
+fn part<T>(wanted: bool, build: impl FnOnce() -> Vec<T>) -> Vec<T> {
+    if wanted { build() } else { Vec::new() }
+}
+
 impl Engine {
     /// The state as readers see it at `now`.
     pub fn snapshot(&self, now: Time) -> Snapshot {
@@ -164,30 +169,13 @@ impl Engine {
             !self.deferred,
             "a recovering engine is settled before it is read"
         );
-        let part = |wanted: bool| wanted.then_some(what.feature);
         Snapshot {
             at: now,
-            pools: part(what.pools).map_or_else(Vec::new, |f| self.pools_of(now, f)),
-            sessions: if what.sessions {
-                self.session_views()
-            } else {
-                Vec::new()
-            },
-            checkouts: if what.checkouts {
-                self.checkout_views(what)
-            } else {
-                Vec::new()
-            },
-            assignments: if what.assignments {
-                self.assignment_views(now, what)
-            } else {
-                Vec::new()
-            },
-            connections: if what.connections {
-                self.connection_views(what)
-            } else {
-                Vec::new()
-            },
+            pools: part(what.pools, || self.pools_of(now, what.feature)),
+            sessions: part(what.sessions, || self.session_views()),
+            checkouts: part(what.checkouts, || self.checkout_views(what)),
+            assignments: part(what.assignments, || self.assignment_views(now, what)),
+            connections: part(what.connections, || self.connection_views(what)),
             denials: Vec::new(),
         }
     }
