@@ -55,7 +55,7 @@ const KNOWN: [(Code, &str); 21] = [
         Code::NOT_INCLUDED,
         "User/host not on INCLUDE list for feature.",
     ),
-    (Code::NOT_ALLOWED, "Request not allowed on this connection."),
+    (Code::NOT_ALLOWED, "You are not a license administrator."),
     (
         Code::OVER_MAX,
         "Checkout exceeds MAX specified in options file.",
@@ -99,7 +99,10 @@ impl Code {
     pub const NOT_INCLUDED: Code = Code(-39);
     /// -42: an invalid parameter (a request field out of its bounds).
     pub const BAD_PARAMETER: Code = Code(-42);
-    /// -63: the request is not allowed on this connection.
+    /// -63 (FlexNet's LM_NOTLICADMIN): the caller may not make this
+    /// request here: not an administrator, not over the control socket, or
+    /// (for a product session) not on the connection that owns it. The
+    /// reason says which.
     pub const NOT_ALLOWED: Code = Code(-63);
     /// -87: the checkout exceeds MAX in the options file.
     pub const OVER_MAX: Code = Code(-87);

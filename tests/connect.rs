@@ -228,7 +228,7 @@ fn a_request_refused_over_tcp_says_where_it_is_accepted() {
         let run = lmutil(&all).fails_with_code(256 - 63);
         let err = one_line_error(&run, args[0]);
         assert!(
-            err.contains("Request not allowed on this connection. (-63,0)"),
+            err.contains("You are not a license administrator. (-63,0)"),
             "{err}"
         );
         assert!(err.contains("over the control socket"), "{err}");
