@@ -138,6 +138,11 @@ const WIRE_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "The body of the `diagnosis` answer: every license line, whether a checkout would be granted now and why not",
         wire::<crate::protocol::diagnosis::Diagnosis>,
     ),
+    (
+        "settings",
+        "The body of the `settings` and `set_settings` answers: every setting with its value, default, values and description",
+        wire::<crate::protocol::SettingsList>,
+    ),
 ];
 
 fn wire<T: JsonSchema>(generator: SchemaGenerator) -> Schema {

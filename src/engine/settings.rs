@@ -297,7 +297,8 @@ fn language_name(l: Language) -> &'static str {
 fn remote(v: &str) -> Result<RemoteRead, String> {
     one_of(v, REMOTE)
 }
-fn remote_name(r: RemoteRead) -> &'static str {
+/// The `remote_read` setting's value `r`, as it is written.
+pub fn remote_name(r: RemoteRead) -> &'static str {
     name_of(r, REMOTE)
 }
 
