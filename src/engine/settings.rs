@@ -153,7 +153,7 @@ pub static ENTRIES: &[Entry] = &[
     Entry {
         name: "history_sample_period",
         aliases: &[],
-        description: "How often the usage history is sampled (stored for the usage history)",
+        description: "How often the usage history is sampled",
         values: "1m to 1d (s, m, h or d; a bare number is minutes)",
         in_effect: false,
         get: |s| show_duration(s.history_sample),
@@ -165,7 +165,7 @@ pub static ENTRIES: &[Entry] = &[
     Entry {
         name: "history_retention",
         aliases: &[],
-        description: "How long the usage history is kept (stored for the usage history)",
+        description: "How long the usage history is kept",
         values: "1d to 3650d (s, m, h or d; a bare number is days)",
         in_effect: false,
         get: |s| show_duration(s.history_retention),
@@ -177,7 +177,7 @@ pub static ENTRIES: &[Entry] = &[
     Entry {
         name: "renewal_check",
         aliases: &["SARenewalCheckOption"],
-        description: "What to do when a CSS renewal is available (stored for the renewal check)",
+        description: "What to do when a CSS renewal is available",
         values: "notify | install | manual",
         in_effect: false,
         get: |s| renewal_name(s.renewal_check).to_owned(),
@@ -189,7 +189,7 @@ pub static ENTRIES: &[Entry] = &[
     Entry {
         name: "proxy",
         aliases: &["SLSProxy"],
-        description: "The proxy for outbound HTTPS calls (stored for the features that make them)",
+        description: "The proxy for outbound HTTPS calls",
         values: "none, or an http:// or https:// URL",
         in_effect: false,
         get: |s| s.proxy.clone().unwrap_or_else(|| "none".to_owned()),
@@ -201,7 +201,7 @@ pub static ENTRIES: &[Entry] = &[
     Entry {
         name: "console_language",
         aliases: &["language"],
-        description: "The web console's language (stored for the console)",
+        description: "The web console's language",
         values: "en | fr | de | es | ja | zh-CN",
         in_effect: false,
         get: |s| language_name(s.language).to_owned(),
@@ -213,8 +213,8 @@ pub static ENTRIES: &[Entry] = &[
     Entry {
         name: "remote_read",
         aliases: &[],
-        description: "What a remote (TCP) client may read besides what products need",
-        values: "flexnet (lmstat's status and lmdiag) | products_only | with_connections (also who holds user/device licenses)",
+        description: "What a remote (TCP) client may read: flexnet (lmstat's status, lmdiag), products_only, or with_connections (also who holds user/device licenses)",
+        values: "flexnet | products_only | with_connections",
         in_effect: true,
         get: |s| remote_name(s.remote_read).to_owned(),
         set: |s, v| {

@@ -18,6 +18,9 @@ pub struct Setting {
     /// Its name, as `set_settings` takes it: the anchor's where it has one
     /// (`UDUseDomain`), snake_case otherwise (`burst_mode`).
     pub name: String,
+    /// Other names `set_settings` accepts for it (the anchor's, or the
+    /// snake_case form of the anchor's name); any name in any case.
+    pub aliases: Vec<String>,
     /// Its value now, written as `set_settings` takes it.
     pub value: String,
     /// Its value on a server where nobody changed it.

@@ -110,6 +110,7 @@ pub fn settings(settings: &crate::engine::Settings) -> crate::protocol::Settings
         .iter()
         .map(|e| crate::protocol::Setting {
             name: e.name.to_owned(),
+            aliases: e.aliases.iter().map(|a| (*a).to_owned()).collect(),
             value: e.value(settings),
             default: e.value(&defaults),
             values: e.values.to_owned(),
