@@ -231,3 +231,23 @@ async fn use_domain_changes_who_counts_as_one_user_at_once() {
     settings(&d, &["-set", "UDUseDomain=0"]).succeeds();
     p.checkout(ud("OTHER\\jack", "pc2")).await.unwrap();
 }
+
+/// remote_read=products_only refuses lmstat over the network while a
+/// product is still served; flexnet, the default, gives lmstat its status
+/// back. (with_connections is shown by the handlers' tests.)
+#[tokio::test]
+async fn remote_read_decides_what_lmstat_reads_over_the_network() {
+    let d = daemon();
+    let server = format!("{}@127.0.0.1", d.lm_port);
+    let lmstat = || lmutil(["lmstat", "-a", "-c", &server]);
+    lmstat().succeeds().stdout_has("Users of XDT_PLT_CCU:");
+    settings(&d, &["-set", "remote_read=products_only"]).succeeds();
+    lmstat()
+        .fails_with_code(256 - 63)
+        .stderr_has("the remote_read setting is products_only");
+    let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+    let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
+    p.checkout(device("desk1")).await.unwrap();
+    settings(&d, &["-set", "remote_read=flexnet"]).succeeds();
+    lmstat().succeeds().stdout_has("1 license in use");
+}
