@@ -183,15 +183,20 @@ async fn frames_exchanged_with_a_live_server_fit_the_envelope_schemas() {
             json!({"type": "events", "after": 0, "limit": 100}),
             json!({"type": "status", "parts": ["connections"]}),
             json!({"type": "release", "user": "ann", "feature": "XDT_ENT_UD"}),
+            json!({"type": "settings"}),
+            json!({"type": "set_settings", "settings": {"reconnect_window": "2h"}}),
+            json!({"type": "set_settings", "settings": {"no_such_setting": "1"}}),
         ],
     )
     .await;
     assert_eq!(
         kinds(&answers),
         [
-            "identity", "ok", "error", "accounts", "ok", "error", "events", "status", "ok"
+            "identity", "ok", "error", "accounts", "ok", "error", "events", "status", "ok",
+            "settings", "settings", "error"
         ]
     );
+    assert_eq!(answers[11]["code"], -42);
     assert_eq!(answers[0]["role"], "admin");
     assert_eq!(answers[2]["code"], -12);
     assert_eq!(answers[5]["code"], -42);

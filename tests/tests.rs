@@ -29,5 +29,6 @@ mod names;
 mod protocol_doc;
 mod rules;
 mod sessions;
+mod settings;
 mod store_fixtures;
 mod udadmin;

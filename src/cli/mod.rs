@@ -9,6 +9,7 @@ pub mod lmdiag;
 pub mod lmdown;
 pub mod lmhostid;
 pub mod lmreread;
+pub mod lmsettings;
 pub mod lmstat;
 pub mod lmstat_i;
 pub mod lmutil;
@@ -73,6 +74,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "CtxManageUserAndGroup",
         command: accounts::command,
         run: accounts::run,
+    },
+    CommandSpec {
+        name: "lmsettings",
+        command: lmsettings::command,
+        run: lmsettings::run,
     },
     CommandSpec {
         name: "lmhostid",

@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
-use super::{accounts, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmstat, lmver, udadmin};
+use super::{
+    accounts, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmsettings, lmstat, lmver, udadmin,
+};
 
 /// The version of the JSON interface every command writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -67,6 +69,11 @@ const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "CtxManageUserAndGroup",
         "CtxManageUserAndGroup --json: the accounts with a role (-list), or the change made",
         document::<accounts::Output>,
+    ),
+    (
+        "lmsettings",
+        "lmsettings --json: every setting with its value, default, values and description, and the names -set changed",
+        document::<lmsettings::Output>,
     ),
     (
         "lmhostid",
@@ -142,6 +149,11 @@ const WIRE_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "response",
         "Every frame the server sends: the envelope and each answer's body, told apart by its `type`",
         wire::<crate::protocol::Envelope<crate::protocol::Response>>,
+    ),
+    (
+        "settings",
+        "The body of the `settings` and `set_settings` answers: every setting with its value, default, values and description",
+        wire::<crate::protocol::SettingsList>,
     ),
 ];
 

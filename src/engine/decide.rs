@@ -5,7 +5,7 @@
 use super::holders::HolderKey;
 use super::request::*;
 use super::state::{BurstState, Engine};
-use super::types::{LicenseModel, PoolSpec, Time};
+use super::types::{LicenseModel, PoolSpec, Settings, Time};
 use crate::license::Version;
 use crate::license::pool::PoolKey;
 
@@ -25,6 +25,21 @@ impl Engine {
             self.apply(e);
         }
         Outcome { decision, events }
+    }
+
+    /// The events of new settings: turning burst mode off ends the bursts
+    /// under way.
+    fn settings_changed(&self, now: Time, settings: Settings, by: Option<String>) -> Vec<Event> {
+        let mut events = Vec::new();
+        if !settings.burst_enabled {
+            events.extend(self.end_active_bursts(now, BurstEnd::Disabled));
+        }
+        events.push(Event::SettingsChanged {
+            settings,
+            at: now,
+            by,
+        });
+        events
     }
 
     /// Decides `request` at `now` on the state as it is, time's rules
@@ -53,13 +68,18 @@ impl Engine {
             } => self.release(now, feature, user, device),
             Request::Reread { pools } => (Decision::Done, self.reread(now, pools)),
             Request::ChangeSettings(settings) => {
-                let mut events = Vec::new();
-                if !settings.burst_enabled {
-                    events.extend(self.end_active_bursts(now, BurstEnd::Disabled));
-                }
-                events.push(Event::SettingsChanged { settings, at: now });
-                (Decision::Done, events)
+                (Decision::Done, self.settings_changed(now, settings, None))
             }
+            Request::SetSettings { changes, by } => match self.settings.with_changes(&changes) {
+                Ok(settings) => (
+                    Decision::Done,
+                    self.settings_changed(now, settings, Some(by)),
+                ),
+                Err(e) => (
+                    Decision::Denied(Denial::new(Code::BAD_PARAMETER, e.to_string())),
+                    Vec::new(),
+                ),
+            },
             // Time's events were found before the request was decided.
             Request::Tick => (Decision::Done, Vec::new()),
             Request::SetOptions(options) => (

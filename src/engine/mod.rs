@@ -7,6 +7,7 @@ pub mod cover;
 mod decide;
 pub(crate) mod holders;
 pub mod request;
+pub mod settings;
 mod sharded;
 pub mod snapshot;
 pub mod state;

@@ -60,6 +60,13 @@ pub enum Request {
         pools: Vec<PoolSpec>,
     },
     ChangeSettings(Settings),
+    /// Change the settings named (each `(name, value)`, see
+    /// [`crate::engine::settings`]) all at once, or none of them; `by` is
+    /// who asked.
+    SetSettings {
+        changes: Vec<(String, String)>,
+        by: String,
+    },
     /// A new options file (at start and on reread).
     SetOptions(crate::options::Options),
     /// Give an account or group a role (admin accounts only).
@@ -323,6 +330,10 @@ pub enum Event {
     SettingsChanged {
         settings: Settings,
         at: Time,
+        /// Who asked (`host\\user`); none in events written before it
+        /// was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     OptionsReplaced {
         options: crate::options::Options,

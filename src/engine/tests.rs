@@ -436,6 +436,46 @@ fn burst_never_applies_to_expired_licenses_and_can_be_disabled() {
 }
 
 #[test]
+fn settings_change_by_name_all_at_once_and_record_who_asked() {
+    let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 1, "Retail")]);
+    let s = w.session("ddc");
+    let set = |changes: &[(&str, &str)]| Request::SetSettings {
+        changes: changes
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        by: "host\\admin".to_owned(),
+    };
+    let refused = w.run(set(&[("burst_mode", "off"), ("ud_lease", "forever")]));
+    let Decision::Denied(denial) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(denial.code, Code::BAD_PARAMETER);
+    assert!(
+        denial.reason.starts_with("ud_lease: `forever`"),
+        "{}",
+        denial.reason
+    );
+    assert_eq!(w.engine.settings(), &Settings::default(), "nothing changed");
+
+    assert_eq!(
+        w.run(set(&[("SupplementalGracePeriod", "off")])),
+        Decision::Done
+    );
+    assert!(!w.engine.settings().burst_enabled);
+    let Some(Event::SettingsChanged { by, .. }) = w.events.last() else {
+        panic!("{:?}", w.events.last())
+    };
+    assert_eq!(by.as_deref(), Some("host\\admin"));
+    w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d1");
+    assert_eq!(
+        w.denied(s, "XDT_PLT_CCU", "2026.0101", "u", "d2"),
+        Code::ALL_IN_USE,
+        "burst mode is off at once"
+    );
+}
+
+#[test]
 fn installing_licenses_during_burst_ends_it() {
     let mut w = World::new(vec![pool("XDT_PLT_CCU", "2026.1201", 1, "Retail")]);
     let s = w.session("ddc");

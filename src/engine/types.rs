@@ -268,6 +268,68 @@ pub struct Settings {
     pub heartbeat_timeout: Time,
     /// A lapsed session's checkouts are kept this long for a reconnect.
     pub reconnect_window: Time,
+    /// The historical sampling period (the anchor's
+    /// `EncoreConfiguration`). Stored for the usage history.
+    pub history_sample: Time,
+    /// How long the usage history is kept. Stored for the usage history.
+    pub history_retention: Time,
+    /// The anchor's `SARenewalCheckOption`: what to do when a CSS renewal
+    /// is found. Stored for the renewal check.
+    pub renewal_check: RenewalCheck,
+    /// The anchor's `SLSProxy`: the proxy for outbound HTTPS calls, if
+    /// any. Stored for the features that make such calls.
+    pub proxy: Option<String>,
+    /// The console's language. Stored for the web console.
+    pub language: Language,
+    /// What a remote (TCP) client may read.
+    pub remote_read: RemoteRead,
+}
+
+/// What to do when a Customer Success Services renewal is available.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalCheck {
+    /// Say so (the default).
+    #[default]
+    Notify,
+    /// Install it.
+    Install,
+    /// Do not check.
+    Manual,
+}
+
+/// The console's languages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "fr")]
+    Fr,
+    #[serde(rename = "de")]
+    De,
+    #[serde(rename = "es")]
+    Es,
+    #[serde(rename = "ja")]
+    Ja,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+}
+
+/// What a remote (TCP) client may read, beyond what products need (who
+/// the server is and its pools, always readable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoteRead {
+    /// What FlexNet's lmstat shows over the network: the status (without
+    /// the user/device connections) and a diagnosis (the default).
+    #[default]
+    Flexnet,
+    /// Only what products need: no status, no diagnosis.
+    ProductsOnly,
+    /// FlexNet's, and the user/device connections (who holds which
+    /// user/device license).
+    WithConnections,
 }
 
 /// How names that differ only in case are told apart.
@@ -292,6 +354,12 @@ impl Default for Settings {
             burst_length: 15 * DAY,
             heartbeat_timeout: 15 * 60,
             reconnect_window: DAY,
+            history_sample: 15 * 60,
+            history_retention: 180 * DAY,
+            renewal_check: RenewalCheck::Notify,
+            proxy: None,
+            language: Language::En,
+            remote_read: RemoteRead::Flexnet,
         }
     }
 }
@@ -319,6 +387,18 @@ struct StoredSettings {
     heartbeat_timeout: Option<Time>,
     #[serde(default)]
     reconnect_window: Option<Time>,
+    #[serde(default)]
+    history_sample: Option<Time>,
+    #[serde(default)]
+    history_retention: Option<Time>,
+    #[serde(default)]
+    renewal_check: Option<RenewalCheck>,
+    #[serde(default)]
+    proxy: Option<String>,
+    #[serde(default)]
+    language: Option<Language>,
+    #[serde(default)]
+    remote_read: Option<RemoteRead>,
 }
 
 impl From<StoredSettings> for Settings {
@@ -337,6 +417,12 @@ impl From<StoredSettings> for Settings {
             burst_length: s.burst_length.unwrap_or(d.burst_length),
             heartbeat_timeout: s.heartbeat_timeout.unwrap_or(d.heartbeat_timeout),
             reconnect_window: s.reconnect_window.unwrap_or(d.reconnect_window),
+            history_sample: s.history_sample.unwrap_or(d.history_sample),
+            history_retention: s.history_retention.unwrap_or(d.history_retention),
+            renewal_check: s.renewal_check.unwrap_or(d.renewal_check),
+            proxy: s.proxy,
+            language: s.language.unwrap_or(d.language),
+            remote_read: s.remote_read.unwrap_or(d.remote_read),
         }
     }
 }

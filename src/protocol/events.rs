@@ -123,8 +123,9 @@ pub enum What {
     LicensesRead { pools: usize },
     /// The options file was (re)read.
     OptionsRead,
-    /// The server's settings changed.
-    SettingsChanged,
+    /// The server's settings changed; `by` is who asked (`host\\user`),
+    /// null for changes recorded before who asked was kept.
+    SettingsChanged { by: Option<String> },
     /// An account or group was given a role.
     AccountSet { name: String, role: String },
     /// An account or group lost its role.
@@ -182,7 +183,7 @@ impl What {
             What::BurstRearmed { .. } => EventKind::BurstRearmed,
             What::LicensesRead { .. } => EventKind::LicensesRead,
             What::OptionsRead => EventKind::OptionsRead,
-            What::SettingsChanged => EventKind::SettingsChanged,
+            What::SettingsChanged { .. } => EventKind::SettingsChanged,
             What::AccountSet { .. } => EventKind::AccountSet,
             What::AccountRemoved { .. } => EventKind::AccountRemoved,
         }

@@ -146,6 +146,14 @@ pub enum Request {
         /// The account or group, as `accounts` lists it.
         name: String,
     },
+    /// Every setting with its value, default and description (local only).
+    Settings,
+    /// Change settings, each `NAME: VALUE` as `settings` lists them (admin,
+    /// local only): all of them, or none when one name is unknown or one
+    /// value bad (-42, naming the setting). Answered with the settings.
+    SetSettings {
+        settings: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// A checkout request.
@@ -246,6 +254,7 @@ pub enum Response {
         /// groups given a role.
         accounts: Vec<Account>,
     },
+    Settings(super::settings::SettingsList),
     /// A refusal: FlexNet's error number and text, and the exact reason.
     Error(ErrorBody),
 }

@@ -6,6 +6,7 @@ pub mod diagnosis;
 pub mod events;
 pub mod frame;
 pub mod message;
+pub mod settings;
 pub mod status;
 
 pub use diagnosis::{DiagLine, Diagnosis};
@@ -14,3 +15,4 @@ pub use message::{
     Account, Checkout, Code, Envelope, ErrorBody, Handle, PROTOCOL_VERSION, Request, Response,
     Role, ServerInfo, SessionId,
 };
+pub use settings::{Setting, SettingsList};

@@ -1,6 +1,7 @@
 //! Who may do what. A TCP client is remote: products and what FlexNet's
 //! lmstat reads over the network (see [`Read`]: the one place that says
-//! which reads a remote client may make). A control-socket caller is identified by
+//! which reads a remote client may make; the `remote_read` setting narrows
+//! or widens it). A control-socket caller is identified by
 //! the operating system's peer credentials, never by what it claims;
 //! changes (reread, release, shutdown, accounts) need the admin role: root,
 //! the account that runs lmgrd, or an account or group given the role.
@@ -9,6 +10,7 @@
 
 use super::context::Context;
 use crate::engine::request::AccountRole;
+use crate::engine::types::RemoteRead;
 use crate::flexnet::Code;
 use crate::protocol::{ErrorBody, Role};
 
@@ -107,11 +109,14 @@ pub async fn authorize(what: &str, caller: &Caller, ctx: &Context) -> Result<(),
     }
 }
 
-/// What a caller may read. A remote (TCP) client reads what FlexNet's
-/// lmstat shows over the network: who the server is, its pools and their
-/// use, its product sessions and checkouts, a diagnosis of its lines.
-/// Who holds which user/device connection (the export), the accounts and
-/// the event history are for callers on the server's host only.
+/// What a caller may read. A remote (TCP) client reads by default what
+/// FlexNet's lmstat shows over the network: who the server is, its pools
+/// and their use, its product sessions and checkouts, a diagnosis of its
+/// lines. Who holds which user/device connection (the export), the
+/// accounts, the event history and the settings are for callers on the
+/// server's host only. The `remote_read` setting ([`RemoteRead`]) may take
+/// the status and diagnosis away from remote clients, or give them the
+/// user/device connections too; what products need is always readable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Read {
     Hello,
@@ -124,16 +129,23 @@ pub enum Read {
     Connections,
     Accounts,
     Events,
+    Settings,
 }
 
 impl Read {
-    /// Whether a remote client may read it.
-    pub fn remote(self) -> bool {
+    /// Whether a remote client may read it under `policy`.
+    pub fn remote(self, policy: RemoteRead) -> bool {
         match self {
-            Read::Hello | Read::Info | Read::Whoami | Read::Diagnose => true,
-            Read::Status | Read::Pools => true,
-            Read::Connections | Read::Accounts | Read::Events => false,
+            Read::Hello | Read::Info | Read::Whoami | Read::Pools => true,
+            Read::Status | Read::Diagnose => policy != RemoteRead::ProductsOnly,
+            Read::Connections => policy == RemoteRead::WithConnections,
+            Read::Accounts | Read::Events | Read::Settings => false,
         }
+    }
+
+    /// Whether the `remote_read` setting decides it for a remote client.
+    pub fn by_setting(self) -> bool {
+        matches!(self, Read::Status | Read::Diagnose | Read::Connections)
     }
 
     fn what(self) -> &'static str {
@@ -147,20 +159,24 @@ impl Read {
             Read::Connections => "the user/device connections",
             Read::Accounts => "the account list",
             Read::Events => "the event history",
+            Read::Settings => "the settings",
         }
     }
 }
 
-/// Refuses a read the caller may not make (-63).
-pub fn may_read(read: Read, caller: &Caller) -> Result<(), ErrorBody> {
-    match caller {
-        Caller::Remote if !read.remote() => Err(ErrorBody::new(
-            Code::NOT_ALLOWED,
-            format!(
-                "{} is only available on the server's host, over its control socket",
-                read.what()
-            ),
-        )),
-        _ => Ok(()),
+/// Refuses a read the caller may not make (-63), remote reads as `policy`
+/// (the `remote_read` setting) allows them.
+pub fn may_read(read: Read, caller: &Caller, policy: RemoteRead) -> Result<(), ErrorBody> {
+    if *caller != Caller::Remote || read.remote(policy) {
+        return Ok(());
     }
+    let mut reason = format!(
+        "{} is only available on the server's host, over its control socket",
+        read.what()
+    );
+    if read.by_setting() {
+        let setting = crate::engine::settings::remote_name(policy);
+        reason.push_str(&format!(" (the remote_read setting is {setting})"));
+    }
+    Err(ErrorBody::new(Code::NOT_ALLOWED, reason))
 }

@@ -13,6 +13,7 @@ use super::authz::{Caller, Read, may_read};
 use super::context::Context;
 use super::owner::OwnerError;
 use crate::engine::request::SessionId;
+use crate::engine::types::RemoteRead;
 use crate::protocol::{ErrorBody, Request, Response};
 
 /// What one connection keeps between its requests.
@@ -44,7 +45,7 @@ pub async fn answer(request: Request, ctx: &Context, caller: &Caller, conn: &mut
 
 async fn dispatch(request: Request, ctx: &Context, caller: &Caller, conn: &mut Conn) -> Answer {
     if let Some(read) = read_of(&request) {
-        may_read(read, caller)?;
+        check_read(ctx, read, caller).await?;
     }
     match request {
         Request::Hello { .. } => Ok(read::hello(ctx)),
@@ -55,6 +56,8 @@ async fn dispatch(request: Request, ctx: &Context, caller: &Caller, conn: &mut C
         Request::Status(query) => read::status(ctx, caller, query).await,
         Request::Pools => read::pools(ctx).await,
         Request::Events(query) => read::events(ctx, query).await,
+        Request::Settings => read::settings(ctx).await,
+        Request::SetSettings { settings } => admin::set_settings(ctx, caller, settings).await,
         Request::SetAccount { name, role } => admin::set_account(ctx, caller, name, role).await,
         Request::RemoveAccount { name } => admin::remove_account(ctx, caller, name).await,
         Request::Reread { vendor } => admin::reread(ctx, caller, vendor).await,
@@ -86,8 +89,20 @@ fn read_of(request: &Request) -> Option<Read> {
         Request::Status(_) => Read::Status,
         Request::Pools => Read::Pools,
         Request::Events(_) => Read::Events,
+        Request::Settings => Read::Settings,
         _ => return None,
     })
+}
+
+/// Refuses a read the caller may not make; the `remote_read` setting is
+/// asked for only when it decides.
+async fn check_read(ctx: &Context, read: Read, caller: &Caller) -> Result<(), ErrorBody> {
+    let policy = if *caller == Caller::Remote && read.by_setting() {
+        ctx.engine.settings().await?.remote_read
+    } else {
+        RemoteRead::default()
+    };
+    may_read(read, caller, policy)
 }
 
 /// Has the engine decide a request that answers `Ok` or a refusal.

@@ -65,6 +65,7 @@ enum ReaderMsg {
     /// A checkout was refused: kept for status readers.
     Denied(Box<DenialView>),
     Pools(oneshot::Sender<Vec<Pool>>),
+    Settings(oneshot::Sender<crate::engine::Settings>),
     Events {
         query: EventQuery,
         reply: oneshot::Sender<Result<EventPage, OwnerError>>,
@@ -128,6 +129,15 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.reader
             .send(ReaderMsg::Pools(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
+    /// The settings as the last committed change left them.
+    pub async fn settings(&self) -> Result<crate::engine::Settings, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.reader
+            .send(ReaderMsg::Settings(reply))
             .map_err(|_| OwnerError::Stopped)?;
         rx.await.map_err(|_| OwnerError::Stopped)
     }
@@ -378,6 +388,9 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
             }
             ReaderMsg::Pools(reply) => {
                 let _ = reply.send(super::views::all(engine.pool_views(now())));
+            }
+            ReaderMsg::Settings(reply) => {
+                let _ = reply.send(engine.settings().clone());
             }
             ReaderMsg::Events { query, reply } => {
                 let page = events(&store, &query);

@@ -102,6 +102,26 @@ impl<'e> Covers<'e> {
 }
 
 /// Converts every element.
+/// Every setting as the protocol lists it: its value in `settings`, its
+/// default and what it takes and does.
+pub fn settings(settings: &crate::engine::Settings) -> crate::protocol::SettingsList {
+    let defaults = crate::engine::Settings::default();
+    let list = crate::engine::settings::ENTRIES
+        .iter()
+        .map(|e| crate::protocol::Setting {
+            name: e.name.to_owned(),
+            aliases: e.aliases.iter().map(|a| (*a).to_owned()).collect(),
+            value: e.value(settings),
+            default: e.value(&defaults),
+            values: e.values.to_owned(),
+            description: e.description.to_owned(),
+            in_effect: e.in_effect,
+        });
+    crate::protocol::SettingsList {
+        settings: list.collect(),
+    }
+}
+
 pub fn all<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(U::from).collect()
 }
@@ -321,7 +341,7 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
         Event::BurstRearmed { feature, at } => (at, What::BurstRearmed { feature }),
         Event::PoolsReplaced { pools, at } => (at, What::LicensesRead { pools: pools.len() }),
         Event::OptionsReplaced { at, .. } => (at, What::OptionsRead),
-        Event::SettingsChanged { at, .. } => (at, What::SettingsChanged),
+        Event::SettingsChanged { at, by, .. } => (at, What::SettingsChanged { by }),
         Event::AccountSet { name, role, at } => (
             at,
             What::AccountSet {

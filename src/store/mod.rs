@@ -674,6 +674,7 @@ mod tests {
             let e = Event::SettingsChanged {
                 settings: Settings::default(),
                 at: 1,
+                by: None,
             };
             s.append(&[e]).unwrap();
             s.conn

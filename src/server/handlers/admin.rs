@@ -1,5 +1,5 @@
-//! An administrator's changes: accounts, reread, shutdown, releasing
-//! user/device licenses. Each is authorized first (`authz`) and logged
+//! An administrator's changes: accounts, settings, reread, shutdown,
+//! releasing user/device licenses. Each is authorized first (`authz`) and logged
 //! with who asked.
 
 use super::{Answer, decide_done};
@@ -22,6 +22,33 @@ pub(super) async fn set_account(
         return Err(ErrorBody::new(Code::BAD_DATA, reason));
     };
     decide_done(ctx, engine::Request::SetAccount { name, role }).await
+}
+
+/// Changes settings all at once, or none of them (-42 naming the setting
+/// when a name is unknown or a value bad); answers with every setting.
+pub(super) async fn set_settings(
+    ctx: &Context,
+    caller: &Caller,
+    settings: std::collections::BTreeMap<String, String>,
+) -> Answer {
+    authorize("changing settings", caller, ctx).await?;
+    if settings.is_empty() {
+        let reason = "no setting to change: give NAME=VALUE";
+        return Err(ErrorBody::new(Code::BAD_PARAMETER, reason));
+    }
+    let said: Vec<String> = settings.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let request = engine::Request::SetSettings {
+        changes: settings.into_iter().collect(),
+        by: caller.name().to_owned(),
+    };
+    decide_done(ctx, request).await?;
+    let line = format!(
+        "Settings changed: {} (by {})",
+        said.join(" "),
+        caller.name()
+    );
+    ctx.say("lmgrd", line).await;
+    super::read::settings(ctx).await
 }
 
 pub(super) async fn remove_account(ctx: &Context, caller: &Caller, name: String) -> Answer {

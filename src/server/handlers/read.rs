@@ -12,7 +12,7 @@ use crate::protocol::events::EventQuery;
 use crate::protocol::status::StatusPart;
 use crate::protocol::status::StatusQuery;
 use crate::protocol::{Account, DiagLine, Diagnosis, ErrorBody, Response, ServerInfo};
-use crate::server::authz::{Caller, Read, may_read, user_name};
+use crate::server::authz::{Caller, Read, user_name};
 use crate::server::context::Context;
 use crate::server::licenses::Reading;
 
@@ -47,7 +47,7 @@ pub(super) async fn whoami(ctx: &Context, caller: &Caller) -> Response {
 /// connections, their part is answered empty (refused when asked for by
 /// name).
 pub(super) async fn status(ctx: &Context, caller: &Caller, mut query: StatusQuery) -> Answer {
-    if let Err(refused) = may_read(Read::Connections, caller) {
+    if let Err(refused) = super::check_read(ctx, Read::Connections, caller).await {
         if query.parts.contains(&StatusPart::Connections) {
             return Err(refused);
         }
@@ -62,6 +62,14 @@ pub(super) async fn pools(ctx: &Context) -> Answer {
     Ok(Response::Pools {
         pools: ctx.engine.pools().await?,
     })
+}
+
+/// Every setting with its value, default and description.
+pub(super) async fn settings(ctx: &Context) -> Answer {
+    let settings = ctx.engine.settings().await?;
+    Ok(Response::Settings(crate::server::views::settings(
+        &settings,
+    )))
 }
 
 pub(super) async fn events(ctx: &Context, query: EventQuery) -> Answer {

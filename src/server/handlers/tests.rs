@@ -571,6 +571,105 @@ async fn remote_clients_read_what_lmstat_shows_and_no_more() {
         local.request(events()).await,
         Ok(Response::Events(_))
     ));
+
+    // The remote_read setting narrows what remote clients read, or widens it.
+    assert_eq!(code(remote.request(Request::Settings).await), -63);
+    admin
+        .request(set(&[("remote_read", "products_only")]))
+        .await
+        .unwrap();
+    for refused in [ask_all(), Request::Diagnose { feature: None }] {
+        assert_eq!(
+            code(remote.request(refused.clone()).await),
+            -63,
+            "{refused:?}"
+        );
+    }
+    remote.request(Request::Pools).await.unwrap();
+    assert_eq!(
+        status(local.request(ask_all()).await.unwrap())
+            .checkouts
+            .len(),
+        1
+    );
+    admin
+        .request(set(&[("remote_read", "with_connections")]))
+        .await
+        .unwrap();
+    let seen = status(remote.request(connections()).await.unwrap());
+    assert_eq!(seen.connections.len(), 1);
+    assert_eq!(code(remote.request(events()).await), -63);
+}
+
+/// A `set_settings` request.
+fn set(pairs: &[(&str, &str)]) -> Request {
+    let settings = pairs
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    Request::SetSettings { settings }
+}
+
+/// A setting's value in a `settings` answer.
+fn value_of(answer: &Response, name: &str) -> String {
+    let Response::Settings(list) = answer else {
+        panic!("expected the settings, got {answer:?}")
+    };
+    let found = list.settings.iter().find(|s| s.name == name);
+    found.map(|s| s.value.clone()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn settings_are_listed_and_changed_whole_by_an_administrator_only() {
+    let h = Harness::start().await;
+    let mut admin = h.connect(Harness::root());
+    let listed = admin.request(Request::Settings).await.unwrap();
+    assert_eq!(value_of(&listed, "burst_mode"), "on");
+    assert_eq!(value_of(&listed, "ud_lease"), "90d");
+    let change = || set(&[("burst_mode", "off"), ("history_retention", "365")]);
+    assert_eq!(code(h.connect(Caller::Remote).request(change()).await), -63);
+    assert_eq!(
+        code(h.connect(Harness::someone()).request(change()).await),
+        -63
+    );
+    let mut user = h.connect(Harness::someone());
+    assert_eq!(user.request(Request::Settings).await.unwrap(), listed);
+
+    let bad = admin
+        .request(set(&[("burst_mode", "off"), ("UDUserNameCase", "upper")]))
+        .await;
+    let Err(ClientError::Refused(e)) = bad else {
+        panic!("{bad:?}")
+    };
+    assert_eq!(e.code.number(), -42);
+    assert!(
+        e.reason.starts_with("UDUserNameCase: `upper`"),
+        "{}",
+        e.reason
+    );
+    assert_eq!(code(admin.request(set(&[("colour", "blue")])).await), -42);
+    assert_eq!(admin.request(Request::Settings).await.unwrap(), listed);
+
+    let changed = admin.request(change()).await.unwrap();
+    assert_eq!(value_of(&changed, "burst_mode"), "off");
+    assert_eq!(value_of(&changed, "history_retention"), "365d");
+    assert_eq!(admin.request(Request::Settings).await.unwrap(), changed);
+    let history = Request::Events(crate::protocol::events::EventQuery {
+        limit: 1000,
+        ..Default::default()
+    });
+    let Response::Events(page) = admin.request(history).await.unwrap() else {
+        panic!("expected events")
+    };
+    let by: Vec<_> = page
+        .events
+        .iter()
+        .filter_map(|e| match &e.what {
+            crate::protocol::events::What::SettingsChanged { by } => Some(by.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(by, vec![Some("testhost\\root".to_owned())]);
 }
 
 /// A product whose old connection is still open (half-open after a network
