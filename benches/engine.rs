@@ -1,7 +1,7 @@
 //! Decisions per second of the licensing engine alone, on one core: the
 //! rules without the network or the store.
 //!
-//!     cargo bench --bench engine [-- DECISIONS [ccu|ud|dense|growth|ud-growth]]
+//!     cargo bench --bench engine [-- DECISIONS [ccu|ud|dense|growth|ud-growth|rekey]]
 //!
 //! Two workloads, each a stream of checkouts and checkins by product
 //! sessions: concurrent licenses (`XDT_PLT_CCU`, one per endpoint device)
@@ -20,7 +20,10 @@
 //! table of holders grows the whole way (`ud-growth`: user/device checkouts
 //! by as many users, so that the tables of names and connections do); it prints how long the slowest
 //! single decisions took (the pauses every request queued behind them
-//! waits out in the daemon).
+//! waits out in the daemon). `rekey` holds DECISIONS user/device checkouts
+//! by users named `MYCO\userN` on as many devices, then times the change
+//! of a name setting (`UDUseDomain` 1, then back to 0) that counts every
+//! connection anew.
 
 use rng::Rng;
 use std::time::{Duration, Instant};
@@ -171,6 +174,56 @@ fn growth(feature: &str, n: usize) -> Vec<Duration> {
         .collect()
 }
 
+/// Times the name settings' changes over `n` held user/device checkouts.
+fn rekey(n: usize) {
+    let mut engine = Engine::default();
+    let now = T0;
+    let count = n as u64;
+    let pools = vec![pool("XDT_PLT_UD", count)];
+    engine.handle(now, Request::Reread { pools });
+    let session = match engine
+        .handle(
+            now,
+            Request::StartSession {
+                host: "host".into(),
+                secret: Default::default(),
+            },
+        )
+        .decision
+    {
+        Decision::SessionStarted { session } => session,
+        d => panic!("no session: {d:?}"),
+    };
+    let version = Version::parse("2026.0101").expect("a version");
+    for i in 0..n {
+        let request = CheckoutRequest {
+            session,
+            feature: "XDT_PLT_UD".into(),
+            version: version.clone(),
+            user: format!("MYCO\\user{i}"),
+            device: format!("device{i}"),
+            host: "host".into(),
+            display: "display".into(),
+            count: 1,
+        };
+        let decision = engine.handle(now, Request::Checkout(request)).decision;
+        assert!(matches!(decision, Decision::Granted(_)), "{decision:?}");
+    }
+    for use_domain in [true, false] {
+        let settings = lmutil::engine::Settings {
+            use_domain,
+            ..engine.settings().clone()
+        };
+        let t = Instant::now();
+        engine.handle(now, Request::ChangeSettings(settings));
+        println!(
+            "XDT_PLT_UD: {n} connections counted anew (UDUseDomain {}) in {:.2?}",
+            u8::from(use_domain),
+            t.elapsed()
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -180,6 +233,10 @@ fn main() {
         .first()
         .map_or(1_000_000, |a| a.parse().expect("a number"));
     let only = args.get(1).map(String::as_str);
+    if only == Some("rekey") {
+        rekey(decisions);
+        return;
+    }
     if let Some(feature) = match only {
         Some("growth") => Some("XDT_PLT_CCU"),
         Some("ud-growth") => Some("XDT_PLT_UD"),
