@@ -127,31 +127,25 @@ fn run(feature: &str, dense: bool, decisions: usize) -> (Duration, [usize; 3]) {
     (start.elapsed(), counts)
 }
 
+/// An engine serving `pool`, and one product session on it.
+fn one_session(pool: PoolSpec) -> (Engine, lmutil::engine::request::SessionId) {
+    let mut engine = Engine::default();
+    engine.handle(T0, Request::Reread { pools: vec![pool] });
+    let start = Request::StartSession {
+        host: "host".into(),
+        secret: Default::default(),
+    };
+    match engine.handle(T0, start).decision {
+        Decision::SessionStarted { session } => (engine, session),
+        d => panic!("no session: {d:?}"),
+    }
+}
+
 /// Holds `n` checkouts of `feature` by `n` users on `n` devices; the time
 /// each decision took.
 fn growth(feature: &str, n: usize) -> Vec<Duration> {
-    let mut engine = Engine::default();
+    let (mut engine, session) = one_session(pool(feature, n as u64));
     let now = T0;
-    let count = n as u64;
-    engine.handle(
-        now,
-        Request::Reread {
-            pools: vec![pool(feature, count)],
-        },
-    );
-    let session = match engine
-        .handle(
-            now,
-            Request::StartSession {
-                host: "host".into(),
-                secret: Default::default(),
-            },
-        )
-        .decision
-    {
-        Decision::SessionStarted { session } => session,
-        d => panic!("no session: {d:?}"),
-    };
     let version = Version::parse("2026.0101").expect("a version");
     (0..n)
         .map(|i| {
@@ -176,24 +170,8 @@ fn growth(feature: &str, n: usize) -> Vec<Duration> {
 
 /// Times the name settings' changes over `n` held user/device checkouts.
 fn rekey(n: usize) {
-    let mut engine = Engine::default();
+    let (mut engine, session) = one_session(pool("XDT_PLT_UD", n as u64));
     let now = T0;
-    let count = n as u64;
-    let pools = vec![pool("XDT_PLT_UD", count)];
-    engine.handle(now, Request::Reread { pools });
-    let session = match engine
-        .handle(
-            now,
-            Request::StartSession {
-                host: "host".into(),
-                secret: Default::default(),
-            },
-        )
-        .decision
-    {
-        Decision::SessionStarted { session } => session,
-        d => panic!("no session: {d:?}"),
-    };
     let version = Version::parse("2026.0101").expect("a version");
     for i in 0..n {
         let request = CheckoutRequest {

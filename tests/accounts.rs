@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{License, Run, TestDaemon, hostname, lmutil, lmutil_bin, require_root, run};
+use crate::common::{License, Run, TestDaemon, hostname, lmutil_bin, require_root, run};
 
 fn daemon() -> TestDaemon {
     let root = TestDaemon::root();
@@ -15,10 +15,7 @@ fn daemon() -> TestDaemon {
 }
 
 fn manage(d: &TestDaemon, args: &[&str]) -> Run {
-    let socket = d.socket.to_str().unwrap().to_owned();
-    let mut all = vec!["CtxManageUserAndGroup", "-c", &socket];
-    all.extend_from_slice(args);
-    lmutil(all)
+    d.lmutil("CtxManageUserAndGroup", args)
 }
 
 #[test]

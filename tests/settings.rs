@@ -19,10 +19,7 @@ fn daemon() -> TestDaemon {
 }
 
 fn settings(d: &TestDaemon, args: &[&str]) -> Run {
-    let socket = d.socket.to_str().unwrap().to_owned();
-    let mut all = vec!["lmsettings", "-c", &socket];
-    all.extend_from_slice(args);
-    lmutil(all)
+    d.lmutil("lmsettings", args)
 }
 
 /// Every setting's value, by name, as `-list --json` gives them.

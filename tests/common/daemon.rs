@@ -175,6 +175,15 @@ impl TestDaemon {
         }
     }
 
+    /// Runs `lmutil COMMAND -c SOCKET ARGS…` against this daemon's control
+    /// socket.
+    pub fn lmutil(&self, command: &str, args: &[&str]) -> super::Run {
+        let socket = self.socket.to_str().expect("a UTF-8 path").to_owned();
+        let mut all = vec![command, "-c", &socket];
+        all.extend_from_slice(args);
+        lmutil(all)
+    }
+
     pub fn vendor_addr(&self) -> String {
         format!("127.0.0.1:{}", self.vendor_port)
     }
