@@ -202,23 +202,13 @@ async fn lmstat_json_is_the_daemons_own_view() {
         .json();
     assert_eq!(json["server"]["lm_port"], d.lm_port);
     assert_eq!(json["checkouts"].as_array().unwrap().len(), 3);
-    let ccs = json["pools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["feature"] == "XDT_PLT_CCS")
-        .unwrap();
+    let ccs = pool_of(&json, "XDT_PLT_CCS");
     assert_eq!(
         (ccs["installed"].as_u64(), ccs["in_use"].as_u64()),
         (Some(100), Some(3))
     );
     assert_eq!(ccs["burst"]["state"], "armed");
-    let ud = json["pools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["feature"] == "XDT_PLT_UD")
-        .unwrap();
+    let ud = pool_of(&json, "XDT_PLT_UD");
     assert_eq!(ud["overdraft"], 0, "1 license: 10% rounds down to none");
 }
 
@@ -560,12 +550,7 @@ async fn every_features_lines_add_up_to_its_licenses_in_use() {
     );
     assert!(of("XDT_PLT_CCS")[0]["held_by"].is_null());
     // The start-up license counted alike: one per product session.
-    let citrix = json["pools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["feature"] == "CITRIX")
-        .unwrap();
+    let citrix = pool_of(&json, "CITRIX");
     assert_eq!(citrix["in_use"], 2);
     assert_eq!(json["sessions"].as_array().unwrap().len(), 2);
 }
@@ -585,12 +570,7 @@ async fn issued_is_the_purchased_count_without_overdraft() {
     let json = lmutil(["lmstat", "-c", d.socket.to_str().unwrap(), "-a", "--json"])
         .succeeds()
         .json();
-    let ud = json["pools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["feature"] == "XDT_PLT_UD")
-        .unwrap();
+    let ud = pool_of(&json, "XDT_PLT_UD");
     assert_eq!(
         (ud["purchased"].as_u64(), ud["installed"].as_u64()),
         (Some(10), Some(11))
@@ -665,4 +645,14 @@ async fn lmstat_i_asks_the_server_and_its_rows_parse() {
         one.lines().nth(6).unwrap().starts_with("XDT_PLT_UD "),
         "{one}"
     );
+}
+
+/// The pool of `feature` in `lmstat --json`'s answer.
+fn pool_of<'a>(json: &'a serde_json::Value, feature: &str) -> &'a serde_json::Value {
+    json["pools"]
+        .as_array()
+        .expect("pools")
+        .iter()
+        .find(|p| p["feature"] == feature)
+        .unwrap_or_else(|| panic!("no pool of {feature}"))
 }
