@@ -27,6 +27,7 @@ use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
 use crate::flexnet::Code;
 use crate::protocol::events::{EventPage, EventQuery};
 use crate::protocol::status::{Pool, Status, StatusPart, StatusQuery};
+use crate::protocol::tokens::TokenInfo;
 use crate::store::{Check, Store, StoreError};
 
 /// The most requests decided before one commit.
@@ -62,6 +63,7 @@ enum ReaderMsg {
     Status(StatusQuery, oneshot::Sender<Status>),
     Pools(oneshot::Sender<Vec<Pool>>),
     Settings(oneshot::Sender<crate::engine::Settings>),
+    Tokens(oneshot::Sender<Vec<TokenInfo>>),
     Events {
         query: EventQuery,
         reply: oneshot::Sender<Result<EventPage, OwnerError>>,
@@ -134,6 +136,15 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.reader
             .send(ReaderMsg::Settings(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
+    /// The API tokens, as the last committed change left them.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.reader
+            .send(ReaderMsg::Tokens(reply))
             .map_err(|_| OwnerError::Stopped)?;
         rx.await.map_err(|_| OwnerError::Stopped)
     }
@@ -384,6 +395,9 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
             }
             ReaderMsg::Settings(reply) => {
                 let _ = reply.send(engine.settings().clone());
+            }
+            ReaderMsg::Tokens(reply) => {
+                let _ = reply.send(engine.tokens().iter().map(super::views::token).collect());
             }
             ReaderMsg::Events { query, reply } => {
                 let page = events(&store, &query);
