@@ -13,6 +13,7 @@ mod listener;
 pub mod owner;
 mod session;
 mod threads;
+pub mod tls;
 mod tokens;
 mod views;
 
