@@ -156,6 +156,9 @@ fn licenses() -> License {
 async fn busy() -> TestDaemon {
     let root = TestDaemon::root();
     licenses().install(root.path(), "retail.lic");
+    let options = "GROUP admins ann\nRESERVE 2 XDT_PLT_CCS GROUP admins\n\
+                   RESERVE 1 XDT_PLT_CCS HOST ddc9\n";
+    std::fs::write(root.path().join("licenses/CITRIX.opt"), options).unwrap();
     let d = TestDaemon::start(root);
     let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
     let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
@@ -237,6 +240,17 @@ async fn a_scrape_parses_and_matches_lmstat_json() {
             .unwrap()
             .is_match(since),
         "{since}"
+    );
+    // The options file's reservations.
+    let groups = one(&m, "flexlm_feature_reserved_groups", &[("group", "admins")]);
+    assert_eq!(
+        (groups.value, groups.labels["name"].as_str()),
+        (2.0, "XDT_PLT_CCS")
+    );
+    let host = one(&m, "flexlm_feature_reserved_host", &[("host", "ddc9")]);
+    assert_eq!(
+        (host.value, host.labels["name"].as_str()),
+        (1.0, "XDT_PLT_CCS")
     );
     let port = d.lm_port.to_string();
     let server = one(

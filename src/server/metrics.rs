@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::engine::Event;
 use crate::engine::snapshot::DenialView;
 use crate::license::{Expiry, STARTUP_FEATURE};
+use crate::options::{Directive, Options, TargetKind};
 use crate::protocol::status::{Burst, HeldBy, Pool, Status};
 
 /// The vendor daemon every pool belongs to.
@@ -228,6 +229,8 @@ pub struct Inputs<'a> {
     pub commits: &'a CommitLatency,
     /// How long burst mode lasts (the setting), seconds.
     pub burst_length: i64,
+    /// The options file in force (its reservations).
+    pub options: &'a Options,
 }
 
 /// The whole exposition.
@@ -236,6 +239,7 @@ pub fn render(i: &Inputs<'_>) -> String {
     server(&mut x, i.scrape);
     features(&mut x, i);
     used_users(&mut x, i);
+    reserved(&mut x, i);
     expiry(&mut x, i);
     pools(&mut x, i);
     burst(&mut x, i);
@@ -382,23 +386,26 @@ fn holders(status: &Status) -> BTreeMap<(&str, &str, i64), u64> {
 
 fn used_users(x: &mut Exposition, i: &Inputs<'_>) {
     let app = i.scrape.app.as_str();
-    let held = holders(i.status);
-    // Minutes are lmstat's resolution: starts within one minute are one line.
-    let mut series: BTreeMap<(&str, &str, String), u64> = BTreeMap::new();
-    for ((feature, user, at), n) in held {
-        *series.entry((feature, user, since(at))).or_default() += n;
+    // Keyed by the start's minute, lmstat's resolution: starts within one
+    // minute are one line, and only the lines written are formatted.
+    let mut series: BTreeMap<(&str, &str, i64), u64> = BTreeMap::new();
+    for ((feature, user, at), n) in holders(i.status) {
+        *series
+            .entry((feature, user, at.div_euclid(60)))
+            .or_default() += n;
     }
     x.family(
         "flexlm_feature_used_users",
         Kind::Gauge,
         "Licenses of a feature one user holds, by checkout start.",
     );
-    for ((feature, user, since), n) in series.iter().take(MAX_USER_SERIES) {
+    for ((feature, user, minute), n) in series.iter().take(MAX_USER_SERIES) {
+        let since = since(minute * 60);
         let labels = [
             ("app", app),
             ("name", feature),
             ("user", user),
-            ("since", since),
+            ("since", &since),
         ];
         x.sample("flexlm_feature_used_users", &labels, *n as f64);
     }
@@ -409,6 +416,46 @@ fn used_users(x: &mut Exposition, i: &Inputs<'_>) {
     );
     let omitted = series.len().saturating_sub(MAX_USER_SERIES);
     x.sample("lmutil_feature_used_users_omitted", &[], omitted as f64);
+}
+
+/// The options file's RESERVE lines for groups and hosts: licenses set
+/// aside, by feature and by whom they are for.
+fn reserved(x: &mut Exposition, i: &Inputs<'_>) {
+    let app = i.scrape.app.as_str();
+    let mut by: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
+    for d in &i.options.directives {
+        if let Directive::Reserve {
+            count,
+            feature,
+            target,
+        } = d
+        {
+            let label = match target.kind {
+                TargetKind::Group => "group",
+                TargetKind::Host => "host",
+                _ => continue,
+            };
+            *by.entry((label, feature, &target.name)).or_default() += u64::from(*count);
+        }
+    }
+    for (label, family, help) in [
+        (
+            "group",
+            "flexlm_feature_reserved_groups",
+            "Licenses of a feature the options file reserves for a GROUP.",
+        ),
+        (
+            "host",
+            "flexlm_feature_reserved_host",
+            "Licenses of a feature the options file reserves for a HOST.",
+        ),
+    ] {
+        x.family(family, Kind::Gauge, help);
+        for ((_, feature, name), n) in by.iter().filter(|((l, ..), _)| *l == label) {
+            let labels = [("app", app), ("name", *feature), (label, *name)];
+            x.sample(family, &labels, *n as f64);
+        }
+    }
 }
 
 /// A license line's expiry as Unix seconds: the start of its last day

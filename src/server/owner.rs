@@ -444,6 +444,7 @@ fn metrics(
         scrape,
         commits,
         burst_length: settings.burst_length,
+        options: engine.options(),
     }))
 }
 
