@@ -326,17 +326,20 @@ async fn a_scrape_parses_and_matches_lmstat_json() {
     let [denial] = status["denials"].as_array().unwrap().as_slice() else {
         panic!("one denial: {status:#}");
     };
-    let code = denial["code"].as_i64().unwrap().to_string();
-    let refused = one(
-        &m,
-        "lmutil_denials_total",
-        &[
-            ("feature", "XDT_ADV_CCS"),
-            ("version", "2026.0101"),
-            ("code", &code),
-        ],
-    );
-    assert_eq!(refused.value, 1.0);
+    assert_eq!(denial["feature"], "XDT_ADV_CCS");
+    let counts = status["denial_counts"].as_array().unwrap();
+    assert_eq!(counts.len(), 1, "{status:#}");
+    for c in counts {
+        let code = c["code"].as_i64().unwrap().to_string();
+        let labels = [
+            ("feature", c["feature"].as_str().unwrap()),
+            ("version", c["version"].as_str().unwrap()),
+            ("code", code.as_str()),
+        ];
+        let refused = one(&m, "lmutil_denials_total", &labels);
+        assert_eq!(refused.value, c["count"].as_u64().unwrap() as f64);
+    }
+    assert_eq!(sum(&m, "lmutil_denials_total", &[]), 1.0);
     assert_eq!(
         one(&m, "lmutil_sessions", &[]).value,
         own.sessions.len() as f64
@@ -371,6 +374,24 @@ async fn a_scrape_parses_and_matches_lmstat_json() {
     assert!(start <= now && start > now - 600.0, "{start} {now}");
     let build = one(&m, "lmutil_build_info", &[]);
     assert_eq!(build.labels["version"], lmutil::version::VERSION);
+}
+
+/// Refusals are durable: their counter goes on across a restart, where
+/// grants count again from zero.
+#[tokio::test]
+async fn denials_survive_a_restart_and_grants_start_again() {
+    let d = busy().await;
+    let (_, m) = scrape(&d);
+    assert_eq!(sum(&m, "lmutil_denials_total", &[]), 1.0);
+    assert_eq!(sum(&m, "lmutil_grants_total", &[]), 5.0);
+    let d = TestDaemon::start(d.kill());
+    let (_, m) = scrape(&d);
+    let refused = one(&m, "lmutil_denials_total", &[("feature", "XDT_ADV_CCS")]);
+    assert_eq!(refused.value, 1.0);
+    assert_eq!(sum(&m, "lmutil_grants_total", &[]), 0.0);
+    // The checkouts held before are held still.
+    let used = one(&m, "flexlm_feature_used", &[("name", "XDT_PLT_CCS")]);
+    assert_eq!(used.value, 2.0);
 }
 
 #[test]

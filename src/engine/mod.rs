@@ -5,6 +5,7 @@
 
 pub mod cover;
 mod decide;
+pub mod denials;
 pub(crate) mod holders;
 pub mod request;
 pub mod settings;

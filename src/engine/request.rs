@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::flexnet::Code;
 
+use super::snapshot::DenialView;
 use super::types::{LicenseModel, PoolSpec, Settings, Time};
 use crate::license::Version;
 use crate::license::pool::{PoolKey, VersionKey};
@@ -348,4 +349,8 @@ pub enum Event {
         name: String,
         at: Time,
     },
+    /// A checkout was refused. It changes no license, but is kept so that
+    /// the refusals' counts and the most recent ones survive a restart
+    /// (see [`super::denials`]).
+    Denied(Box<DenialView>),
 }

@@ -24,6 +24,7 @@ use tokio::sync::{Mutex, Semaphore};
 
 use super::context::Context;
 use super::metrics::Scrape;
+use crate::engine::types::RemoteRead;
 
 /// HTTP connections served at once; more are closed as soon as accepted.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -79,6 +80,13 @@ pub fn router(ctx: Context) -> Router {
 
 /// `GET /metrics`: the exposition, from the replica.
 async fn metrics(State(web): State<Web>) -> Response {
+    // Asked first, so that a body built before remote_read changed is
+    // never served after.
+    match web.ctx.engine.settings().await {
+        Ok(s) if s.remote_read == RemoteRead::ProductsOnly => return refused(),
+        Ok(_) => {}
+        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+    }
     let mut last = web.last.lock().await;
     if let Some(b) = last.as_ref()
         && b.at.elapsed() < b.took * REUSE_FACTOR
@@ -103,11 +111,7 @@ async fn metrics(State(web): State<Web>) -> Response {
             });
             exposition(body)
         }
-        Ok(Ok(None)) => (
-            StatusCode::FORBIDDEN,
-            "remote_read=products_only: the licensing state is not served to remote readers\n",
-        )
-            .into_response(),
+        Ok(Ok(None)) => refused(),
         Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -115,6 +119,12 @@ async fn metrics(State(web): State<Web>) -> Response {
         )
             .into_response(),
     }
+}
+
+/// What `remote_read=products_only` answers.
+fn refused() -> Response {
+    let why = "remote_read=products_only: the licensing state is not served to remote readers\n";
+    (StatusCode::FORBIDDEN, why).into_response()
 }
 
 fn exposition(body: Arc<str>) -> Response {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::engine::Event;
-use crate::engine::snapshot::DenialView;
+use crate::engine::denials::DenialKey;
 use crate::license::{Expiry, STARTUP_FEATURE};
 use crate::options::{Directive, Options, TargetKind};
 use crate::protocol::status::{Burst, HeldBy, Pool, Status};
@@ -177,14 +177,12 @@ impl CommitLatency {
     }
 }
 
-/// What the reader counts as it applies committed events and hears of
-/// refusals, since lmgrd started.
+/// What the reader counts as it applies committed events, since lmgrd
+/// started.
 #[derive(Debug, Default)]
 pub struct Tally {
     grants: BTreeMap<String, u64>,
     checkins: u64,
-    /// Refusals by feature, requested version and FlexNet code.
-    denials: BTreeMap<(String, String, i32), u64>,
 }
 
 impl Tally {
@@ -201,12 +199,6 @@ impl Tally {
             Event::CheckedIn { .. } => self.checkins += 1,
             _ => {}
         }
-    }
-
-    /// Counts a refused checkout.
-    pub fn denied(&mut self, d: &DenialView) {
-        let key = (d.feature.clone(), d.version.to_string(), d.code.number());
-        *self.denials.entry(key).or_default() += 1;
     }
 }
 
@@ -231,6 +223,9 @@ pub struct Inputs<'a> {
     pub burst_length: i64,
     /// The options file in force (its reservations).
     pub options: &'a Options,
+    /// Refusals by feature, requested version and FlexNet code, kept by
+    /// the engine across restarts.
+    pub denials: &'a BTreeMap<DenialKey, u64>,
 }
 
 /// The whole exposition.
@@ -243,7 +238,7 @@ pub fn render(i: &Inputs<'_>) -> String {
     expiry(&mut x, i);
     pools(&mut x, i);
     burst(&mut x, i);
-    counters(&mut x, i.tally);
+    counters(&mut x, i.tally, i.denials);
     state(&mut x, i.status);
     // `lmutil_alerts{kind}` (active alerts by kind) goes here, from the
     // alerts the reader keeps, once the server raises them.
@@ -621,7 +616,7 @@ fn burst(x: &mut Exposition, i: &Inputs<'_>) {
     }
 }
 
-fn counters(x: &mut Exposition, t: &Tally) {
+fn counters(x: &mut Exposition, t: &Tally, denials: &BTreeMap<DenialKey, u64>) {
     x.family(
         "lmutil_grants_total",
         Kind::Counter,
@@ -639,14 +634,14 @@ fn counters(x: &mut Exposition, t: &Tally) {
     x.family(
         "lmutil_denials_total",
         Kind::Counter,
-        "Checkouts refused since lmgrd started, by feature, requested version and FlexNet error code.",
+        "Checkouts refused, by feature, requested version and FlexNet error code; kept across restarts.",
     );
-    for ((feature, version, code), n) in &t.denials {
-        let code = code.to_string();
+    for (key, n) in denials {
+        let code = key.code.number().to_string();
         let labels = [
-            ("feature", feature.as_str()),
-            ("version", version),
-            ("code", &code),
+            ("feature", key.feature.as_str()),
+            ("version", key.version.as_str()),
+            ("code", code.as_str()),
         ];
         x.sample("lmutil_denials_total", &labels, *n as f64);
     }

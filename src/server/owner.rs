@@ -34,8 +34,6 @@ use crate::store::{Check, Store, StoreError};
 const MAX_BATCH: usize = 4096;
 /// How often time passes for the rules.
 const TICK: Duration = Duration::from_secs(1);
-/// Refused checkouts kept for `lmstat --json`: the most recent ones.
-const DENIALS_KEPT: usize = 1000;
 
 /// What the owner is asked.
 enum Command {
@@ -63,8 +61,6 @@ enum ReaderMsg {
     /// The owner rebuilt its engine from the store: start over from it.
     Replace(Box<Engine>),
     Status(StatusQuery, oneshot::Sender<Status>),
-    /// A checkout was refused: kept for status readers.
-    Denied(Box<DenialView>),
     Pools(oneshot::Sender<Vec<Pool>>),
     Settings(oneshot::Sender<crate::engine::Settings>),
     Events {
@@ -378,8 +374,6 @@ fn checkpoint(store: &Store, stop: &Receiver<()>, start_over: &AtomicBool) {
 
 /// The reader: a replica of the engine, kept by the committed events.
 fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, commits: &CommitLatency) {
-    let mut denials: std::collections::VecDeque<DenialView> =
-        std::collections::VecDeque::with_capacity(DENIALS_KEPT);
     let mut tally = Tally::default();
     for message in rx {
         match message {
@@ -396,17 +390,15 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, commits: &Com
                 }
                 let mut snapshot = engine.select(now(), &selection(&query));
                 if query.wants(StatusPart::Denials) {
-                    let asked = denials.iter().filter(|d| query.wants_feature(&d.feature));
+                    let recent = engine.recent_denials();
+                    let asked = recent.filter(|d| query.wants_feature(&d.feature));
                     snapshot.denials = asked.cloned().collect();
                 }
-                let _ = reply.send(super::views::status(snapshot, &engine));
-            }
-            ReaderMsg::Denied(denial) => {
-                tally.denied(&denial);
-                if denials.len() == DENIALS_KEPT {
-                    denials.pop_front();
+                let mut status = super::views::status(snapshot, &engine);
+                if query.wants(StatusPart::Denials) {
+                    status.denial_counts = super::views::denial_counts(&engine, &query);
                 }
-                denials.push_back(*denial);
+                let _ = reply.send(status);
             }
             ReaderMsg::Pools(reply) => {
                 let _ = reply.send(super::views::all(engine.pool_views(now())));
@@ -445,6 +437,7 @@ fn metrics(
         commits,
         burst_length: settings.burst_length,
         options: engine.options(),
+        denials: engine.denial_counts(),
     }))
 }
 
@@ -589,13 +582,15 @@ impl Owner {
         }
         let (decision, events) = self.engine.decide(now, request);
         let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
+        let mut events = events;
         if let (Some(mut denial), Decision::Denied(d)) = (asked, &decision) {
             if !quiet {
                 log.denied(now, &denial.feature, &denial.user, &denial.host, d);
             }
             denial.code = d.code;
             denial.reason.clone_from(&d.reason);
-            let _ = self.reader.send(ReaderMsg::Denied(Box::new(denial)));
+            // Kept like a grant, so that the counts survive a restart.
+            events.push(Event::Denied(Box::new(denial)));
         }
         for e in &events {
             log.event(&self.engine, e);
