@@ -25,6 +25,7 @@ mod lmgrd;
 mod lmhostid;
 mod lmstat;
 mod lmver;
+mod metrics;
 mod names;
 mod protocol_doc;
 mod rules;

@@ -21,6 +21,7 @@ use tokio::sync::oneshot;
 use super::clock::now;
 use super::debuglog::{DebugLog, say};
 use super::failpoint;
+use super::metrics::{CommitLatency, Scrape, Tally};
 use super::threads::{SpawnError, Spawner};
 use crate::engine::snapshot::{DenialView, Select};
 use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
@@ -68,6 +69,9 @@ enum ReaderMsg {
         query: EventQuery,
         reply: oneshot::Sender<Result<EventPage, OwnerError>>,
     },
+    /// The metrics exposition; `None` when `remote_read` keeps the
+    /// licensing state from remote readers.
+    Metrics(Box<Scrape>, oneshot::Sender<Option<String>>),
 }
 
 /// Why the engine's owner or its reader could not answer. Each cause has
@@ -182,6 +186,15 @@ impl EngineHandle {
         rx.await.map_err(|_| OwnerError::Stopped)?
     }
 
+    /// The metrics exposition, from the replica (`None`: `remote_read`
+    /// refuses remote readers the licensing state).
+    pub async fn metrics(&self, scrape: Scrape) -> Result<Option<String>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        let message = ReaderMsg::Metrics(Box::new(scrape), reply);
+        self.reader.send(message).map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
     /// The current state as readers see it: what `query` asks for.
     pub async fn status(&self, query: StatusQuery) -> Result<Status, OwnerError> {
         let (reply, rx) = oneshot::channel();
@@ -225,7 +238,12 @@ pub fn start(
     let reader_store = store.connect()?;
     let (reader, reader_rx) = mpsc::channel();
     let replica = engine.clone();
-    threads.spawn("reader", move || read(replica, reader_store, reader_rx))?;
+    // The owner times each commit; the reader shows the times.
+    let commits = Arc::new(CommitLatency::default());
+    let timing = Arc::clone(&commits);
+    threads.spawn("reader", move || {
+        read(replica, reader_store, reader_rx, &commits)
+    })?;
     // Checkpoints of the write-ahead log happen on their own thread, so
     // that no batch waits for one; the owner only starts the log over.
     store.leave_checkpoints()?;
@@ -249,6 +267,7 @@ pub fn start(
             pending_log: DebugLog::memory(),
             start_over,
             _stop_checkpoints: stop_checkpoints,
+            commits: timing,
         };
         owner.run(rx);
     })?;
@@ -365,11 +384,13 @@ fn checkpoint(store: &Store, stop: &Receiver<()>, start_over: &AtomicBool) {
 }
 
 /// The reader: a replica of the engine, kept by the committed events.
-fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
+fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, commits: &CommitLatency) {
+    let mut tally = Tally::default();
     for message in rx {
         match message {
             ReaderMsg::Apply(events) => {
                 for e in &events {
+                    tally.applied(e);
                     engine.apply(e);
                 }
             }
@@ -403,8 +424,35 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
                 let page = events(&store, &query);
                 let _ = reply.send(page.map_err(|e| OwnerError::History(e.to_string())));
             }
+            ReaderMsg::Metrics(scrape, reply) => {
+                let _ = reply.send(metrics(&engine, &tally, &scrape, commits));
+            }
         }
     }
+}
+
+/// The metrics exposition from the replica; `None` when `remote_read`
+/// keeps the licensing state from remote readers.
+fn metrics(
+    engine: &Engine,
+    tally: &Tally,
+    scrape: &Scrape,
+    commits: &CommitLatency,
+) -> Option<String> {
+    let settings = engine.settings();
+    if settings.remote_read == crate::engine::types::RemoteRead::ProductsOnly {
+        return None;
+    }
+    let status = super::views::status(engine.select(now(), &Select::ALL), engine);
+    Some(super::metrics::render(&super::metrics::Inputs {
+        status: &status,
+        tally,
+        scrape,
+        commits,
+        burst_length: settings.burst_length,
+        options: engine.options(),
+        denials: engine.denial_counts(),
+    }))
 }
 
 /// What the engine builds for `query`: only the parts and the feature
@@ -471,6 +519,8 @@ struct Owner {
     start_over: Arc<AtomicBool>,
     /// Dropped with the owner: the checkpoint thread makes a last one and ends.
     _stop_checkpoints: Sender<()>,
+    /// Each commit's time, for the metrics.
+    commits: Arc<CommitLatency>,
 }
 
 impl Owner {
@@ -609,7 +659,10 @@ impl Owner {
         let written = if events.is_empty() {
             Ok(())
         } else {
-            self.store.append(&events)
+            let started = Instant::now();
+            let written = self.store.append(&events);
+            self.commits.record(started.elapsed());
+            written
         };
         match written {
             Ok(()) => {
