@@ -1,5 +1,6 @@
 //! lmgrd: the license manager and the CITRIX vendor daemon in one process.
 
+mod api;
 mod authz;
 mod clock;
 pub mod config;

@@ -65,6 +65,8 @@ enum ReaderMsg {
     Pools(oneshot::Sender<Vec<Pool>>),
     Settings(oneshot::Sender<crate::engine::Settings>),
     Tokens(oneshot::Sender<Vec<TokenInfo>>),
+    /// The live token with this digest.
+    FindToken(String, oneshot::Sender<Option<TokenInfo>>),
     Events {
         query: EventQuery,
         reply: oneshot::Sender<Result<EventPage, OwnerError>>,
@@ -149,6 +151,15 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.reader
             .send(ReaderMsg::Tokens(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
+    /// The live API token whose digest is `digest`, if any.
+    pub async fn find_token(&self, digest: String) -> Result<Option<TokenInfo>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.reader
+            .send(ReaderMsg::FindToken(digest, reply))
             .map_err(|_| OwnerError::Stopped)?;
         rx.await.map_err(|_| OwnerError::Stopped)
     }
@@ -416,6 +427,10 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, commits: &Com
             }
             ReaderMsg::Settings(reply) => {
                 let _ = reply.send(engine.settings().clone());
+            }
+            ReaderMsg::FindToken(digest, reply) => {
+                let found = engine.tokens().find(&digest, now());
+                let _ = reply.send(found.map(super::views::token));
             }
             ReaderMsg::Tokens(reply) => {
                 let _ = reply.send(engine.tokens().iter().map(super::views::token).collect());
