@@ -49,15 +49,20 @@ pub enum Request {
         session: SessionId,
         handle: Handle,
     },
-    /// Release a user's or device's user/device licenses (admin).
+    /// Release a user's or device's user/device licenses (admin); `by`
+    /// is who asked (`host\\user`), as in every change an administrator
+    /// asks for.
     Release {
         feature: Option<String>,
         user: Option<String>,
         device: Option<String>,
+        by: Option<String>,
     },
-    /// New pools from reread license files; held checkouts stay.
+    /// New pools from reread license files; held checkouts stay. No `by`
+    /// when the server reads them itself, at start.
     Reread {
         pools: Vec<PoolSpec>,
+        by: Option<String>,
     },
     ChangeSettings(Settings),
     /// Change the settings named (each `(name, value)`, see
@@ -73,10 +78,18 @@ pub enum Request {
     SetAccount {
         name: String,
         role: AccountRole,
+        by: Option<String>,
     },
     /// Take an account's role away.
     RemoveAccount {
         name: String,
+        by: Option<String>,
+    },
+    /// The server, or with `vendor` its vendor daemon, is asked to stop
+    /// (`lmdown`): recorded for the audit, it changes no licensing state.
+    Shutdown {
+        vendor: bool,
+        by: Option<String>,
     },
     /// Let time pass: leases, lapsed sessions and burst periods end.
     Tick,
@@ -305,6 +318,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         shown: Option<(String, String)>,
         at: Time,
+        /// Who asked (`host\\user`); none in events written before it
+        /// was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     BurstStarted {
         feature: String,
@@ -326,6 +343,11 @@ pub enum Event {
     PoolsReplaced {
         pools: Vec<PoolSpec>,
         at: Time,
+        /// Who asked for the reread; none when the server read the
+        /// licenses itself (at start) and in events written before it was
+        /// recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     SettingsChanged {
         settings: Settings,
@@ -343,9 +365,24 @@ pub enum Event {
         name: String,
         role: AccountRole,
         at: Time,
+        /// Who asked; none in events written before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     AccountRemoved {
         name: String,
         at: Time,
+        /// Who asked; none in events written before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// `lmdown` was accepted: the server (or with `vendor` its vendor
+    /// daemon) stops. Changes no licensing state; kept for the audit.
+    ShutdownRequested {
+        #[serde(default)]
+        vendor: bool,
+        at: Time,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
 }

@@ -415,6 +415,7 @@ impl Engine {
             Event::AccountRemoved { name, .. } => {
                 self.accounts.remove(name);
             }
+            Event::ShutdownRequested { .. } => {}
         }
     }
 

@@ -303,6 +303,7 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
             device,
             shown,
             at,
+            by,
         } => {
             let (user, device) = shown.unwrap_or((user, device));
             (
@@ -311,6 +312,7 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
                     feature,
                     user,
                     device,
+                    by,
                 },
             )
         }
@@ -339,17 +341,25 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
             },
         ),
         Event::BurstRearmed { feature, at } => (at, What::BurstRearmed { feature }),
-        Event::PoolsReplaced { pools, at } => (at, What::LicensesRead { pools: pools.len() }),
+        Event::PoolsReplaced { pools, at, by } => (
+            at,
+            What::LicensesRead {
+                pools: pools.len(),
+                by,
+            },
+        ),
         Event::OptionsReplaced { at, .. } => (at, What::OptionsRead),
         Event::SettingsChanged { at, by, .. } => (at, What::SettingsChanged { by }),
-        Event::AccountSet { name, role, at } => (
+        Event::AccountSet { name, role, at, by } => (
             at,
             What::AccountSet {
                 name,
                 role: role.as_str().to_owned(),
+                by,
             },
         ),
-        Event::AccountRemoved { name, at } => (at, What::AccountRemoved { name }),
+        Event::AccountRemoved { name, at, by } => (at, What::AccountRemoved { name, by }),
+        Event::ShutdownRequested { vendor, at, by } => (at, What::ShutdownRequested { vendor, by }),
     };
     Some(events::Event { seq, at, what })
 }

@@ -42,7 +42,9 @@ impl Harness {
         let (store, check) = crate::store::Store::open_checked_aside(&config.state_db()).unwrap();
         let (spawner, _deaths) = threads::watch();
         let (engine, _owner) = owner::start(store, check, log.clone(), &spawner).unwrap();
-        let reading = licenses::reread(&config, &engine, &log).await.unwrap();
+        let reading = licenses::reread(&config, &engine, &log, None)
+            .await
+            .unwrap();
         let (drain, draining) = watch::channel(false);
         let ctx = Context::new(Parts {
             engine,
