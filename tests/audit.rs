@@ -223,8 +223,8 @@ fn refused_changes_are_not_listed() {
 }
 
 /// Who holds a `UD` license, as `udadmin -list --json` and `lmstat
-/// --json` show it (they must agree), and the users of the server's
-/// user/device connections (what `udadmin -export` writes).
+/// --json` show it (they must agree), and the users and devices of the
+/// server's user/device connections (what `udadmin -export` writes).
 async fn holders(d: &TestDaemon) -> (Vec<String>, Vec<String>) {
     let names = |json: Value| {
         let mut names: Vec<String> = json["assignments"]
@@ -239,11 +239,13 @@ async fn holders(d: &TestDaemon) -> (Vec<String>, Vec<String>) {
     let listed = names(d.lmutil("udadmin", &["-list", "--json"]).succeeds().json());
     let stat = names(d.lmutil("lmstat", &["-a", "--json"]).succeeds().json());
     assert_eq!(listed, stat, "udadmin and lmstat disagree");
-    let users = d.status().await.connections.into_iter().map(|c| c.user);
-    (listed, users.collect())
+    let connections = d.status().await.connections.into_iter();
+    let named = connections.flat_map(|c| [c.user, c.device]);
+    (listed, named.collect())
 }
 
-/// Whether `name` holds a license or has a connection.
+/// Whether `name` (a user or a device) holds a license or has a
+/// connection.
 async fn shown(d: &TestDaemon, name: &str) -> bool {
     let (names, users) = holders(d).await;
     names.iter().chain(&users).any(|n| n == name)
@@ -253,13 +255,26 @@ async fn shown(d: &TestDaemon, name: &str) -> bool {
 async fn a_released_assignment_never_comes_back() {
     let d = TestDaemon::start(root_with_licenses());
     // ann: idle when released. bob: in session when released, so he keeps
-    // his license until the session checks in. carl stays throughout.
-    let who = [("ann", "pc1"), ("bob", "pc2"), ("carl", "pc3")];
+    // his license until the session checks in. The kiosk: a device two
+    // users used, released as a device. carl stays throughout.
+    let who = [
+        ("ann", "pc1"),
+        ("bob", "pc2"),
+        ("carl", "pc3"),
+        ("dora", "kiosk"),
+        ("eve", "kiosk"),
+    ];
     let (mut p, handles) = product(&d, &who).await;
-    p.checkin(handles[0]).await.unwrap();
-    p.checkin(handles[2]).await.unwrap();
+    for h in [handles[0], handles[2], handles[3], handles[4]] {
+        p.checkin(h).await.unwrap();
+    }
     for user in ["ann", "bob"] {
         d.lmutil("udadmin", &["-user", user, "-delete"]).succeeds();
+    }
+    d.lmutil("udadmin", &["-f", UD, "-device", "kiosk", "-delete"])
+        .succeeds();
+    for name in ["kiosk", "dora", "eve"] {
+        assert!(!shown(&d, name).await, "{name}");
     }
     assert!(!shown(&d, "ann").await);
     assert!(shown(&d, "bob").await, "an open session keeps its license");
@@ -293,8 +308,8 @@ async fn a_released_assignment_never_comes_back() {
 
 /// The released users are shown nowhere; the one never released still is.
 async fn gone(d: &TestDaemon, after: &str) {
-    for user in ["ann", "bob"] {
-        assert!(!shown(d, user).await, "{user} came back after {after}");
+    for name in ["ann", "bob", "kiosk", "dora", "eve"] {
+        assert!(!shown(d, name).await, "{name} came back after {after}");
     }
     assert!(shown(d, "carl").await, "carl went after {after}");
 }
