@@ -13,6 +13,7 @@ mod listener;
 pub mod owner;
 mod session;
 mod threads;
+mod tokens;
 mod views;
 
 use std::ffi::OsString;
