@@ -1,5 +1,6 @@
 //! The audit: every change made to a real lmgrd — a release, a reread, a
-//! settings change, an account given and taken a role, a shutdown — is
+//! settings change, an account given and taken a role, an API token
+//! created and revoked, a shutdown — is
 //! listed by `lmaudit` with who asked (the operating system's name for
 //! the caller) and when; a refused attempt is not; and a released
 //! user/device assignment never comes back, through restarts, a SIGKILL,
@@ -84,7 +85,7 @@ async fn every_change_is_listed_with_who_asked_and_when() {
     d.lmutil("udadmin", &["-f", UD, "-user", "ann", "-delete"])
         .succeeds();
     d.lmutil("lmreread", &[]).succeeds();
-    d.lmutil("lmsettings", &["-set", "ud_lease=30d"]).succeeds();
+    d.lmutil("lmsettings", &["-set", "UD_Lease=30d"]).succeeds();
     let account = "MYCO\\Auditor";
     d.lmutil(
         "CtxManageUserAndGroup",
@@ -93,6 +94,9 @@ async fn every_change_is_listed_with_who_asked_and_when() {
     .succeeds();
     d.lmutil("CtxManageUserAndGroup", &["-userdel", account])
         .succeeds();
+    d.lmutil("lmtoken", &["-create", "audit test", "-expires", "30"])
+        .succeeds();
+    d.lmutil("lmtoken", &["-revoke", "1"]).succeeds();
     d.lmutil("lmdown", &["-q"]).succeeds();
     assert!(d.child.wait().unwrap().success());
     let after = now();
@@ -108,6 +112,8 @@ async fn every_change_is_listed_with_who_asked_and_when() {
             "settings_changed",
             "account_set",
             "account_removed",
+            "token_created",
+            "token_revoked",
             "shutdown_requested",
             "licenses_read",
         ],
@@ -115,9 +121,9 @@ async fn every_change_is_listed_with_who_asked_and_when() {
     );
     // The reads at start were asked by no one; every change, by this
     // process's account, between the times around it.
-    let (first, last) = (&events[0], &events[7]);
+    let (first, last) = (&events[0], &events[9]);
     assert!(first["by"].is_null() && last["by"].is_null(), "{events:#?}");
-    for e in &events[1..7] {
+    for e in &events[1..9] {
         assert_eq!(e["by"], me.as_str(), "{e}");
         let at = e["at"].as_i64().unwrap();
         assert!(
@@ -127,18 +133,23 @@ async fn every_change_is_listed_with_who_asked_and_when() {
     }
     assert_eq!(events[1]["user"], "ann");
     assert_eq!(events[1]["device"], "pc1");
+    assert_eq!(events[3]["changes"], serde_json::json!(["ud_lease=30d"]));
     assert_eq!(events[4]["name"], account);
     assert_eq!(events[4]["role"], "admin");
-    assert_eq!(events[6]["vendor"], false);
+    assert_eq!(events[6]["name"], "audit test");
+    assert_eq!(events[6]["account"], me.as_str());
+    assert!(events[6].get("digest").is_none(), "{}", events[6]);
+    assert_eq!(events[7]["id"], events[6]["id"]);
+    assert_eq!(events[8]["vendor"], false);
 
     // Filters: by kind, by account (whole or its user alone), feature, dates.
     let accounts = audit(&d, &["-kind", "account"]);
     assert_eq!(kinds(&accounts), ["account_set", "account_removed"]);
     let two = audit(&d, &["-kind", "release,shutdown"]);
     assert_eq!(kinds(&two), ["released", "shutdown_requested"]);
-    assert_eq!(audit(&d, &["-by", &me]).len(), 6);
+    assert_eq!(audit(&d, &["-by", &me]).len(), 8);
     let user = me.rsplit('\\').next().unwrap();
-    assert_eq!(audit(&d, &["-by", &user.to_uppercase()]).len(), 6);
+    assert_eq!(audit(&d, &["-by", &user.to_uppercase()]).len(), 8);
     assert!(audit(&d, &["-by", "MYCO\\someone-else"]).is_empty());
     assert_eq!(kinds(&audit(&d, &["-f", UD])), ["released"]);
     let day = |t: i64, days: i64| local(t + days * 86_400).format("%Y-%m-%d").to_string();
@@ -146,7 +157,7 @@ async fn every_change_is_listed_with_who_asked_and_when() {
     assert!(audit(&d, &["-until", &day(before, -1)]).is_empty());
     assert_eq!(
         audit(&d, &["-since", &day(before, 0), "-until", &day(after, 0)]).len(),
-        8
+        10
     );
     d.lmutil("lmaudit", &["-since", "last week"])
         .fails_with_code(2)
@@ -155,8 +166,10 @@ async fn every_change_is_listed_with_who_asked_and_when() {
     // The table, with the times and who asked masked.
     let table = d.lmutil("lmaudit", &[]).succeeds().stdout();
     let mut masks = Masks::daemon(&d).with(user, "{USER}");
-    for e in &events {
-        let date = local(e["at"].as_i64().unwrap()).format("%Y-%m-%d");
+    let expires = events[6]["expires"].as_i64().unwrap();
+    let times = events.iter().map(|e| e["at"].as_i64().unwrap());
+    for t in times.chain([expires]) {
+        let date = local(t).format("%Y-%m-%d");
         masks = masks.with(date.to_string(), "{DATE}");
     }
     assert_golden("lmaudit.txt", &masks, &squeezed(&table));

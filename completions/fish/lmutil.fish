@@ -33,7 +33,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmreread" -d 'Make th
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdown" -d 'Stop the license server or its vendor daemon (admin, local, when enabled)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "udadmin" -d 'User/device licenses: list, release, events, export'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup" -d 'Manage who may administer the license server: add, remove, list accounts and groups'
-complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmaudit" -d 'Every change made to the server (releases, rereads, shutdowns, accounts, settings): when and who asked'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmaudit" -d 'Every change made to the server (releases, rereads, shutdowns, accounts, settings, tokens): when and who asked'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmsettings" -d 'List the server\'s settings, or change them (administrators, on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmtoken" -d 'Create, list and revoke API tokens (administrators, on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
@@ -99,7 +99,8 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -l kind -d 'Only 
 reread\t''
 settings\t''
 account\t''
-shutdown\t''"
+shutdown\t''
+token\t''"
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -l by -d 'Only changes asked by ACCOUNT: host\\user, or user alone (any host); any case' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -s f -d 'Only releases of this feature' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r

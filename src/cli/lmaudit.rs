@@ -1,5 +1,5 @@
 //! `lmaudit`: every change made to the server — releases, rereads,
-//! shutdowns, account and settings changes — with when it was made and who
+//! shutdowns, account and settings changes, API tokens — with when it was made and who
 //! asked (docs/audit.md). FlexNet has no such command, so no layout binds
 //! it: a table. The history is read from the server a page at a time
 //! (`next`), as `udadmin -events` reads it.
@@ -25,7 +25,7 @@ pub use super::udadmin_events::Events as Audit;
 const PAGE: u32 = 10_000;
 
 /// The kinds `-kind` takes, each with the events it stands for.
-const KINDS: [(&str, &[EventKind]); 5] = [
+const KINDS: [(&str, &[EventKind]); 6] = [
     ("release", &[EventKind::Released]),
     ("reread", &[EventKind::LicensesRead]),
     ("settings", &[EventKind::SettingsChanged]),
@@ -34,12 +34,13 @@ const KINDS: [(&str, &[EventKind]); 5] = [
         &[EventKind::AccountSet, EventKind::AccountRemoved],
     ),
     ("shutdown", &[EventKind::ShutdownRequested]),
+    ("token", &[EventKind::TokenCreated, EventKind::TokenRevoked]),
 ];
 
 pub fn command() -> clap::Command {
     let kinds: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
     clap::Command::new("lmaudit")
-        .about("Every change made to the server (releases, rereads, shutdowns, accounts, settings): when and who asked")
+        .about("Every change made to the server (releases, rereads, shutdowns, accounts, settings, tokens): when and who asked")
         .arg(
             Arg::new("since")
                 .long("since")
@@ -103,6 +104,10 @@ fn describe(what: &What) -> (&'static str, String) {
             let s = if *pools == 1 { "" } else { "s" };
             ("reread", format!("license files {how}: {pools} pool{s}"))
         }
+        What::SettingsChanged { changes, .. } if !changes.is_empty() => (
+            "settings",
+            format!("settings changed: {}", changes.join(" ")),
+        ),
         What::SettingsChanged { .. } => ("settings", "settings changed".to_owned()),
         What::AccountSet { name, role, .. } => ("account", format!("{name} given the role {role}")),
         What::AccountRemoved { name, .. } => ("account", format!("{name} no longer has a role")),
@@ -112,8 +117,29 @@ fn describe(what: &What) -> (&'static str, String) {
         What::ShutdownRequested { vendor: false, .. } => {
             ("shutdown", "license server stopped".to_owned())
         }
+        What::TokenCreated {
+            id,
+            name,
+            account,
+            expires,
+            ..
+        } => {
+            let until = expires.map_or("never expires".to_owned(), |t| {
+                format!("expires {}", day(t))
+            });
+            (
+                "token",
+                format!("API token {id} ({name}) for {account}, {until}"),
+            )
+        }
+        What::TokenRevoked { id, .. } => ("token", format!("API token {id} revoked")),
         other => ("other", format!("{:?}", other.kind())),
     }
+}
+
+/// `2026-12-03`, local time.
+fn day(t: i64) -> String {
+    when(t)[..10].to_owned()
 }
 
 /// `2026-12-03 16:05:09`, local time.

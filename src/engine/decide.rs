@@ -28,16 +28,29 @@ impl Engine {
     }
 
     /// The events of new settings: turning burst mode off ends the bursts
-    /// under way.
-    fn settings_changed(&self, now: Time, settings: Settings, by: Option<String>) -> Vec<Event> {
+    /// under way. `asked` names the settings asked for (any spelling),
+    /// recorded by their listed names with the values they took.
+    fn settings_changed(
+        &self,
+        now: Time,
+        settings: Settings,
+        by: Option<String>,
+        asked: &[(String, String)],
+    ) -> Vec<Event> {
         let mut events = Vec::new();
         if !settings.burst_enabled {
             events.extend(self.end_active_bursts(now, BurstEnd::Disabled));
         }
+        let changes = asked
+            .iter()
+            .filter_map(|(name, _)| super::settings::find(name))
+            .map(|e| (e.name.to_owned(), e.value(&settings)))
+            .collect();
         events.push(Event::SettingsChanged {
             settings,
             at: now,
             by,
+            changes,
         });
         events
     }
@@ -76,13 +89,14 @@ impl Engine {
                     by,
                 }],
             ),
-            Request::ChangeSettings(settings) => {
-                (Decision::Done, self.settings_changed(now, settings, None))
-            }
+            Request::ChangeSettings(settings) => (
+                Decision::Done,
+                self.settings_changed(now, settings, None, &[]),
+            ),
             Request::SetSettings { changes, by } => match self.settings.with_changes(&changes) {
                 Ok(settings) => (
                     Decision::Done,
-                    self.settings_changed(now, settings, Some(by)),
+                    self.settings_changed(now, settings, Some(by), &changes),
                 ),
                 Err(e) => (
                     Decision::Denied(Denial::new(Code::BAD_PARAMETER, e.to_string())),

@@ -373,6 +373,10 @@ pub enum Event {
         /// was recorded.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<String>,
+        /// The settings asked for, by their listed names, with the values
+        /// they took; empty in events written before they were recorded.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changes: Vec<(String, String)>,
     },
     OptionsReplaced {
         options: crate::options::Options,

@@ -81,6 +81,8 @@ pub enum EventKind {
     AccountSet,
     AccountRemoved,
     ShutdownRequested,
+    TokenCreated,
+    TokenRevoked,
 }
 
 impl EventKind {
@@ -88,13 +90,15 @@ impl EventKind {
     /// server made itself, as reading its licenses at start): what an
     /// audit lists. The options file is read with the license files, so
     /// `licenses_read` stands for both.
-    pub const CHANGES: [EventKind; 6] = [
+    pub const CHANGES: [EventKind; 8] = [
         EventKind::Released,
         EventKind::LicensesRead,
         EventKind::SettingsChanged,
         EventKind::AccountSet,
         EventKind::AccountRemoved,
         EventKind::ShutdownRequested,
+        EventKind::TokenCreated,
+        EventKind::TokenRevoked,
     ];
 }
 
@@ -155,7 +159,14 @@ pub enum What {
     OptionsRead,
     /// The server's settings changed; `by` is who asked (`host\\user`),
     /// null for changes recorded before who asked was kept.
-    SettingsChanged { by: Option<String> },
+    SettingsChanged {
+        by: Option<String>,
+        /// What was asked, `NAME=VALUE` by the settings' listed names,
+        /// e.g. `ud_lease=30d`; empty for changes recorded before it was
+        /// kept.
+        #[serde(default)]
+        changes: Vec<String>,
+    },
     /// An account or group was given a role; `by` is who asked (null
     /// for changes recorded before who asked was kept).
     AccountSet {
@@ -173,6 +184,18 @@ pub enum What {
     /// `lmdown` stopped the server, or with `vendor` its vendor daemon;
     /// `by` is who asked.
     ShutdownRequested { vendor: bool, by: Option<String> },
+    /// An API token was created (never the token itself, nor its digest):
+    /// its number, name, the account it acts as and when it expires (Unix
+    /// seconds; null: never); `by` is who created it.
+    TokenCreated {
+        id: u64,
+        name: String,
+        account: String,
+        expires: Option<i64>,
+        by: Option<String>,
+    },
+    /// An API token was revoked; `by` is who revoked it.
+    TokenRevoked { id: u64, by: Option<String> },
 }
 
 /// A granted checkout.
@@ -230,6 +253,8 @@ impl What {
             What::AccountSet { .. } => EventKind::AccountSet,
             What::AccountRemoved { .. } => EventKind::AccountRemoved,
             What::ShutdownRequested { .. } => EventKind::ShutdownRequested,
+            What::TokenCreated { .. } => EventKind::TokenCreated,
+            What::TokenRevoked { .. } => EventKind::TokenRevoked,
         }
     }
 
@@ -238,10 +263,12 @@ impl What {
         match self {
             What::Released { by, .. }
             | What::LicensesRead { by, .. }
-            | What::SettingsChanged { by }
+            | What::SettingsChanged { by, .. }
             | What::AccountSet { by, .. }
             | What::AccountRemoved { by, .. }
-            | What::ShutdownRequested { by, .. } => by.as_deref(),
+            | What::ShutdownRequested { by, .. }
+            | What::TokenCreated { by, .. }
+            | What::TokenRevoked { by, .. } => by.as_deref(),
             _ => None,
         }
     }

@@ -284,7 +284,18 @@ impl From<DenialView> for Denial {
 /// its counts).
 pub fn event(seq: i64, e: Event) -> Option<events::Event> {
     let (at, what) = match e {
-        Event::Denied(_) | Event::TokenCreated(_) | Event::TokenRevoked { .. } => return None,
+        Event::Denied(_) => return None,
+        Event::TokenCreated(t) => (
+            t.created,
+            What::TokenCreated {
+                id: t.id,
+                name: t.name,
+                account: t.account,
+                expires: t.expires,
+                by: Some(t.by),
+            },
+        ),
+        Event::TokenRevoked { id, by, at } => (at, What::TokenRevoked { id, by: Some(by) }),
         Event::SessionStarted {
             session, host, at, ..
         } => (at, What::SessionStarted { session, host }),
@@ -366,7 +377,18 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
             },
         ),
         Event::OptionsReplaced { at, .. } => (at, What::OptionsRead),
-        Event::SettingsChanged { at, by, .. } => (at, What::SettingsChanged { by }),
+        Event::SettingsChanged {
+            at, by, changes, ..
+        } => {
+            let changes = changes.into_iter().map(|(n, v)| format!("{n}={v}"));
+            (
+                at,
+                What::SettingsChanged {
+                    by,
+                    changes: changes.collect(),
+                },
+            )
+        }
         Event::AccountSet { name, role, at, by } => (
             at,
             What::AccountSet {

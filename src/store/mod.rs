@@ -744,6 +744,7 @@ mod tests {
                 settings: Settings::default(),
                 at: 1,
                 by: None,
+                changes: Vec::new(),
             };
             s.append(&[e]).unwrap();
             s.conn

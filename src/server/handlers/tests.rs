@@ -667,7 +667,7 @@ async fn settings_are_listed_and_changed_whole_by_an_administrator_only() {
         .events
         .iter()
         .filter_map(|e| match &e.what {
-            crate::protocol::events::What::SettingsChanged { by } => Some(by.clone()),
+            crate::protocol::events::What::SettingsChanged { by, .. } => Some(by.clone()),
             _ => None,
         })
         .collect();
