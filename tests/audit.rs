@@ -183,6 +183,22 @@ async fn every_change_is_listed_with_who_asked_and_when() {
         .stdout_has(&released);
 }
 
+/// `lmdown -vendor` stops only the vendor daemon; it is listed as such,
+/// and the `lmreread -vendor` that restarts it as a reread.
+#[tokio::test]
+async fn stopping_the_vendor_daemon_is_listed() {
+    let d = TestDaemon::start_with(root_with_licenses(), &["--allow-lmdown"]);
+    let me = whoami(&d).await;
+    d.lmutil("lmdown", &["-q", "-vendor", "CITRIX"]).succeeds();
+    d.lmutil("lmreread", &["-vendor", "CITRIX"]).succeeds();
+    let events = audit(&d, &["-kind", "shutdown,reread", "-by", &me]);
+    assert_eq!(kinds(&events), ["shutdown_requested", "licenses_read"]);
+    assert_eq!(events[0]["vendor"], true);
+    d.lmutil("lmaudit", &["-kind", "shutdown"])
+        .succeeds()
+        .stdout_has("vendor daemon CITRIX stopped");
+}
+
 fn local(t: i64) -> DateTime<Local> {
     DateTime::from_timestamp(t, 0)
         .unwrap()
@@ -226,11 +242,27 @@ fn refused_changes_are_not_listed() {
             .fails_with_code(256 - 63)
             .stderr_has("has the user role");
     }
-    // Reading the audit is allowed; it holds only the read at start.
+    // Nor over TCP, from a remote client.
+    let remote = format!("{}@127.0.0.1", d.lm_port);
+    d.lmutil("lmreread", &[]).succeeds();
+    let tcp: [&[&str]; 2] = [
+        &["lmreread", "-c", &remote],
+        &["lmdown", "-c", &remote, "-q"],
+    ];
+    for attempt in tcp {
+        crate::common::lmutil(attempt).fails_with_code(256 - 63);
+    }
+    // Reading the audit is allowed; it holds only the read at start and
+    // the administrator's reread.
     let json = as_nobody(&["lmaudit", "--json"]).succeeds().json();
     let events = json["events"].as_array().unwrap();
-    assert_eq!(kinds(events), ["licenses_read"], "{events:#?}");
+    assert_eq!(
+        kinds(events),
+        ["licenses_read", "licenses_read"],
+        "{events:#?}"
+    );
     assert!(events[0]["by"].is_null());
+    assert!(events[1]["by"].as_str().is_some(), "{events:#?}");
     let stat = d.lmutil("lmstat", &["-a"]).succeeds();
     assert!(stat.stdout().contains("CITRIX: UP"), "{}", stat.stdout());
 }
