@@ -64,6 +64,7 @@ fn run(feature: &str, dense: bool, decisions: usize) -> (Duration, [usize; 3]) {
         now,
         Request::Reread {
             pools: vec![pool("XDT_PLT_CCU", 30_000), pool("XDT_PLT_UD", 30_000)],
+            by: None,
         },
     );
     let sessions: Vec<_> = (0..100)
@@ -130,7 +131,13 @@ fn run(feature: &str, dense: bool, decisions: usize) -> (Duration, [usize; 3]) {
 /// An engine serving `pool`, and one product session on it.
 fn one_session(pool: PoolSpec) -> (Engine, lmutil::engine::request::SessionId) {
     let mut engine = Engine::default();
-    engine.handle(T0, Request::Reread { pools: vec![pool] });
+    engine.handle(
+        T0,
+        Request::Reread {
+            pools: vec![pool],
+            by: None,
+        },
+    );
     let start = Request::StartSession {
         host: "host".into(),
         secret: Default::default(),

@@ -96,6 +96,12 @@ async fn an_admin_token_reads_and_changes_over_https_and_is_audited() {
         "the change is logged as the token's: {}",
         d.debug_log()
     );
+    let audit = d
+        .lmutil("lmaudit", &["-kind", "settings", "--json"])
+        .succeeds()
+        .json();
+    let text = audit.to_string();
+    assert!(text.contains("(token 1)"), "audited as the token's: {text}");
     // Products check out over TCP only.
     let checkout = json!({"type": "start_session", "host": "h"});
     let (status, answer) = post(&c, &format!("{base}/api/v1/request"), &token, checkout).await;

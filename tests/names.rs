@@ -51,7 +51,7 @@ impl World {
         let pools = ["XDT_PLT_UD", "XDT_PLT_USR", "XDT_PLT_DEV", "XDT_PLT_CCU"]
             .map(|f| pool(f, 100))
             .to_vec();
-        w.run(Request::Reread { pools });
+        w.run(Request::Reread { pools, by: None });
         w.run(Request::ChangeSettings(settings));
         let start = Request::StartSession {
             host: "ddc".into(),
@@ -247,6 +247,7 @@ fn the_name_first_sent_is_shown_until_its_last_connection_ends() {
         feature: None,
         user: Some("ANN LEE".into()),
         device: None,
+        by: None,
     };
     assert_eq!(w.run(release), Decision::Done);
     w.checkin(first + 1);
@@ -388,7 +389,7 @@ async fn one_user_sent_three_ways_holds_one_license_shown_as_first_sent() {
     );
     assert!(!list.to_lowercase().contains("\njack "), "{list}");
     let a = tool(&d, "udadmin", &["-a"]).succeeds().stdout();
-    assert!(a.contains("  Users: MYCO\\Jack\n"), "{a}");
+    assert!(a.contains("│ XDT_PLT_UD ┆ MYCO\\Jack ┆ "), "{a}");
     let lmstat = tool(&d, "lmstat", &["-a"]).succeeds().stdout();
     assert!(lmstat.contains("Total of 1 license in use"), "{lmstat}");
     let holders: Vec<&str> = lmstat
@@ -455,6 +456,7 @@ fn ended_leases_and_releases_record_the_names_shown() {
         feature: None,
         user: Some("bob".into()),
         device: None,
+        by: None,
     };
     assert_eq!(w.run(release), Decision::Done);
     w.now += 91 * lmutil::engine::types::DAY;

@@ -8,6 +8,7 @@ mod admin_keys;
 mod admin_local;
 mod admin_options;
 mod api;
+mod audit;
 mod authz;
 mod caching;
 mod connect;

@@ -640,6 +640,7 @@ pub fn replay(events: u64, ud_users: u64) -> anyhow::Result<()> {
             refused: None,
         }],
         at: 1_800_000_000,
+        by: None,
     };
     store.append(&[pools])?;
     let session = lmutil::engine::Event::SessionStarted {

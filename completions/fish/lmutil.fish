@@ -33,6 +33,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmreread" -d 'Make th
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdown" -d 'Stop the license server or its vendor daemon (admin, local, when enabled)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "udadmin" -d 'User/device licenses: list, release, events, export'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup" -d 'Manage who may administer the license server: add, remove, list accounts and groups'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmaudit" -d 'Every change made to the server (releases, rereads, shutdowns, accounts, settings, tokens): when and who asked'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmsettings" -d 'List the server\'s settings, or change them (administrators, on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmtoken" -d 'Create, list and revoke API tokens (administrators, on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
@@ -92,6 +93,20 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s 
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l list -d 'List the accounts and groups with a role'
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand CtxManageUserAndGroup" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -l since -d 'Only changes on or after DATE (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS], local time, or RFC 3339)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -l until -d 'Only changes on or before DATE (a day alone: up to its end)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -l kind -d 'Only these kinds of change (repeat, or separate with commas)' -r -f -a "release\t''
+reread\t''
+settings\t''
+account\t''
+shutdown\t''
+token\t''"
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -l by -d 'Only changes asked by ACCOUNT: host\\user, or user alone (any host); any case' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -s f -d 'Only releases of this feature' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -s t -d 'Give up on a server that does not answer within this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmsettings" -l set -d 'Change settings, all of them or none (names in any case)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmsettings" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmsettings" -s t -d 'Give up on a server that does not answer within this many seconds' -r

@@ -95,13 +95,15 @@ pub enum Output {
     Changed(Changed),
 }
 
+/// A table: the Citrix command shows no listing, so no layout binds it.
 impl Report for Accounts {
     fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
+        let mut t = super::udadmin::table(["Account", "Role", "Built in"]);
         for a in &self.accounts {
-            let note = if a.built_in { " (built in)" } else { "" };
-            writeln!(w, "{}\t{}{note}", a.name, a.role)?;
+            let built_in = if a.built_in { "yes" } else { "" };
+            t.add_row([a.name.as_str(), a.role.as_str(), built_in]);
         }
-        Ok(())
+        writeln!(w, "{t}")
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod exit;
 pub mod generate;
+pub mod lmaudit;
 pub mod lmcrypt;
 pub mod lmdiag;
 pub mod lmdown;
@@ -75,6 +76,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "CtxManageUserAndGroup",
         command: accounts::command,
         run: accounts::run,
+    },
+    CommandSpec {
+        name: "lmaudit",
+        command: lmaudit::command,
+        run: lmaudit::run,
     },
     CommandSpec {
         name: "lmsettings",

@@ -14,8 +14,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    accounts, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmsettings, lmstat, lmtoken, lmver,
-    udadmin,
+    accounts, lmaudit, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmsettings, lmstat, lmtoken,
+    lmver, udadmin,
 };
 
 /// The version of the JSON interface every command writes.
@@ -70,6 +70,11 @@ const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "CtxManageUserAndGroup",
         "CtxManageUserAndGroup --json: the accounts with a role (-list), or the change made",
         document::<accounts::Output>,
+    ),
+    (
+        "lmaudit",
+        "lmaudit --json: every change made to the server (releases, rereads, shutdowns, accounts, settings), oldest first, each with when and who asked",
+        document::<lmaudit::Audit>,
     ),
     (
         "lmsettings",

@@ -219,38 +219,29 @@ impl Listing {
         Ok(())
     }
 
-    /// `-a`: a table of features and versions, then who holds each.
+    /// `-a`: a table of features and versions with their counts, then
+    /// one of who holds each feature's licenses. The guide describes what
+    /// `-a` lists but shows no layout, so the tables are ours.
     fn all(&self, w: &mut dyn Write) -> io::Result<()> {
-        let rows: Vec<[String; 6]> = self
-            .pools
-            .iter()
-            .map(|p| {
-                [
-                    p.key.feature.clone(),
-                    p.key.version.clone(),
-                    p.purchased.to_string(),
-                    p.overdraft.to_string(),
-                    p.in_use.to_string(),
-                    if p.expired { "expired" } else { "" }.to_owned(),
-                ]
-            })
-            .collect();
-        let head =
-            ["Feature", "Version", "Purchased", "Overdraft", "In use", ""].map(str::to_owned);
-        let mut widths = [0usize; 6];
-        for row in std::iter::once(&head).chain(&rows) {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
+        let mut pools = table([
+            "Feature",
+            "Version",
+            "Purchased",
+            "Overdraft",
+            "In use",
+            "State",
+        ]);
+        for p in &self.pools {
+            pools.add_row([
+                p.key.feature.clone(),
+                p.key.version.clone(),
+                p.purchased.to_string(),
+                p.overdraft.to_string(),
+                p.in_use.to_string(),
+                if p.expired { "expired" } else { "" }.to_owned(),
+            ]);
         }
-        for row in std::iter::once(&head).chain(&rows) {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            writeln!(w, "{}", cells.join("  ").trim_end())?;
-        }
+        writeln!(w, "{pools}")?;
         let mut by: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
         for a in &self.assignments {
             let e = by.entry(&a.feature).or_default();
@@ -259,22 +250,28 @@ impl Listing {
                 Holder::Device => e.1.insert(&a.name),
             };
         }
-        for (feature, (users, devices)) in by {
-            writeln!(w)?;
-            writeln!(w, "{feature}:")?;
-            writeln!(
-                w,
-                "  Users: {}",
-                users.into_iter().collect::<Vec<_>>().join(", ")
-            )?;
-            writeln!(
-                w,
-                "  Devices: {}",
-                devices.into_iter().collect::<Vec<_>>().join(", ")
-            )?;
+        if by.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let mut holders = table(["Feature", "Users", "Devices"]);
+        for (feature, (users, devices)) in by {
+            let names = |set: BTreeSet<&str>| set.into_iter().collect::<Vec<_>>().join(", ");
+            holders.add_row([feature.to_owned(), names(users), names(devices)]);
+        }
+        writeln!(w)?;
+        writeln!(w, "{holders}")
     }
+}
+
+/// A table in the style of the other tables of the tools (`lmsettings`,
+/// `lmaudit`, the accounts).
+pub(crate) fn table<const N: usize>(header: [&str; N]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(140)
+        .set_header(header);
+    t
 }
 
 impl Report for Listing {

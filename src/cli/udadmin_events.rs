@@ -33,9 +33,9 @@ pub struct Events {
 
 /// The user/device part of the history, as the server filters it: grants
 /// of leased licenses, leases that ran out, releases, and burst mode.
-fn query(after: i64, feature: Option<String>) -> EventQuery {
+fn query(feature: Option<String>) -> EventQuery {
     EventQuery {
-        after,
+        after: 0,
         limit: PAGE,
         kinds: vec![
             EventKind::Granted,
@@ -49,6 +49,7 @@ fn query(after: i64, feature: Option<String>) -> EventQuery {
         models: vec![Model::UserDevice, Model::PerUser, Model::PerDevice],
         since: None,
         until: None,
+        by: None,
     }
 }
 
@@ -68,7 +69,13 @@ fn line(what: &What) -> String {
             feature,
             user,
             device,
-        } => format!("{feature} released: user {user} device {device}"),
+            by,
+        } => {
+            let by = by
+                .as_deref()
+                .map_or(String::new(), |by| format!(" (by {by})"));
+            format!("{feature} released: user {user} device {device}{by}")
+        }
         What::BurstStarted { feature, version } => {
             format!("{feature} v{version} license burst mode started")
         }
@@ -85,18 +92,26 @@ fn line(what: &What) -> String {
 }
 
 /// `-events` as written: [`Events`], fetched page by page while it is
-/// written.
+/// written. `lmaudit` reads its history through it too, with a query of
+/// its own.
 pub(crate) struct EventStream<'r> {
     remote: RefCell<&'r mut Remote>,
-    feature: Option<String>,
+    query: EventQuery,
     failed: RefCell<Option<CliError>>,
 }
 
 impl<'r> EventStream<'r> {
+    /// The user/device events of `feature` (or of every feature).
     pub(crate) fn new(remote: &'r mut Remote, feature: Option<String>) -> Self {
+        Self::of(remote, query(feature))
+    }
+
+    /// The events `query` asks for, from its `after` on, a page of at most
+    /// its `limit` at a time.
+    pub(crate) fn of(remote: &'r mut Remote, query: EventQuery) -> Self {
         EventStream {
             remote: RefCell::new(remote),
-            feature,
+            query,
             failed: RefCell::new(None),
         }
     }
@@ -109,7 +124,10 @@ impl<'r> EventStream<'r> {
     /// The next page after `after`, or `None` (the failure kept) when the
     /// server could not give it.
     fn page(&self, after: i64) -> Option<EventPage> {
-        let request = Request::Events(query(after, self.feature.clone()));
+        let request = Request::Events(EventQuery {
+            after,
+            ..self.query.clone()
+        });
         let failure = match self.remote.borrow_mut().ask(request) {
             Ok(Response::Events(page)) => return Some(page),
             Ok(_) => CliError::new(exit::FAILURE, "unexpected answer to events"),
@@ -120,9 +138,9 @@ impl<'r> EventStream<'r> {
     }
 
     /// Every wanted event, oldest first, fetching pages as they are needed.
-    fn events(&self) -> impl Iterator<Item = Event> + '_ {
+    pub(crate) fn events(&self) -> impl Iterator<Item = Event> + '_ {
         let mut page: VecDeque<Event> = VecDeque::new();
-        let mut next = Some(0);
+        let mut next = Some(self.query.after);
         std::iter::from_fn(move || {
             loop {
                 if let Some(e) = page.pop_front() {
@@ -135,7 +153,7 @@ impl<'r> EventStream<'r> {
         })
     }
 
-    fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.failed.borrow().is_some()
     }
 }

@@ -28,16 +28,29 @@ impl Engine {
     }
 
     /// The events of new settings: turning burst mode off ends the bursts
-    /// under way.
-    fn settings_changed(&self, now: Time, settings: Settings, by: Option<String>) -> Vec<Event> {
+    /// under way. `asked` names the settings asked for (any spelling),
+    /// recorded by their listed names with the values they took.
+    fn settings_changed(
+        &self,
+        now: Time,
+        settings: Settings,
+        by: Option<String>,
+        asked: &[(String, String)],
+    ) -> Vec<Event> {
         let mut events = Vec::new();
         if !settings.burst_enabled {
             events.extend(self.end_active_bursts(now, BurstEnd::Disabled));
         }
+        let changes = asked
+            .iter()
+            .filter_map(|(name, _)| super::settings::find(name))
+            .map(|e| (e.name.to_owned(), e.value(&settings)))
+            .collect();
         events.push(Event::SettingsChanged {
             settings,
             at: now,
             by,
+            changes,
         });
         events
     }
@@ -65,15 +78,25 @@ impl Engine {
                 feature,
                 user,
                 device,
-            } => self.release(now, feature, user, device),
-            Request::Reread { pools } => (Decision::Done, self.reread(now, pools)),
-            Request::ChangeSettings(settings) => {
-                (Decision::Done, self.settings_changed(now, settings, None))
-            }
+                by,
+            } => self.release(now, feature, (user, device), by),
+            Request::Reread { pools, by } => (Decision::Done, self.reread(now, pools, by)),
+            Request::Shutdown { vendor, by } => (
+                Decision::Done,
+                vec![Event::ShutdownRequested {
+                    vendor,
+                    at: now,
+                    by,
+                }],
+            ),
+            Request::ChangeSettings(settings) => (
+                Decision::Done,
+                self.settings_changed(now, settings, None, &[]),
+            ),
             Request::SetSettings { changes, by } => match self.settings.with_changes(&changes) {
                 Ok(settings) => (
                     Decision::Done,
-                    self.settings_changed(now, settings, Some(by)),
+                    self.settings_changed(now, settings, Some(by), &changes),
                 ),
                 Err(e) => (
                     Decision::Denied(Denial::new(Code::BAD_PARAMETER, e.to_string())),
@@ -86,7 +109,7 @@ impl Engine {
                 Decision::Done,
                 vec![Event::OptionsReplaced { options, at: now }],
             ),
-            Request::SetAccount { name, role } => {
+            Request::SetAccount { name, role, by } => {
                 if name.trim().is_empty() {
                     let denial = Denial::new(Code::BAD_PARAMETER, "an account needs a name");
                     return (Decision::Denied(denial), Vec::new());
@@ -97,6 +120,7 @@ impl Engine {
                         name,
                         role,
                         at: now,
+                        by,
                     }],
                 )
             }
@@ -117,14 +141,14 @@ impl Engine {
                     vec![Event::TokenRevoked { id, by, at: now }],
                 )
             }
-            Request::RemoveAccount { name } => {
+            Request::RemoveAccount { name, by } => {
                 if !self.accounts.contains_key(&name) {
                     let denial = Denial::new(Code::BAD_PARAMETER, format!("no account {name}"));
                     return (Decision::Denied(denial), Vec::new());
                 }
                 (
                     Decision::Done,
-                    vec![Event::AccountRemoved { name, at: now }],
+                    vec![Event::AccountRemoved { name, at: now, by }],
                 )
             }
         }
@@ -641,12 +665,14 @@ impl Engine {
         }
     }
 
+    /// Releases the connections of `who` (a user, a device) of `feature`
+    /// (or of every feature), asked `by` an administrator.
     fn release(
         &self,
         now: Time,
         feature: Option<String>,
-        user: Option<String>,
-        device: Option<String>,
+        (user, device): (Option<String>, Option<String>),
+        by: Option<String>,
     ) -> (Decision, Vec<Event>) {
         let user = user.map(|u| self.settings.user_name(&u));
         let device = device.map(|d| self.settings.device_name(&d));
@@ -665,6 +691,7 @@ impl Engine {
                         device: d.to_owned(),
                         shown: ud.shown_if_other(u, d),
                         at: now,
+                        by: by.clone(),
                     });
                 }
             }
@@ -681,7 +708,7 @@ impl Engine {
 
     /// A reread: new pools; a newly installed retail license of a feature
     /// ends its burst periods and makes burst mode available again.
-    fn reread(&self, now: Time, pools: Vec<PoolSpec>) -> Vec<Event> {
+    fn reread(&self, now: Time, pools: Vec<PoolSpec>, by: Option<String>) -> Vec<Event> {
         let known: std::collections::BTreeSet<&String> = self
             .pools
             .values()
@@ -695,7 +722,7 @@ impl Engine {
             .collect();
         new_retail.sort();
         new_retail.dedup();
-        let mut events = vec![Event::PoolsReplaced { pools, at: now }];
+        let mut events = vec![Event::PoolsReplaced { pools, at: now, by }];
         for feature in new_retail {
             for ((f, version), state) in &self.bursts {
                 if *f == feature && matches!(state, BurstState::Active { .. }) {

@@ -51,15 +51,20 @@ pub enum Request {
         session: SessionId,
         handle: Handle,
     },
-    /// Release a user's or device's user/device licenses (admin).
+    /// Release a user's or device's user/device licenses (admin); `by`
+    /// is who asked (`host\\user`), as in every change an administrator
+    /// asks for.
     Release {
         feature: Option<String>,
         user: Option<String>,
         device: Option<String>,
+        by: Option<String>,
     },
-    /// New pools from reread license files; held checkouts stay.
+    /// New pools from reread license files; held checkouts stay. No `by`
+    /// when the server reads them itself, at start.
     Reread {
         pools: Vec<PoolSpec>,
+        by: Option<String>,
     },
     ChangeSettings(Settings),
     /// Change the settings named (each `(name, value)`, see
@@ -75,10 +80,18 @@ pub enum Request {
     SetAccount {
         name: String,
         role: AccountRole,
+        by: Option<String>,
     },
     /// Take an account's role away.
     RemoveAccount {
         name: String,
+        by: Option<String>,
+    },
+    /// The server, or with `vendor` its vendor daemon, is asked to stop
+    /// (`lmdown`): recorded for the audit, it changes no licensing state.
+    Shutdown {
+        vendor: bool,
+        by: Option<String>,
     },
     /// Let time pass: leases, lapsed sessions and burst periods end.
     Tick,
@@ -322,6 +335,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         shown: Option<(String, String)>,
         at: Time,
+        /// Who asked (`host\\user`); none in events written before it
+        /// was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     BurstStarted {
         feature: String,
@@ -343,6 +360,11 @@ pub enum Event {
     PoolsReplaced {
         pools: Vec<PoolSpec>,
         at: Time,
+        /// Who asked for the reread; none when the server read the
+        /// licenses itself (at start) and in events written before it was
+        /// recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     SettingsChanged {
         settings: Settings,
@@ -351,6 +373,10 @@ pub enum Event {
         /// was recorded.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<String>,
+        /// The settings asked for, by their listed names, with the values
+        /// they took; empty in events written before they were recorded.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changes: Vec<(String, String)>,
     },
     OptionsReplaced {
         options: crate::options::Options,
@@ -360,10 +386,25 @@ pub enum Event {
         name: String,
         role: AccountRole,
         at: Time,
+        /// Who asked; none in events written before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     AccountRemoved {
         name: String,
         at: Time,
+        /// Who asked; none in events written before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// `lmdown` was accepted: the server (or with `vendor` its vendor
+    /// daemon) stops. Changes no licensing state; kept for the audit.
+    ShutdownRequested {
+        #[serde(default)]
+        vendor: bool,
+        at: Time,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// A checkout was refused. It changes no license, but is kept so that
     /// the refusals' counts and the most recent ones survive a restart

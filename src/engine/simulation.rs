@@ -180,6 +180,7 @@ fn request_for(e: &Engine, now: &mut Time, op: &Op, sessions: &[SessionId]) -> R
             feature: None,
             user: user.map(|u| format!("user {u}")),
             device: device.map(|d| format!("dev{d}")),
+            by: None,
         },
         Op::Reread {
             counts,
@@ -187,6 +188,7 @@ fn request_for(e: &Engine, now: &mut Time, op: &Op, sessions: &[SessionId]) -> R
             order,
         } => Request::Reread {
             pools: pools(*counts, *retail, *order),
+            by: None,
         },
         Op::ToggleBurst => {
             let mut s = e.settings().clone();
@@ -407,7 +409,7 @@ proptest! {
         let mut sessions = Vec::new();
         let mut events = Vec::new();
         let mut seen = BTreeSet::new();
-        let first = engine.handle(now, Request::Reread { pools: pools([3, 4, 2, 6], true, 0) });
+        let first = engine.handle(now, Request::Reread { pools: pools([3, 4, 2, 6], true, 0), by: None });
         events.extend(first.events);
         for op in &ops {
             let ticked_first = ticked_first(&engine, now, op, &sessions);

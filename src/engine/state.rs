@@ -439,6 +439,7 @@ impl Engine {
             Event::AccountRemoved { name, .. } => {
                 self.accounts.remove(name);
             }
+            Event::ShutdownRequested { .. } => {}
             Event::Denied(d) => self.denials.record(d),
             Event::TokenCreated(t) => self.tokens.insert((**t).clone()),
             Event::TokenRevoked { id, .. } => {

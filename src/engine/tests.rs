@@ -43,7 +43,7 @@ impl World {
             events: Vec::new(),
             now: T0,
         };
-        w.run(Request::Reread { pools });
+        w.run(Request::Reread { pools, by: None });
         w
     }
 
@@ -351,7 +351,10 @@ fn burst_mode_for_concurrent_licenses_example_2() {
     // Installing another retail license re-arms it.
     let mut more = pool("XDT_PLT_CCU", "2026.1201", 10, "Retail");
     more.lines.push("second-order".into());
-    w.run(Request::Reread { pools: vec![more] });
+    w.run(Request::Reread {
+        pools: vec![more],
+        by: None,
+    });
     assert_eq!(w.pools("XDT_PLT_CCU")[0].burst, BurstState::Armed);
     w.check_replay();
 }
@@ -485,6 +488,7 @@ fn installing_licenses_during_burst_ends_it() {
     bigger.lines.push("new-order".into());
     w.run(Request::Reread {
         pools: vec![bigger],
+        by: None,
     });
     assert_eq!(w.pools("XDT_PLT_CCU")[0].burst, BurstState::Armed);
     assert_eq!(w.in_use("XDT_PLT_CCU"), 2, "checkouts survive the reread");
@@ -573,6 +577,7 @@ fn releasing_a_user_frees_the_license_at_once() {
         feature: Some("XDT_PLT_UD".into()),
         user: Some("ann@myco.com".into()),
         device: None,
+        by: None,
     };
     assert_eq!(w.run(release), Decision::Done);
     assert_eq!(w.in_use("XDT_PLT_UD"), 0);
@@ -678,6 +683,7 @@ fn a_reread_that_shrinks_a_pool_keeps_what_is_held_and_denies_until_below() {
         .collect();
     w.run(Request::Reread {
         pools: vec![pool("XDT_PLT_CCU", "2026.1201", 1, "Eval")],
+        by: None,
     });
     assert_eq!(w.in_use("XDT_PLT_CCU"), 3);
     assert_eq!(
@@ -693,7 +699,10 @@ fn a_reread_that_shrinks_a_pool_keeps_what_is_held_and_denies_until_below() {
     w.checkin(s, hs[2]);
     w.grant(s, "XDT_PLT_CCU", "2026.0101", "u", "d9");
     // A pool removed altogether keeps its holders visible until freed.
-    w.run(Request::Reread { pools: vec![] });
+    w.run(Request::Reread {
+        pools: vec![],
+        by: None,
+    });
     assert!(w.pools("XDT_PLT_CCU")[0].removed);
     w.check_replay();
 }
@@ -890,6 +899,7 @@ fn release_ann(w: &mut World) -> Decision {
         feature: Some("XDT_PLT_UD".into()),
         user: Some("ann".into()),
         device: None,
+        by: None,
     })
 }
 
@@ -1117,9 +1127,11 @@ fn an_account_without_a_name_or_unknown_is_an_invalid_parameter_not_a_missing_fe
     let set = Request::SetAccount {
         name: "  ".into(),
         role: AccountRole::Admin,
+        by: None,
     };
     let unknown = Request::RemoveAccount {
         name: "host\\nobody".into(),
+        by: None,
     };
     for request in [set, unknown] {
         match w.run(request) {

@@ -359,7 +359,7 @@ mod tests {
                     pools.iter().map(|(i, c)| (v(POOLS[*i]), *c)).collect();
                 let specs = pools.iter().map(|(ver, c)| spec(ver.as_str(), *c)).collect();
                 let mut e = Engine::default();
-                e.handle(T0, Request::Reread { pools: specs });
+                e.handle(T0, Request::Reread { pools: specs, by: None });
                 let Decision::SessionStarted { session } =
                     e.handle(T0, Request::StartSession { host: "ddc".into(), secret: Default::default() }).decision
                 else {
@@ -417,7 +417,7 @@ mod tests {
                             e.handle(now, Request::Release {
                                 feature: None,
                                 user: Some(format!("u{user}")),
-                                device: None,
+                                device: None, by: None,
                             });
                             // Connections no session is open on go at once.
                             graph.retain(|&(u, d), _| {

@@ -29,6 +29,10 @@ pub struct EventQuery {
     pub since: Option<i64>,
     /// Only events at or before this time (Unix seconds).
     pub until: Option<i64>,
+    /// Only changes asked for by this account: `host\\user` exactly, or
+    /// `user` alone (any host); case is ignored. Events no one asked for
+    /// (a grant, a lease that ran out) never match.
+    pub by: Option<String>,
 }
 
 /// The answer to `events`.
@@ -76,6 +80,26 @@ pub enum EventKind {
     SettingsChanged,
     AccountSet,
     AccountRemoved,
+    ShutdownRequested,
+    TokenCreated,
+    TokenRevoked,
+}
+
+impl EventKind {
+    /// The kinds that record a change an administrator asked for (or the
+    /// server made itself, as reading its licenses at start): what an
+    /// audit lists. The options file is read with the license files, so
+    /// `licenses_read` stands for both.
+    pub const CHANGES: [EventKind; 8] = [
+        EventKind::Released,
+        EventKind::LicensesRead,
+        EventKind::SettingsChanged,
+        EventKind::AccountSet,
+        EventKind::AccountRemoved,
+        EventKind::ShutdownRequested,
+        EventKind::TokenCreated,
+        EventKind::TokenRevoked,
+    ];
 }
 
 /// What happened, by `event`.
@@ -109,6 +133,10 @@ pub enum What {
         /// recorded before names as first sent were kept).
         user: String,
         device: String,
+        /// Who asked (`host\\user`); null for releases recorded before
+        /// who asked was kept.
+        #[serde(default)]
+        by: Option<String>,
     },
     /// License burst mode started for a product version and edition.
     BurstStarted { feature: String, version: String },
@@ -119,17 +147,55 @@ pub enum What {
     },
     /// A retail license was installed: burst mode is available again.
     BurstRearmed { feature: String },
-    /// The license files were (re)read: the pools now served.
-    LicensesRead { pools: usize },
+    /// The license files were (re)read: the pools now served; `by` is who
+    /// asked (`lmreread`), null when the server read them itself at start
+    /// (and for rereads recorded before who asked was kept).
+    LicensesRead {
+        pools: usize,
+        #[serde(default)]
+        by: Option<String>,
+    },
     /// The options file was (re)read.
     OptionsRead,
     /// The server's settings changed; `by` is who asked (`host\\user`),
     /// null for changes recorded before who asked was kept.
-    SettingsChanged { by: Option<String> },
-    /// An account or group was given a role.
-    AccountSet { name: String, role: String },
-    /// An account or group lost its role.
-    AccountRemoved { name: String },
+    SettingsChanged {
+        by: Option<String>,
+        /// What was asked, `NAME=VALUE` by the settings' listed names,
+        /// e.g. `ud_lease=30d`; empty for changes recorded before it was
+        /// kept.
+        #[serde(default)]
+        changes: Vec<String>,
+    },
+    /// An account or group was given a role; `by` is who asked (null
+    /// for changes recorded before who asked was kept).
+    AccountSet {
+        name: String,
+        role: String,
+        #[serde(default)]
+        by: Option<String>,
+    },
+    /// An account or group lost its role; `by` is who asked.
+    AccountRemoved {
+        name: String,
+        #[serde(default)]
+        by: Option<String>,
+    },
+    /// `lmdown` stopped the server, or with `vendor` its vendor daemon;
+    /// `by` is who asked.
+    ShutdownRequested { vendor: bool, by: Option<String> },
+    /// An API token was created (never the token itself, nor its digest):
+    /// its number, name, the account it acts as and when it expires (Unix
+    /// seconds; null: never); `by` is who created it.
+    TokenCreated {
+        id: u64,
+        name: String,
+        account: String,
+        expires: Option<i64>,
+        by: Option<String>,
+    },
+    /// An API token was revoked; `by` is who revoked it.
+    TokenRevoked { id: u64, by: Option<String> },
 }
 
 /// A granted checkout.
@@ -186,6 +252,24 @@ impl What {
             What::SettingsChanged { .. } => EventKind::SettingsChanged,
             What::AccountSet { .. } => EventKind::AccountSet,
             What::AccountRemoved { .. } => EventKind::AccountRemoved,
+            What::ShutdownRequested { .. } => EventKind::ShutdownRequested,
+            What::TokenCreated { .. } => EventKind::TokenCreated,
+            What::TokenRevoked { .. } => EventKind::TokenRevoked,
+        }
+    }
+
+    /// Who asked for it (`host\\user`), for the changes that record it.
+    pub fn by(&self) -> Option<&str> {
+        match self {
+            What::Released { by, .. }
+            | What::LicensesRead { by, .. }
+            | What::SettingsChanged { by, .. }
+            | What::AccountSet { by, .. }
+            | What::AccountRemoved { by, .. }
+            | What::ShutdownRequested { by, .. }
+            | What::TokenCreated { by, .. }
+            | What::TokenRevoked { by, .. } => by.as_deref(),
+            _ => None,
         }
     }
 
@@ -217,6 +301,71 @@ impl EventQuery {
         };
         let since = self.since.is_none_or(|t| e.at >= t);
         let until = self.until.is_none_or(|t| e.at <= t);
-        kind && feature && model && since && until
+        let by = self
+            .by
+            .as_deref()
+            .is_none_or(|want| e.what.by().is_some_and(|by| asked_by(by, want)));
+        kind && feature && model && since && until && by
+    }
+}
+
+/// Whether `by` (`host\\user`, or `host\\user (token N)` for a change
+/// made with an API token) is the account `want` names: the same
+/// `host\\user`, or the same user when `want` names no host; any case.
+fn asked_by(by: &str, want: &str) -> bool {
+    let by = by.split(" (token ").next().unwrap_or(by);
+    if want.contains('\\') {
+        return by.eq_ignore_ascii_case(want);
+    }
+    let user = by.rsplit('\\').next().unwrap_or(by);
+    user.eq_ignore_ascii_case(want)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(by: Option<&str>) -> Event {
+        let what = What::Released {
+            feature: "F".into(),
+            user: "u".into(),
+            device: "d".into(),
+            by: by.map(str::to_owned),
+        };
+        Event {
+            seq: 1,
+            at: 10,
+            what,
+        }
+    }
+
+    #[test]
+    fn by_matches_the_account_or_its_user_in_any_case() {
+        let query = |by: &str| EventQuery {
+            by: Some(by.into()),
+            ..EventQuery::default()
+        };
+        let e = release(Some("lic1\\Ann"));
+        assert!(query("lic1\\ann").matches(&e));
+        assert!(query("ANN").matches(&e));
+        assert!(!query("lic2\\ann").matches(&e));
+        assert!(!query("an").matches(&e));
+        assert!(!query("ann").matches(&release(None)));
+        let with_token = release(Some("lic1\\ann (token 3)"));
+        assert!(query("lic1\\ann").matches(&with_token) && query("ann").matches(&with_token));
+        assert!(EventQuery::default().matches(&release(None)));
+    }
+
+    #[test]
+    fn events_written_before_by_was_kept_read() {
+        let old = r#"{"seq":3,"at":5,"event":"released","feature":"F","user":"u","device":"d"}"#;
+        let e: Event = serde_json::from_str(old).unwrap();
+        assert_eq!(e, release(None).with_seq(3, 5));
+    }
+
+    impl Event {
+        fn with_seq(self, seq: i64, at: i64) -> Event {
+            Event { seq, at, ..self }
+        }
     }
 }

@@ -60,7 +60,7 @@ pub async fn run(
     let opened = tokio::task::spawn_blocking(move || open(&c, &spawner))
         .await
         .context("starting the engine stopped")??;
-    let reading = licenses::reread(&config, &opened.engine, &opened.log).await?;
+    let reading = licenses::reread(&config, &opened.engine, &opened.log, None).await?;
     let lm = bind_tcp(&config, config.lm_port, "license manager", "--lm-port").await?;
     let vendor = bind_tcp(
         &config,

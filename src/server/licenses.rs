@@ -68,11 +68,13 @@ pub(crate) fn read(config: &Config) -> anyhow::Result<Reading> {
 
 /// Rereads the license directory and the options file, off the runtime,
 /// and hands the effective pools and options to the engine; says in the
-/// log what is not served and why. Returns what was read.
+/// log what is not served and why. Returns what was read. `by` is who
+/// asked (none when the server reads them itself, at start).
 pub async fn reread(
     config: &Arc<Config>,
     engine: &EngineHandle,
     log: &Arc<Mutex<DebugLog>>,
+    by: Option<String>,
 ) -> anyhow::Result<Arc<Reading>> {
     let (config2, log2) = (config.clone(), log.clone());
     let (reading, options) = tokio::task::spawn_blocking(move || load(&config2, &log2))
@@ -84,7 +86,7 @@ pub async fn reread(
         .map_err(anyhow::Error::new)?;
     let pools = PoolSpec::from_inventory(&reading.inv);
     engine
-        .handle(Request::Reread { pools })
+        .handle(Request::Reread { pools, by })
         .await
         .map_err(anyhow::Error::new)?;
     Ok(Arc::new(reading))

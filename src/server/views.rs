@@ -284,7 +284,18 @@ impl From<DenialView> for Denial {
 /// its counts).
 pub fn event(seq: i64, e: Event) -> Option<events::Event> {
     let (at, what) = match e {
-        Event::Denied(_) | Event::TokenCreated(_) | Event::TokenRevoked { .. } => return None,
+        Event::Denied(_) => return None,
+        Event::TokenCreated(t) => (
+            t.created,
+            What::TokenCreated {
+                id: t.id,
+                name: t.name,
+                account: t.account,
+                expires: t.expires,
+                by: Some(t.by),
+            },
+        ),
+        Event::TokenRevoked { id, by, at } => (at, What::TokenRevoked { id, by: Some(by) }),
         Event::SessionStarted {
             session, host, at, ..
         } => (at, What::SessionStarted { session, host }),
@@ -320,6 +331,7 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
             device,
             shown,
             at,
+            by,
         } => {
             let (user, device) = shown.unwrap_or((user, device));
             (
@@ -328,6 +340,7 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
                     feature,
                     user,
                     device,
+                    by,
                 },
             )
         }
@@ -356,17 +369,36 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
             },
         ),
         Event::BurstRearmed { feature, at } => (at, What::BurstRearmed { feature }),
-        Event::PoolsReplaced { pools, at } => (at, What::LicensesRead { pools: pools.len() }),
+        Event::PoolsReplaced { pools, at, by } => (
+            at,
+            What::LicensesRead {
+                pools: pools.len(),
+                by,
+            },
+        ),
         Event::OptionsReplaced { at, .. } => (at, What::OptionsRead),
-        Event::SettingsChanged { at, by, .. } => (at, What::SettingsChanged { by }),
-        Event::AccountSet { name, role, at } => (
+        Event::SettingsChanged {
+            at, by, changes, ..
+        } => {
+            let changes = changes.into_iter().map(|(n, v)| format!("{n}={v}"));
+            (
+                at,
+                What::SettingsChanged {
+                    by,
+                    changes: changes.collect(),
+                },
+            )
+        }
+        Event::AccountSet { name, role, at, by } => (
             at,
             What::AccountSet {
                 name,
                 role: role.as_str().to_owned(),
+                by,
             },
         ),
-        Event::AccountRemoved { name, at } => (at, What::AccountRemoved { name }),
+        Event::AccountRemoved { name, at, by } => (at, What::AccountRemoved { name, by }),
+        Event::ShutdownRequested { vendor, at, by } => (at, What::ShutdownRequested { vendor, by }),
     };
     Some(events::Event { seq, at, what })
 }

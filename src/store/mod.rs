@@ -434,7 +434,8 @@ fn event_time(e: &Event) -> i64 {
         | Event::SettingsChanged { at, .. }
         | Event::OptionsReplaced { at, .. }
         | Event::AccountSet { at, .. }
-        | Event::AccountRemoved { at, .. } => *at,
+        | Event::AccountRemoved { at, .. }
+        | Event::ShutdownRequested { at, .. } => *at,
         Event::Granted(g) => g.at,
         Event::Denied(d) => d.at,
         Event::TokenCreated(t) => t.created,
@@ -592,6 +593,71 @@ mod tests {
         assert_eq!(after, all[2..]);
     }
 
+    /// The changes an administrator asks for record who asked (`by`);
+    /// rows written before they did read back with no one, and rows that
+    /// record it read back with it.
+    #[test]
+    fn changes_stored_without_who_asked_still_read() {
+        use crate::engine::request::AccountRole;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let old = [
+            r#"{"event":"released","feature":"F","user":"u","device":"d","at":1}"#,
+            r#"{"event":"pools_replaced","pools":[],"at":2}"#,
+            r#"{"event":"account_set","name":"h\\a","role":"admin","at":3}"#,
+            r#"{"event":"account_removed","name":"h\\a","at":4}"#,
+        ];
+        {
+            let s = Store::open(&path).unwrap();
+            for (at, body) in old.iter().enumerate() {
+                s.conn
+                    .execute(
+                        "INSERT INTO events (at, body) VALUES (?1, ?2)",
+                        rusqlite::params![at as i64 + 1, body],
+                    )
+                    .unwrap();
+            }
+        }
+        let mut s = Store::open(&path).unwrap();
+        let name = "h\\a".to_owned();
+        let mut expected = vec![
+            Event::Released {
+                feature: "F".into(),
+                user: "u".into(),
+                device: "d".into(),
+                shown: None,
+                at: 1,
+                by: None,
+            },
+            Event::PoolsReplaced {
+                pools: vec![],
+                at: 2,
+                by: None,
+            },
+            Event::AccountSet {
+                name: name.clone(),
+                role: AccountRole::Admin,
+                at: 3,
+                by: None,
+            },
+            Event::AccountRemoved {
+                name,
+                at: 4,
+                by: None,
+            },
+        ];
+        assert_eq!(s.events().unwrap(), expected);
+        let now = [Event::ShutdownRequested {
+            vendor: false,
+            at: 5,
+            by: Some("h\\root".into()),
+        }];
+        s.append(&now).unwrap();
+        expected.extend(now);
+        drop(s);
+        assert_eq!(Store::open(&path).unwrap().events().unwrap(), expected);
+    }
+
     /// With checkpoints left to another connection, commits only grow the
     /// write-ahead log; the other connection's checkpoint copies it all
     /// into the database, and the next commit starts the log over, in the
@@ -678,6 +744,7 @@ mod tests {
                 settings: Settings::default(),
                 at: 1,
                 by: None,
+                changes: Vec::new(),
             };
             s.append(&[e]).unwrap();
             s.conn

@@ -303,3 +303,17 @@ mod checks {
         assert_eq!(diff("x \n", "x\n"), "- x |\n+ x|\n  |\n");
     }
 }
+
+/// `table` with every run of spaces or of rules drawn as one: tables
+/// whose columns are sized by this host's or this user's name then
+/// compare on any host.
+pub fn squeezed(table: &str) -> String {
+    let mut out = String::with_capacity(table.len());
+    for c in table.chars() {
+        let run = matches!(c, ' ' | '─' | '═');
+        if !(run && out.ends_with(c)) {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub use daemon::TestDaemon;
-pub use golden::{Masks, assert_golden};
+pub use golden::{Masks, assert_golden, squeezed};
 pub use license::License;
 pub use privilege::{in_private_network, require_root};
 

@@ -110,7 +110,7 @@ impl Play {
         let options = lmutil::options::parse(OPTIONS);
         assert!(options.errors.is_empty(), "{:?}", options.errors);
         self.ask(T0, Request::SetOptions(options.options));
-        self.ask(T0, Request::Reread { pools });
+        self.ask(T0, Request::Reread { pools, by: None });
         let accounts = [
             ("LIC\\admin1", AccountRole::Admin),
             ("lic-admins", AccountRole::AdminGroup),
@@ -120,10 +120,17 @@ impl Play {
         ];
         for (name, role) in accounts {
             let name = name.to_owned();
-            self.ask(T0, Request::SetAccount { name, role });
+            self.ask(
+                T0,
+                Request::SetAccount {
+                    name,
+                    role,
+                    by: None,
+                },
+            );
         }
         let name = "temp".to_owned();
-        self.ask(T0, Request::RemoveAccount { name });
+        self.ask(T0, Request::RemoveAccount { name, by: None });
     }
 
     /// Sessions 1 to 3 and handles 1 to 9; burst mode of XDT_STD_DEV
@@ -163,12 +170,13 @@ impl Play {
     /// The reread, a release, and the time that ends burst periods,
     /// sessions and leases.
     fn later(&mut self, pools: Vec<PoolSpec>) {
-        self.ask(T0 + 300, Request::Reread { pools });
+        self.ask(T0 + 300, Request::Reread { pools, by: None });
         self.checkin(T0 + 400, 3, 9);
         let release = Request::Release {
             feature: Some("XDT_ADV_NU".to_owned()),
             user: Some("nina".to_owned()),
             device: None,
+            by: None,
         };
         self.ask(T0 + 500, release);
         // MPS_ENT_SKT's burst period ends; session 3 lapses, then is reclaimed.

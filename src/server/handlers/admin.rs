@@ -23,7 +23,8 @@ pub(super) async fn set_account(
         let reason = format!("role `{role}`: expected admin, user, adminGroup or userGroup");
         return Err(ErrorBody::new(Code::BAD_DATA, reason));
     };
-    decide_done(ctx, engine::Request::SetAccount { name, role }).await
+    let by = Some(caller.name().to_owned());
+    decide_done(ctx, engine::Request::SetAccount { name, role, by }).await
 }
 
 /// Changes settings all at once, or none of them (-42 naming the setting
@@ -55,7 +56,8 @@ pub(super) async fn set_settings(
 
 pub(super) async fn remove_account(ctx: &Context, caller: &Caller, name: String) -> Answer {
     authorize("changing accounts", caller, ctx).await?;
-    decide_done(ctx, engine::Request::RemoveAccount { name }).await
+    let by = Some(caller.name().to_owned());
+    decide_done(ctx, engine::Request::RemoveAccount { name, by }).await
 }
 
 pub(super) async fn release(
@@ -70,6 +72,7 @@ pub(super) async fn release(
         feature,
         user,
         device,
+        by: Some(caller.name().to_owned()),
     };
     decide_done(ctx, request).await
 }
@@ -78,7 +81,8 @@ pub(super) async fn release(
 /// restarts a vendor daemon stopped by `lmdown -vendor`.
 pub(super) async fn reread(ctx: &Context, caller: &Caller, vendor: bool) -> Answer {
     authorize("lmreread", caller, ctx).await?;
-    let reading = licenses::reread(&ctx.config, &ctx.engine, &ctx.log)
+    let by = Some(caller.name().to_owned());
+    let reading = licenses::reread(&ctx.config, &ctx.engine, &ctx.log, by)
         .await
         .map_err(|e| ErrorBody::new(Code::NO_LICENSE_FILE, format!("{e:#}")))?;
     ctx.set_licenses(reading);
@@ -102,6 +106,16 @@ pub(super) async fn shutdown(ctx: &Context, caller: &Caller, vendor: bool) -> An
         return Err(ErrorBody::new(Code::NOT_ALLOWED, reason));
     }
     let who = caller.name();
+    // Recorded before stopping, for the audit; a store that cannot record
+    // it does not keep the administrator from stopping the server.
+    let request = engine::Request::Shutdown {
+        vendor,
+        by: Some(who.to_owned()),
+    };
+    if let Err(e) = decide_done(ctx, request).await {
+        let line = format!("Could not record the shutdown asked by {who}: {}", e.reason);
+        ctx.say("lmgrd", line).await;
+    }
     if vendor {
         ctx.vendor.set_up(false);
         ctx.vendor.port_settled(false).await;

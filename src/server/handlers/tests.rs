@@ -42,7 +42,9 @@ impl Harness {
         let (store, check) = crate::store::Store::open_checked_aside(&config.state_db()).unwrap();
         let (spawner, _deaths) = threads::watch();
         let (engine, _owner) = owner::start(store, check, log.clone(), &spawner).unwrap();
-        let reading = licenses::reread(&config, &engine, &log).await.unwrap();
+        let reading = licenses::reread(&config, &engine, &log, None)
+            .await
+            .unwrap();
         let (drain, draining) = watch::channel(false);
         let ctx = Context::new(Parts {
             engine,
@@ -665,7 +667,7 @@ async fn settings_are_listed_and_changed_whole_by_an_administrator_only() {
         .events
         .iter()
         .filter_map(|e| match &e.what {
-            crate::protocol::events::What::SettingsChanged { by } => Some(by.clone()),
+            crate::protocol::events::What::SettingsChanged { by, .. } => Some(by.clone()),
             _ => None,
         })
         .collect();
