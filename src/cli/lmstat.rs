@@ -125,6 +125,10 @@ pub struct Status {
     /// The most recent refused checkouts (up to 1,000, since the server
     /// started), oldest first.
     pub denials: Vec<Denial>,
+    /// The active alerts (docs/alerts.md); in JSON only, the text stays
+    /// FlexNet's.
+    #[serde(default)]
+    pub alerts: Vec<crate::protocol::alerts::Alert>,
     #[serde(skip)]
     view: Option<View>,
     #[serde(skip)]
@@ -180,6 +184,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
                 checkouts: snapshot.checkouts,
                 assignments: snapshot.assignments,
                 denials: snapshot.denials,
+                alerts: snapshot.alerts,
                 view: Some(view),
                 feature,
             };

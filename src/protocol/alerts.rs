@@ -16,10 +16,13 @@ use serde::{Deserialize, Serialize};
 pub enum AlertKind {
     /// A pool's licenses expire within 90 days (or have expired and are
     /// still installed).
+    #[serde(rename = "expires_within_90_days")]
     ExpiresWithin90Days,
     /// A pool's licenses expire within 30 days (or have expired).
+    #[serde(rename = "expires_within_30_days")]
     ExpiresWithin30Days,
     /// A pool has 90% or more of its installed licenses in use.
+    #[serde(rename = "pool_at_90_percent")]
     PoolAt90Percent,
     /// A pool has all its installed licenses in use.
     PoolFull,
@@ -45,7 +48,8 @@ impl AlertKind {
         AlertKind::LinesNotServed,
     ];
 
-    /// The name used in JSON, the debug log and metrics.
+    /// The name used in JSON (a unit test holds them equal), the debug
+    /// log and metrics.
     pub fn name(self) -> &'static str {
         match self {
             AlertKind::ExpiresWithin90Days => "expires_within_90_days",
@@ -115,4 +119,17 @@ pub struct WebhookBody {
     pub change: AlertChange,
     /// The alert; for a cleared one, as it last was.
     pub alert: Alert,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_names_are_the_names() {
+        for kind in AlertKind::ALL {
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, kind.name());
+        }
+    }
 }

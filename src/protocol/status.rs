@@ -28,6 +28,9 @@ pub struct Status {
     /// The most recent refused checkouts, oldest first.
     #[serde(default)]
     pub denials: Vec<Denial>,
+    /// The active alerts (docs/alerts.md).
+    #[serde(default)]
+    pub alerts: Vec<super::alerts::Alert>,
 }
 
 /// What `status` asks for: every part or some, every feature or one.
@@ -54,6 +57,7 @@ pub enum StatusPart {
     Assignments,
     Connections,
     Denials,
+    Alerts,
 }
 
 impl StatusQuery {
@@ -67,6 +71,7 @@ impl StatusQuery {
             Assignments,
             Connections,
             Denials,
+            Alerts,
         ];
         StatusQuery {
             feature: None,

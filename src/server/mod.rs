@@ -1,5 +1,6 @@
 //! lmgrd: the license manager and the CITRIX vendor daemon in one process.
 
+mod alerts;
 mod authz;
 mod clock;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod owner;
 mod session;
 mod threads;
 mod views;
+pub mod webhook;
 
 use std::ffi::OsString;
 

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+use super::alerts::{Alerts, Watch};
 use super::clock::now;
 use super::debuglog::{DebugLog, say};
 use super::failpoint;
@@ -66,6 +67,8 @@ enum ReaderMsg {
     Denied(Box<DenialView>),
     Pools(oneshot::Sender<Vec<Pool>>),
     Settings(oneshot::Sender<crate::engine::Settings>),
+    /// The active alerts.
+    Alerts(oneshot::Sender<Vec<crate::protocol::alerts::Alert>>),
     Events {
         query: EventQuery,
         reply: oneshot::Sender<Result<EventPage, OwnerError>>,
@@ -142,6 +145,16 @@ impl EngineHandle {
         rx.await.map_err(|_| OwnerError::Stopped)
     }
 
+    /// The active alerts, as the replica last evaluated them (metrics
+    /// count them).
+    pub async fn alerts(&self) -> Result<Vec<crate::protocol::alerts::Alert>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.reader
+            .send(ReaderMsg::Alerts(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
     /// Accounts and groups with a role.
     pub async fn accounts(&self) -> Result<Accounts, OwnerError> {
         let (reply, rx) = oneshot::channel();
@@ -190,12 +203,14 @@ impl EngineHandle {
 /// after a last commit, when every handle is dropped; the reader after it.
 /// The store's integrity `check` runs while the events are read; nothing
 /// starts unless it passes (its verdict comes before any error of reading,
-/// since it says what is wrong and what to do).
+/// since it says what is wrong and what to do). The reader evaluates the
+/// `alerts`.
 pub fn start(
     store: Store,
     check: Check,
     log: Arc<Mutex<DebugLog>>,
     threads: &Spawner,
+    alerts: Alerts,
 ) -> Result<(EngineHandle, JoinHandle<()>), StartError> {
     // The replica is a copy of the recovered engine: replaying it again
     // from a second connection at the same time was twice as slow on two
@@ -218,7 +233,9 @@ pub fn start(
     let reader_store = store.connect()?;
     let (reader, reader_rx) = mpsc::channel();
     let replica = engine.clone();
-    threads.spawn("reader", move || read(replica, reader_store, reader_rx))?;
+    threads.spawn("reader", move || {
+        read(replica, reader_store, reader_rx, Watch::new(alerts))
+    })?;
     // Checkpoints of the write-ahead log happen on their own thread, so
     // that no batch waits for one; the owner only starts the log over.
     store.leave_checkpoints()?;
@@ -357,18 +374,26 @@ fn checkpoint(store: &Store, stop: &Receiver<()>, start_over: &AtomicBool) {
     let _ = store.checkpoint();
 }
 
-/// The reader: a replica of the engine, kept by the committed events.
-fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
+/// The reader: a replica of the engine, kept by the committed events, and
+/// the alerts evaluated on it.
+fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, mut alerts: Watch) {
     let mut denials: std::collections::VecDeque<DenialView> =
         std::collections::VecDeque::with_capacity(DENIALS_KEPT);
-    for message in rx {
+    while let Some(message) = alerts.next(&rx, &engine) {
         match message {
             ReaderMsg::Apply(events) => {
                 for e in &events {
                     engine.apply(e);
                 }
+                alerts.changed();
             }
-            ReaderMsg::Replace(fresh) => engine = *fresh,
+            ReaderMsg::Replace(fresh) => {
+                engine = *fresh;
+                alerts.changed();
+            }
+            ReaderMsg::Alerts(reply) => {
+                let _ = reply.send(alerts.active(&engine));
+            }
             ReaderMsg::Status(query, reply) => {
                 if failpoint::armed("reader-panic") {
                     panic!("failpoint reader-panic");
@@ -378,7 +403,12 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
                     let asked = denials.iter().filter(|d| query.wants_feature(&d.feature));
                     snapshot.denials = asked.cloned().collect();
                 }
-                let _ = reply.send(super::views::status(snapshot, &engine));
+                let mut status = super::views::status(snapshot, &engine);
+                if query.wants(StatusPart::Alerts) {
+                    let active = alerts.active(&engine).into_iter();
+                    status.alerts = active.filter(|a| query.wants_feature(&a.feature)).collect();
+                }
+                let _ = reply.send(status);
             }
             ReaderMsg::Denied(denial) => {
                 if denials.len() == DENIALS_KEPT {

@@ -32,6 +32,7 @@ pub fn status(s: Snapshot, engine: &Engine) -> Status {
         assignments: all(s.assignments),
         connections: all(s.connections),
         denials: all(s.denials),
+        alerts: Vec::new(),
     }
 }
 
