@@ -308,6 +308,56 @@ mod tests {
         );
     }
 
+    /// A receiver that never answers leaves its queue full: the newest
+    /// deliveries are kept, the oldest dropped (and logged), and `send`
+    /// never waits.
+    #[test]
+    fn a_full_queue_drops_its_oldest_delivery_and_says_so() {
+        let target = Arc::new(Target {
+            url: reqwest::Url::parse("https://receiver.invalid/").unwrap(),
+            queue: Mutex::new(VecDeque::new()),
+            ready: Notify::new(),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("debug.log");
+        let log = Arc::new(Mutex::new(DebugLog::open(&path).unwrap()));
+        let hooks = Webhooks {
+            targets: vec![target.clone()],
+            secret: Some(Arc::new(b"key".to_vec())),
+            server: "lic1".to_owned(),
+            log: Some(log),
+        };
+        let change = |n: i64| Change {
+            change: crate::protocol::alerts::AlertChange::Raised,
+            alert: crate::protocol::alerts::Alert {
+                kind: crate::protocol::alerts::AlertKind::PoolFull,
+                feature: format!("F{n}"),
+                version: None,
+                expiry: None,
+                since: n,
+                detail: String::new(),
+            },
+        };
+        for n in 0..(QUEUE_LIMIT as i64 + 3) {
+            hooks.send(&change(n), n);
+        }
+        let queue = target.queue.lock().unwrap();
+        assert_eq!(queue.len(), QUEUE_LIMIT);
+        assert_eq!(queue.front().unwrap().timestamp, 3, "0, 1 and 2 dropped");
+        let last = queue.back().unwrap();
+        let body: WebhookBody = serde_json::from_slice(&last.body).unwrap();
+        assert_eq!(body.alert.feature, format!("F{}", QUEUE_LIMIT + 2));
+        assert_eq!(
+            last.signature.as_deref(),
+            Some(signature(b"key", &last.body).as_str())
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let dropped = text
+            .lines()
+            .filter(|l| l.contains("deliveries waiting; dropped the oldest"));
+        assert_eq!(dropped.count(), 3, "{text}");
+    }
+
     #[test]
     fn retries_wait_between_half_and_all_of_the_backoff() {
         for _ in 0..100 {
