@@ -32,4 +32,5 @@ mod rules;
 mod sessions;
 mod settings;
 mod store_fixtures;
+mod tokens;
 mod udadmin;

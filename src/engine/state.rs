@@ -3,8 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use super::denials::{DenialKey, Denials};
 use super::holders::{HolderKey, Holders};
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, Secret, SessionId};
+use super::snapshot::DenialView;
+use super::tokens::Tokens;
 use super::types::{LicenseModel, PoolSpec, Refused, Settings, Time, day_of};
 use super::ud::{OpenSession, UdFeature};
 use crate::license::Version;
@@ -222,6 +225,10 @@ pub struct Engine {
     pub(crate) next_due: Time,
     /// The options file's shortest TIMEOUT, if it has any.
     pub(crate) shortest_timeout: Option<Time>,
+    /// Refused checkouts: their counts and the most recent ones.
+    pub(crate) denials: Denials,
+    /// API tokens (their digests).
+    pub(crate) tokens: Tokens,
 }
 
 impl Default for Engine {
@@ -242,6 +249,8 @@ impl Default for Engine {
             deferred: false,
             next_due: Time::MIN,
             shortest_timeout: None,
+            denials: Denials::default(),
+            tokens: Tokens::default(),
         };
         engine.replace_pools(Vec::new());
         engine
@@ -291,6 +300,21 @@ impl Engine {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The API tokens.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// Refusals since the state began, by feature, version and number.
+    pub fn denial_counts(&self) -> &BTreeMap<DenialKey, u64> {
+        self.denials.counts()
+    }
+
+    /// The most recent refusals (up to [`denials::RECENT`](super::denials::RECENT)), oldest first.
+    pub fn recent_denials(&self) -> impl Iterator<Item = &DenialView> {
+        self.denials.recent()
     }
 
     /// Applies one event. The only code that changes the state.
@@ -414,6 +438,11 @@ impl Engine {
             }
             Event::AccountRemoved { name, .. } => {
                 self.accounts.remove(name);
+            }
+            Event::Denied(d) => self.denials.record(d),
+            Event::TokenCreated(t) => self.tokens.insert((**t).clone()),
+            Event::TokenRevoked { id, .. } => {
+                self.tokens.remove(*id);
             }
         }
     }
@@ -678,6 +707,8 @@ impl PartialEq for Engine {
             && self.next_handle == other.next_handle
             && self.accounts == other.accounts
             && self.options == other.options
+            && self.denials == other.denials
+            && self.tokens == other.tokens
             && ud_views(self) == ud_views(other)
     }
 }

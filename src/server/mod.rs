@@ -14,6 +14,8 @@ mod listener;
 pub mod owner;
 mod session;
 mod threads;
+pub mod tls;
+mod tokens;
 mod views;
 pub mod webhook;
 

@@ -28,14 +28,13 @@ use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
 use crate::flexnet::Code;
 use crate::protocol::events::{EventPage, EventQuery};
 use crate::protocol::status::{Pool, Status, StatusPart, StatusQuery};
+use crate::protocol::tokens::TokenInfo;
 use crate::store::{Check, Store, StoreError};
 
 /// The most requests decided before one commit.
 const MAX_BATCH: usize = 4096;
 /// How often time passes for the rules.
 const TICK: Duration = Duration::from_secs(1);
-/// Refused checkouts kept for `lmstat --json`: the most recent ones.
-const DENIALS_KEPT: usize = 1000;
 
 /// What the owner is asked.
 enum Command {
@@ -63,12 +62,11 @@ enum ReaderMsg {
     /// The owner rebuilt its engine from the store: start over from it.
     Replace(Box<Engine>),
     Status(StatusQuery, oneshot::Sender<Status>),
-    /// A checkout was refused: kept for status readers.
-    Denied(Box<DenialView>),
     Pools(oneshot::Sender<Vec<Pool>>),
     Settings(oneshot::Sender<crate::engine::Settings>),
     /// The active alerts.
     Alerts(oneshot::Sender<Vec<crate::protocol::alerts::Alert>>),
+    Tokens(oneshot::Sender<Vec<TokenInfo>>),
     Events {
         query: EventQuery,
         reply: oneshot::Sender<Result<EventPage, OwnerError>>,
@@ -151,6 +149,15 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.reader
             .send(ReaderMsg::Alerts(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
+    /// The API tokens, as the last committed change left them.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.reader
+            .send(ReaderMsg::Tokens(reply))
             .map_err(|_| OwnerError::Stopped)?;
         rx.await.map_err(|_| OwnerError::Stopped)
     }
@@ -377,8 +384,6 @@ fn checkpoint(store: &Store, stop: &Receiver<()>, start_over: &AtomicBool) {
 /// The reader: a replica of the engine, kept by the committed events, and
 /// the alerts evaluated on it.
 fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, mut alerts: Watch) {
-    let mut denials: std::collections::VecDeque<DenialView> =
-        std::collections::VecDeque::with_capacity(DENIALS_KEPT);
     while let Some(message) = alerts.next(&rx, &engine) {
         match message {
             ReaderMsg::Apply(events) => {
@@ -400,27 +405,28 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, mut alerts: W
                 }
                 let mut snapshot = engine.select(now(), &selection(&query));
                 if query.wants(StatusPart::Denials) {
-                    let asked = denials.iter().filter(|d| query.wants_feature(&d.feature));
+                    let recent = engine.recent_denials();
+                    let asked = recent.filter(|d| query.wants_feature(&d.feature));
                     snapshot.denials = asked.cloned().collect();
                 }
                 let mut status = super::views::status(snapshot, &engine);
+                if query.wants(StatusPart::Denials) {
+                    status.denial_counts = super::views::denial_counts(&engine, &query);
+                }
                 if query.wants(StatusPart::Alerts) {
                     let active = alerts.active(&engine).into_iter();
                     status.alerts = active.filter(|a| query.wants_feature(&a.feature)).collect();
                 }
                 let _ = reply.send(status);
             }
-            ReaderMsg::Denied(denial) => {
-                if denials.len() == DENIALS_KEPT {
-                    denials.pop_front();
-                }
-                denials.push_back(*denial);
-            }
             ReaderMsg::Pools(reply) => {
                 let _ = reply.send(super::views::all(engine.pool_views(now())));
             }
             ReaderMsg::Settings(reply) => {
                 let _ = reply.send(engine.settings().clone());
+            }
+            ReaderMsg::Tokens(reply) => {
+                let _ = reply.send(engine.tokens().iter().map(super::views::token).collect());
             }
             ReaderMsg::Events { query, reply } => {
                 let page = events(&store, &query);
@@ -569,13 +575,15 @@ impl Owner {
         }
         let (decision, events) = self.engine.decide(now, request);
         let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
+        let mut events = events;
         if let (Some(mut denial), Decision::Denied(d)) = (asked, &decision) {
             if !quiet {
                 log.denied(now, &denial.feature, &denial.user, &denial.host, d);
             }
             denial.code = d.code;
             denial.reason.clone_from(&d.reason);
-            let _ = self.reader.send(ReaderMsg::Denied(Box::new(denial)));
+            // Kept like a grant, so that the counts survive a restart.
+            events.push(Event::Denied(Box::new(denial)));
         }
         for e in &events {
             log.event(&self.engine, e);
