@@ -132,6 +132,21 @@ impl Receiver {
         ]
     }
 
+    /// The same options in a config file, as `--config=FILE`.
+    fn config_arg(&self, dir: &std::path::Path) -> String {
+        let options = self.args(dir);
+        let lines: Vec<String> = options
+            .iter()
+            .map(|o| {
+                let (key, value) = o.trim_start_matches("--").split_once('=').unwrap();
+                format!("{key} = \"{value}\"\n")
+            })
+            .collect();
+        let file = dir.join("lmgrd.conf");
+        std::fs::write(&file, lines.concat()).unwrap();
+        format!("--config={}", file.display())
+    }
+
     /// Waits until `n` deliveries were accepted; answers them all.
     fn wait_for(&self, n: usize) -> Vec<Received> {
         let start = Instant::now();
@@ -418,7 +433,8 @@ fn expiry_and_a_full_pool_are_raised_once_shown_everywhere_delivered_signed_and_
 }
 
 #[test]
-fn overdraft_burst_mode_and_lines_not_served_are_alerts_with_their_words() {
+fn overdraft_burst_mode_and_lines_not_served_are_alerts_with_their_words_delivered_as_lmgrd_conf_says()
+ {
     let root = TestDaemon::root();
     License::new()
         .increment("XDT_PLT_UD", 10)
@@ -433,9 +449,9 @@ fn overdraft_burst_mode_and_lines_not_served_are_alerts_with_their_words() {
         .increment("XDT_ADV_CCU", 5)
         .install_signed_by(root.path(), "forged.lic", &other.join("vendor.key"));
     let receiver = Receiver::start(root.path(), 0);
-    let args = receiver.args(root.path());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let d = TestDaemon::start_with(root, &args);
+    // This time the webhook is configured in lmgrd.conf.
+    let config = receiver.config_arg(root.path());
+    let d = TestDaemon::start_with(root, &[&config]);
     let got = receiver.wait_for(1);
     assert_eq!(got[0].what(), raised("lines_not_served", "XDT_ADV_CCU"));
     assert!(
