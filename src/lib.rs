@@ -3,6 +3,7 @@
 //! The library holds all the logic; `lmgrd` and `lmutil` are thin binaries
 //! over it.
 
+pub mod alerts;
 #[cfg(feature = "tools")]
 pub mod cli;
 pub mod client;

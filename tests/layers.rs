@@ -15,11 +15,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("options", &["license"]),
     ("engine", &["license", "options"]),
     ("protocol", &["license"]),
+    ("alerts", &["engine", "license", "protocol"]),
     ("store", &["engine", "license"]),
     ("client", &["license", "paths", "protocol"]),
     (
         "server",
         &[
+            "alerts",
             "engine",
             "license",
             "options",

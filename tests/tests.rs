@@ -7,6 +7,7 @@ mod admin;
 mod admin_keys;
 mod admin_local;
 mod admin_options;
+mod alerts;
 mod api;
 mod audit;
 mod authz;

@@ -14,6 +14,9 @@ complete -c lmgrd -l heartbeat-interval -d 'Seconds between product heartbeats' 
 complete -c lmgrd -l idle-timeout -d 'Close a connection silent this long (default: 3 heartbeat intervals)' -r
 complete -c lmgrd -l frame-timeout -d 'Close a connection that takes longer to send a request or read an answer' -r
 complete -c lmgrd -l max-connections -d 'Most connections served at once; more wait to be accepted' -r
+complete -c lmgrd -l webhook -d 'Deliver alerts to this HTTPS URL (repeatable; docs/alerts.md)' -r
+complete -c lmgrd -l webhook-secret-file -d 'File holding the key that signs webhook deliveries (HMAC-SHA256)' -r -F
+complete -c lmgrd -l webhook-ca -d 'PEM CA certificate(s) to trust for webhooks, beside the system\'s' -r -F
 complete -c lmgrd -s v -l version -d 'Print the version and exit'
 complete -c lmgrd -l allow-lmdown -d 'Let an admin stop the server (or its vendor daemon) with lmdown'
 complete -c lmgrd -s h -l help -d 'Print help (see more with \'--help\')'

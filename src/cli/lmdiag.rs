@@ -30,7 +30,9 @@ use crate::client::select::{self, Target};
 use crate::flexnet::Code;
 use crate::license::Expiry;
 use crate::license::date::format_date;
+use crate::protocol::alerts::Alert;
 use crate::protocol::diagnosis::{DiagLine, Diagnosis, Keys, Skipped};
+use crate::protocol::status::{StatusPart, StatusQuery};
 use crate::protocol::{Request, Response, ServerInfo};
 
 const RULE: &str = "-----------------------------------------------------";
@@ -72,6 +74,9 @@ pub struct Diag {
     pub diagnosis: Diagnosis,
     /// TCP ports tried on the server's host, and whether each answered.
     pub ports: Vec<PortCheck>,
+    /// The server's active alerts (of the feature asked about, or all).
+    #[serde(default)]
+    pub alerts: Vec<Alert>,
 }
 
 /// Why lmdiag could not diagnose through a server, and what it could see
@@ -318,8 +323,35 @@ impl Report for Diag {
         for p in &self.ports {
             writeln!(w, "{p}")?;
         }
-        Ok(())
+        write_alerts(&self.alerts, w)
     }
+}
+
+/// The active alerts, after everything FlexNet's lmdiag prints, on lines
+/// of their own shape (`alert: KIND, feature F, …`): no quoted feature, no
+/// `vendor:`, nothing a parser of lmdiag's blocks matches. Nothing when
+/// none is active.
+fn write_alerts(alerts: &[Alert], w: &mut dyn Write) -> io::Result<()> {
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(w, "Active alerts: {}", alerts.len())?;
+    for a in alerts {
+        let mut about = format!("alert: {}, feature {}", a.kind.name(), a.feature);
+        if let Some(v) = &a.version {
+            about.push_str(&format!(", version {v}"));
+        }
+        if let Some(e) = &a.expiry {
+            about.push_str(&format!(", expiry {e}"));
+        }
+        let since = chrono::DateTime::from_timestamp(a.since, 0)
+            .unwrap_or_default()
+            .with_timezone(&Local)
+            .format("%-m/%-d/%Y %H:%M");
+        writeln!(w, "  {about}: {} (since {since})", a.detail)?;
+    }
+    Ok(())
 }
 
 /// No server: FlexNet's -15 for the servers tried and which ports answer,
@@ -418,8 +450,15 @@ fn through(m: &clap::ArgMatches, remote: &mut Remote) -> Result<Diag, CliError> 
         Response::Info(i) => i,
         other => return Err(unexpected(other)),
     };
-    let mut diagnosis = match remote.ask(Request::Diagnose { feature })? {
+    let mut diagnosis = match remote.ask(Request::Diagnose {
+        feature: feature.clone(),
+    })? {
         Response::Diagnosis(d) => *d,
+        other => return Err(unexpected(other)),
+    };
+    let parts = vec![StatusPart::Alerts];
+    let alerts = match remote.ask(Request::Status(StatusQuery { feature, parts }))? {
+        Response::Status(s) => s.alerts,
         other => return Err(unexpected(other)),
     };
     apply_filter(&mut diagnosis, &filter);
@@ -434,6 +473,7 @@ fn through(m: &clap::ArgMatches, remote: &mut Remote) -> Result<Diag, CliError> 
         server,
         diagnosis,
         ports,
+        alerts,
     })
 }
 

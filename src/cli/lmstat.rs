@@ -129,6 +129,10 @@ pub struct Status {
     /// Every refused checkout since the state began, counted by feature,
     /// version and FlexNet number.
     pub denial_counts: Vec<DenialCount>,
+    /// The active alerts (docs/alerts.md); in JSON only, the text stays
+    /// FlexNet's.
+    #[serde(default)]
+    pub alerts: Vec<crate::protocol::alerts::Alert>,
     #[serde(skip)]
     view: Option<View>,
     #[serde(skip)]
@@ -185,6 +189,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
                 assignments: snapshot.assignments,
                 denials: snapshot.denials,
                 denial_counts: snapshot.denial_counts,
+                alerts: snapshot.alerts,
                 view: Some(view),
                 feature,
             };

@@ -2,6 +2,7 @@
 //! defines them; the daemon, the client library and the tools share them.
 //! `docs/protocol.md` documents it with examples a test replays.
 
+pub mod alerts;
 pub mod diagnosis;
 pub mod events;
 pub mod frame;

@@ -33,6 +33,9 @@ pub struct Status {
     /// version and FlexNet number. They survive restarts.
     #[serde(default)]
     pub denial_counts: Vec<DenialCount>,
+    /// The active alerts (docs/alerts.md).
+    #[serde(default)]
+    pub alerts: Vec<super::alerts::Alert>,
 }
 
 /// What `status` asks for: every part or some, every feature or one.
@@ -59,6 +62,7 @@ pub enum StatusPart {
     Assignments,
     Connections,
     Denials,
+    Alerts,
 }
 
 impl StatusQuery {
@@ -72,6 +76,7 @@ impl StatusQuery {
             Assignments,
             Connections,
             Denials,
+            Alerts,
         ];
         StatusQuery {
             feature: None,

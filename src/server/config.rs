@@ -49,6 +49,8 @@ pub struct Config {
     pub frame_timeout: u64,
     /// Most connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// Where alerts are delivered (docs/alerts.md).
+    pub webhooks: super::webhook::WebhookConfig,
 }
 
 impl Config {
@@ -81,7 +83,7 @@ fn port_arg(name: &'static str, env: &'static str, default: u16, help: &'static 
 }
 
 /// The names a config file may set: every flag but `--config`.
-const FILE_KEYS: [&str; 17] = [
+const FILE_KEYS: [&str; 20] = [
     "license-dir",
     "keys-dir",
     "data-dir",
@@ -98,6 +100,9 @@ const FILE_KEYS: [&str; 17] = [
     "idle-timeout",
     "frame-timeout",
     "max-connections",
+    "webhook",
+    "webhook-secret-file",
+    "webhook-ca",
     "config",
 ];
 
@@ -258,7 +263,37 @@ pub fn args() -> Vec<Arg> {
             .default_value("65536")
             .value_parser(clap::value_parser!(usize))
             .help("Most connections served at once; more wait to be accepted"),
+        Arg::new("webhook")
+            .long("webhook")
+            .env("LMGRD_WEBHOOK")
+            .value_name("URL")
+            .action(clap::ArgAction::Append)
+            .value_delimiter(' ')
+            .value_parser(https_url)
+            .help("Deliver alerts to this HTTPS URL (repeatable; docs/alerts.md)"),
+        path_arg(
+            "webhook-secret-file",
+            "LMGRD_WEBHOOK_SECRET_FILE",
+            "File holding the key that signs webhook deliveries (HMAC-SHA256)",
+        ),
+        path_arg(
+            "webhook-ca",
+            "LMGRD_WEBHOOK_CA",
+            "PEM CA certificate(s) to trust for webhooks, beside the system's",
+        ),
     ]
+}
+
+/// A webhook's URL: HTTPS only, since deliveries name licenses and hosts.
+fn https_url(text: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    if url.scheme() != "https" {
+        return Err(format!(
+            "webhooks are delivered over HTTPS only, not {}",
+            url.scheme()
+        ));
+    }
+    Ok(url)
 }
 
 /// Resolves the configuration from parsed flags (and their environment).
@@ -293,5 +328,13 @@ pub fn from_matches(m: &ArgMatches) -> Config {
             .get_one::<usize>("max-connections")
             .expect("has a default"))
         .max(1),
+        webhooks: super::webhook::WebhookConfig {
+            urls: m
+                .get_many::<reqwest::Url>("webhook")
+                .map(|urls| urls.cloned().collect())
+                .unwrap_or_default(),
+            secret_file: m.get_one::<PathBuf>("webhook-secret-file").cloned(),
+            ca: m.get_one::<PathBuf>("webhook-ca").cloned(),
+        },
     }
 }

@@ -15,6 +15,7 @@ use serde::Serialize;
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{Semaphore, watch};
 
+use super::alerts::Alerts;
 use super::config::Config;
 use super::context::{Context, Parts};
 use super::debuglog::{DebugLog, VENDOR, flexnet_date, print_out, say};
@@ -23,6 +24,7 @@ use super::licenses;
 use super::listener;
 use super::owner::{self, EngineHandle};
 use super::threads::{self, Spawner};
+use super::webhook::Webhooks;
 use crate::license::HostIdentity;
 use crate::store::Store;
 use crate::version::BuildInfo;
@@ -140,8 +142,10 @@ fn open(config: &Config, threads: &Spawner) -> anyhow::Result<Opened> {
         .with_context(|| format!("cannot open the debug log {}", config.log.display()))?;
     let log = Arc::new(Mutex::new(log));
     let (store, check) = Store::open_checked_aside(&config.state_db())?;
-    let (engine, owner) = owner::start(store, check, log.clone(), threads)?;
     let host = HostIdentity::current().context("cannot read this host's IDs")?;
+    let webhooks = Webhooks::start(&config.webhooks, host.hostname.clone(), log.clone())?;
+    let alerts = Alerts::open(&config.data_dir, log.clone(), webhooks);
+    let (engine, owner) = owner::start(store, check, log.clone(), threads, alerts)?;
     let started = format!(
         "{} started on {} ({}) ({})",
         BuildInfo::current()

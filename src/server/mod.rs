@@ -1,5 +1,6 @@
 //! lmgrd: the license manager and the CITRIX vendor daemon in one process.
 
+mod alerts;
 mod api;
 mod authz;
 mod clock;
@@ -19,6 +20,7 @@ mod threads;
 pub mod tls;
 mod tokens;
 mod views;
+pub mod webhook;
 
 use std::ffi::OsString;
 

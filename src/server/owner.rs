@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+use super::alerts::{Alerts, Watch};
 use super::clock::now;
 use super::debuglog::{DebugLog, say};
 use super::failpoint;
@@ -64,6 +65,8 @@ enum ReaderMsg {
     Status(StatusQuery, oneshot::Sender<Status>),
     Pools(oneshot::Sender<Vec<Pool>>),
     Settings(oneshot::Sender<crate::engine::Settings>),
+    /// The active alerts.
+    Alerts(oneshot::Sender<Vec<crate::protocol::alerts::Alert>>),
     Tokens(oneshot::Sender<Vec<TokenInfo>>),
     /// The live token with this digest.
     FindToken(String, oneshot::Sender<Option<TokenInfo>>),
@@ -146,6 +149,16 @@ impl EngineHandle {
         rx.await.map_err(|_| OwnerError::Stopped)
     }
 
+    /// The active alerts, as the replica last evaluated them (metrics
+    /// count them).
+    pub async fn alerts(&self) -> Result<Vec<crate::protocol::alerts::Alert>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.reader
+            .send(ReaderMsg::Alerts(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
     /// The API tokens, as the last committed change left them.
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>, OwnerError> {
         let (reply, rx) = oneshot::channel();
@@ -221,12 +234,14 @@ impl EngineHandle {
 /// after a last commit, when every handle is dropped; the reader after it.
 /// The store's integrity `check` runs while the events are read; nothing
 /// starts unless it passes (its verdict comes before any error of reading,
-/// since it says what is wrong and what to do).
+/// since it says what is wrong and what to do). The reader evaluates the
+/// `alerts`.
 pub fn start(
     store: Store,
     check: Check,
     log: Arc<Mutex<DebugLog>>,
     threads: &Spawner,
+    alerts: Alerts,
 ) -> Result<(EngineHandle, JoinHandle<()>), StartError> {
     // The replica is a copy of the recovered engine: replaying it again
     // from a second connection at the same time was twice as slow on two
@@ -253,7 +268,13 @@ pub fn start(
     let commits = Arc::new(CommitLatency::default());
     let timing = Arc::clone(&commits);
     threads.spawn("reader", move || {
-        read(replica, reader_store, reader_rx, &commits)
+        read(
+            replica,
+            reader_store,
+            reader_rx,
+            &commits,
+            Watch::new(alerts),
+        )
     })?;
     // Checkpoints of the write-ahead log happen on their own thread, so
     // that no batch waits for one; the owner only starts the log over.
@@ -394,18 +415,32 @@ fn checkpoint(store: &Store, stop: &Receiver<()>, start_over: &AtomicBool) {
     let _ = store.checkpoint();
 }
 
-/// The reader: a replica of the engine, kept by the committed events.
-fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, commits: &CommitLatency) {
+/// The reader: a replica of the engine, kept by the committed events, and
+/// the alerts evaluated on it.
+fn read(
+    mut engine: Engine,
+    store: Store,
+    rx: Receiver<ReaderMsg>,
+    commits: &CommitLatency,
+    mut alerts: Watch,
+) {
     let mut tally = Tally::default();
-    for message in rx {
+    while let Some(message) = alerts.next(&rx, &engine) {
         match message {
             ReaderMsg::Apply(events) => {
                 for e in &events {
                     tally.applied(e);
                     engine.apply(e);
                 }
+                alerts.changed();
             }
-            ReaderMsg::Replace(fresh) => engine = *fresh,
+            ReaderMsg::Replace(fresh) => {
+                engine = *fresh;
+                alerts.changed();
+            }
+            ReaderMsg::Alerts(reply) => {
+                let _ = reply.send(alerts.active(&engine));
+            }
             ReaderMsg::Status(query, reply) => {
                 if failpoint::armed("reader-panic") {
                     panic!("failpoint reader-panic");
@@ -419,6 +454,10 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, commits: &Com
                 let mut status = super::views::status(snapshot, &engine);
                 if query.wants(StatusPart::Denials) {
                     status.denial_counts = super::views::denial_counts(&engine, &query);
+                }
+                if query.wants(StatusPart::Alerts) {
+                    let active = alerts.active(&engine).into_iter();
+                    status.alerts = active.filter(|a| query.wants_feature(&a.feature)).collect();
                 }
                 let _ = reply.send(status);
             }

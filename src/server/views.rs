@@ -33,6 +33,7 @@ pub fn status(s: Snapshot, engine: &Engine) -> Status {
         connections: all(s.connections),
         denials: all(s.denials),
         denial_counts: Vec::new(),
+        alerts: Vec::new(),
     }
 }
 

@@ -41,7 +41,9 @@ impl Harness {
         let log = Arc::new(std::sync::Mutex::new(DebugLog::memory()));
         let (store, check) = crate::store::Store::open_checked_aside(&config.state_db()).unwrap();
         let (spawner, _deaths) = threads::watch();
-        let (engine, _owner) = owner::start(store, check, log.clone(), &spawner).unwrap();
+        let alerts =
+            crate::server::alerts::Alerts::open(&config.data_dir, log.clone(), Default::default());
+        let (engine, _owner) = owner::start(store, check, log.clone(), &spawner, alerts).unwrap();
         let reading = licenses::reread(&config, &engine, &log, None)
             .await
             .unwrap();
