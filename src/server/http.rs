@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -59,7 +60,8 @@ struct Web {
 struct Built {
     at: Instant,
     took: Duration,
-    body: Arc<str>,
+    /// Shared with every answer that reuses it, not copied.
+    body: Bytes,
 }
 
 /// The routes served on the HTTP port.
@@ -103,7 +105,7 @@ async fn metrics(State(web): State<Web>) -> Response {
     let answer = tokio::time::timeout(READ_TIMEOUT, web.ctx.engine.metrics(scrape)).await;
     match answer {
         Ok(Ok(Some(text))) => {
-            let body: Arc<str> = text.into();
+            let body = Bytes::from(text);
             *last = Some(Built {
                 at: Instant::now(),
                 took: t.elapsed(),
@@ -127,8 +129,8 @@ fn refused() -> Response {
     (StatusCode::FORBIDDEN, why).into_response()
 }
 
-fn exposition(body: Arc<str>) -> Response {
-    ([(header::CONTENT_TYPE, EXPOSITION)], body.to_string()).into_response()
+fn exposition(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, EXPOSITION)], body).into_response()
 }
 
 /// Accepts HTTP connections on `listener` and serves `routes` on each,
