@@ -45,8 +45,11 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// A scrape's body is reused for this many times as long as it took to
 /// build: scraping as fast as it can, a client keeps the reader busy at
-/// most a tenth of the time.
+/// most a tenth of the time...
 const REUSE_FACTOR: u32 = 10;
+/// ...but never longer than this, so that a scrape every 15 s or more
+/// always sees a fresh state, whatever the state's size.
+const MAX_REUSE: Duration = Duration::from_secs(15);
 
 /// What the routes share.
 #[derive(Clone)]
@@ -91,7 +94,7 @@ async fn metrics(State(web): State<Web>) -> Response {
     }
     let mut last = web.last.lock().await;
     if let Some(b) = last.as_ref()
-        && b.at.elapsed() < b.took * REUSE_FACTOR
+        && b.at.elapsed() < (b.took * REUSE_FACTOR).min(MAX_REUSE)
     {
         return exposition(b.body.clone());
     }
