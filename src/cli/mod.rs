@@ -12,6 +12,7 @@ pub mod lmreread;
 pub mod lmsettings;
 pub mod lmstat;
 pub mod lmstat_i;
+pub mod lmtoken;
 pub mod lmutil;
 pub mod lmver;
 pub mod remote;
@@ -79,6 +80,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lmsettings",
         command: lmsettings::command,
         run: lmsettings::run,
+    },
+    CommandSpec {
+        name: "lmtoken",
+        command: lmtoken::command,
+        run: lmtoken::run,
     },
     CommandSpec {
         name: "lmhostid",

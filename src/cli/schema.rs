@@ -14,7 +14,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    accounts, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmsettings, lmstat, lmver, udadmin,
+    accounts, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmsettings, lmstat, lmtoken, lmver,
+    udadmin,
 };
 
 /// The version of the JSON interface every command writes.
@@ -74,6 +75,11 @@ const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "lmsettings",
         "lmsettings --json: every setting with its value, default, values and description, and the names -set changed",
         document::<lmsettings::Output>,
+    ),
+    (
+        "lmtoken",
+        "lmtoken --json: every API token, and the one -create made (with its secret, shown once) or the one -revoke revoked",
+        document::<lmtoken::Output>,
     ),
     (
         "lmhostid",

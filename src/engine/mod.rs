@@ -13,6 +13,7 @@ mod sharded;
 pub mod snapshot;
 pub mod state;
 mod time;
+pub mod tokens;
 pub mod types;
 pub mod ud;
 pub mod versions;

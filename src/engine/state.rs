@@ -7,6 +7,7 @@ use super::denials::{DenialKey, Denials};
 use super::holders::{HolderKey, Holders};
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, Secret, SessionId};
 use super::snapshot::DenialView;
+use super::tokens::Tokens;
 use super::types::{LicenseModel, PoolSpec, Refused, Settings, Time, day_of};
 use super::ud::{OpenSession, UdFeature};
 use crate::license::Version;
@@ -226,6 +227,8 @@ pub struct Engine {
     pub(crate) shortest_timeout: Option<Time>,
     /// Refused checkouts: their counts and the most recent ones.
     pub(crate) denials: Denials,
+    /// API tokens (their digests).
+    pub(crate) tokens: Tokens,
 }
 
 impl Default for Engine {
@@ -247,6 +250,7 @@ impl Default for Engine {
             next_due: Time::MIN,
             shortest_timeout: None,
             denials: Denials::default(),
+            tokens: Tokens::default(),
         };
         engine.replace_pools(Vec::new());
         engine
@@ -296,6 +300,11 @@ impl Engine {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The API tokens.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
     }
 
     /// Refusals since the state began, by feature, version and number.
@@ -431,6 +440,10 @@ impl Engine {
                 self.accounts.remove(name);
             }
             Event::Denied(d) => self.denials.record(d),
+            Event::TokenCreated(t) => self.tokens.insert((**t).clone()),
+            Event::TokenRevoked { id, .. } => {
+                self.tokens.remove(*id);
+            }
         }
     }
 
@@ -695,6 +708,7 @@ impl PartialEq for Engine {
             && self.accounts == other.accounts
             && self.options == other.options
             && self.denials == other.denials
+            && self.tokens == other.tokens
             && ud_views(self) == ud_views(other)
     }
 }

@@ -18,7 +18,17 @@ use crate::protocol::{ErrorBody, Role};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Remote,
-    Local { uid: u32, name: String },
+    Local {
+        uid: u32,
+        name: String,
+    },
+    /// An HTTPS client that presented an API token: it acts as the token's
+    /// account, with the role that account had when the request came.
+    Web {
+        /// `account (token N)`: what the audit records.
+        name: String,
+        role: Role,
+    },
 }
 
 impl Caller {
@@ -36,7 +46,7 @@ impl Caller {
     pub fn name(&self) -> &str {
         match self {
             Caller::Remote => "a remote client",
-            Caller::Local { name, .. } => name,
+            Caller::Local { name, .. } | Caller::Web { name, .. } => name,
         }
     }
 
@@ -45,6 +55,7 @@ impl Caller {
     pub async fn role(&self, ctx: &Context) -> Role {
         let (uid, name) = match self {
             Caller::Remote => return Role::Remote,
+            Caller::Web { role, .. } => return *role,
             Caller::Local { uid, name } => (*uid, name),
         };
         if uid == 0 || uid == ctx.owner_uid {
@@ -70,6 +81,49 @@ impl Caller {
             Role::User
         }
     }
+}
+
+/// The role an account (`host\\user`, as accounts are written) has now:
+/// root and the account lmgrd runs as are admins; then the accounts given a
+/// role; then the groups given one that the account (a local user of that
+/// name) is in. `None` when it has no role.
+pub async fn account_role(ctx: &Context, account: &str) -> Option<Role> {
+    let host = ctx.host.to_string();
+    let owner = format!("{host}\\{}", user_name(ctx.owner_uid));
+    if account == format!("{host}\\root") || account == owner {
+        return Some(Role::Admin);
+    }
+    let accounts = ctx.engine.accounts().await.ok()?;
+    match accounts.get(account) {
+        Some(AccountRole::Admin) => return Some(Role::Admin),
+        Some(AccountRole::User) => return Some(Role::User),
+        _ => {}
+    }
+    let groups: Vec<(String, AccountRole)> = accounts
+        .into_iter()
+        .filter(|(_, r)| matches!(r, AccountRole::AdminGroup | AccountRole::UserGroup))
+        .collect();
+    let user = account.rsplit('\\').next().unwrap_or(account).to_owned();
+    tokio::task::spawn_blocking(move || {
+        let uid = nix::unistd::User::from_name(&user)
+            .ok()
+            .flatten()?
+            .uid
+            .as_raw();
+        let mut role = None;
+        for (group, kind) in &groups {
+            if member_of(uid, group) {
+                if *kind == AccountRole::AdminGroup {
+                    return Some(Role::Admin);
+                }
+                role = Some(Role::User);
+            }
+        }
+        role
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// The account's name, or `uidN` when it has none.

@@ -31,6 +31,10 @@ pub struct Config {
     pub vendor_port: u16,
     /// The HTTP port (`/metrics`); 0 picks a free one.
     pub http_port: u16,
+    /// The HTTPS certificate chain and key (PEM); a self-signed pair in
+    /// the data directory when absent.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// Seconds between the heartbeats products send.
     pub heartbeat_interval: u64,
     /// The debug log, in FlexNet's format.
@@ -77,7 +81,7 @@ fn port_arg(name: &'static str, env: &'static str, default: u16, help: &'static 
 }
 
 /// The names a config file may set: every flag but `--config`.
-const FILE_KEYS: [&str; 15] = [
+const FILE_KEYS: [&str; 17] = [
     "license-dir",
     "keys-dir",
     "data-dir",
@@ -86,6 +90,8 @@ const FILE_KEYS: [&str; 15] = [
     "lm-port",
     "vendor-port",
     "http-port",
+    "tls-cert",
+    "tls-key",
     "bind",
     "allow-lmdown",
     "heartbeat-interval",
@@ -201,7 +207,17 @@ pub fn args() -> Vec<Arg> {
             "http-port",
             "LMGRD_HTTP_PORT",
             HTTP_PORT,
-            "HTTP port: Prometheus metrics at /metrics (0: any free port)",
+            "HTTP port: Prometheus metrics at /metrics, and the HTTPS web services (0: any free port)",
+        ),
+        path_arg(
+            "tls-cert",
+            "LMGRD_TLS_CERT",
+            "The HTTPS certificate chain, PEM (default: a self-signed one made in DATA_DIR)",
+        ),
+        path_arg(
+            "tls-key",
+            "LMGRD_TLS_KEY",
+            "The HTTPS certificate's private key, PEM (with --tls-cert)",
         ),
         Arg::new("bind")
             .long("bind")
@@ -264,6 +280,8 @@ pub fn from_matches(m: &ArgMatches) -> Config {
         lm_port: *m.get_one::<u16>("lm-port").expect("has a default"),
         vendor_port: *m.get_one::<u16>("vendor-port").expect("has a default"),
         http_port: *m.get_one::<u16>("http-port").expect("has a default"),
+        tls_cert: m.get_one::<PathBuf>("tls-cert").cloned(),
+        tls_key: m.get_one::<PathBuf>("tls-key").cloned(),
         heartbeat_interval,
         allow_lmdown: m.get_flag("allow-lmdown"),
         idle_timeout: m

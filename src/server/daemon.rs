@@ -34,6 +34,13 @@ pub struct Status {
     pub lm_port: u16,
     pub vendor_port: u16,
     pub http_port: u16,
+    /// SHA-256 of the HTTPS port's certificate (`AB:CD:…`), for clients
+    /// that pin it.
+    #[serde(default)]
+    pub https_fingerprint: String,
+    /// The HTTPS port's certificate file.
+    #[serde(default)]
+    pub https_certificate: std::path::PathBuf,
     pub socket: std::path::PathBuf,
     pub license_dir: std::path::PathBuf,
     pub data_dir: std::path::PathBuf,
@@ -63,12 +70,15 @@ pub async fn run(
     )
     .await?;
     let http = bind_tcp(&config, config.http_port, "HTTP", "--http-port").await?;
+    let tls = certificate(&config, &opened.host).await?;
     let control = bind_control(&config.socket).await?;
     let status = Status {
         pid: std::process::id(),
         lm_port: lm.local_addr()?.port(),
         vendor_port: vendor.local_addr()?.port(),
         http_port: http.local_addr()?.port(),
+        https_fingerprint: tls.fingerprint.clone(),
+        https_certificate: tls.cert.clone(),
         socket: config.socket.clone(),
         license_dir: config.license_dir.clone(),
         data_dir: config.data_dir.clone(),
@@ -87,12 +97,17 @@ pub async fn run(
     });
     announce(&ctx, &status).await?;
     let slots = Arc::new(Semaphore::new(config.max_connections));
-    let web = http::router(ctx.clone());
+    let metrics = http::router(ctx.clone());
+    let secure = http::Secure {
+        acceptor: tokio_rustls::TlsAcceptor::from(tls.config.clone()),
+        routes: metrics.clone().merge(super::api::routes(ctx.clone())),
+    };
+    let plain = http::plain(metrics);
     let died = tokio::select! {
         () = listener::serve(&lm, &ctx, &slots) => None,
         () = listener::serve_vendor_port(vendor, listening, &ctx, &slots) => None,
         () = listener::serve(&control, &ctx, &slots) => None,
-        () = http::serve(http, web) => None,
+        () = http::serve(http, plain, secure) => None,
         () = shutdown => None,
         () = ctx.stop.notified() => None,
         why = deaths.next() => Some(why),
@@ -151,6 +166,24 @@ fn open(config: &Config, threads: &Spawner) -> anyhow::Result<Opened> {
     })
 }
 
+/// The HTTPS port's certificate: the configured one, or the data
+/// directory's self-signed pair (made at the first start).
+async fn certificate(config: &Arc<Config>, host: &str) -> anyhow::Result<super::tls::Tls> {
+    let config = config.clone();
+    let names = vec![
+        host.to_owned(),
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+    ];
+    let made = tokio::task::spawn_blocking(move || {
+        let given = (config.tls_cert.as_deref(), config.tls_key.as_deref());
+        super::tls::load_or_make(given, &config.data_dir, &names)
+    });
+    Ok(made
+        .await
+        .context("making the HTTPS certificate stopped")??)
+}
+
 /// Writes the status file, then says where the daemon serves.
 async fn announce(ctx: &Context, status: &Status) -> anyhow::Result<()> {
     write_status(&ctx.config, status)?;
@@ -163,11 +196,12 @@ async fn announce(ctx: &Context, status: &Status) -> anyhow::Result<()> {
     ctx.say("lmgrd", vendor).await;
     let config = &ctx.config;
     print_out(&format!(
-        "lmgrd: serving; license manager port {}, CITRIX vendor daemon port {}, HTTP port {}, \
-         control socket {}, licenses {}, keys {}, state {}",
+        "lmgrd: serving; license manager port {}, CITRIX vendor daemon port {}, HTTP port {} \
+         (HTTPS certificate SHA-256 {}), control socket {}, licenses {}, keys {}, state {}",
         status.lm_port,
         status.vendor_port,
         status.http_port,
+        status.https_fingerprint,
         config.socket.display(),
         config.license_dir.display(),
         config.keys_dir.display(),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -23,6 +23,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex, Semaphore};
 
+use super::api::Peer;
 use super::context::Context;
 use super::metrics::Scrape;
 use crate::engine::types::RemoteRead;
@@ -136,13 +137,35 @@ fn exposition(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, EXPOSITION)], body).into_response()
 }
 
-/// Accepts HTTP connections on `listener` and serves `routes` on each,
-/// at most [`MAX_CONNECTIONS`] at once.
-pub async fn serve(listener: TcpListener, routes: Router) {
+/// What the port serves over TLS: the certificate and the routes (the
+/// metrics and the web services).
+#[derive(Clone)]
+pub struct Secure {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub routes: Router,
+}
+
+/// The routes served in plain HTTP: the metrics; the web services' paths
+/// are refused with a reason that says to use HTTPS on the same port.
+pub fn plain(metrics: Router) -> Router {
+    metrics.fallback(|uri: axum::http::Uri| async move {
+        if uri.path().starts_with("/api/") {
+            let why = "the web services are served over HTTPS on this port only\n";
+            (StatusCode::FORBIDDEN, why)
+        } else {
+            (StatusCode::NOT_FOUND, "not found\n")
+        }
+    })
+}
+
+/// Accepts HTTP connections on `listener` and serves each, at most
+/// [`MAX_CONNECTIONS`] at once: a connection whose first byte opens a TLS
+/// handshake gets `secure`'s routes over TLS, any other `plain`.
+pub async fn serve(listener: TcpListener, plain: Router, secure: Secure) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             // Out of file descriptors or memory: licensing comes first;
             // try again shortly.
             Err(_) => {
@@ -153,16 +176,51 @@ pub async fn serve(listener: TcpListener, routes: Router) {
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             continue;
         };
-        let service = TowerToHyperService::new(routes.clone());
+        let (plain, secure) = (plain.clone(), secure.clone());
         tokio::spawn(async move {
-            connection(stream, service).await;
+            let peer = Extension(Peer(peer.ip()));
+            match opening(&stream).await {
+                Opening::Tls => {
+                    let tls = secure.acceptor.accept(stream);
+                    if let Ok(Ok(stream)) = tokio::time::timeout(HEAD_TIMEOUT, tls).await {
+                        let service = TowerToHyperService::new(secure.routes.layer(peer));
+                        connection(stream, service).await;
+                    }
+                }
+                Opening::Plain => {
+                    connection(stream, TowerToHyperService::new(plain.layer(peer))).await;
+                }
+                Opening::Silent => {}
+            }
             drop(permit);
         });
     }
 }
 
+/// How a client opens its connection.
+enum Opening {
+    /// With a TLS handshake (a record of type 22).
+    Tls,
+    Plain,
+    /// Not at all within [`HEAD_TIMEOUT`], or it closed.
+    Silent,
+}
+
+/// Peeks at the client's first byte (it stays unread for what follows).
+async fn opening(stream: &tokio::net::TcpStream) -> Opening {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(HEAD_TIMEOUT, stream.peek(&mut first)).await {
+        Ok(Ok(1)) if first[0] == 0x16 => Opening::Tls,
+        Ok(Ok(1)) => Opening::Plain,
+        _ => Opening::Silent,
+    }
+}
+
 /// Serves one connection for at most [`CONNECTION_LIFETIME`].
-async fn connection(stream: tokio::net::TcpStream, service: TowerToHyperService<Router>) {
+async fn connection<S>(stream: S, service: TowerToHyperService<Router>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT)

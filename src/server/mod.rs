@@ -1,5 +1,6 @@
 //! lmgrd: the license manager and the CITRIX vendor daemon in one process.
 
+mod api;
 mod authz;
 mod clock;
 pub mod config;
@@ -15,6 +16,8 @@ mod metrics;
 pub mod owner;
 mod session;
 mod threads;
+pub mod tls;
+mod tokens;
 mod views;
 
 use std::ffi::OsString;

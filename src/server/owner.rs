@@ -28,6 +28,7 @@ use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
 use crate::flexnet::Code;
 use crate::protocol::events::{EventPage, EventQuery};
 use crate::protocol::status::{Pool, Status, StatusPart, StatusQuery};
+use crate::protocol::tokens::TokenInfo;
 use crate::store::{Check, Store, StoreError};
 
 /// The most requests decided before one commit.
@@ -63,6 +64,9 @@ enum ReaderMsg {
     Status(StatusQuery, oneshot::Sender<Status>),
     Pools(oneshot::Sender<Vec<Pool>>),
     Settings(oneshot::Sender<crate::engine::Settings>),
+    Tokens(oneshot::Sender<Vec<TokenInfo>>),
+    /// The live token with this digest.
+    FindToken(String, oneshot::Sender<Option<TokenInfo>>),
     Events {
         query: EventQuery,
         reply: oneshot::Sender<Result<EventPage, OwnerError>>,
@@ -138,6 +142,24 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.reader
             .send(ReaderMsg::Settings(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
+    /// The API tokens, as the last committed change left them.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.reader
+            .send(ReaderMsg::Tokens(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
+    /// The live API token whose digest is `digest`, if any.
+    pub async fn find_token(&self, digest: String) -> Result<Option<TokenInfo>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.reader
+            .send(ReaderMsg::FindToken(digest, reply))
             .map_err(|_| OwnerError::Stopped)?;
         rx.await.map_err(|_| OwnerError::Stopped)
     }
@@ -405,6 +427,13 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, commits: &Com
             }
             ReaderMsg::Settings(reply) => {
                 let _ = reply.send(engine.settings().clone());
+            }
+            ReaderMsg::FindToken(digest, reply) => {
+                let found = engine.tokens().find(&digest, now());
+                let _ = reply.send(found.map(super::views::token));
+            }
+            ReaderMsg::Tokens(reply) => {
+                let _ = reply.send(engine.tokens().iter().map(super::views::token).collect());
             }
             ReaderMsg::Events { query, reply } => {
                 let page = events(&store, &query);

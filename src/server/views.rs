@@ -284,7 +284,7 @@ impl From<DenialView> for Denial {
 /// its counts).
 pub fn event(seq: i64, e: Event) -> Option<events::Event> {
     let (at, what) = match e {
-        Event::Denied(_) => return None,
+        Event::Denied(_) | Event::TokenCreated(_) | Event::TokenRevoked { .. } => return None,
         Event::SessionStarted {
             session, host, at, ..
         } => (at, What::SessionStarted { session, host }),
@@ -397,5 +397,17 @@ fn burst_end(reason: BurstEnd) -> BurstEndReason {
         BurstEnd::Expired => BurstEndReason::Expired,
         BurstEnd::LicensesInstalled => BurstEndReason::LicensesInstalled,
         BurstEnd::Disabled => BurstEndReason::Disabled,
+    }
+}
+
+/// An API token as the protocol shows it: never its digest.
+pub fn token(t: &crate::engine::tokens::Token) -> crate::protocol::tokens::TokenInfo {
+    crate::protocol::tokens::TokenInfo {
+        id: t.id,
+        name: t.name.clone(),
+        account: t.account.clone(),
+        created: t.created,
+        expires: t.expires,
+        created_by: t.by.clone(),
     }
 }

@@ -437,6 +437,8 @@ fn event_time(e: &Event) -> i64 {
         | Event::AccountRemoved { at, .. } => *at,
         Event::Granted(g) => g.at,
         Event::Denied(d) => d.at,
+        Event::TokenCreated(t) => t.created,
+        Event::TokenRevoked { at, .. } => *at,
     }
 }
 

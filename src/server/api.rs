@@ -1,0 +1,320 @@
+//! The web services: the protocol's requests over HTTPS, for callers that
+//! present an API token (`Authorization: Bearer lmu_…`, docs/api.md).
+//!
+//! A request is the protocol's own [`Request`], answered with its own
+//! [`Response`], through the same handlers as the control socket: a token
+//! acts as its account, with the role that account has now, and every
+//! change it makes is recorded as made by `account (token N)`. Products
+//! check out over TCP, never here. Served only over TLS; failed
+//! authentications are limited per client address.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::authz::{Caller, account_role};
+use super::context::Context;
+use super::handlers::{Conn, answer};
+use crate::flexnet::Code;
+use crate::protocol::status::{StatusPart, StatusQuery};
+use crate::protocol::{ErrorBody, Request, Response};
+
+/// Failed authentications a client address may make in [`FAILURE_WINDOW`]
+/// before it is refused (429) until the window ends.
+pub const MAX_FAILURES: u32 = 10;
+/// The window failed authentications are counted in.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Client addresses whose failures are remembered at once; past it the
+/// oldest windows are forgotten first.
+const FAILURE_ADDRESSES: usize = 10_000;
+
+/// The address of the client on the other end of a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub IpAddr);
+
+/// What the API's routes share.
+#[derive(Clone)]
+struct Api {
+    ctx: Context,
+    failures: Arc<Failures>,
+}
+
+/// The API's routes, under `/api/v1/`.
+pub fn routes(ctx: Context) -> Router {
+    let api = Api {
+        ctx,
+        failures: Arc::new(Failures::default()),
+    };
+    Router::new()
+        .route("/api/v1/request", post(request))
+        .route("/api/v1/whoami", get(whoami))
+        .route("/api/v1/info", get(info))
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/pools", get(pools))
+        .route("/api/v1/settings", get(settings))
+        .route("/api/v1/accounts", get(accounts))
+        .route("/api/v1/tokens", get(tokens))
+        .with_state(api)
+}
+
+/// `POST /api/v1/request`: any request of the protocol but a product's.
+async fn request(
+    State(api): State<Api>,
+    Extension(peer): Extension<Peer>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HttpResponse {
+    let caller = match authenticate(&api, &headers, peer).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
+    let request: Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let reason = format!("the body is not a request of the protocol: {e}");
+            return reply(Response::Error(ErrorBody::new(Code::BAD_DATA, reason)));
+        }
+    };
+    if is_product(&request) {
+        let reason = "products check licenses out over TCP (the vendor daemon's port), \
+                      not over the web services";
+        return reply(Response::Error(ErrorBody::new(Code::NOT_ALLOWED, reason)));
+    }
+    reply(answer(request, &api.ctx, &caller, &mut Conn::default()).await)
+}
+
+/// Whether a request is a product's (a session, a checkout, a checkin).
+fn is_product(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::StartSession { .. }
+            | Request::Heartbeat { .. }
+            | Request::Reconnect { .. }
+            | Request::EndSession { .. }
+            | Request::Checkout(_)
+            | Request::Checkin { .. }
+    )
+}
+
+/// Answers a read made by an authenticated caller.
+async fn read(api: &Api, peer: Peer, headers: &HeaderMap, request: Request) -> HttpResponse {
+    match authenticate(api, headers, peer).await {
+        Ok(caller) => reply(answer(request, &api.ctx, &caller, &mut Conn::default()).await),
+        Err(refusal) => refusal,
+    }
+}
+
+async fn whoami(
+    State(api): State<Api>,
+    Extension(p): Extension<Peer>,
+    h: HeaderMap,
+) -> HttpResponse {
+    read(&api, p, &h, Request::Whoami).await
+}
+
+async fn info(State(api): State<Api>, Extension(p): Extension<Peer>, h: HeaderMap) -> HttpResponse {
+    read(&api, p, &h, Request::Info).await
+}
+
+async fn pools(
+    State(api): State<Api>,
+    Extension(p): Extension<Peer>,
+    h: HeaderMap,
+) -> HttpResponse {
+    read(&api, p, &h, Request::Pools).await
+}
+
+async fn settings(
+    State(api): State<Api>,
+    Extension(p): Extension<Peer>,
+    h: HeaderMap,
+) -> HttpResponse {
+    read(&api, p, &h, Request::Settings).await
+}
+
+async fn accounts(
+    State(api): State<Api>,
+    Extension(p): Extension<Peer>,
+    h: HeaderMap,
+) -> HttpResponse {
+    read(&api, p, &h, Request::Accounts).await
+}
+
+async fn tokens(
+    State(api): State<Api>,
+    Extension(p): Extension<Peer>,
+    h: HeaderMap,
+) -> HttpResponse {
+    read(&api, p, &h, Request::Tokens).await
+}
+
+/// `GET /api/v1/status?feature=F&parts=pools,checkouts`.
+#[derive(Debug, Deserialize)]
+struct StatusParams {
+    feature: Option<String>,
+    parts: Option<String>,
+}
+
+async fn status(
+    State(api): State<Api>,
+    Extension(p): Extension<Peer>,
+    h: HeaderMap,
+    Query(params): Query<StatusParams>,
+) -> HttpResponse {
+    let mut parts = Vec::new();
+    for name in params.parts.iter().flat_map(|p| p.split(',')) {
+        let quoted = serde_json::Value::String(name.trim().to_owned());
+        match serde_json::from_value::<StatusPart>(quoted) {
+            Ok(part) => parts.push(part),
+            Err(_) => {
+                let reason = format!("unknown status part `{name}`");
+                return reply(Response::Error(ErrorBody::new(Code::BAD_PARAMETER, reason)));
+            }
+        }
+    }
+    let query = StatusQuery {
+        feature: params.feature,
+        parts,
+    };
+    read(&api, p, &h, Request::Status(query)).await
+}
+
+/// The caller a request's token names, or the refusal to send: 401 for a
+/// missing, unknown, expired or revoked token (and for a token whose
+/// account has no role any more), 429 once the address failed too often.
+async fn authenticate(api: &Api, headers: &HeaderMap, peer: Peer) -> Result<Caller, HttpResponse> {
+    if api.failures.blocked(peer.0) {
+        let why = "too many failed authentications from this address: wait a minute";
+        return Err(plain(StatusCode::TOO_MANY_REQUESTS, why));
+    }
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(presented) = presented else {
+        return Err(unauthorized(
+            "present an API token: Authorization: Bearer lmu_…",
+        ));
+    };
+    let digest = super::tokens::digest(presented);
+    let found = match api.ctx.engine.find_token(digest).await {
+        Ok(found) => found,
+        Err(e) => return Err(plain(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
+    };
+    let Some(token) = found else {
+        api.failures.failed(peer.0);
+        return Err(unauthorized("the token is unknown, expired or revoked"));
+    };
+    let Some(role) = account_role(&api.ctx, &token.account).await else {
+        api.failures.failed(peer.0);
+        let why = format!("the token's account {} has no role", token.account);
+        return Err(unauthorized(&why));
+    };
+    Ok(Caller::Web {
+        name: format!("{} (token {})", token.account, token.id),
+        role,
+    })
+}
+
+/// A protocol answer as HTTP: the answer's JSON, with a status that says
+/// what a refusal was.
+fn reply(response: Response) -> HttpResponse {
+    let status = match &response {
+        Response::Error(e) => error_status(e.code),
+        _ => StatusCode::OK,
+    };
+    let body = serde_json::to_vec(&response).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The HTTP status of a refusal with FlexNet's number `code`.
+fn error_status(code: Code) -> StatusCode {
+    match code {
+        Code::NOT_ALLOWED => StatusCode::FORBIDDEN,
+        Code::BAD_DATA | Code::BAD_PARAMETER => StatusCode::BAD_REQUEST,
+        Code::CANNOT_CONNECT | Code::VENDOR_DOWN => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+fn plain(status: StatusCode, why: &str) -> HttpResponse {
+    (status, format!("{why}\n")).into_response()
+}
+
+fn unauthorized(why: &str) -> HttpResponse {
+    let challenge = [(header::WWW_AUTHENTICATE, "Bearer realm=\"lmgrd\"")];
+    (StatusCode::UNAUTHORIZED, challenge, format!("{why}\n")).into_response()
+}
+
+/// Failed authentications by client address, in fixed windows.
+#[derive(Debug, Default)]
+struct Failures {
+    by_address: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl Failures {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (u32, Instant)>> {
+        self.by_address.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `address` failed [`MAX_FAILURES`] times in its window.
+    fn blocked(&self, address: IpAddr) -> bool {
+        let map = self.map();
+        map.get(&address)
+            .is_some_and(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < FAILURE_WINDOW)
+    }
+
+    fn failed(&self, address: IpAddr) {
+        let mut map = self.map();
+        if map.len() >= FAILURE_ADDRESSES && !map.contains_key(&address) {
+            map.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+            if map.len() >= FAILURE_ADDRESSES {
+                map.clear();
+            }
+        }
+        let entry = map.entry(address).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= FAILURE_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_blocked_after_its_failures_and_others_are_not() {
+        let f = Failures::default();
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        for _ in 0..MAX_FAILURES - 1 {
+            f.failed(a);
+        }
+        assert!(!f.blocked(a));
+        f.failed(a);
+        assert!(f.blocked(a));
+        assert!(!f.blocked(b));
+    }
+
+    #[test]
+    fn refusals_have_the_status_their_number_means() {
+        assert_eq!(error_status(Code::NOT_ALLOWED), StatusCode::FORBIDDEN);
+        assert_eq!(error_status(Code::BAD_PARAMETER), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            error_status(Code::VENDOR_DOWN),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(error_status(Code::ALL_IN_USE), StatusCode::CONFLICT);
+    }
+}
