@@ -486,3 +486,64 @@ async fn hostile_http_clients_never_reach_licensing() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
 }
+
+/// A port free now on the loopback address.
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `http-port` in lmgrd.conf and `LMGRD_HTTP_PORT` set the port, as for
+/// the other ports; the status file says which.
+#[test]
+fn the_http_port_is_set_by_the_config_file_and_the_environment() {
+    for how in ["file", "env"] {
+        let root = TestDaemon::root();
+        let p = |d: &str| root.path().join(d);
+        let port = free_port();
+        let conf = p("lmgrd.conf");
+        std::fs::write(&conf, format!("http-port = {port}\n")).unwrap();
+        let mut lmgrd = Command::new(crate::common::lmgrd_bin());
+        lmgrd
+            .arg("--license-dir")
+            .arg(p("licenses"))
+            .arg("--keys-dir")
+            .arg(p("keys"))
+            .arg("--data-dir")
+            .arg(p("data"))
+            .arg("--socket")
+            .arg(p("lmgrd.sock"))
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--lm-port",
+                "0",
+                "--vendor-port",
+                "0",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if how == "file" {
+            lmgrd.arg("--config").arg(&conf);
+        } else {
+            lmgrd.env("LMGRD_HTTP_PORT", port.to_string());
+        }
+        let mut child = lmgrd.spawn().unwrap();
+        let status = p("data/lmgrd.status.json");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let file: Value = loop {
+            if let Ok(text) = std::fs::read_to_string(&status)
+                && let Ok(v) = serde_json::from_str::<Value>(&text)
+            {
+                break v;
+            }
+            assert!(child.try_wait().unwrap().is_none(), "{how}: lmgrd exited");
+            assert!(Instant::now() < deadline, "{how}: no status file");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!(file["http_port"].as_u64(), Some(u64::from(port)), "{how}");
+        assert_eq!(get(port, "/metrics").0, 200, "{how}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -45,8 +46,11 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// A scrape's body is reused for this many times as long as it took to
 /// build: scraping as fast as it can, a client keeps the reader busy at
-/// most a tenth of the time.
+/// most a tenth of the time...
 const REUSE_FACTOR: u32 = 10;
+/// ...but never longer than this, so that a scrape every 15 s or more
+/// always sees a fresh state, whatever the state's size.
+const MAX_REUSE: Duration = Duration::from_secs(15);
 
 /// What the routes share.
 #[derive(Clone)]
@@ -60,7 +64,8 @@ struct Web {
 struct Built {
     at: Instant,
     took: Duration,
-    body: Arc<str>,
+    /// Shared with every answer that reuses it, not copied.
+    body: Bytes,
 }
 
 /// The routes served on the HTTP port.
@@ -90,7 +95,7 @@ async fn metrics(State(web): State<Web>) -> Response {
     }
     let mut last = web.last.lock().await;
     if let Some(b) = last.as_ref()
-        && b.at.elapsed() < b.took * REUSE_FACTOR
+        && b.at.elapsed() < (b.took * REUSE_FACTOR).min(MAX_REUSE)
     {
         return exposition(b.body.clone());
     }
@@ -104,7 +109,7 @@ async fn metrics(State(web): State<Web>) -> Response {
     let answer = tokio::time::timeout(READ_TIMEOUT, web.ctx.engine.metrics(scrape)).await;
     match answer {
         Ok(Ok(Some(text))) => {
-            let body: Arc<str> = text.into();
+            let body = Bytes::from(text);
             *last = Some(Built {
                 at: Instant::now(),
                 took: t.elapsed(),
@@ -128,8 +133,8 @@ fn refused() -> Response {
     (StatusCode::FORBIDDEN, why).into_response()
 }
 
-fn exposition(body: Arc<str>) -> Response {
-    ([(header::CONTENT_TYPE, EXPOSITION)], body.to_string()).into_response()
+fn exposition(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, EXPOSITION)], body).into_response()
 }
 
 /// What the port serves over TLS: the certificate and the routes (the

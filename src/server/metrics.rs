@@ -471,7 +471,7 @@ fn expiry(x: &mut Exposition, i: &Inputs<'_>) {
         Kind::Gauge,
         "Expiry of a feature's license pool as Unix time; +Inf when permanent.",
     );
-    let mut days: BTreeMap<u64, (u64, HashSet<&str>)> = BTreeMap::new();
+    let mut days = Days::new();
     for (name, pools) in by_feature(i.status) {
         for (index, p) in pools.iter().filter(|p| !p.removed).enumerate() {
             let (index, licenses) = (index.to_string(), p.purchased.to_string());
@@ -490,6 +490,14 @@ fn expiry(x: &mut Exposition, i: &Inputs<'_>) {
             day.1.insert(name);
         }
     }
+    aggregate_expiry(x, app, days);
+}
+
+/// The pools' expiry days (by the bits of their Unix time), with the
+/// licenses and the features that expire on each.
+type Days<'a> = BTreeMap<u64, (u64, HashSet<&'a str>)>;
+
+fn aggregate_expiry(x: &mut Exposition, app: &str, days: Days<'_>) {
     x.family(
         "flexlm_feature_aggregate_expiration_seconds",
         Kind::Gauge,
