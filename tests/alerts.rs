@@ -292,6 +292,17 @@ fn cleared(kind: &str, feature: &str) -> (String, String, String) {
 }
 
 /// Lines of the debug log holding `text`.
+/// lmgrd's `/metrics`, as text.
+fn scrape(d: &TestDaemon) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", d.http_port)).unwrap();
+    let request = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    s.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 fn log_count(d: &TestDaemon, text: &str) -> usize {
     d.debug_log().lines().filter(|l| l.contains(text)).count()
 }
@@ -358,6 +369,18 @@ fn expiry_and_a_full_pool_are_raised_once_shown_everywhere_delivered_signed_and_
             pair("pool_full", "XDT_PLT_CCU"),
         ]
     );
+    let metrics = scrape(&d);
+    for (kind, n) in [
+        ("pool_full", 1),
+        ("pool_at_90_percent", 1),
+        ("expires_within_30_days", 1),
+        ("expires_within_90_days", 1),
+        ("overdraft_in_use", 0),
+        ("lines_not_served", 0),
+    ] {
+        let line = format!("lmutil_alerts{{kind=\"{kind}\"}} {n}\n");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
     let diag = d.lmutil("lmdiag", &["-n"]).stdout();
     assert!(
         diag.contains("alert: pool_full, feature XDT_PLT_CCU, version 2026.1201, expiry ")

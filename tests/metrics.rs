@@ -340,6 +340,22 @@ async fn a_scrape_parses_and_matches_lmstat_json() {
         assert_eq!(refused.value, c["count"].as_u64().unwrap() as f64);
     }
     assert_eq!(sum(&m, "lmutil_denials_total", &[]), 1.0);
+    // Alerts: as many of each kind as lmstat --json lists, each with the
+    // time it was raised.
+    let listed = status["alerts"].as_array().unwrap();
+    for kind in lmutil::protocol::alerts::AlertKind::ALL {
+        let n = listed.iter().filter(|a| a["kind"] == kind.name()).count();
+        let active = one(&m, "lmutil_alerts", &[("kind", kind.name())]);
+        assert_eq!(active.value, n as f64, "{kind:?}");
+    }
+    for a in listed {
+        let labels = [
+            ("kind", a["kind"].as_str().unwrap()),
+            ("feature", a["feature"].as_str().unwrap()),
+        ];
+        let raised = one(&m, "lmutil_alert_raised_timestamp_seconds", &labels);
+        assert_eq!(raised.value, a["since"].as_i64().unwrap() as f64);
+    }
     assert_eq!(
         one(&m, "lmutil_sessions", &[]).value,
         own.sessions.len() as f64

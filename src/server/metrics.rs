@@ -17,6 +17,7 @@ use crate::engine::Event;
 use crate::engine::denials::DenialKey;
 use crate::license::{Expiry, STARTUP_FEATURE};
 use crate::options::{Directive, Options, TargetKind};
+use crate::protocol::alerts::{Alert, AlertKind};
 use crate::protocol::status::{Burst, HeldBy, Pool, Status};
 
 /// The vendor daemon every pool belongs to.
@@ -226,6 +227,8 @@ pub struct Inputs<'a> {
     /// Refusals by feature, requested version and FlexNet code, kept by
     /// the engine across restarts.
     pub denials: &'a BTreeMap<DenialKey, u64>,
+    /// The active alerts, as the reader last evaluated them.
+    pub alerts: &'a [Alert],
 }
 
 /// The whole exposition.
@@ -240,8 +243,7 @@ pub fn render(i: &Inputs<'_>) -> String {
     burst(&mut x, i);
     counters(&mut x, i.tally, i.denials);
     state(&mut x, i.status);
-    // `lmutil_alerts{kind}` (active alerts by kind) goes here, from the
-    // alerts the reader keeps, once the server raises them.
+    alerts(&mut x, i.alerts);
     i.commits.write(&mut x);
     process(&mut x, i.scrape);
     x.finish()
@@ -652,6 +654,38 @@ fn counters(x: &mut Exposition, t: &Tally, denials: &BTreeMap<DenialKey, u64>) {
             ("code", code.as_str()),
         ];
         x.sample("lmutil_denials_total", &labels, *n as f64);
+    }
+}
+
+/// Active alerts by kind (every kind, 0 when none), and each active one
+/// with the time it was raised.
+fn alerts(x: &mut Exposition, active: &[Alert]) {
+    x.family(
+        "lmutil_alerts",
+        Kind::Gauge,
+        "Active alerts, by kind (docs/alerts.md).",
+    );
+    for kind in AlertKind::ALL {
+        let n = active.iter().filter(|a| a.kind == kind).count();
+        x.sample("lmutil_alerts", &[("kind", kind.name())], n as f64);
+    }
+    x.family(
+        "lmutil_alert_raised_timestamp_seconds",
+        Kind::Gauge,
+        "When each active alert was raised, Unix seconds.",
+    );
+    for a in active {
+        let labels = [
+            ("kind", a.kind.name()),
+            ("feature", a.feature.as_str()),
+            ("version", a.version.as_deref().unwrap_or("")),
+            ("expiry", a.expiry.as_deref().unwrap_or("")),
+        ];
+        x.sample(
+            "lmutil_alert_raised_timestamp_seconds",
+            &labels,
+            a.since as f64,
+        );
     }
 }
 

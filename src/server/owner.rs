@@ -479,7 +479,8 @@ fn read(
                 let _ = reply.send(page.map_err(|e| OwnerError::History(e.to_string())));
             }
             ReaderMsg::Metrics(scrape, reply) => {
-                let _ = reply.send(metrics(&engine, &tally, &scrape, commits));
+                let active = alerts.active(&engine);
+                let _ = reply.send(metrics(&engine, &tally, &scrape, commits, &active));
             }
         }
     }
@@ -492,6 +493,7 @@ fn metrics(
     tally: &Tally,
     scrape: &Scrape,
     commits: &CommitLatency,
+    alerts: &[crate::protocol::alerts::Alert],
 ) -> Option<String> {
     let settings = engine.settings();
     if settings.remote_read == crate::engine::types::RemoteRead::ProductsOnly {
@@ -506,6 +508,7 @@ fn metrics(
         burst_length: settings.burst_length,
         options: engine.options(),
         denials: engine.denial_counts(),
+        alerts,
     }))
 }
 
