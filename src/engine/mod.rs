@@ -6,6 +6,7 @@
 pub mod cover;
 mod decide;
 pub(crate) mod holders;
+pub mod peak;
 pub mod request;
 pub mod settings;
 mod sharded;

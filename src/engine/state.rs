@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::holders::{HolderKey, Holders};
+use super::peak::{Peak, period_of};
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, Secret, SessionId};
 use super::types::{LicenseModel, PoolSpec, Refused, Settings, Time, day_of};
 use super::ud::{OpenSession, UdFeature};
@@ -20,6 +21,9 @@ pub struct PoolState {
     pub model: Option<LicenseModel>,
     /// Licenses held, for models counted by holders (not the user/device family).
     pub held: u64,
+    /// The most held within the usage history's sampling period (see
+    /// [`Peak`]); user/device features keep theirs in [`UdFeature`].
+    pub peak: Peak,
 }
 
 impl PoolState {
@@ -222,6 +226,12 @@ pub struct Engine {
     pub(crate) next_due: Time,
     /// The options file's shortest TIMEOUT, if it has any.
     pub(crate) shortest_timeout: Option<Time>,
+    /// The time of the latest event applied.
+    pub(crate) last_at: Time,
+    /// A recovery stops deferring the user/device optima at the first
+    /// event from this time on, so that the peaks of the periods the usage
+    /// history has not recorded yet are exact (see [`Engine::exact_from`]).
+    pub(crate) exact_from: Time,
 }
 
 impl Default for Engine {
@@ -242,6 +252,8 @@ impl Default for Engine {
             deferred: false,
             next_due: Time::MIN,
             shortest_timeout: None,
+            last_at: Time::MIN,
+            exact_from: Time::MAX,
         };
         engine.replace_pools(Vec::new());
         engine
@@ -272,11 +284,26 @@ impl Engine {
 
     /// Ends a recovery begun with [`Engine::recovering`].
     pub fn settle(&mut self) {
+        self.settle_at(self.last_at);
+    }
+
+    /// Settles the user/device optima; their peaks start at `at`'s
+    /// sampling period, as nothing before was followed.
+    fn settle_at(&mut self, at: Time) {
         if std::mem::take(&mut self.deferred) {
+            let period = period_of(at, self.settings.history_sample);
             for feature in self.ud.values_mut() {
                 feature.settle();
+                feature.peak = Peak::starting(period, feature.in_use());
             }
         }
+    }
+
+    /// A recovery from now on follows the user/device optima at every event
+    /// from `at` on (until then it computes them once, at its end): the
+    /// peaks of the sampling periods from `at` on are then exact.
+    pub fn exact_from(&mut self, at: Time) {
+        self.exact_from = at;
     }
 
     /// The options file in force.
@@ -295,6 +322,11 @@ impl Engine {
 
     /// Applies one event. The only code that changes the state.
     pub fn apply(&mut self, event: &Event) {
+        let at = event_at(event);
+        if self.deferred && at >= self.exact_from {
+            self.settle_at(at);
+        }
+        self.last_at = self.last_at.max(at);
         match event {
             Event::SessionStarted {
                 session,
@@ -349,20 +381,24 @@ impl Engine {
                 feature,
                 user,
                 device,
+                at,
                 ..
             } => {
+                let period = self.period(*at);
                 if let Some(f) = self.ud.get_mut(feature) {
-                    f.remove(user, device);
+                    ud_change(f, period, |f| f.remove(user, device));
                 }
             }
             Event::Released {
                 feature,
                 user,
                 device,
+                at,
                 ..
             } => {
+                let period = self.period(*at);
                 if let Some(f) = self.ud.get_mut(feature) {
-                    f.release(user, device);
+                    ud_change(f, period, |f| f.release(user, device));
                 }
             }
             Event::BurstStarted {
@@ -396,12 +432,16 @@ impl Engine {
                 }
             }
             Event::PoolsReplaced { pools, .. } => self.replace_pools(pools.clone()),
-            Event::SettingsChanged { settings, .. } => {
+            Event::SettingsChanged { settings, at, .. } => {
                 let rekey = self.settings.names_differ(settings);
+                let resample = self.settings.history_sample != settings.history_sample;
                 self.settings = settings.clone();
                 self.next_due = Time::MIN;
+                if resample {
+                    self.restart_peaks(*at);
+                }
                 if rekey {
-                    self.rekey_names();
+                    self.rekey_names(*at);
                 }
             }
             Event::OptionsReplaced { options, .. } => {
@@ -471,12 +511,14 @@ impl Engine {
                 }
                 self.ud.insert(feature.clone(), f);
             }
+            let period = self.period(*at);
             let f = self.ud.get_mut(feature).expect("inserted above");
             let sent = (or_counted(&g.sent.0, user), or_counted(&g.sent.1, device));
-            checkout.connection = f.open_sent((user, device), sent, version, *at);
+            checkout.connection =
+                ud_change(f, period, |f| f.open_sent((user, device), sent, version, *at));
         } else {
             let dup = self.dup_device(&checkout.pool);
-            self.hold(*handle, dup, &mut checkout);
+            self.hold(*handle, dup, &mut checkout, *at);
         }
         self.checkouts.insert(*handle, checkout);
     }
@@ -486,8 +528,14 @@ impl Engine {
     /// settings, user/device connections are rebuilt (see
     /// [`UdFeature::rekeyed`]) and the holders of the other models attached
     /// again, in the order they were granted.
-    fn rekey_names(&mut self) {
+    fn rekey_names(&mut self, at: Time) {
         let settings = self.settings.clone();
+        let period = self.period(at);
+        // Into the change's period first: the holders are counted again
+        // from zero below, and the period starts with the use before.
+        for p in self.pools.values_mut() {
+            p.peak.change(period, p.held, p.held);
+        }
         for c in self.checkouts.values_mut() {
             let sent = (c.sent_user().to_owned(), c.sent_device().to_owned());
             c.set_counted(&settings.user_name(&sent.0), &settings.device_name(&sent.1));
@@ -510,7 +558,12 @@ impl Engine {
                     at: c.at,
                 })
                 .collect();
-            let (next, keys) = f.rekeyed(&settings, &open, self.deferred);
+            let (mut next, keys) = f.rekeyed(&settings, &open, self.deferred);
+            next.peak = f.peak;
+            if !self.deferred {
+                let before = f.in_use();
+                next.peak.change(period, before, next.in_use());
+            }
             *f = next;
             for (h, k) in handles.iter().zip(keys) {
                 if let Some(c) = self.checkouts.get_mut(h) {
@@ -525,7 +578,7 @@ impl Engine {
         let mut checkouts = std::mem::take(&mut self.checkouts);
         for (h, c) in checkouts.iter_mut().filter(|(_, c)| !c.model.is_leased()) {
             let dup = self.dup_device(&c.pool);
-            self.hold(*h, dup, c);
+            self.hold(*h, dup, c, at);
         }
         self.checkouts = checkouts;
     }
@@ -540,7 +593,7 @@ impl Engine {
     /// Attaches a checkout to its holder, moving the holder to the
     /// checkout's pool when that is a newer one. A checkout of a device
     /// that already holds a license shares the holder's copy of its name.
-    fn hold(&mut self, handle: Handle, dup: bool, c: &mut Checkout) {
+    fn hold(&mut self, handle: Handle, dup: bool, c: &mut Checkout, at: Time) {
         let key = HolderKey::of(c.model, dup, handle, c.feature(), &c.device, &c.host);
         let name = match key {
             HolderKey::Host { .. } => &c.host,
@@ -553,17 +606,40 @@ impl Engine {
         };
         let attached = self.holders.attach(key, name, handle, &c.pool, units);
         if let Some((old_pool, old_units)) = attached.before {
-            self.adjust_held(&old_pool, -i64::from(old_units));
+            self.adjust_held(&old_pool, -i64::from(old_units), at);
         }
-        self.adjust_held(&c.pool, i64::from(attached.units));
+        self.adjust_held(&c.pool, i64::from(attached.units), at);
         if let (HolderKey::Device { .. }, Some(name)) = (key, attached.name) {
             c.device = name;
         }
     }
 
-    fn adjust_held(&mut self, pool: &PoolKey, delta: i64) {
+    fn adjust_held(&mut self, pool: &PoolKey, delta: i64, at: Time) {
+        let period = self.period(at);
         if let Some(p) = self.pools.get_mut(pool) {
+            let before = p.held;
             p.held = p.held.saturating_add_signed(delta);
+            p.peak.change(period, before, p.held);
+        }
+    }
+
+    /// The usage history's sampling period of the time `at`.
+    #[inline]
+    fn period(&self, at: Time) -> i64 {
+        period_of(at, self.settings.history_sample)
+    }
+
+    /// Starts every peak afresh at `at` (the sampling period changed: the
+    /// old periods' numbers mean nothing under the new one).
+    fn restart_peaks(&mut self, at: Time) {
+        let period = self.period(at);
+        for p in self.pools.values_mut() {
+            p.peak = Peak::starting(period, p.held);
+        }
+        if !self.deferred {
+            for f in self.ud.values_mut() {
+                f.peak = Peak::starting(period, f.in_use());
+            }
         }
     }
 
@@ -582,8 +658,9 @@ impl Engine {
             s.handles.remove(&handle);
         }
         if c.model.is_leased() {
+            let period = self.period(at);
             if let Some(f) = self.ud.get_mut(c.feature()) {
-                f.close(c.connection, at);
+                ud_change(f, period, |f| f.close(c.connection, at));
             }
             self.due_by(at.saturating_add(self.settings.lease));
             return;
@@ -606,7 +683,7 @@ impl Engine {
         if let Some((pool, change)) = self.holders.detach(key, name, handle, units_of)
             && change != 0
         {
-            self.adjust_held(&pool, change);
+            self.adjust_held(&pool, change, at);
         }
     }
 
@@ -622,7 +699,10 @@ impl Engine {
             }
             let key = spec.key();
             let model = LicenseModel::of(&spec.feature, spec.license_type.as_deref());
-            let held = self.pools.get(&key).map_or(0, |p| p.held);
+            let (held, peak) = self
+                .pools
+                .get(&key)
+                .map_or((0, Peak::default()), |p| (p.held, p.peak));
             let shared = self.shared_key(&key);
             pools.insert(
                 key,
@@ -631,6 +711,7 @@ impl Engine {
                     spec: Some(spec),
                     model,
                     held,
+                    peak,
                 },
             );
         }
@@ -640,6 +721,43 @@ impl Engine {
             }
         }
         self.pools = pools;
+    }
+}
+
+/// Changes a user/device feature's connections with `change`, following
+/// its peak (not while a recovery defers the optimum: the peaks start
+/// afresh when it is settled).
+#[inline]
+fn ud_change<R>(f: &mut UdFeature, period: i64, change: impl FnOnce(&mut UdFeature) -> R) -> R {
+    if f.is_deferred() {
+        return change(f);
+    }
+    let before = f.in_use();
+    let r = change(f);
+    let after = f.in_use();
+    f.peak.change(period, before, after);
+    r
+}
+
+/// The time of an event.
+fn event_at(event: &Event) -> Time {
+    match event {
+        Event::Granted(g) => g.at,
+        Event::SessionStarted { at, .. }
+        | Event::SessionSeen { at, .. }
+        | Event::SessionLapsed { at, .. }
+        | Event::SessionEnded { at, .. }
+        | Event::CheckedIn { at, .. }
+        | Event::LeaseExpired { at, .. }
+        | Event::Released { at, .. }
+        | Event::BurstStarted { at, .. }
+        | Event::BurstEnded { at, .. }
+        | Event::BurstRearmed { at, .. }
+        | Event::PoolsReplaced { at, .. }
+        | Event::SettingsChanged { at, .. }
+        | Event::OptionsReplaced { at, .. }
+        | Event::AccountSet { at, .. }
+        | Event::AccountRemoved { at, .. } => *at,
     }
 }
 
