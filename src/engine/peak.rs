@@ -57,6 +57,15 @@ impl Peak {
         }
     }
 
+    /// A peak that starts in `period` with `in_use`, knowing nothing
+    /// before the period `known_from` (at least `period`).
+    pub fn starting_known(period: i64, in_use: u64, known_from: i64) -> Self {
+        Peak {
+            known_from: known_from.max(period),
+            ..Peak::starting(period, in_use)
+        }
+    }
+
     /// The use changes from `before` to `after` in `period`. Moves on to
     /// `period` first if it is a later one: the period that ends had
     /// `before` in use at its end, and the new one starts with it.

@@ -284,17 +284,20 @@ impl Engine {
 
     /// Ends a recovery begun with [`Engine::recovering`].
     pub fn settle(&mut self) {
-        self.settle_at(self.last_at);
+        // The last event's period was not followed: known from the next.
+        let known = self.period(self.last_at).saturating_add(1);
+        self.settle_at(self.last_at, known);
     }
 
     /// Settles the user/device optima; their peaks start at `at`'s
-    /// sampling period, as nothing before was followed.
-    fn settle_at(&mut self, at: Time) {
+    /// sampling period and are known from the period `known` on, as
+    /// nothing before was followed.
+    fn settle_at(&mut self, at: Time, known: i64) {
         if std::mem::take(&mut self.deferred) {
-            let period = period_of(at, self.settings.history_sample);
+            let period = self.period(at);
             for feature in self.ud.values_mut() {
                 feature.settle();
-                feature.peak = Peak::starting(period, feature.in_use());
+                feature.peak = Peak::starting_known(period, feature.in_use(), known);
             }
         }
     }
@@ -324,7 +327,10 @@ impl Engine {
     pub fn apply(&mut self, event: &Event) {
         let at = event_at(event);
         if self.deferred && at >= self.exact_from {
-            self.settle_at(at);
+            // The first period that began at or after `exact_from`.
+            let length = self.settings.history_sample.max(1);
+            let known = self.period(self.exact_from.saturating_add(length - 1));
+            self.settle_at(at, known);
         }
         self.last_at = self.last_at.max(at);
         match event {
@@ -514,8 +520,9 @@ impl Engine {
             let period = self.period(*at);
             let f = self.ud.get_mut(feature).expect("inserted above");
             let sent = (or_counted(&g.sent.0, user), or_counted(&g.sent.1, device));
-            checkout.connection =
-                ud_change(f, period, |f| f.open_sent((user, device), sent, version, *at));
+            checkout.connection = ud_change(f, period, |f| {
+                f.open_sent((user, device), sent, version, *at)
+            });
         } else {
             let dup = self.dup_device(&checkout.pool);
             self.hold(*handle, dup, &mut checkout, *at);

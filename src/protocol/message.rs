@@ -154,6 +154,9 @@ pub enum Request {
     SetSettings {
         settings: std::collections::BTreeMap<String, String>,
     },
+    /// The usage history: per pool and day (and, when asked, per sampling
+    /// period), of the feature, css date and days asked for.
+    History(super::history::HistoryQuery),
 }
 
 /// A checkout request.
@@ -255,6 +258,8 @@ pub enum Response {
         accounts: Vec<Account>,
     },
     Settings(super::settings::SettingsList),
+    /// The answer to `history`.
+    History(Box<super::history::History>),
     /// A refusal: FlexNet's error number and text, and the exact reason.
     Error(ErrorBody),
 }

@@ -5,6 +5,7 @@
 pub mod diagnosis;
 pub mod events;
 pub mod frame;
+pub mod history;
 pub mod message;
 pub mod settings;
 pub mod status;

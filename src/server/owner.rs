@@ -25,6 +25,7 @@ use super::threads::{SpawnError, Spawner};
 use crate::engine::snapshot::{DenialView, Select};
 use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
 use crate::flexnet::Code;
+use crate::history::Recorder;
 use crate::protocol::events::{EventPage, EventQuery};
 use crate::protocol::status::{Pool, Status, StatusPart, StatusQuery};
 use crate::store::{Check, Store, StoreError};
@@ -197,10 +198,12 @@ pub fn start(
     log: Arc<Mutex<DebugLog>>,
     threads: &Spawner,
 ) -> Result<(EngineHandle, JoinHandle<()>), StartError> {
+    let recorder = history_recorder(&store, &log);
+    let exact_from = recorder.as_ref().map_or(Time::MAX, |r| r.exact_from(now()));
     // The replica is a copy of the recovered engine: replaying it again
     // from a second connection at the same time was twice as slow on two
     // cores (docs/performance.md).
-    let recovered = recover(&store);
+    let recovered = recover_from(&store, exact_from);
     check.wait()?;
     let Recovered {
         engine,
@@ -218,7 +221,9 @@ pub fn start(
     let reader_store = store.connect()?;
     let (reader, reader_rx) = mpsc::channel();
     let replica = engine.clone();
-    threads.spawn("reader", move || read(replica, reader_store, reader_rx))?;
+    threads.spawn("reader", move || {
+        read(replica, reader_store, reader_rx, recorder);
+    })?;
     // Checkpoints of the write-ahead log happen on their own thread, so
     // that no batch waits for one; the owner only starts the log over.
     store.leave_checkpoints()?;
@@ -265,8 +270,15 @@ const RECOVERY_BATCH: usize = 4096;
 /// few batches behind at most: on two cores recovery costs the applying,
 /// not the applying and the reading.
 pub fn recover(store: &Store) -> Result<Recovered, StoreError> {
+    recover_from(store, Time::MAX)
+}
+
+/// [`recover`], following the use exactly from `exact_from` on (see
+/// [`Engine::exact_from`]): the usage history's periods not yet recorded.
+pub fn recover_from(store: &Store, exact_from: Time) -> Result<Recovered, StoreError> {
     let t = Instant::now();
     let mut engine = Engine::recovering();
+    engine.exact_from(exact_from);
     let mut events = 0;
     if let Some((batches, reader)) = read_aside(store) {
         for batch in batches {
@@ -357,11 +369,47 @@ fn checkpoint(store: &Store, stop: &Receiver<()>, start_over: &AtomicBool) {
     let _ = store.checkpoint();
 }
 
+/// The usage history's recorder, writing `history.db` beside the state
+/// database; none (said in the log) when it cannot be opened: licensing
+/// goes on without a history.
+fn history_recorder(store: &Store, log: &Arc<Mutex<DebugLog>>) -> Option<Recorder> {
+    let path = store.path().with_file_name(crate::history::db::FILE_NAME);
+    Recorder::open(&path, log.clone())
+        .map_err(|e| {
+            say(
+                log,
+                "lmgrd",
+                &format!("The usage history is not recorded: {e}"),
+            )
+        })
+        .ok()
+}
+
+/// The next message for the reader; between messages, the recorder writes
+/// the history's periods as they end. `None` once every sender is gone.
+fn next_message(
+    rx: &Receiver<ReaderMsg>,
+    engine: &Engine,
+    recorder: &mut Option<Recorder>,
+) -> Option<ReaderMsg> {
+    let Some(r) = recorder else {
+        return rx.recv().ok();
+    };
+    loop {
+        r.tick(engine);
+        match rx.recv_timeout(r.wait(engine)) {
+            Ok(message) => return Some(message),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
 /// The reader: a replica of the engine, kept by the committed events.
-fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>) {
+fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, mut recorder: Option<Recorder>) {
     let mut denials: std::collections::VecDeque<DenialView> =
         std::collections::VecDeque::with_capacity(DENIALS_KEPT);
-    for message in rx {
+    while let Some(message) = next_message(&rx, &engine, &mut recorder) {
         match message {
             ReaderMsg::Apply(events) => {
                 for e in &events {
