@@ -7,6 +7,7 @@ pub mod generate;
 pub mod lmcrypt;
 pub mod lmdiag;
 pub mod lmdown;
+pub mod lmhistory;
 pub mod lmhostid;
 pub mod lmreread;
 pub mod lmsettings;
@@ -79,6 +80,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lmsettings",
         command: lmsettings::command,
         run: lmsettings::run,
+    },
+    CommandSpec {
+        name: "lmhistory",
+        command: lmhistory::command,
+        run: lmhistory::run,
     },
     CommandSpec {
         name: "lmhostid",

@@ -224,10 +224,15 @@ impl HistoryDb {
 
     /// Removes the days older than `retention` and the samples older than
     /// the shorter of it and [`SAMPLE_RETENTION`], once a day (at the first
-    /// call of each day): whether it ran.
-    pub fn enforce_retention(&mut self, now: Time, retention: Time) -> Result<bool, HistoryError> {
+    /// call of each day) or when `forced`: whether it ran.
+    pub fn enforce_retention(
+        &mut self,
+        now: Time,
+        retention: Time,
+        forced: bool,
+    ) -> Result<bool, HistoryError> {
         let today = day_number(now);
-        if self.meta("retention_day")? == Some(today) {
+        if !forced && self.meta("retention_day")? == Some(today) {
             return Ok(false);
         }
         let first_day = day_number(now - retention) + 1;
@@ -583,9 +588,12 @@ mod tests {
         assert_eq!(d.date, date_of(20_000));
         assert_eq!(h.samples.len(), 2);
         // A day later than the retention: the old day and samples go.
-        assert!(db.enforce_retention(day + 181 * DAY, 180 * DAY).unwrap());
         assert!(
-            !db.enforce_retention(day + 181 * DAY + 60, 180 * DAY)
+            db.enforce_retention(day + 181 * DAY, 180 * DAY, false)
+                .unwrap()
+        );
+        assert!(
+            !db.enforce_retention(day + 181 * DAY + 60, 180 * DAY, false)
                 .unwrap()
         );
         let h = read(&path, &HistoryQuery::default(), all).unwrap();

@@ -34,6 +34,8 @@ pub struct Recorder {
     next: Option<(i64, Time)>,
     /// The last write failed (said once in the log, until one succeeds).
     failing: bool,
+    /// The retention last enforced.
+    retention: Option<Time>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -59,6 +61,7 @@ impl Recorder {
             log,
             next: None,
             failing: false,
+            retention: None,
         })
     }
 
@@ -95,23 +98,28 @@ impl Recorder {
         }
         self.next = Some((k, length));
         if k == current {
+            // Once a day, and at once when the retention changes.
             let retention = engine.settings().history_retention;
-            let ran = self.db.enforce_retention(now as Time, retention);
+            let changed = self.retention.replace(retention) != Some(retention);
+            let ran = self.db.enforce_retention(now as Time, retention, changed);
             self.report(ran.map(drop));
         }
     }
 
     /// Where a recorder starts: the periods from the end of the history
-    /// to the last the engine's events fell in (none that began after the
-    /// server went down) are written; then the current one is next.
+    /// (or the two last, for a history never written) to the last the
+    /// engine's events fell in (none that began after the server went
+    /// down) are written; then the current one is next.
     fn first(&mut self, engine: &Engine, length: Time, current: i64) -> i64 {
-        let until = self.db.recorded_until().ok().flatten();
-        if let Some(until) = until {
-            let last = engine.last_period().min(current - 1);
-            let from = period_of(until, length).max(last.saturating_sub(MOST_AT_ONCE));
-            for k in from..=last {
-                self.write(engine, k, length);
-            }
+        let last = engine.last_period().min(current - 1);
+        // A history never written: the periods of the last event and the
+        // one before, which the engine still knows.
+        let from = match self.db.recorded_until().ok().flatten() {
+            Some(until) => period_of(until, length),
+            None => last.saturating_sub(1),
+        };
+        for k in from.max(last.saturating_sub(MOST_AT_ONCE))..=last {
+            self.write(engine, k, length);
         }
         current
     }
