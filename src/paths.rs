@@ -19,6 +19,10 @@ pub const LM_PORT: u16 = 27000;
 /// The CITRIX vendor daemon's TCP port (Citrix's default).
 pub const VENDOR_PORT: u16 = 7279;
 
+/// lmgrd's HTTP port: metrics, and the web services to come (the Citrix
+/// Licensing Manager's port).
+pub const HTTP_PORT: u16 = 8083;
+
 /// The system layout's configuration directory (licenses, keys).
 pub const SYSTEM_CONFIG_DIR: &str = "/etc/lmutil";
 /// The system layout's data directory (state database, debug log, status file).

@@ -103,6 +103,55 @@ async fn busy_daemon(extra: &[&str]) -> TestDaemon {
     d
 }
 
+/// Refusals are data: counted by feature, version and number, and the
+/// counts and the most recent refusals survive a restart (kill -9 too).
+#[tokio::test]
+async fn refusals_are_counted_and_survive_a_restart() {
+    let d = busy_daemon(&[]).await;
+    let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+    let mut p = ProductSession::start(conn, "ddc2").await.unwrap();
+    for _ in 0..2 {
+        let args = CheckoutArgs {
+            feature: "XDT_ADV_CCS",
+            version: "2026.0101",
+            user: "cid",
+            device: "dev3",
+            display: "dev3",
+            count: 1,
+        };
+        assert!(p.checkout(args).await.is_err());
+    }
+    let counts = |status: &lmutil::protocol::status::Status| {
+        let found = status.denial_counts.iter().map(|c| {
+            (
+                c.feature.as_str(),
+                c.version.as_str(),
+                c.code.number(),
+                c.count,
+            )
+        });
+        found
+            .map(|(f, v, c, n)| (f.to_owned(), v.to_owned(), c, n))
+            .collect::<Vec<_>>()
+    };
+    let before = d.status().await;
+    assert_eq!(
+        counts(&before),
+        [("XDT_ADV_CCS".to_owned(), "2026.0101".to_owned(), -5, 3)]
+    );
+    assert_eq!(before.denials.len(), 3);
+    drop(p);
+    let restarted = TestDaemon::start(d.kill());
+    let after = restarted.status().await;
+    assert_eq!(counts(&after), counts(&before));
+    assert_eq!(after.denials, before.denials);
+    let json = restarted
+        .lmutil("lmstat", &["-a", "--json"])
+        .succeeds()
+        .json();
+    assert_eq!(json["denial_counts"][0]["count"], 3);
+}
+
 #[tokio::test]
 async fn lmstat_json_fits_its_schema_and_is_the_daemons_view() {
     let d = busy_daemon(&[]).await;

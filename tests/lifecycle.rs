@@ -22,7 +22,12 @@ fn spawn(root: &Path, env: &[(&str, &str)], stdout: Stdio) -> Child {
         .arg(format!("--keys-dir={}", root.join("keys").display()))
         .arg(format!("--data-dir={}", root.join("data").display()))
         .arg(format!("--socket={}", root.join("lmgrd.sock").display()))
-        .args(["--bind=127.0.0.1", "--lm-port=0", "--vendor-port=0"])
+        .args([
+            "--bind=127.0.0.1",
+            "--lm-port=0",
+            "--vendor-port=0",
+            "--http-port=0",
+        ])
         .envs(env.iter().copied())
         .stdout(stdout)
         .stderr(Stdio::piped())

@@ -16,17 +16,24 @@ pub const UD: &str = "XDT_PLT_UD";
 /// The version products ask for.
 pub const VERSION: &str = "2026.0101";
 
-fn licenses(count: u64) -> String {
+fn licenses(count: u64, pools: u64) -> String {
     let host = nix::unistd::gethostname()
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_default();
-    format!(
+    let mut text = format!(
         "SERVER this_host HOSTNAME={host}\nVENDOR CITRIX\nUSE_SERVER\n\
          INCREMENT {CCU} CITRIX 2026.1201 permanent {count} DUP_GROUP=V \
          VENDOR_STRING=;LT=Retail\n\
          INCREMENT {UD} CITRIX 2026.1201 permanent {count} DUP_GROUP=V \
          VENDOR_STRING=;LT=Retail\n"
-    )
+    );
+    // Pools that only fill the state (metrics and status at scale).
+    for i in 0..pools {
+        text.push_str(&format!(
+            "INCREMENT LOAD{i:05}_CCU CITRIX 2026.1201 31-dec-2030 10 VENDOR_STRING=;LT=Retail\n"
+        ));
+    }
+    text
 }
 
 fn lmutil(args: &[&std::ffi::OsStr]) -> anyhow::Result<()> {
@@ -46,6 +53,11 @@ fn lmutil(args: &[&std::ffi::OsStr]) -> anyhow::Result<()> {
 /// A temporary root with `licenses/` (one signed file of `count` licenses
 /// of each feature), `keys/` and `data/`.
 pub fn prepare(count: u64) -> anyhow::Result<tempfile::TempDir> {
+    prepare_with(count, 0)
+}
+
+/// [`prepare`], with `pools` more features of a pool each.
+pub fn prepare_with(count: u64, pools: u64) -> anyhow::Result<tempfile::TempDir> {
     let root = tempfile::tempdir()?;
     let p = root.path();
     for d in ["licenses", "keys", "data"] {
@@ -55,7 +67,7 @@ pub fn prepare(count: u64) -> anyhow::Result<tempfile::TempDir> {
     lmutil(&["lmcrypt".as_ref(), "--genkey".as_ref(), vendor.as_os_str()])?;
     std::fs::copy(vendor.join("vendor.pub"), p.join("keys/vendor.pub"))?;
     let lic = p.join("licenses/load.lic");
-    std::fs::write(&lic, licenses(count))?;
+    std::fs::write(&lic, licenses(count, pools))?;
     let key = vendor.join("vendor.key");
     lmutil(&[
         "lmcrypt".as_ref(),
@@ -72,6 +84,8 @@ pub struct Server {
     /// Where products connect (the vendor daemon's port).
     pub port: u16,
     pub socket: PathBuf,
+    /// The HTTP port (`/metrics`), for builds that have one.
+    pub http_port: Option<u16>,
     /// From spawning to the ready line.
     pub ready_after: Duration,
     /// lmgrd's line on its recovery, when it said one.
@@ -111,12 +125,15 @@ impl Server {
                 "0",
                 "--vendor-port",
                 "0",
-            ]);
+            ])
+            // By the environment: a build without an HTTP port ignores it.
+            .env("LMGRD_HTTP_PORT", "0");
         let (child, line, ready_after, before) = spawn(cmd, "lmgrd: serving")?;
         let port = number_after(&line, "vendor daemon port ")?;
         Ok(Server {
             child,
             port,
+            http_port: number_after(&line, "HTTP port ").ok(),
             socket,
             ready_after,
             recovered: before
@@ -136,6 +153,7 @@ impl Server {
             child,
             port,
             socket: PathBuf::new(),
+            http_port: None,
             ready_after,
             recovered: None,
         })

@@ -93,6 +93,11 @@ fn command() -> Command {
                     "0",
                     "Echo server's runtime threads (0: one a core)",
                 ))
+                .arg(float(
+                    "scrape-every",
+                    "0",
+                    "Meanwhile, GET /metrics every this many seconds (0: never)",
+                ))
                 .arg(threads.clone()),
         )
         .subcommand(
@@ -104,6 +109,12 @@ fn command() -> Command {
                     "lmstat",
                     "0",
                     "Then time lmstat -a and --json this many times",
+                ))
+                .arg(num("scrape", "0", "Then time GET /metrics this many times"))
+                .arg(num(
+                    "pools",
+                    "0",
+                    "More features, of one pool each, in the license file",
                 ))
                 .arg(
                     Arg::new("restart")

@@ -110,6 +110,12 @@ pub async fn checkouts(m: &ArgMatches) -> anyhow::Result<()> {
     let (from, until) = (t0 + load.warmup, t0 + load.warmup + load.measure);
     let seconds = load.measure.as_secs_f64();
     let run = tokio::spawn(drive::run(sessions, load, t0));
+    let every = getf(m, "scrape-every");
+    let scraping = (every > 0.0).then(|| {
+        let port = server.http_port;
+        let every = Duration::from_secs_f64(every);
+        tokio::spawn(async move { scrape_until(port, every, from, until).await })
+    });
     tokio::time::sleep_until(from.into()).await;
     let (before, me_before) = (proc_of(server.pid()), proc_of(std::process::id()));
     tokio::time::sleep_until(until.into()).await;
@@ -137,7 +143,55 @@ pub async fn checkouts(m: &ArgMatches) -> anyhow::Result<()> {
         100.0 * mine / seconds
     );
     errors_line(&tally);
+    if let Some(scraping) = scraping {
+        let mut took = scraping.await??;
+        println!(
+            "GET /metrics meanwhile: {} scrapes, {}",
+            took.len(),
+            drive::percentiles(&mut took)
+        );
+    }
     Ok(())
+}
+
+/// GET /metrics on `port`: how long the whole answer took, and its size.
+async fn scrape(port: Option<u16>) -> anyhow::Result<(Duration, usize)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let Some(port) = port else {
+        bail!("this lmgrd has no HTTP port");
+    };
+    let t = Instant::now();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await?;
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).await?;
+    let took = t.elapsed();
+    if !answer.starts_with(b"HTTP/1.1 200") {
+        let head = String::from_utf8_lossy(&answer[..answer.len().min(200)]).into_owned();
+        bail!("GET /metrics: {head}");
+    }
+    Ok((took, answer.len()))
+}
+
+/// Scrapes every `every` from `from` until `until`: each scrape's time in
+/// microseconds.
+async fn scrape_until(
+    port: Option<u16>,
+    every: Duration,
+    from: Instant,
+    until: Instant,
+) -> anyhow::Result<Vec<u32>> {
+    tokio::time::sleep_until(from.into()).await;
+    let mut took = Vec::new();
+    let mut next = Instant::now();
+    while next < until {
+        let (t, _) = scrape(port).await?;
+        took.push(u32::try_from(t.as_micros()).unwrap_or(u32::MAX));
+        next += every;
+        tokio::time::sleep_until(next.into()).await;
+    }
+    Ok(took)
 }
 
 /// Bytes of the state database and its write-ahead log.
@@ -164,7 +218,7 @@ fn report_fill(what: &str, tally: &mut Tally, took: Duration) {
 pub async fn hold(m: &ArgMatches) -> anyhow::Result<()> {
     let (count, n) = (get(m, "checkouts"), get(m, "sessions") as usize);
     raise_nofile(n as u64 + 4096)?;
-    let root = daemon::prepare(count.max(1) * 2)?;
+    let root = daemon::prepare_with(count.max(1) * 2, get(m, "pools"))?;
     let server = Server::lmgrd(root.path())?;
     let sessions = drive::open_sessions(&server.addr(), n, 256).await?;
     let before = proc_of(server.pid());
@@ -216,6 +270,14 @@ pub async fn hold(m: &ArgMatches) -> anyhow::Result<()> {
                 out.stdout.len() / 1024
             );
         }
+    }
+    for _ in 0..get(m, "scrape") {
+        let (took, bytes) = scrape(server.http_port).await?;
+        println!(
+            "GET /metrics: {:.3} s, {} KiB",
+            took.as_secs_f64(),
+            bytes / 1024
+        );
     }
     if m.get_flag("restart") {
         recover(server, root.path(), CCU, false).await?;

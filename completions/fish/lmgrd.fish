@@ -6,6 +6,7 @@ complete -c lmgrd -l socket -d 'Control socket for the local admin tools' -r -F
 complete -c lmgrd -l log -d 'Debug log in FlexNet\'s format (default: DATA_DIR/debug.log)' -r -F
 complete -c lmgrd -l lm-port -d 'License manager TCP port (0: any free port)' -r
 complete -c lmgrd -l vendor-port -d 'CITRIX vendor daemon TCP port (0: any free port)' -r
+complete -c lmgrd -l http-port -d 'HTTP port: Prometheus metrics at /metrics (0: any free port)' -r
 complete -c lmgrd -l bind -d 'Address the TCP ports listen on' -r
 complete -c lmgrd -l heartbeat-interval -d 'Seconds between product heartbeats' -r
 complete -c lmgrd -l idle-timeout -d 'Close a connection silent this long (default: 3 heartbeat intervals)' -r

@@ -35,6 +35,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "udadmin" -d 'User/dev
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup" -d 'Manage who may administer the license server: add, remove, list accounts and groups'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmsettings" -d 'List the server\'s settings, or change them (administrators, on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhistory" -d 'The usage history: daily peaks, averages and overdraft per pool, as a table and a chart, JSON or CSV'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmtoken" -d 'Create, list and revoke API tokens (administrators, on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
@@ -108,6 +109,15 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -s t -d 'Give u
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -l export -d 'The daily usage report as CSV (date,feature,cssDate,…; docs/history.md)'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l create -d 'Create a token called NAME and print it (shown this once)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l account -d 'The account the token acts as (yours by default; another needs a role)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l expires -d 'Days until the token expires (never by default)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l revoke -d 'Revoke the token numbered ID, for good' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -s t -d 'Give up on a server that does not answer within this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l list -d 'List every token (never their secrets)'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l ether -d 'Ethernet (MAC) addresses of every interface (the default)'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l internet -d 'IPv4 addresses, as INTERNET=a.b.c.d'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l hostname -d 'The host name, as HOSTNAME=name (matched case-sensitively)'

@@ -24,7 +24,8 @@ use super::{CliResult, Ctx};
 use crate::flexnet::Code;
 use crate::license::STARTUP_FEATURE;
 use crate::protocol::status::{
-    Assignment, Checkout, Denial, HeldBy, Pool, PoolId, Session, StatusPart, StatusQuery,
+    Assignment, Checkout, Denial, DenialCount, HeldBy, Pool, PoolId, Session, StatusPart,
+    StatusQuery,
 };
 use crate::protocol::{Request, Response, ServerInfo};
 
@@ -122,9 +123,12 @@ pub struct Status {
     pub checkouts: Vec<Checkout>,
     /// Users and devices holding user/device-family licenses.
     pub assignments: Vec<Assignment>,
-    /// The most recent refused checkouts (up to 1,000, since the server
-    /// started), oldest first.
+    /// The most recent refused checkouts (up to 1,000; they survive
+    /// restarts), oldest first.
     pub denials: Vec<Denial>,
+    /// Every refused checkout since the state began, counted by feature,
+    /// version and FlexNet number.
+    pub denial_counts: Vec<DenialCount>,
     #[serde(skip)]
     view: Option<View>,
     #[serde(skip)]
@@ -180,6 +184,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
                 checkouts: snapshot.checkouts,
                 assignments: snapshot.assignments,
                 denials: snapshot.denials,
+                denial_counts: snapshot.denial_counts,
                 view: Some(view),
                 feature,
             };

@@ -13,6 +13,7 @@ pub mod lmreread;
 pub mod lmsettings;
 pub mod lmstat;
 pub mod lmstat_i;
+pub mod lmtoken;
 pub mod lmutil;
 pub mod lmver;
 pub mod remote;
@@ -85,6 +86,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lmhistory",
         command: lmhistory::command,
         run: lmhistory::run,
+    },
+    CommandSpec {
+        name: "lmtoken",
+        command: lmtoken::command,
+        run: lmtoken::run,
     },
     CommandSpec {
         name: "lmhostid",

@@ -14,8 +14,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    accounts, lmcrypt, lmdiag, lmdown, lmhistory, lmhostid, lmreread, lmsettings, lmstat, lmver,
-    udadmin,
+    accounts, lmcrypt, lmdiag, lmdown, lmhistory, lmhostid, lmreread, lmsettings, lmstat, lmtoken,
+    lmver, udadmin,
 };
 
 /// The version of the JSON interface every command writes.
@@ -80,6 +80,11 @@ const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "lmhistory",
         "lmhistory --json: the usage history, one row per pool and day, with the sampling period and retention in force",
         document::<lmhistory::Output>,
+    ),
+    (
+        "lmtoken",
+        "lmtoken --json: every API token, and the one -create made (with its secret, shown once) or the one -revoke revoked",
+        document::<lmtoken::Output>,
     ),
     (
         "lmhostid",

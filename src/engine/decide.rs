@@ -100,6 +100,23 @@ impl Engine {
                     }],
                 )
             }
+            Request::CreateToken {
+                name,
+                account,
+                digest,
+                expires,
+                by,
+            } => self.create_token(now, name, account, digest, expires, by),
+            Request::RevokeToken { id, by } => {
+                if self.tokens.get(id).is_none() {
+                    let denial = Denial::new(Code::BAD_PARAMETER, format!("no token {id}"));
+                    return (Decision::Denied(denial), Vec::new());
+                }
+                (
+                    Decision::Done,
+                    vec![Event::TokenRevoked { id, by, at: now }],
+                )
+            }
             Request::RemoveAccount { name } => {
                 if !self.accounts.contains_key(&name) {
                     let denial = Denial::new(Code::BAD_PARAMETER, format!("no account {name}"));
@@ -111,6 +128,48 @@ impl Engine {
                 )
             }
         }
+    }
+
+    fn create_token(
+        &self,
+        now: Time,
+        name: String,
+        account: String,
+        digest: String,
+        expires: Option<Time>,
+        by: String,
+    ) -> (Decision, Vec<Event>) {
+        let refused = super::tokens::bad_name(&name)
+            .or_else(|| {
+                account
+                    .trim()
+                    .is_empty()
+                    .then(|| "a token needs an account".to_owned())
+            })
+            .or_else(|| {
+                let past = expires.is_some_and(|t| t <= now);
+                past.then(|| "a token's expiry must be in the future".to_owned())
+            });
+        if let Some(reason) = refused {
+            return (
+                Decision::Denied(Denial::new(Code::BAD_PARAMETER, reason)),
+                Vec::new(),
+            );
+        }
+        let id = self.tokens.next_id();
+        let token = super::tokens::Token {
+            id,
+            name,
+            account,
+            digest,
+            created: now,
+            expires,
+            by,
+        };
+        (
+            Decision::TokenCreated { id },
+            vec![Event::TokenCreated(Box::new(token))],
+        )
     }
 
     fn with_session(

@@ -5,6 +5,7 @@
 
 pub mod cover;
 mod decide;
+pub mod denials;
 pub(crate) mod holders;
 pub mod peak;
 pub mod request;
@@ -13,6 +14,7 @@ mod sharded;
 pub mod snapshot;
 pub mod state;
 mod time;
+pub mod tokens;
 pub mod types;
 pub mod ud;
 pub mod versions;

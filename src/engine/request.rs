@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::flexnet::Code;
 
+use super::snapshot::DenialView;
+use super::tokens::Token;
 use super::types::{LicenseModel, PoolSpec, Settings, Time};
 use crate::license::Version;
 use crate::license::pool::{PoolKey, VersionKey};
@@ -80,6 +82,20 @@ pub enum Request {
     },
     /// Let time pass: leases, lapsed sessions and burst periods end.
     Tick,
+    /// Create an API token for `account`; only the digest of its secret
+    /// (drawn by the caller) is kept. Answered with its number.
+    CreateToken {
+        name: String,
+        account: String,
+        digest: String,
+        expires: Option<Time>,
+        by: String,
+    },
+    /// Revoke an API token for good.
+    RevokeToken {
+        id: u64,
+        by: String,
+    },
 }
 
 /// The secret a session was started with: whoever presents it may take the
@@ -176,6 +192,7 @@ pub struct CheckoutRequest {
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
     SessionStarted { session: SessionId },
+    TokenCreated { id: u64 },
     Granted(Grant),
     Done,
     Denied(Denial),
@@ -346,6 +363,17 @@ pub enum Event {
     },
     AccountRemoved {
         name: String,
+        at: Time,
+    },
+    /// A checkout was refused. It changes no license, but is kept so that
+    /// the refusals' counts and the most recent ones survive a restart
+    /// (see [`super::denials`]).
+    Denied(Box<DenialView>),
+    /// An API token was created (its digest only; see [`super::tokens`]).
+    TokenCreated(Box<Token>),
+    TokenRevoked {
+        id: u64,
+        by: String,
         at: Time,
     },
 }

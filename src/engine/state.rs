@@ -3,9 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use super::denials::{DenialKey, Denials};
 use super::holders::{HolderKey, Holders};
 use super::peak::{Peak, period_of};
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, Secret, SessionId};
+use super::snapshot::DenialView;
+use super::tokens::Tokens;
 use super::types::{LicenseModel, PoolSpec, Refused, Settings, Time, day_of};
 use super::ud::{OpenSession, UdFeature};
 use crate::license::Version;
@@ -232,6 +235,10 @@ pub struct Engine {
     /// event from this time on, so that the peaks of the periods the usage
     /// history has not recorded yet are exact (see [`Engine::exact_from`]).
     pub(crate) exact_from: Time,
+    /// Refused checkouts: their counts and the most recent ones.
+    pub(crate) denials: Denials,
+    /// API tokens (their digests).
+    pub(crate) tokens: Tokens,
 }
 
 impl Default for Engine {
@@ -254,6 +261,8 @@ impl Default for Engine {
             shortest_timeout: None,
             last_at: Time::MIN,
             exact_from: Time::MAX,
+            denials: Denials::default(),
+            tokens: Tokens::default(),
         };
         engine.replace_pools(Vec::new());
         engine
@@ -321,6 +330,21 @@ impl Engine {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The API tokens.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// Refusals since the state began, by feature, version and number.
+    pub fn denial_counts(&self) -> &BTreeMap<DenialKey, u64> {
+        self.denials.counts()
+    }
+
+    /// The most recent refusals (up to [`denials::RECENT`](super::denials::RECENT)), oldest first.
+    pub fn recent_denials(&self) -> impl Iterator<Item = &DenialView> {
+        self.denials.recent()
     }
 
     /// Applies one event. The only code that changes the state.
@@ -460,6 +484,11 @@ impl Engine {
             }
             Event::AccountRemoved { name, .. } => {
                 self.accounts.remove(name);
+            }
+            Event::Denied(d) => self.denials.record(d),
+            Event::TokenCreated(t) => self.tokens.insert((**t).clone()),
+            Event::TokenRevoked { id, .. } => {
+                self.tokens.remove(*id);
             }
         }
     }
@@ -750,6 +779,8 @@ fn ud_change<R>(f: &mut UdFeature, period: i64, change: impl FnOnce(&mut UdFeatu
 fn event_at(event: &Event) -> Time {
     match event {
         Event::Granted(g) => g.at,
+        Event::Denied(d) => d.at,
+        Event::TokenCreated(t) => t.created,
         Event::SessionStarted { at, .. }
         | Event::SessionSeen { at, .. }
         | Event::SessionLapsed { at, .. }
@@ -764,7 +795,8 @@ fn event_at(event: &Event) -> Time {
         | Event::SettingsChanged { at, .. }
         | Event::OptionsReplaced { at, .. }
         | Event::AccountSet { at, .. }
-        | Event::AccountRemoved { at, .. } => *at,
+        | Event::AccountRemoved { at, .. }
+        | Event::TokenRevoked { at, .. } => *at,
     }
 }
 
@@ -803,6 +835,8 @@ impl PartialEq for Engine {
             && self.next_handle == other.next_handle
             && self.accounts == other.accounts
             && self.options == other.options
+            && self.denials == other.denials
+            && self.tokens == other.tokens
             && ud_views(self) == ud_views(other)
     }
 }

@@ -157,6 +157,26 @@ pub enum Request {
     /// The usage history: per pool and day (and, when asked, per sampling
     /// period), of the feature, css date and days asked for.
     History(super::history::HistoryQuery),
+    /// Create an API token (admin, local only). Answered with
+    /// `token_created`, the only time the token itself is shown.
+    CreateToken {
+        /// What to call it (1 to 128 bytes of printable text).
+        name: String,
+        /// The account it acts as; the caller's own when absent or null.
+        /// Another account must have a role (`accounts`).
+        #[serde(default)]
+        account: Option<String>,
+        /// Days until it expires (1 to 3,650); never when absent or null.
+        #[serde(default)]
+        expires_days: Option<u32>,
+    },
+    /// Every API token, without its secret (admin, local only).
+    Tokens,
+    /// Revoke an API token for good (admin, local only).
+    RevokeToken {
+        /// The token's number, as `tokens` lists it.
+        id: u64,
+    },
 }
 
 /// A checkout request.
@@ -260,6 +280,19 @@ pub enum Response {
     Settings(super::settings::SettingsList),
     /// The answer to `history`.
     History(Box<super::history::History>),
+    /// The answer to `create_token`.
+    TokenCreated {
+        /// The token as `tokens` will list it.
+        token: super::tokens::TokenInfo,
+        /// The token itself, to present as `Authorization: Bearer …`:
+        /// shown this once, never kept by the server.
+        secret: String,
+    },
+    /// The answer to `tokens`.
+    Tokens {
+        /// Every API token, by number.
+        tokens: Vec<super::tokens::TokenInfo>,
+    },
     /// A refusal: FlexNet's error number and text, and the exact reason.
     Error(ErrorBody),
 }

@@ -9,6 +9,7 @@ pub mod history;
 pub mod message;
 pub mod settings;
 pub mod status;
+pub mod tokens;
 
 pub use diagnosis::{DiagLine, Diagnosis};
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};

@@ -25,9 +25,14 @@ pub struct Status {
     pub assignments: Vec<Assignment>,
     /// Every user/device connection (the raw data behind the assignments).
     pub connections: Vec<Connection>,
-    /// The most recent refused checkouts, oldest first.
+    /// The most recent refused checkouts (up to 1,000), oldest first. They
+    /// survive restarts.
     #[serde(default)]
     pub denials: Vec<Denial>,
+    /// Every refused checkout since the state began, counted by feature,
+    /// version and FlexNet number. They survive restarts.
+    #[serde(default)]
+    pub denial_counts: Vec<DenialCount>,
 }
 
 /// What `status` asks for: every part or some, every feature or one.
@@ -294,6 +299,21 @@ pub struct Denial {
     /// FlexNet's error number (e.g. -4: licensed number of users already reached).
     pub code: crate::flexnet::Code,
     pub reason: String,
+}
+
+/// How many checkouts of a feature and version were refused with one
+/// FlexNet number, since the state began. Past 10,000 distinct features
+/// and versions, further ones are counted under the feature and version
+/// `*`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
+pub struct DenialCount {
+    pub feature: String,
+    /// The version the products asked for.
+    pub version: String,
+    /// FlexNet's error number.
+    pub code: crate::flexnet::Code,
+    pub count: u64,
 }
 
 /// A host's binding identifiers.

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use clap::{Arg, ArgMatches};
 
-use crate::paths::{LM_PORT, PlatformDirs, VENDOR_PORT};
+use crate::paths::{HTTP_PORT, LM_PORT, PlatformDirs, VENDOR_PORT};
 
 /// The daemon's resolved configuration.
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ pub struct Config {
     /// 0 picks a free port; the chosen one is printed and written to the status file.
     pub lm_port: u16,
     pub vendor_port: u16,
+    /// The HTTP port (`/metrics`); 0 picks a free one.
+    pub http_port: u16,
     /// Seconds between the heartbeats products send.
     pub heartbeat_interval: u64,
     /// The debug log, in FlexNet's format.
@@ -75,7 +77,7 @@ fn port_arg(name: &'static str, env: &'static str, default: u16, help: &'static 
 }
 
 /// The names a config file may set: every flag but `--config`.
-const FILE_KEYS: [&str; 14] = [
+const FILE_KEYS: [&str; 15] = [
     "license-dir",
     "keys-dir",
     "data-dir",
@@ -83,6 +85,7 @@ const FILE_KEYS: [&str; 14] = [
     "log",
     "lm-port",
     "vendor-port",
+    "http-port",
     "bind",
     "allow-lmdown",
     "heartbeat-interval",
@@ -194,6 +197,12 @@ pub fn args() -> Vec<Arg> {
             VENDOR_PORT,
             "CITRIX vendor daemon TCP port (0: any free port)",
         ),
+        port_arg(
+            "http-port",
+            "LMGRD_HTTP_PORT",
+            HTTP_PORT,
+            "HTTP port: Prometheus metrics at /metrics (0: any free port)",
+        ),
         Arg::new("bind")
             .long("bind")
             .env("LMGRD_BIND")
@@ -254,6 +263,7 @@ pub fn from_matches(m: &ArgMatches) -> Config {
         bind: *m.get_one::<IpAddr>("bind").expect("has a default"),
         lm_port: *m.get_one::<u16>("lm-port").expect("has a default"),
         vendor_port: *m.get_one::<u16>("vendor-port").expect("has a default"),
+        http_port: *m.get_one::<u16>("http-port").expect("has a default"),
         heartbeat_interval,
         allow_lmdown: m.get_flag("allow-lmdown"),
         idle_timeout: m

@@ -18,6 +18,7 @@ use tokio::sync::{Semaphore, watch};
 use super::config::Config;
 use super::context::{Context, Parts};
 use super::debuglog::{DebugLog, VENDOR, flexnet_date, print_out, say};
+use super::http;
 use super::licenses;
 use super::listener;
 use super::owner::{self, EngineHandle};
@@ -32,6 +33,7 @@ pub struct Status {
     pub pid: u32,
     pub lm_port: u16,
     pub vendor_port: u16,
+    pub http_port: u16,
     pub socket: std::path::PathBuf,
     pub license_dir: std::path::PathBuf,
     pub data_dir: std::path::PathBuf,
@@ -60,11 +62,13 @@ pub async fn run(
         "--vendor-port",
     )
     .await?;
+    let http = bind_tcp(&config, config.http_port, "HTTP", "--http-port").await?;
     let control = bind_control(&config.socket).await?;
     let status = Status {
         pid: std::process::id(),
         lm_port: lm.local_addr()?.port(),
         vendor_port: vendor.local_addr()?.port(),
+        http_port: http.local_addr()?.port(),
         socket: config.socket.clone(),
         license_dir: config.license_dir.clone(),
         data_dir: config.data_dir.clone(),
@@ -83,10 +87,12 @@ pub async fn run(
     });
     announce(&ctx, &status).await?;
     let slots = Arc::new(Semaphore::new(config.max_connections));
+    let web = http::router(ctx.clone());
     let died = tokio::select! {
         () = listener::serve(&lm, &ctx, &slots) => None,
         () = listener::serve_vendor_port(vendor, listening, &ctx, &slots) => None,
         () = listener::serve(&control, &ctx, &slots) => None,
+        () = http::serve(http, web) => None,
         () = shutdown => None,
         () = ctx.stop.notified() => None,
         why = deaths.next() => Some(why),
@@ -157,10 +163,11 @@ async fn announce(ctx: &Context, status: &Status) -> anyhow::Result<()> {
     ctx.say("lmgrd", vendor).await;
     let config = &ctx.config;
     print_out(&format!(
-        "lmgrd: serving; license manager port {}, CITRIX vendor daemon port {}, control socket {}, \
-         licenses {}, keys {}, state {}",
+        "lmgrd: serving; license manager port {}, CITRIX vendor daemon port {}, HTTP port {}, \
+         control socket {}, licenses {}, keys {}, state {}",
         status.lm_port,
         status.vendor_port,
+        status.http_port,
         config.socket.display(),
         config.license_dir.display(),
         config.keys_dir.display(),

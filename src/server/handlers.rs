@@ -61,6 +61,13 @@ async fn dispatch(request: Request, ctx: &Context, caller: &Caller, conn: &mut C
         Request::SetSettings { settings } => admin::set_settings(ctx, caller, settings).await,
         Request::SetAccount { name, role } => admin::set_account(ctx, caller, name, role).await,
         Request::RemoveAccount { name } => admin::remove_account(ctx, caller, name).await,
+        Request::CreateToken {
+            name,
+            account,
+            expires_days,
+        } => admin::create_token(ctx, caller, name, account, expires_days).await,
+        Request::Tokens => admin::tokens(ctx, caller).await,
+        Request::RevokeToken { id } => admin::revoke_token(ctx, caller, id).await,
         Request::Reread { vendor } => admin::reread(ctx, caller, vendor).await,
         Request::Shutdown { vendor } => admin::shutdown(ctx, caller, vendor).await,
         Request::Release {

@@ -8,11 +8,15 @@ pub mod daemon;
 pub mod debuglog;
 mod failpoint;
 mod handlers;
+mod http;
 mod licenses;
 mod listener;
+mod metrics;
 pub mod owner;
 mod session;
 mod threads;
+pub mod tls;
+mod tokens;
 mod views;
 
 use std::ffi::OsString;
@@ -26,7 +30,7 @@ pub fn command() -> clap::Command {
         .long_about(
             "License server daemon: license manager and CITRIX vendor daemon. \
              Runs in the foreground; stops on SIGTERM or SIGINT. With no arguments \
-             it serves the platform's default directories on ports 27000 and 7279.",
+             it serves the platform's default directories on ports 27000, 7279 and 8083 (HTTP: /metrics).",
         )
         .disable_version_flag(true)
         .args_override_self(true)

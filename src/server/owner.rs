@@ -21,6 +21,7 @@ use tokio::sync::oneshot;
 use super::clock::now;
 use super::debuglog::{DebugLog, say};
 use super::failpoint;
+use super::metrics::{CommitLatency, Scrape, Tally};
 use super::threads::{SpawnError, Spawner};
 use crate::engine::snapshot::{DenialView, Select};
 use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
@@ -28,14 +29,13 @@ use crate::flexnet::Code;
 use crate::history::Recorder;
 use crate::protocol::events::{EventPage, EventQuery};
 use crate::protocol::status::{Pool, Status, StatusPart, StatusQuery};
+use crate::protocol::tokens::TokenInfo;
 use crate::store::{Check, Store, StoreError};
 
 /// The most requests decided before one commit.
 const MAX_BATCH: usize = 4096;
 /// How often time passes for the rules.
 const TICK: Duration = Duration::from_secs(1);
-/// Refused checkouts kept for `lmstat --json`: the most recent ones.
-const DENIALS_KEPT: usize = 1000;
 
 /// What the owner is asked.
 enum Command {
@@ -63,14 +63,16 @@ enum ReaderMsg {
     /// The owner rebuilt its engine from the store: start over from it.
     Replace(Box<Engine>),
     Status(StatusQuery, oneshot::Sender<Status>),
-    /// A checkout was refused: kept for status readers.
-    Denied(Box<DenialView>),
     Pools(oneshot::Sender<Vec<Pool>>),
     Settings(oneshot::Sender<crate::engine::Settings>),
+    Tokens(oneshot::Sender<Vec<TokenInfo>>),
     Events {
         query: EventQuery,
         reply: oneshot::Sender<Result<EventPage, OwnerError>>,
     },
+    /// The metrics exposition; `None` when `remote_read` keeps the
+    /// licensing state from remote readers.
+    Metrics(Box<Scrape>, oneshot::Sender<Option<String>>),
 }
 
 /// Why the engine's owner or its reader could not answer. Each cause has
@@ -143,6 +145,15 @@ impl EngineHandle {
         rx.await.map_err(|_| OwnerError::Stopped)
     }
 
+    /// The API tokens, as the last committed change left them.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.reader
+            .send(ReaderMsg::Tokens(reply))
+            .map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
     /// Accounts and groups with a role.
     pub async fn accounts(&self) -> Result<Accounts, OwnerError> {
         let (reply, rx) = oneshot::channel();
@@ -174,6 +185,15 @@ impl EngineHandle {
         let message = ReaderMsg::Events { query, reply };
         self.reader.send(message).map_err(|_| OwnerError::Stopped)?;
         rx.await.map_err(|_| OwnerError::Stopped)?
+    }
+
+    /// The metrics exposition, from the replica (`None`: `remote_read`
+    /// refuses remote readers the licensing state).
+    pub async fn metrics(&self, scrape: Scrape) -> Result<Option<String>, OwnerError> {
+        let (reply, rx) = oneshot::channel();
+        let message = ReaderMsg::Metrics(Box::new(scrape), reply);
+        self.reader.send(message).map_err(|_| OwnerError::Stopped)?;
+        rx.await.map_err(|_| OwnerError::Stopped)
     }
 
     /// The current state as readers see it: what `query` asks for.
@@ -221,8 +241,11 @@ pub fn start(
     let reader_store = store.connect()?;
     let (reader, reader_rx) = mpsc::channel();
     let replica = engine.clone();
+    // The owner times each commit; the reader shows the times.
+    let commits = Arc::new(CommitLatency::default());
+    let timing = Arc::clone(&commits);
     threads.spawn("reader", move || {
-        read(replica, reader_store, reader_rx, recorder);
+        read(replica, reader_store, reader_rx, &commits, recorder);
     })?;
     // Checkpoints of the write-ahead log happen on their own thread, so
     // that no batch waits for one; the owner only starts the log over.
@@ -247,6 +270,7 @@ pub fn start(
             pending_log: DebugLog::memory(),
             start_over,
             _stop_checkpoints: stop_checkpoints,
+            commits: timing,
         };
         owner.run(rx);
     })?;
@@ -406,13 +430,19 @@ fn next_message(
 }
 
 /// The reader: a replica of the engine, kept by the committed events.
-fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, mut recorder: Option<Recorder>) {
-    let mut denials: std::collections::VecDeque<DenialView> =
-        std::collections::VecDeque::with_capacity(DENIALS_KEPT);
+fn read(
+    mut engine: Engine,
+    store: Store,
+    rx: Receiver<ReaderMsg>,
+    commits: &CommitLatency,
+    mut recorder: Option<Recorder>,
+) {
+    let mut tally = Tally::default();
     while let Some(message) = next_message(&rx, &engine, &mut recorder) {
         match message {
             ReaderMsg::Apply(events) => {
                 for e in &events {
+                    tally.applied(e);
                     engine.apply(e);
                 }
             }
@@ -423,16 +453,15 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, mut recorder:
                 }
                 let mut snapshot = engine.select(now(), &selection(&query));
                 if query.wants(StatusPart::Denials) {
-                    let asked = denials.iter().filter(|d| query.wants_feature(&d.feature));
+                    let recent = engine.recent_denials();
+                    let asked = recent.filter(|d| query.wants_feature(&d.feature));
                     snapshot.denials = asked.cloned().collect();
                 }
-                let _ = reply.send(super::views::status(snapshot, &engine));
-            }
-            ReaderMsg::Denied(denial) => {
-                if denials.len() == DENIALS_KEPT {
-                    denials.pop_front();
+                let mut status = super::views::status(snapshot, &engine);
+                if query.wants(StatusPart::Denials) {
+                    status.denial_counts = super::views::denial_counts(&engine, &query);
                 }
-                denials.push_back(*denial);
+                let _ = reply.send(status);
             }
             ReaderMsg::Pools(reply) => {
                 let _ = reply.send(super::views::all(engine.pool_views(now())));
@@ -440,12 +469,42 @@ fn read(mut engine: Engine, store: Store, rx: Receiver<ReaderMsg>, mut recorder:
             ReaderMsg::Settings(reply) => {
                 let _ = reply.send(engine.settings().clone());
             }
+            ReaderMsg::Tokens(reply) => {
+                let _ = reply.send(engine.tokens().iter().map(super::views::token).collect());
+            }
             ReaderMsg::Events { query, reply } => {
                 let page = events(&store, &query);
                 let _ = reply.send(page.map_err(|e| OwnerError::History(e.to_string())));
             }
+            ReaderMsg::Metrics(scrape, reply) => {
+                let _ = reply.send(metrics(&engine, &tally, &scrape, commits));
+            }
         }
     }
+}
+
+/// The metrics exposition from the replica; `None` when `remote_read`
+/// keeps the licensing state from remote readers.
+fn metrics(
+    engine: &Engine,
+    tally: &Tally,
+    scrape: &Scrape,
+    commits: &CommitLatency,
+) -> Option<String> {
+    let settings = engine.settings();
+    if settings.remote_read == crate::engine::types::RemoteRead::ProductsOnly {
+        return None;
+    }
+    let status = super::views::status(engine.select(now(), &Select::ALL), engine);
+    Some(super::metrics::render(&super::metrics::Inputs {
+        status: &status,
+        tally,
+        scrape,
+        commits,
+        burst_length: settings.burst_length,
+        options: engine.options(),
+        denials: engine.denial_counts(),
+    }))
 }
 
 /// What the engine builds for `query`: only the parts and the feature
@@ -512,6 +571,8 @@ struct Owner {
     start_over: Arc<AtomicBool>,
     /// Dropped with the owner: the checkpoint thread makes a last one and ends.
     _stop_checkpoints: Sender<()>,
+    /// Each commit's time, for the metrics.
+    commits: Arc<CommitLatency>,
 }
 
 impl Owner {
@@ -587,13 +648,15 @@ impl Owner {
         }
         let (decision, events) = self.engine.decide(now, request);
         let quiet = self.engine.options().no_log(crate::options::NoLog::Denied);
+        let mut events = events;
         if let (Some(mut denial), Decision::Denied(d)) = (asked, &decision) {
             if !quiet {
                 log.denied(now, &denial.feature, &denial.user, &denial.host, d);
             }
             denial.code = d.code;
             denial.reason.clone_from(&d.reason);
-            let _ = self.reader.send(ReaderMsg::Denied(Box::new(denial)));
+            // Kept like a grant, so that the counts survive a restart.
+            events.push(Event::Denied(Box::new(denial)));
         }
         for e in &events {
             log.event(&self.engine, e);
@@ -648,7 +711,10 @@ impl Owner {
         let written = if events.is_empty() {
             Ok(())
         } else {
-            self.store.append(&events)
+            let started = Instant::now();
+            let written = self.store.append(&events);
+            self.commits.record(started.elapsed());
+            written
         };
         match written {
             Ok(()) => {

@@ -16,8 +16,8 @@ use crate::engine::{Engine, Event, LicenseModel, Snapshot};
 use crate::license::pool::PoolKey;
 use crate::protocol::events::{self, BurstEndReason, What};
 use crate::protocol::status::{
-    Assignment, Burst, Checkout, Connection, Denial, HeldBy, Holder, Model, Pool, PoolId, Session,
-    Status,
+    Assignment, Burst, Checkout, Connection, Denial, DenialCount, HeldBy, Holder, Model, Pool,
+    PoolId, Session, Status, StatusQuery,
 };
 
 /// The whole state: `s`, taken of `engine`.
@@ -32,7 +32,22 @@ pub fn status(s: Snapshot, engine: &Engine) -> Status {
         assignments: all(s.assignments),
         connections: all(s.connections),
         denials: all(s.denials),
+        denial_counts: Vec::new(),
     }
+}
+
+/// The refusals' counts `query` asks for (one feature's or all).
+pub fn denial_counts(engine: &Engine, query: &StatusQuery) -> Vec<DenialCount> {
+    let counts = engine.denial_counts().iter();
+    counts
+        .filter(|(k, _)| query.wants_feature(&k.feature))
+        .map(|(k, n)| DenialCount {
+            feature: k.feature.clone(),
+            version: k.version.clone(),
+            code: k.code,
+            count: *n,
+        })
+        .collect()
 }
 
 /// Fills in who holds each checkout's license and whether the checkout
@@ -265,9 +280,11 @@ impl From<DenialView> for Denial {
 }
 
 /// A stored event as the protocol shows it; `None` for what is not part of
-/// the public history (a heartbeat).
+/// the public history (a heartbeat; a refusal, which `status` shows with
+/// its counts).
 pub fn event(seq: i64, e: Event) -> Option<events::Event> {
     let (at, what) = match e {
+        Event::Denied(_) | Event::TokenCreated(_) | Event::TokenRevoked { .. } => return None,
         Event::SessionStarted {
             session, host, at, ..
         } => (at, What::SessionStarted { session, host }),
@@ -380,5 +397,17 @@ fn burst_end(reason: BurstEnd) -> BurstEndReason {
         BurstEnd::Expired => BurstEndReason::Expired,
         BurstEnd::LicensesInstalled => BurstEndReason::LicensesInstalled,
         BurstEnd::Disabled => BurstEndReason::Disabled,
+    }
+}
+
+/// An API token as the protocol shows it: never its digest.
+pub fn token(t: &crate::engine::tokens::Token) -> crate::protocol::tokens::TokenInfo {
+    crate::protocol::tokens::TokenInfo {
+        id: t.id,
+        name: t.name.clone(),
+        account: t.account.clone(),
+        created: t.created,
+        expires: t.expires,
+        created_by: t.by.clone(),
     }
 }

@@ -436,6 +436,9 @@ fn event_time(e: &Event) -> i64 {
         | Event::AccountSet { at, .. }
         | Event::AccountRemoved { at, .. } => *at,
         Event::Granted(g) => g.at,
+        Event::Denied(d) => d.at,
+        Event::TokenCreated(t) => t.created,
+        Event::TokenRevoked { at, .. } => *at,
     }
 }
 

@@ -24,6 +24,7 @@ struct Serving {
     pid: u32,
     lm_port: u16,
     vendor_port: u16,
+    http_port: u16,
     socket: PathBuf,
 }
 
@@ -33,6 +34,7 @@ pub struct TestDaemon {
     pub child: Child,
     pub lm_port: u16,
     pub vendor_port: u16,
+    pub http_port: u16,
     pub socket: PathBuf,
 }
 
@@ -138,6 +140,7 @@ impl TestDaemon {
             Ok(serving) => Ok(TestDaemon {
                 lm_port: serving.lm_port,
                 vendor_port: serving.vendor_port,
+                http_port: serving.http_port,
                 socket: serving.socket,
                 child,
                 root,
@@ -234,6 +237,8 @@ fn lmgrd_command(root: &Path, extra: &[&str]) -> Command {
             "--lm-port",
             "0",
             "--vendor-port",
+            "0",
+            "--http-port",
             "0",
         ])
         .args(extra)

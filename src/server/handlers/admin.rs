@@ -5,10 +5,12 @@
 use super::{Answer, decide_done};
 use crate::engine::{self, request::AccountRole};
 use crate::flexnet::Code;
+use crate::protocol::tokens::TokenInfo;
 use crate::protocol::{ErrorBody, Response};
 use crate::server::authz::{Caller, authorize};
 use crate::server::context::Context;
 use crate::server::licenses;
+use crate::server::tokens;
 
 pub(super) async fn set_account(
     ctx: &Context,
@@ -110,4 +112,87 @@ pub(super) async fn shutdown(ctx: &Context, caller: &Caller, vendor: bool) -> An
         ctx.stop.notify_one();
     }
     Ok(Response::Ok)
+}
+
+/// The longest a token may live.
+const MAX_TOKEN_DAYS: u32 = 3650;
+
+/// Creates an API token for the caller's account or another with a role;
+/// answers with the token, shown this once (only its digest is kept).
+pub(super) async fn create_token(
+    ctx: &Context,
+    caller: &Caller,
+    name: String,
+    account: Option<String>,
+    expires_days: Option<u32>,
+) -> Answer {
+    authorize("creating API tokens", caller, ctx).await?;
+    let account = account.unwrap_or_else(|| caller.name().to_owned());
+    if account != caller.name() && !ctx.engine.accounts().await?.contains_key(&account) {
+        let reason = format!(
+            "{account} has no role: give it one first (lmutil CtxManageUserAndGroup \
+             -useradd), or create the token for yourself"
+        );
+        return Err(ErrorBody::new(Code::BAD_PARAMETER, reason));
+    }
+    let days = match expires_days {
+        Some(d) if d == 0 || d > MAX_TOKEN_DAYS => {
+            let reason = format!("expires_days {d}: expected 1 to {MAX_TOKEN_DAYS}");
+            return Err(ErrorBody::new(Code::BAD_PARAMETER, reason));
+        }
+        d => d,
+    };
+    let secret = tokens::draw().map_err(|e| ErrorBody::new(Code::CANNOT_CONNECT, e))?;
+    let now = crate::server::clock::now();
+    let request = engine::Request::CreateToken {
+        name,
+        account,
+        digest: tokens::digest(&secret),
+        expires: days.map(|d| now + i64::from(d) * engine::types::DAY),
+        by: caller.name().to_owned(),
+    };
+    let id = match ctx.engine.handle(request).await? {
+        engine::Decision::TokenCreated { id } => id,
+        engine::Decision::Denied(d) => return Err(ErrorBody::new(d.code, d.reason)),
+        other => {
+            let reason = format!("unexpected decision {other:?}");
+            return Err(ErrorBody::new(Code::CANNOT_CONNECT, reason));
+        }
+    };
+    let listed = token_list(ctx).await?;
+    let Some(token) = listed.into_iter().find(|t| t.id == id) else {
+        let reason = format!("token {id} was revoked as it was created");
+        return Err(ErrorBody::new(Code::CANNOT_CONNECT, reason));
+    };
+    let line = format!(
+        "API token {id} ({}) created for {} (by {})",
+        token.name,
+        token.account,
+        caller.name()
+    );
+    ctx.say("lmgrd", line).await;
+    Ok(Response::TokenCreated { token, secret })
+}
+
+pub(super) async fn tokens(ctx: &Context, caller: &Caller) -> Answer {
+    authorize("listing API tokens", caller, ctx).await?;
+    Ok(Response::Tokens {
+        tokens: token_list(ctx).await?,
+    })
+}
+
+pub(super) async fn revoke_token(ctx: &Context, caller: &Caller, id: u64) -> Answer {
+    authorize("revoking API tokens", caller, ctx).await?;
+    let by = caller.name().to_owned();
+    decide_done(ctx, engine::Request::RevokeToken { id, by }).await?;
+    ctx.say(
+        "lmgrd",
+        format!("API token {id} revoked (by {})", caller.name()),
+    )
+    .await;
+    Ok(Response::Ok)
+}
+
+async fn token_list(ctx: &Context) -> Result<Vec<TokenInfo>, ErrorBody> {
+    Ok(ctx.engine.tokens().await?)
 }
