@@ -16,11 +16,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("engine", &["license", "options"]),
     ("protocol", &["license"]),
     ("store", &["engine", "license"]),
+    ("history", &["engine", "license", "protocol"]),
     ("client", &["license", "paths", "protocol"]),
     (
         "server",
         &[
             "engine",
+            "history",
             "license",
             "options",
             "paths",

@@ -10,14 +10,12 @@
 //! replay rebuilt. Periods while the server was down are not recorded.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::db::{HistoryDb, HistoryError};
 use crate::engine::peak::period_of;
 use crate::engine::types::DAY;
 use crate::engine::{Engine, Time};
-use crate::server::debuglog::{DebugLog, say};
 
 /// How long after a period's end its sample is taken: batches decided
 /// before the end have been committed and reached the replica by then.
@@ -29,7 +27,8 @@ const MOST_AT_ONCE: i64 = 10_000;
 /// The history's writer.
 pub struct Recorder {
     db: HistoryDb,
-    log: Arc<Mutex<DebugLog>>,
+    /// Says a line in the debug log.
+    say: Box<dyn Fn(&str) + Send>,
     /// The next period to write and the sampling period it is counted in.
     next: Option<(i64, Time)>,
     /// The last write failed (said once in the log, until one succeeds).
@@ -54,11 +53,11 @@ fn wall() -> f64 {
 }
 
 impl Recorder {
-    /// Opens `history.db` at `path`.
-    pub fn open(path: &Path, log: Arc<Mutex<DebugLog>>) -> Result<Self, HistoryError> {
+    /// Opens `history.db` at `path`; `say` writes a line to the debug log.
+    pub fn open(path: &Path, say: Box<dyn Fn(&str) + Send>) -> Result<Self, HistoryError> {
         Ok(Recorder {
             db: HistoryDb::open(path)?,
-            log,
+            say,
             next: None,
             failing: false,
             retention: None,
@@ -140,13 +139,13 @@ impl Recorder {
         match result {
             Ok(()) if self.failing => {
                 self.failing = false;
-                say(&self.log, "lmgrd", "The usage history is writable again");
+                (self.say)("The usage history is writable again");
             }
             Ok(()) => {}
             Err(e) if !self.failing => {
                 self.failing = true;
                 let line = format!("The usage history cannot be written: {e}");
-                say(&self.log, "lmgrd", &line);
+                (self.say)(&line);
             }
             Err(_) => {}
         }

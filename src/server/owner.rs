@@ -398,7 +398,9 @@ fn checkpoint(store: &Store, stop: &Receiver<()>, start_over: &AtomicBool) {
 /// goes on without a history.
 fn history_recorder(store: &Store, log: &Arc<Mutex<DebugLog>>) -> Option<Recorder> {
     let path = store.path().with_file_name(crate::history::db::FILE_NAME);
-    Recorder::open(&path, log.clone())
+    let to_log = log.clone();
+    let said = Box::new(move |line: &str| say(&to_log, "lmgrd", line));
+    Recorder::open(&path, said)
         .map_err(|e| {
             say(
                 log,
