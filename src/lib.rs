@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod engine;
 pub mod flexnet;
+pub mod history;
 pub mod license;
 pub mod options;
 pub mod paths;

@@ -17,12 +17,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("protocol", &["license"]),
     ("alerts", &["engine", "license", "protocol"]),
     ("store", &["engine", "license"]),
+    ("history", &["engine", "license", "protocol"]),
     ("client", &["license", "paths", "protocol"]),
     (
         "server",
         &[
             "alerts",
             "engine",
+            "history",
             "license",
             "options",
             "paths",

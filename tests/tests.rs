@@ -18,6 +18,7 @@ mod dispatch;
 mod doc_client;
 mod faults;
 mod generated;
+mod history;
 mod hostile;
 mod json;
 mod layers;

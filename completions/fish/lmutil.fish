@@ -35,6 +35,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "udadmin" -d 'User/dev
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup" -d 'Manage who may administer the license server: add, remove, list accounts and groups'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmaudit" -d 'Every change made to the server (releases, rereads, shutdowns, accounts, settings, tokens): when and who asked'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmsettings" -d 'List the server\'s settings, or change them (administrators, on the server\'s host)'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhistory" -d 'The usage history: daily peaks, averages and overdraft per pool, as a table and a chart, JSON or CSV'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmtoken" -d 'Create, list and revoke API tokens (administrators, on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
@@ -113,6 +114,16 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmsettings" -s t -d 'Give 
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmsettings" -l list -d 'List every setting with its value, default, values and what it does'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmsettings" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmsettings" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -s f -d 'Only this feature' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -l version -d 'Only the pools of this css date (YYYY.MMDD)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -l from -d 'From this day on (YYYY-MM-DD, UTC)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -l to -d 'Up to this day (YYYY-MM-DD, UTC)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -s o -l output -d 'Write to FILE instead of standard output (-export shows its progress on a terminal)' -r -F
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -s t -d 'Give up on a server that does not answer within this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -l export -d 'The daily usage report as CSV (date,feature,cssDate,…; docs/history.md)'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmhistory" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l create -d 'Create a token called NAME and print it (shown this once)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l account -d 'The account the token acts as (yours by default; another needs a role)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l expires -d 'Days until the token expires (never by default)' -r

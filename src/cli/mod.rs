@@ -8,6 +8,7 @@ pub mod lmaudit;
 pub mod lmcrypt;
 pub mod lmdiag;
 pub mod lmdown;
+pub mod lmhistory;
 pub mod lmhostid;
 pub mod lmreread;
 pub mod lmsettings;
@@ -86,6 +87,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lmsettings",
         command: lmsettings::command,
         run: lmsettings::run,
+    },
+    CommandSpec {
+        name: "lmhistory",
+        command: lmhistory::command,
+        run: lmhistory::run,
     },
     CommandSpec {
         name: "lmtoken",

@@ -14,8 +14,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    accounts, lmaudit, lmcrypt, lmdiag, lmdown, lmhostid, lmreread, lmsettings, lmstat, lmtoken,
-    lmver, udadmin,
+    accounts, lmaudit, lmcrypt, lmdiag, lmdown, lmhistory, lmhostid, lmreread, lmsettings, lmstat,
+    lmtoken, lmver, udadmin,
 };
 
 /// The version of the JSON interface every command writes.
@@ -80,6 +80,11 @@ const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "lmsettings",
         "lmsettings --json: every setting with its value, default, values and description, and the names -set changed",
         document::<lmsettings::Output>,
+    ),
+    (
+        "lmhistory",
+        "lmhistory --json: the usage history, one row per pool and day, with the sampling period and retention in force",
+        document::<lmhistory::Output>,
     ),
     (
         "lmtoken",
@@ -155,6 +160,11 @@ const WIRE_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "diagnosis",
         "The body of the `diagnosis` answer: every license line, whether a checkout would be granted now and why not",
         wire::<crate::protocol::diagnosis::Diagnosis>,
+    ),
+    (
+        "history",
+        "The body of the `history` answer: the usage history per pool and day, and per sampling period when asked",
+        wire::<crate::protocol::history::History>,
     ),
     (
         "response",

@@ -177,6 +177,11 @@ impl UdGraph {
         self.deferred = true;
     }
 
+    /// Whether edges come and go without the matching being kept.
+    pub fn is_deferred(&self) -> bool {
+        self.deferred
+    }
+
     /// Restores a maximum matching after [`Self::defer`].
     pub fn settle(&mut self) {
         if std::mem::take(&mut self.deferred) {

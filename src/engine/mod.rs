@@ -7,6 +7,7 @@ pub mod cover;
 mod decide;
 pub mod denials;
 pub(crate) mod holders;
+pub mod peak;
 pub mod request;
 pub mod settings;
 mod sharded;

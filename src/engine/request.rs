@@ -418,3 +418,31 @@ pub enum Event {
         at: Time,
     },
 }
+
+impl Event {
+    /// When it happened.
+    pub fn at(&self) -> Time {
+        match self {
+            Event::Granted(g) => g.at,
+            Event::Denied(d) => d.at,
+            Event::TokenCreated(t) => t.created,
+            Event::SessionStarted { at, .. }
+            | Event::SessionSeen { at, .. }
+            | Event::SessionLapsed { at, .. }
+            | Event::SessionEnded { at, .. }
+            | Event::CheckedIn { at, .. }
+            | Event::LeaseExpired { at, .. }
+            | Event::Released { at, .. }
+            | Event::BurstStarted { at, .. }
+            | Event::BurstEnded { at, .. }
+            | Event::BurstRearmed { at, .. }
+            | Event::PoolsReplaced { at, .. }
+            | Event::SettingsChanged { at, .. }
+            | Event::OptionsReplaced { at, .. }
+            | Event::AccountSet { at, .. }
+            | Event::AccountRemoved { at, .. }
+            | Event::TokenRevoked { at, .. }
+            | Event::ShutdownRequested { at, .. } => *at,
+        }
+    }
+}

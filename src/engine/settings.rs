@@ -154,11 +154,11 @@ pub static ENTRIES: &[Entry] = &[
         name: "history_sample_period",
         aliases: &[],
         description: "How often the usage history is sampled",
-        values: "1m to 1d (s, m, h or d; a bare number is minutes)",
-        in_effect: false,
+        values: "1s to 1d (s, m, h or d; a bare number is minutes; 5m to 1h recommended)",
+        in_effect: true,
         get: |s| show_duration(s.history_sample),
         set: |s, v| {
-            s.history_sample = duration(v, 60, (60, DAY))?;
+            s.history_sample = duration(v, 60, (1, DAY))?;
             Ok(())
         },
     },
@@ -167,7 +167,7 @@ pub static ENTRIES: &[Entry] = &[
         aliases: &[],
         description: "How long the usage history is kept",
         values: "1d to 3650d (s, m, h or d; a bare number is days)",
-        in_effect: false,
+        in_effect: true,
         get: |s| show_duration(s.history_retention),
         set: |s, v| {
             s.history_retention = duration(v, DAY, (DAY, 3650 * DAY))?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::denials::{DenialKey, Denials};
 use super::holders::{HolderKey, Holders};
+use super::peak::{Peak, period_of};
 use super::request::{AccountRole, BurstEnd, Event, GrantEvent, Handle, Secret, SessionId};
 use super::snapshot::DenialView;
 use super::tokens::Tokens;
@@ -23,6 +24,9 @@ pub struct PoolState {
     pub model: Option<LicenseModel>,
     /// Licenses held, for models counted by holders (not the user/device family).
     pub held: u64,
+    /// The most held within the usage history's sampling period (see
+    /// [`Peak`]); user/device features keep theirs in [`UdFeature`].
+    pub peak: Peak,
 }
 
 impl PoolState {
@@ -225,6 +229,12 @@ pub struct Engine {
     pub(crate) next_due: Time,
     /// The options file's shortest TIMEOUT, if it has any.
     pub(crate) shortest_timeout: Option<Time>,
+    /// The time of the latest event applied.
+    pub(crate) last_at: Time,
+    /// A recovery stops deferring the user/device optima at the first
+    /// event from this time on, so that the peaks of the periods the usage
+    /// history has not recorded yet are exact (see [`Engine::exact_from`]).
+    pub(crate) exact_from: Time,
     /// Refused checkouts: their counts and the most recent ones.
     pub(crate) denials: Denials,
     /// API tokens (their digests).
@@ -249,6 +259,8 @@ impl Default for Engine {
             deferred: false,
             next_due: Time::MIN,
             shortest_timeout: None,
+            last_at: Time::MIN,
+            exact_from: Time::MAX,
             denials: Denials::default(),
             tokens: Tokens::default(),
         };
@@ -281,11 +293,29 @@ impl Engine {
 
     /// Ends a recovery begun with [`Engine::recovering`].
     pub fn settle(&mut self) {
+        // The last event's period was not followed: known from the next.
+        let known = self.period(self.last_at).saturating_add(1);
+        self.settle_at(self.last_at, known);
+    }
+
+    /// Settles the user/device optima; their peaks start at `at`'s
+    /// sampling period and are known from the period `known` on, as
+    /// nothing before was followed.
+    fn settle_at(&mut self, at: Time, known: i64) {
         if std::mem::take(&mut self.deferred) {
+            let period = self.period(at);
             for feature in self.ud.values_mut() {
                 feature.settle();
+                feature.peak = Peak::starting_known(period, feature.in_use(), known);
             }
         }
+    }
+
+    /// A recovery from now on follows the user/device optima at every event
+    /// from `at` on (until then it computes them once, at its end): the
+    /// peaks of the sampling periods from `at` on are then exact.
+    pub fn exact_from(&mut self, at: Time) {
+        self.exact_from = at;
     }
 
     /// The options file in force.
@@ -319,6 +349,14 @@ impl Engine {
 
     /// Applies one event. The only code that changes the state.
     pub fn apply(&mut self, event: &Event) {
+        let at = event_at(event);
+        if self.deferred && at >= self.exact_from {
+            // The first period that began at or after `exact_from`.
+            let length = self.settings.history_sample.max(1);
+            let known = self.period(self.exact_from.saturating_add(length - 1));
+            self.settle_at(at, known);
+        }
+        self.last_at = self.last_at.max(at);
         match event {
             Event::SessionStarted {
                 session,
@@ -373,20 +411,24 @@ impl Engine {
                 feature,
                 user,
                 device,
+                at,
                 ..
             } => {
+                let period = self.period(*at);
                 if let Some(f) = self.ud.get_mut(feature) {
-                    f.remove(user, device);
+                    ud_change(f, period, |f| f.remove(user, device));
                 }
             }
             Event::Released {
                 feature,
                 user,
                 device,
+                at,
                 ..
             } => {
+                let period = self.period(*at);
                 if let Some(f) = self.ud.get_mut(feature) {
-                    f.release(user, device);
+                    ud_change(f, period, |f| f.release(user, device));
                 }
             }
             Event::BurstStarted {
@@ -420,12 +462,16 @@ impl Engine {
                 }
             }
             Event::PoolsReplaced { pools, .. } => self.replace_pools(pools.clone()),
-            Event::SettingsChanged { settings, .. } => {
+            Event::SettingsChanged { settings, at, .. } => {
                 let rekey = self.settings.names_differ(settings);
+                let resample = self.settings.history_sample != settings.history_sample;
                 self.settings = settings.clone();
                 self.next_due = Time::MIN;
+                if resample {
+                    self.restart_peaks(*at);
+                }
                 if rekey {
-                    self.rekey_names();
+                    self.rekey_names(*at);
                 }
             }
             Event::OptionsReplaced { options, .. } => {
@@ -501,12 +547,15 @@ impl Engine {
                 }
                 self.ud.insert(feature.clone(), f);
             }
+            let period = self.period(*at);
             let f = self.ud.get_mut(feature).expect("inserted above");
             let sent = (or_counted(&g.sent.0, user), or_counted(&g.sent.1, device));
-            checkout.connection = f.open_sent((user, device), sent, version, *at);
+            checkout.connection = ud_change(f, period, |f| {
+                f.open_sent((user, device), sent, version, *at)
+            });
         } else {
             let dup = self.dup_device(&checkout.pool);
-            self.hold(*handle, dup, &mut checkout);
+            self.hold(*handle, dup, &mut checkout, *at);
         }
         self.checkouts.insert(*handle, checkout);
     }
@@ -516,8 +565,14 @@ impl Engine {
     /// settings, user/device connections are rebuilt (see
     /// [`UdFeature::rekeyed`]) and the holders of the other models attached
     /// again, in the order they were granted.
-    fn rekey_names(&mut self) {
+    fn rekey_names(&mut self, at: Time) {
         let settings = self.settings.clone();
+        let period = self.period(at);
+        // Into the change's period first: the holders are counted again
+        // from zero below, and the period starts with the use before.
+        for p in self.pools.values_mut() {
+            p.peak.change(period, p.held, p.held);
+        }
         for c in self.checkouts.values_mut() {
             let sent = (c.sent_user().to_owned(), c.sent_device().to_owned());
             c.set_counted(&settings.user_name(&sent.0), &settings.device_name(&sent.1));
@@ -540,7 +595,12 @@ impl Engine {
                     at: c.at,
                 })
                 .collect();
-            let (next, keys) = f.rekeyed(&settings, &open, self.deferred);
+            let (mut next, keys) = f.rekeyed(&settings, &open, self.deferred);
+            next.peak = f.peak;
+            if !self.deferred {
+                let before = f.in_use();
+                next.peak.change(period, before, next.in_use());
+            }
             *f = next;
             for (h, k) in handles.iter().zip(keys) {
                 if let Some(c) = self.checkouts.get_mut(h) {
@@ -555,7 +615,7 @@ impl Engine {
         let mut checkouts = std::mem::take(&mut self.checkouts);
         for (h, c) in checkouts.iter_mut().filter(|(_, c)| !c.model.is_leased()) {
             let dup = self.dup_device(&c.pool);
-            self.hold(*h, dup, c);
+            self.hold(*h, dup, c, at);
         }
         self.checkouts = checkouts;
     }
@@ -570,7 +630,7 @@ impl Engine {
     /// Attaches a checkout to its holder, moving the holder to the
     /// checkout's pool when that is a newer one. A checkout of a device
     /// that already holds a license shares the holder's copy of its name.
-    fn hold(&mut self, handle: Handle, dup: bool, c: &mut Checkout) {
+    fn hold(&mut self, handle: Handle, dup: bool, c: &mut Checkout, at: Time) {
         let key = HolderKey::of(c.model, dup, handle, c.feature(), &c.device, &c.host);
         let name = match key {
             HolderKey::Host { .. } => &c.host,
@@ -583,17 +643,40 @@ impl Engine {
         };
         let attached = self.holders.attach(key, name, handle, &c.pool, units);
         if let Some((old_pool, old_units)) = attached.before {
-            self.adjust_held(&old_pool, -i64::from(old_units));
+            self.adjust_held(&old_pool, -i64::from(old_units), at);
         }
-        self.adjust_held(&c.pool, i64::from(attached.units));
+        self.adjust_held(&c.pool, i64::from(attached.units), at);
         if let (HolderKey::Device { .. }, Some(name)) = (key, attached.name) {
             c.device = name;
         }
     }
 
-    fn adjust_held(&mut self, pool: &PoolKey, delta: i64) {
+    fn adjust_held(&mut self, pool: &PoolKey, delta: i64, at: Time) {
+        let period = self.period(at);
         if let Some(p) = self.pools.get_mut(pool) {
+            let before = p.held;
             p.held = p.held.saturating_add_signed(delta);
+            p.peak.change(period, before, p.held);
+        }
+    }
+
+    /// The usage history's sampling period of the time `at`.
+    #[inline]
+    fn period(&self, at: Time) -> i64 {
+        period_of(at, self.settings.history_sample)
+    }
+
+    /// Starts every peak afresh at `at` (the sampling period changed: the
+    /// old periods' numbers mean nothing under the new one).
+    fn restart_peaks(&mut self, at: Time) {
+        let period = self.period(at);
+        for p in self.pools.values_mut() {
+            p.peak = Peak::starting(period, p.held);
+        }
+        if !self.deferred {
+            for f in self.ud.values_mut() {
+                f.peak = Peak::starting(period, f.in_use());
+            }
         }
     }
 
@@ -612,8 +695,9 @@ impl Engine {
             s.handles.remove(&handle);
         }
         if c.model.is_leased() {
+            let period = self.period(at);
             if let Some(f) = self.ud.get_mut(c.feature()) {
-                f.close(c.connection, at);
+                ud_change(f, period, |f| f.close(c.connection, at));
             }
             self.due_by(at.saturating_add(self.settings.lease));
             return;
@@ -636,7 +720,7 @@ impl Engine {
         if let Some((pool, change)) = self.holders.detach(key, name, handle, units_of)
             && change != 0
         {
-            self.adjust_held(&pool, change);
+            self.adjust_held(&pool, change, at);
         }
     }
 
@@ -652,7 +736,10 @@ impl Engine {
             }
             let key = spec.key();
             let model = LicenseModel::of(&spec.feature, spec.license_type.as_deref());
-            let held = self.pools.get(&key).map_or(0, |p| p.held);
+            let (held, peak) = self
+                .pools
+                .get(&key)
+                .map_or((0, Peak::default()), |p| (p.held, p.peak));
             let shared = self.shared_key(&key);
             pools.insert(
                 key,
@@ -661,6 +748,7 @@ impl Engine {
                     spec: Some(spec),
                     model,
                     held,
+                    peak,
                 },
             );
         }
@@ -671,6 +759,26 @@ impl Engine {
         }
         self.pools = pools;
     }
+}
+
+/// Changes a user/device feature's connections with `change`, following
+/// its peak (not while a recovery defers the optimum: the peaks start
+/// afresh when it is settled).
+#[inline]
+fn ud_change<R>(f: &mut UdFeature, period: i64, change: impl FnOnce(&mut UdFeature) -> R) -> R {
+    if f.is_deferred() {
+        return change(f);
+    }
+    let before = f.in_use();
+    let r = change(f);
+    let after = f.in_use();
+    f.peak.change(period, before, after);
+    r
+}
+
+/// The time of an event.
+fn event_at(event: &Event) -> Time {
+    event.at()
 }
 
 /// What a user/device feature looks like from outside: its connections,

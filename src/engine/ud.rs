@@ -185,6 +185,9 @@ pub struct UdFeature {
     idle: BTreeSet<(Time, u32, u32)>,
     /// Names shown chosen so far (see [`Shown`]).
     seq: u64,
+    /// The most licenses in use within the usage history's sampling
+    /// period (kept by the engine, see [`super::peak::Peak`]).
+    pub(crate) peak: super::peak::Peak,
 }
 
 impl UdFeature {
@@ -198,6 +201,7 @@ impl UdFeature {
             edge_refs: HashMap::new(),
             idle: BTreeSet::new(),
             seq: 0,
+            peak: super::peak::Peak::default(),
         }
     }
 
@@ -205,6 +209,11 @@ impl UdFeature {
     /// [`Self::settle`] (see [`UdGraph::defer`]).
     pub fn defer(&mut self) {
         self.graph.defer();
+    }
+
+    /// Whether the optimum waits for [`Self::settle`].
+    pub fn is_deferred(&self) -> bool {
+        self.graph.is_deferred()
     }
 
     /// Computes the optimum after [`Self::defer`].

@@ -154,6 +154,9 @@ pub enum Request {
     SetSettings {
         settings: std::collections::BTreeMap<String, String>,
     },
+    /// The usage history: per pool and day (and, when asked, per sampling
+    /// period), of the feature, css date and days asked for.
+    History(super::history::HistoryQuery),
     /// Create an API token (admin, local only). Answered with
     /// `token_created`, the only time the token itself is shown.
     CreateToken {
@@ -275,6 +278,8 @@ pub enum Response {
         accounts: Vec<Account>,
     },
     Settings(super::settings::SettingsList),
+    /// The answer to `history`.
+    History(Box<super::history::History>),
     /// The answer to `create_token`.
     TokenCreated {
         /// The token as `tokens` will list it.

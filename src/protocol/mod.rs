@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod diagnosis;
 pub mod events;
 pub mod frame;
+pub mod history;
 pub mod message;
 pub mod settings;
 pub mod status;

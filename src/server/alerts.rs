@@ -156,21 +156,31 @@ impl Watch {
     }
 
     /// The next message for the reader, evaluating the alerts whenever
-    /// none waits and they are stale; `None` once every sender is gone.
-    pub fn next<T>(&mut self, rx: &Receiver<T>, engine: &Engine) -> Option<T> {
+    /// none waits and they are stale, waiting at most `limit` (when given)
+    /// for it.
+    pub fn next<T>(
+        &mut self,
+        rx: &Receiver<T>,
+        engine: &Engine,
+        limit: Option<Duration>,
+    ) -> Waited<T> {
+        let until = limit.map(|l| Instant::now() + l);
         loop {
             if self.stale {
                 match rx.try_recv() {
-                    Ok(m) => return Some(m),
-                    Err(TryRecvError::Disconnected) => return None,
+                    Ok(m) => return Waited::Message(m),
+                    Err(TryRecvError::Disconnected) => return Waited::Gone,
                     Err(TryRecvError::Empty) => self.evaluate(engine),
                 }
             }
-            let wait = self.next.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(wait) {
-                Ok(m) => return Some(m),
-                Err(RecvTimeoutError::Timeout) => self.stale = true,
-                Err(RecvTimeoutError::Disconnected) => return None,
+            let deadline = until.map_or(self.next, |u| u.min(self.next));
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(m) => return Waited::Message(m),
+                Err(RecvTimeoutError::Disconnected) => return Waited::Gone,
+                Err(RecvTimeoutError::Timeout) if Instant::now() >= self.next => {
+                    self.stale = true;
+                }
+                Err(RecvTimeoutError::Timeout) => return Waited::TimedOut,
             }
         }
     }
@@ -188,4 +198,14 @@ impl Watch {
         self.stale = false;
         self.next = Instant::now() + CHECK_EVERY;
     }
+}
+
+/// What waiting for the reader's next message gave.
+#[derive(Debug)]
+pub enum Waited<T> {
+    Message(T),
+    /// Every sender is gone.
+    Gone,
+    /// The time asked for passed first.
+    TimedOut,
 }

@@ -57,6 +57,7 @@ async fn dispatch(request: Request, ctx: &Context, caller: &Caller, conn: &mut C
         Request::Pools => read::pools(ctx).await,
         Request::Events(query) => read::events(ctx, query).await,
         Request::Settings => read::settings(ctx).await,
+        Request::History(query) => read::history(ctx, query).await,
         Request::SetSettings { settings } => admin::set_settings(ctx, caller, settings).await,
         Request::SetAccount { name, role } => admin::set_account(ctx, caller, name, role).await,
         Request::RemoveAccount { name } => admin::remove_account(ctx, caller, name).await,
@@ -97,6 +98,8 @@ fn read_of(request: &Request) -> Option<Read> {
         Request::Pools => Read::Pools,
         Request::Events(_) => Read::Events,
         Request::Settings => Read::Settings,
+        // The use over time, as the status shows it now.
+        Request::History(_) => Read::Status,
         _ => return None,
     })
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use super::alerts::{Alerts, Watch};
+use super::alerts::{Alerts, Waited, Watch};
 use super::clock::now;
 use super::debuglog::{DebugLog, say};
 use super::failpoint;
@@ -27,6 +27,7 @@ use super::threads::{SpawnError, Spawner};
 use crate::engine::snapshot::{DenialView, Select};
 use crate::engine::{Decision, Denial, Engine, Event, Request, Time};
 use crate::flexnet::Code;
+use crate::history::Recorder;
 use crate::protocol::events::{EventPage, EventQuery};
 use crate::protocol::status::{Pool, Status, StatusPart, StatusQuery};
 use crate::protocol::tokens::TokenInfo;
@@ -243,10 +244,12 @@ pub fn start(
     threads: &Spawner,
     alerts: Alerts,
 ) -> Result<(EngineHandle, JoinHandle<()>), StartError> {
+    let recorder = history_recorder(&store, &log);
+    let exact_from = recorder.as_ref().map_or(Time::MAX, |r| r.exact_from(now()));
     // The replica is a copy of the recovered engine: replaying it again
     // from a second connection at the same time was twice as slow on two
     // cores (docs/performance.md).
-    let recovered = recover(&store);
+    let recovered = recover_from(&store, exact_from);
     check.wait()?;
     let Recovered {
         engine,
@@ -274,6 +277,7 @@ pub fn start(
             reader_rx,
             &commits,
             Watch::new(alerts),
+            recorder,
         )
     })?;
     // Checkpoints of the write-ahead log happen on their own thread, so
@@ -323,8 +327,15 @@ const RECOVERY_BATCH: usize = 4096;
 /// few batches behind at most: on two cores recovery costs the applying,
 /// not the applying and the reading.
 pub fn recover(store: &Store) -> Result<Recovered, StoreError> {
+    recover_from(store, Time::MAX)
+}
+
+/// [`recover`], following the use exactly from `exact_from` on (see
+/// [`Engine::exact_from`]): the usage history's periods not yet recorded.
+pub fn recover_from(store: &Store, exact_from: Time) -> Result<Recovered, StoreError> {
     let t = Instant::now();
     let mut engine = Engine::recovering();
+    engine.exact_from(exact_from);
     let mut events = 0;
     if let Some((batches, reader)) = read_aside(store) {
         for batch in batches {
@@ -415,17 +426,58 @@ fn checkpoint(store: &Store, stop: &Receiver<()>, start_over: &AtomicBool) {
     let _ = store.checkpoint();
 }
 
-/// The reader: a replica of the engine, kept by the committed events, and
-/// the alerts evaluated on it.
+/// The usage history's recorder, writing `history.db` beside the state
+/// database; none (said in the log) when it cannot be opened: licensing
+/// goes on without a history.
+fn history_recorder(store: &Store, log: &Arc<Mutex<DebugLog>>) -> Option<Recorder> {
+    let path = store.path().with_file_name(crate::history::db::FILE_NAME);
+    let to_log = log.clone();
+    let said = Box::new(move |line: &str| say(&to_log, "lmgrd", line));
+    Recorder::open(&path, said)
+        .map_err(|e| {
+            say(
+                log,
+                "lmgrd",
+                &format!("The usage history is not recorded: {e}"),
+            )
+        })
+        .ok()
+}
+
+/// The next message for the reader; between messages, the recorder writes
+/// the history's periods as they end and the alerts are evaluated when
+/// stale. `None` once every sender is gone.
+fn next_message(
+    rx: &Receiver<ReaderMsg>,
+    engine: &Engine,
+    alerts: &mut Watch,
+    recorder: &mut Option<Recorder>,
+) -> Option<ReaderMsg> {
+    loop {
+        let limit = recorder.as_mut().map(|r| {
+            r.tick(engine);
+            r.wait(engine)
+        });
+        match alerts.next(rx, engine, limit) {
+            Waited::Message(message) => return Some(message),
+            Waited::Gone => return None,
+            Waited::TimedOut => {}
+        }
+    }
+}
+
+/// The reader: a replica of the engine, kept by the committed events, the
+/// alerts evaluated on it and the usage history recorded from it.
 fn read(
     mut engine: Engine,
     store: Store,
     rx: Receiver<ReaderMsg>,
     commits: &CommitLatency,
     mut alerts: Watch,
+    mut recorder: Option<Recorder>,
 ) {
     let mut tally = Tally::default();
-    while let Some(message) = alerts.next(&rx, &engine) {
+    while let Some(message) = next_message(&rx, &engine, &mut alerts, &mut recorder) {
         match message {
             ReaderMsg::Apply(events) => {
                 for e in &events {

@@ -419,28 +419,7 @@ fn decode(body: &str) -> Result<Event, serde_json::Error> {
 
 /// The time an event happened, kept in its own column for queries.
 fn event_time(e: &Event) -> i64 {
-    match e {
-        Event::SessionStarted { at, .. }
-        | Event::SessionSeen { at, .. }
-        | Event::SessionLapsed { at, .. }
-        | Event::SessionEnded { at, .. }
-        | Event::CheckedIn { at, .. }
-        | Event::LeaseExpired { at, .. }
-        | Event::Released { at, .. }
-        | Event::BurstStarted { at, .. }
-        | Event::BurstEnded { at, .. }
-        | Event::BurstRearmed { at, .. }
-        | Event::PoolsReplaced { at, .. }
-        | Event::SettingsChanged { at, .. }
-        | Event::OptionsReplaced { at, .. }
-        | Event::AccountSet { at, .. }
-        | Event::AccountRemoved { at, .. }
-        | Event::ShutdownRequested { at, .. } => *at,
-        Event::Granted(g) => g.at,
-        Event::Denied(d) => d.at,
-        Event::TokenCreated(t) => t.created,
-        Event::TokenRevoked { at, .. } => *at,
-    }
+    e.at()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::flexnet::Code;
 use crate::license::Version;
 use crate::protocol::PROTOCOL_VERSION;
 use crate::protocol::events::EventQuery;
+use crate::protocol::history::HistoryQuery;
 use crate::protocol::status::StatusPart;
 use crate::protocol::status::StatusQuery;
 use crate::protocol::{Account, DiagLine, Diagnosis, ErrorBody, Response, ServerInfo};
@@ -70,6 +71,27 @@ pub(super) async fn settings(ctx: &Context) -> Answer {
     Ok(Response::Settings(crate::server::views::settings(
         &settings,
     )))
+}
+
+/// The usage history, read from `history.db` with a connection of its own
+/// off the runtime: neither the engine's owner nor the replica waits.
+pub(super) async fn history(ctx: &Context, query: HistoryQuery) -> Answer {
+    let settings = ctx.engine.settings().await?;
+    let path = ctx.config.data_dir.join(crate::history::db::FILE_NAME);
+    let in_force = (settings.history_sample, settings.history_retention);
+    let read =
+        tokio::task::spawn_blocking(move || crate::history::db::read(&path, &query, in_force));
+    match read.await {
+        Ok(Ok(history)) => Ok(Response::History(Box::new(history))),
+        Ok(Err(crate::history::HistoryError::Query(why))) => {
+            Err(ErrorBody::new(Code::BAD_PARAMETER, why))
+        }
+        Ok(Err(e)) => Err(ErrorBody::new(Code::CANNOT_CONNECT, e.to_string())),
+        Err(_) => Err(ErrorBody::new(
+            Code::CANNOT_CONNECT,
+            "the history could not be read",
+        )),
+    }
 }
 
 pub(super) async fn events(ctx: &Context, query: EventQuery) -> Answer {
