@@ -120,6 +120,34 @@ fn assert_five_then_one(samples: &[SampleUsage], (first, last): (i64, i64)) {
     }
 }
 
+/// Refused checkouts are counted in the period they fell in, and summed
+/// per day by lmhistory.
+#[tokio::test]
+async fn refusals_are_counted_per_period_and_per_day() {
+    let d = daemon_in(TestDaemon::root());
+    d.lmutil("lmsettings", &["-set", "burst_mode=off"])
+        .succeeds();
+    let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
+    let mut p = ProductSession::start(conn, "ddc1").await.unwrap();
+    for i in 0..10 {
+        p.checkout(device(&format!("pc{i}"))).await.unwrap();
+    }
+    for i in 10..13 {
+        assert!(p.checkout(device(&format!("pc{i}"))).await.is_err());
+    }
+    let last = wall().div_euclid(PERIOD);
+    let samples = samples_through(&d, last * PERIOD).await;
+    let refused: u64 = samples.iter().map(|s| s.denials).sum();
+    assert_eq!(refused, 3, "{samples:?}");
+    let json = d
+        .lmutil("lmhistory", &["-f", "XDT_PLT_CCU", "--json"])
+        .succeeds()
+        .json();
+    let days = json["days"].as_array().unwrap();
+    let per_day: u64 = days.iter().map(|d| d["denials"].as_u64().unwrap()).sum();
+    assert_eq!(per_day, 3, "{json}");
+}
+
 #[tokio::test]
 async fn a_sample_holds_the_exact_peak_of_its_period_and_the_csv_is_the_json_rows() {
     let d = daemon_in(TestDaemon::root());

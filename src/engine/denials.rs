@@ -31,16 +31,27 @@ pub struct DenialKey {
     pub code: Code,
 }
 
+/// Refusals of one sampling period of the usage history, by feature and
+/// FlexNet number.
+pub type PeriodCounts = BTreeMap<(String, Code), u64>;
+
 /// The refusals' counts and the most recent refusals.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Denials {
     counts: BTreeMap<DenialKey, u64>,
     recent: VecDeque<DenialView>,
+    /// The sampling period of the last refusal, its refusals, and the
+    /// period before with its own (the usage history's; periods between
+    /// had none). Derived from the refusals' times: replay rebuilds them.
+    period: Option<(i64, PeriodCounts)>,
+    previous: Option<(i64, PeriodCounts)>,
 }
 
 impl Denials {
-    /// Counts one refusal and keeps it among the recent ones.
-    pub fn record(&mut self, d: &DenialView) {
+    /// Counts one refusal, made in the usage history's sampling period
+    /// `period`, and keeps it among the recent ones.
+    pub fn record(&mut self, d: &DenialView, period: i64) {
+        self.count_in(period, &d.feature, d.code);
         let mut key = DenialKey {
             feature: d.feature.clone(),
             version: d.version.to_string(),
@@ -55,6 +66,41 @@ impl Denials {
             self.recent.pop_front();
         }
         self.recent.push_back(d.clone());
+    }
+
+    fn count_in(&mut self, period: i64, feature: &str, code: Code) {
+        match &self.period {
+            Some((p, _)) if *p == period => {}
+            Some((p, _)) if *p > period => return,
+            _ => {
+                let ended = self.period.replace((period, PeriodCounts::new()));
+                self.previous = ended;
+            }
+        }
+        let Some((_, counts)) = self.period.as_mut() else {
+            return;
+        };
+        let mut key = (feature.to_owned(), code);
+        if counts.len() >= MAX_KEYS && !counts.contains_key(&key) {
+            key.0 = OTHER.to_owned();
+        }
+        *counts.entry(key).or_default() += 1;
+    }
+
+    /// The refusals of the sampling period `period`, by feature and number:
+    /// `None` when it is older than the two periods with refusals kept
+    /// (the usage history writes each period as it ends).
+    pub fn in_period(&self, period: i64) -> Option<&PeriodCounts> {
+        static NONE: PeriodCounts = PeriodCounts::new();
+        for (p, counts) in [&self.period, &self.previous].into_iter().flatten() {
+            if *p == period {
+                return Some(counts);
+            }
+        }
+        let last = self.period.as_ref().map_or(i64::MIN, |(p, _)| *p);
+        let kept_from = self.previous.as_ref().map_or(last, |(p, _)| *p);
+        // Periods after the last refusal, or between the two kept, had none.
+        (period > last || period > kept_from || self.period.is_none()).then_some(&NONE)
     }
 
     /// Refusals since the state began, by feature, version and number.
@@ -88,10 +134,10 @@ mod tests {
     #[test]
     fn counts_by_feature_version_and_number() {
         let mut d = Denials::default();
-        d.record(&refusal("XDT_PLT_UD", "2026.0101", Code::ALL_IN_USE, 1));
-        d.record(&refusal("XDT_PLT_UD", "2026.0101", Code::ALL_IN_USE, 2));
-        d.record(&refusal("XDT_PLT_UD", "2026.0101", Code::EXPIRED, 3));
-        d.record(&refusal("XDT_ENT_UD", "2026.0101", Code::ALL_IN_USE, 4));
+        d.record(&refusal("XDT_PLT_UD", "2026.0101", Code::ALL_IN_USE, 1), 0);
+        d.record(&refusal("XDT_PLT_UD", "2026.0101", Code::ALL_IN_USE, 2), 0);
+        d.record(&refusal("XDT_PLT_UD", "2026.0101", Code::EXPIRED, 3), 0);
+        d.record(&refusal("XDT_ENT_UD", "2026.0101", Code::ALL_IN_USE, 4), 0);
         let counts: Vec<_> = d
             .counts()
             .iter()
@@ -112,12 +158,11 @@ mod tests {
     fn keeps_the_most_recent_and_bounds_the_keys() {
         let mut d = Denials::default();
         for i in 0..(MAX_KEYS + 5) {
-            d.record(&refusal(
-                &format!("F{i}"),
-                "1.0",
-                Code::NO_SUCH_FEATURE,
-                i as i64,
-            ));
+            let feature = format!("F{i}");
+            d.record(
+                &refusal(&feature, "1.0", Code::NO_SUCH_FEATURE, i as i64),
+                0,
+            );
         }
         assert_eq!(d.recent().count(), RECENT);
         assert_eq!(
@@ -132,5 +177,26 @@ mod tests {
         };
         // The last key fitted; five more went to the shared one.
         assert_eq!(d.counts().get(&other), Some(&5));
+    }
+
+    #[test]
+    fn each_sampling_period_counts_its_own() {
+        let mut d = Denials::default();
+        assert_eq!(d.in_period(5).map(BTreeMap::len), Some(0), "none yet");
+        for (period, code) in [
+            (5, Code::ALL_IN_USE),
+            (5, Code::ALL_IN_USE),
+            (5, Code::EXPIRED),
+        ] {
+            d.record(&refusal("F", "1.0", code, 0), period);
+        }
+        d.record(&refusal("F", "1.0", Code::ALL_IN_USE, 0), 8);
+        let five = d.in_period(5).unwrap();
+        assert_eq!(five.get(&("F".to_owned(), Code::ALL_IN_USE)), Some(&2));
+        assert_eq!(five.get(&("F".to_owned(), Code::EXPIRED)), Some(&1));
+        assert_eq!(d.in_period(8).unwrap().values().sum::<u64>(), 1);
+        assert_eq!(d.in_period(6).map(BTreeMap::len), Some(0), "between: none");
+        assert_eq!(d.in_period(9).map(BTreeMap::len), Some(0), "after: none");
+        assert!(d.in_period(4).is_none(), "before the kept ones: unknown");
     }
 }

@@ -337,6 +337,12 @@ impl Engine {
         &self.tokens
     }
 
+    /// The refusals of the usage history's sampling period `period`, by
+    /// feature and FlexNet number (see [`Denials::in_period`]).
+    pub fn denials_in_period(&self, period: i64) -> Option<&super::denials::PeriodCounts> {
+        self.denials.in_period(period)
+    }
+
     /// Refusals since the state began, by feature, version and number.
     pub fn denial_counts(&self) -> &BTreeMap<DenialKey, u64> {
         self.denials.counts()
@@ -486,7 +492,10 @@ impl Engine {
                 self.accounts.remove(name);
             }
             Event::ShutdownRequested { .. } => {}
-            Event::Denied(d) => self.denials.record(d),
+            Event::Denied(d) => {
+                let period = period_of(d.at, self.settings.history_sample);
+                self.denials.record(d, period);
+            }
             Event::TokenCreated(t) => self.tokens.insert((**t).clone()),
             Event::TokenRevoked { id, .. } => {
                 self.tokens.remove(*id);

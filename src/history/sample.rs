@@ -24,7 +24,8 @@ pub struct PoolSample {
     /// Licenses in use beyond the purchased count, at the end and at the peak.
     pub overdraft_in_use: u64,
     pub overdraft_peak: u64,
-    /// Checkouts refused within the period.
+    /// Checkouts of the pool's feature refused within the period, counted
+    /// in the feature's newest pool (0 in its others).
     pub denials: u64,
 }
 
@@ -65,9 +66,28 @@ impl Engine {
                     None => continue,
                 },
             };
-            out.push(sample(key, p, start, seconds, used));
+            let mut sample = sample(key, p, start, seconds, used);
+            if self.is_last_of_feature(key) {
+                sample.denials = self.feature_denials(period, &key.feature);
+            }
+            out.push(sample);
         }
         out
+    }
+
+    /// The refusals of `feature` in the sampling period `period`: a
+    /// feature's refusals are its newest pool's (the one a product of the
+    /// newest version is refused by; a refusal is not of any one pool).
+    fn feature_denials(&self, period: i64, feature: &str) -> u64 {
+        let Some(counts) = self.denials_in_period(period) else {
+            return 0;
+        };
+        let from = (feature.to_owned(), crate::flexnet::Code::of(i32::MIN));
+        counts
+            .range(from..)
+            .take_while(|((f, _), _)| f == feature)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// Whether no later pool has the same feature.
@@ -240,6 +260,66 @@ mod tests {
         free(&mut e, &mut log, 1800, 0);
         assert_eq!(sample(&e, 1), (5, 1), "{feature}");
         assert_eq!(sample(&e, 2), (1, 0), "{feature}: began with one");
+    }
+
+    /// The owner records each refusal as an event, as lmgrd does.
+    fn refused(e: &mut Engine, log: &mut Vec<Event>, at: i64, feature: &str, code: i32) {
+        let view = crate::engine::snapshot::DenialView {
+            at,
+            feature: feature.to_owned(),
+            version: Version::parse("2026.1201").unwrap(),
+            user: "u".into(),
+            device: "d".into(),
+            host: "h".into(),
+            code: crate::flexnet::Code::of(code),
+            reason: String::new(),
+        };
+        let event = Event::Denied(Box::new(view));
+        e.apply(&event);
+        log.push(event);
+    }
+
+    #[test]
+    fn a_period_counts_its_feature_s_refusals_in_its_newest_pool() {
+        let mut e = Engine::default();
+        let mut log = Vec::new();
+        let mut older = spec("XDT_PLT_CCU", 1);
+        older.version = Version::parse("2025.0101").unwrap();
+        let pools = Event::PoolsReplaced {
+            pools: vec![older, spec("XDT_PLT_CCU", 1), spec("XDT_ENT_CCU", 1)],
+            at: 0,
+            by: None,
+        };
+        e.apply(&pools);
+        log.push(pools);
+        refused(&mut e, &mut log, 899, "XDT_PLT_CCU", -4);
+        refused(&mut e, &mut log, 900, "XDT_ENT_CCU", -4);
+        for (at, code) in [(901, -4), (950, -10), (1799, -4), (1800, -4)] {
+            refused(&mut e, &mut log, at, "XDT_PLT_CCU", code);
+        }
+        let denials = |e: &Engine, k: i64| -> Vec<(String, u64)> {
+            let samples = e.history_samples(k).into_iter();
+            samples
+                .map(|s| {
+                    (
+                        format!("{} {}", s.pool.feature, s.pool.version.0),
+                        s.denials,
+                    )
+                })
+                .collect()
+        };
+        let expected = |ent: u64, plt: u64| {
+            vec![
+                ("XDT_ENT_CCU 2026.1201".to_owned(), ent),
+                ("XDT_PLT_CCU 2025.0101".to_owned(), 0),
+                ("XDT_PLT_CCU 2026.1201".to_owned(), plt),
+            ]
+        };
+        assert_eq!(denials(&e, 1), expected(1, 3));
+        assert_eq!(denials(&e, 2), expected(0, 1));
+        assert_eq!(denials(&e, 3), expected(0, 0));
+        // Replay rebuilds them.
+        assert_eq!(denials(&Engine::replay(&log), 1), expected(1, 3));
     }
 
     #[test]
