@@ -6,16 +6,12 @@
 //! user/device assignment never comes back, through restarts, a SIGKILL,
 //! rereads and name settings that re-key the connections.
 
-use std::os::unix::fs::PermissionsExt;
-
 use chrono::{DateTime, Local};
 use lmutil::client::{CheckoutArgs, Connection, ProductSession};
 use lmutil::protocol::{Request, Response};
 use serde_json::Value;
 
-use crate::common::{
-    License, Masks, Run, TestDaemon, assert_golden, lmutil_bin, require_root, run, squeezed,
-};
+use crate::common::{License, Masks, Run, TestDaemon, assert_golden, require_root, squeezed};
 
 const UD: &str = "XDT_PLT_UD";
 
@@ -212,17 +208,7 @@ fn local(t: i64) -> DateTime<Local> {
 fn refused_changes_are_not_listed() {
     require_root("to run lmutil as another user (runuser -u nobody)");
     let d = TestDaemon::start_with(root_with_licenses(), &["--allow-lmdown"]);
-    std::fs::set_permissions(d.root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&d.socket, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let socket = d.socket.to_str().unwrap().to_owned();
-    let bin = lmutil_bin();
-    let as_nobody = |args: &[&str]| -> Run {
-        let mut all = vec!["-u", "nobody", "--", bin.to_str().unwrap()];
-        all.extend_from_slice(&args[..1]);
-        all.extend(["-c", &socket]);
-        all.extend_from_slice(&args[1..]);
-        run("runuser", all)
-    };
+    let as_nobody = |args: &[&str]| -> Run { d.lmutil_as_nobody(args[0], &args[1..]) };
     let attempts: [&[&str]; 6] = [
         &["lmreread"],
         &["udadmin", "-user", "ann", "-delete"],

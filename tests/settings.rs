@@ -2,11 +2,9 @@
 //! at once or not at all, by administrators on the server's host only,
 //! kept across restarts and crashes, and acted on at once.
 
-use std::os::unix::fs::PermissionsExt;
-
 use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
 
-use crate::common::{License, Run, TestDaemon, lmutil, lmutil_bin, require_root, run};
+use crate::common::{License, Run, TestDaemon, lmutil, require_root};
 
 /// One retail CCU license: burst mode may serve a second device.
 fn daemon() -> TestDaemon {
@@ -168,16 +166,7 @@ fn a_remote_client_may_neither_list_nor_change_settings() {
 fn a_non_admin_local_account_may_list_but_not_change() {
     require_root("to run lmutil as another user (runuser -u nobody)");
     let d = daemon();
-    std::fs::set_permissions(d.root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&d.socket, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let socket = d.socket.to_str().unwrap().to_owned();
-    let bin = lmutil_bin();
-    let as_nobody = |args: &[&str]| {
-        let mut all = vec!["-u", "nobody", "--", bin.to_str().unwrap(), "lmsettings"];
-        all.extend_from_slice(&["-c", &socket]);
-        all.extend_from_slice(args);
-        run("runuser", all)
-    };
+    let as_nobody = |args: &[&str]| d.lmutil_as_nobody("lmsettings", args);
     as_nobody(&["-list"]).succeeds().stdout_has("burst_mode");
     as_nobody(&["-set", "burst_mode=off"])
         .fails_with_code(256 - 63)

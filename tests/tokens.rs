@@ -2,9 +2,7 @@
 //! the server's host, shown once, kept only as digests, listed, revoked for
 //! good, and kept across a crash.
 
-use std::os::unix::fs::PermissionsExt;
-
-use crate::common::{Run, TestDaemon, hostname, lmutil, lmutil_bin, require_root, run};
+use crate::common::{Run, TestDaemon, hostname, lmutil, require_root};
 
 fn daemon() -> TestDaemon {
     TestDaemon::start(TestDaemon::root())
@@ -127,15 +125,8 @@ fn a_remote_client_may_not_touch_tokens() {
 fn a_non_admin_local_account_may_not_touch_tokens() {
     require_root("to run lmutil as another user (runuser -u nobody)");
     let d = daemon();
-    std::fs::set_permissions(d.root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&d.socket, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let socket = d.socket.to_str().unwrap().to_owned();
-    let bin = lmutil_bin();
     for args in [["-list"].as_slice(), &["-create", "mine"]] {
-        let mut all = vec!["-u", "nobody", "--", bin.to_str().unwrap(), "lmtoken"];
-        all.extend_from_slice(&["-c", &socket]);
-        all.extend_from_slice(args);
-        run("runuser", all)
+        d.lmutil_as_nobody("lmtoken", args)
             .fails_with_code(256 - 63)
             .stderr_has("needs the admin role");
     }

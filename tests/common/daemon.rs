@@ -187,6 +187,31 @@ impl TestDaemon {
         lmutil(all)
     }
 
+    /// Runs `lmutil COMMAND -c SOCKET ARGS…` as the account `nobody`
+    /// (through `runuser`: the caller must be root), the daemon's socket
+    /// opened to every account first: the server still knows who asks.
+    pub fn lmutil_as_nobody(&self, command: &str, args: &[&str]) -> super::Run {
+        use std::os::unix::fs::PermissionsExt;
+        let open = |path: &Path, mode| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        open(self.root.path(), 0o755);
+        open(&self.socket, 0o666);
+        let socket = self.socket.to_str().expect("a UTF-8 path");
+        let bin = super::lmutil_bin();
+        let mut all = vec![
+            "-u",
+            "nobody",
+            "--",
+            bin.to_str().unwrap(),
+            command,
+            "-c",
+            socket,
+        ];
+        all.extend_from_slice(args);
+        super::run("runuser", all)
+    }
+
     pub fn vendor_addr(&self) -> String {
         format!("127.0.0.1:{}", self.vendor_port)
     }
