@@ -184,3 +184,46 @@ async fn plain_http_serves_only_the_metrics() {
     assert_eq!(status, 200);
     assert!(body.contains("flexlm_"), "the metrics over HTTPS too");
 }
+
+/// Every path of docs/openapi.json answers an admin's token, with a body
+/// its documented schema accepts; and every reference in it resolves.
+#[tokio::test]
+async fn the_openapi_document_is_what_the_server_serves() {
+    let text = std::fs::read_to_string(crate::common::repo_path("docs/openapi.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let components = doc["components"]["schemas"].as_object().unwrap();
+    for reference in text.match_indices("#/components/schemas/") {
+        let rest = &text[reference.0 + reference.1.len()..];
+        let name: String = rest.chars().take_while(|c| *c != '"').collect();
+        assert!(
+            components.contains_key(&name),
+            "{name} is referenced, not defined"
+        );
+    }
+    let mut root = json!({"$ref": "#/components/schemas/Response"});
+    root["components"] = doc["components"].clone();
+    let answers = jsonschema::validator_for(&root).expect("a valid schema");
+    assert!(!answers.is_valid(&json!({"type": "pools", "pools": "none"})));
+    let d = TestDaemon::start(TestDaemon::root());
+    let (c, base) = client(&d);
+    let token = new_token(&d, &["reader"]);
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 8, "{paths:?}");
+    for (path, methods) in paths {
+        if methods.get("get").is_none() {
+            continue;
+        }
+        let (status, body) = get(&c, &format!("{base}{path}"), Some(&token)).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let answer: Value = serde_json::from_str(&body).unwrap();
+        let errors: Vec<String> = answers
+            .iter_errors(&answer)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{path}: {errors:?}");
+    }
+    let change = json!({"type": "set_settings", "settings": {"ud_lease": "30d"}});
+    let (status, answer) = post(&c, &format!("{base}/api/v1/request"), &token, change).await;
+    assert_eq!(status, 200);
+    assert!(answers.is_valid(&answer), "{answer}");
+}

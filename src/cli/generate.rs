@@ -51,5 +51,6 @@ pub fn artifacts() -> Vec<(PathBuf, Vec<u8>)> {
         out.push((PathBuf::from("man").join(format!("{name}.{section}")), buf));
     }
     out.extend(super::schema::artifacts());
+    out.push(super::openapi::artifact());
     out
 }

@@ -17,6 +17,7 @@ pub mod lmstat_i;
 pub mod lmtoken;
 pub mod lmutil;
 pub mod lmver;
+pub mod openapi;
 pub mod remote;
 pub mod render;
 pub mod schema;

@@ -48,22 +48,73 @@ struct Api {
     failures: Arc<Failures>,
 }
 
+/// A read served at `GET path`: the protocol request it makes. The
+/// routes and the OpenAPI document (docs/openapi.json) are both made from
+/// this table.
+#[derive(Debug)]
+pub struct ApiRead {
+    pub path: &'static str,
+    pub request: fn() -> Request,
+    /// What it answers, for the OpenAPI document.
+    pub summary: &'static str,
+}
+
+/// The reads without parameters (the status, with its parameters, is
+/// [`STATUS_PATH`]).
+pub static READS: &[ApiRead] = &[
+    ApiRead {
+        path: "/api/v1/whoami",
+        request: || Request::Whoami,
+        summary: "Who the token acts as, and its role (`identity`)",
+    },
+    ApiRead {
+        path: "/api/v1/info",
+        request: || Request::Info,
+        summary: "The server: host, ports, license files, version (`info`)",
+    },
+    ApiRead {
+        path: "/api/v1/pools",
+        request: || Request::Pools,
+        summary: "Every pool and its use (`pools`)",
+    },
+    ApiRead {
+        path: "/api/v1/settings",
+        request: || Request::Settings,
+        summary: "Every setting with its value, default and values (`settings`)",
+    },
+    ApiRead {
+        path: "/api/v1/accounts",
+        request: || Request::Accounts,
+        summary: "The accounts and groups with a role (`accounts`)",
+    },
+    ApiRead {
+        path: "/api/v1/tokens",
+        request: || Request::Tokens,
+        summary: "Every API token, never its secret (`tokens`; admin)",
+    },
+];
+
+/// `GET STATUS_PATH?feature=F&parts=pools,checkouts`: the status.
+pub const STATUS_PATH: &str = "/api/v1/status";
+/// `POST REQUEST_PATH`: any request of the protocol but a product's.
+pub const REQUEST_PATH: &str = "/api/v1/request";
+
 /// The API's routes, under `/api/v1/`.
-pub fn routes(ctx: Context) -> Router {
+pub(crate) fn routes(ctx: Context) -> Router {
     let api = Api {
         ctx,
         failures: Arc::new(Failures::default()),
     };
-    Router::new()
-        .route("/api/v1/request", post(request))
-        .route("/api/v1/whoami", get(whoami))
-        .route("/api/v1/info", get(info))
-        .route("/api/v1/status", get(status))
-        .route("/api/v1/pools", get(pools))
-        .route("/api/v1/settings", get(settings))
-        .route("/api/v1/accounts", get(accounts))
-        .route("/api/v1/tokens", get(tokens))
-        .with_state(api)
+    let mut router = Router::new()
+        .route(REQUEST_PATH, post(request))
+        .route(STATUS_PATH, get(status));
+    for r in READS {
+        let handler = move |State(api): State<Api>, Extension(p): Extension<Peer>, h: HeaderMap| async move {
+            read(&api, p, &h, (r.request)()).await
+        };
+        router = router.route(r.path, get(handler));
+    }
+    router.with_state(api)
 }
 
 /// `POST /api/v1/request`: any request of the protocol but a product's.
@@ -111,50 +162,6 @@ async fn read(api: &Api, peer: Peer, headers: &HeaderMap, request: Request) -> H
         Ok(caller) => reply(answer(request, &api.ctx, &caller, &mut Conn::default()).await),
         Err(refusal) => refusal,
     }
-}
-
-async fn whoami(
-    State(api): State<Api>,
-    Extension(p): Extension<Peer>,
-    h: HeaderMap,
-) -> HttpResponse {
-    read(&api, p, &h, Request::Whoami).await
-}
-
-async fn info(State(api): State<Api>, Extension(p): Extension<Peer>, h: HeaderMap) -> HttpResponse {
-    read(&api, p, &h, Request::Info).await
-}
-
-async fn pools(
-    State(api): State<Api>,
-    Extension(p): Extension<Peer>,
-    h: HeaderMap,
-) -> HttpResponse {
-    read(&api, p, &h, Request::Pools).await
-}
-
-async fn settings(
-    State(api): State<Api>,
-    Extension(p): Extension<Peer>,
-    h: HeaderMap,
-) -> HttpResponse {
-    read(&api, p, &h, Request::Settings).await
-}
-
-async fn accounts(
-    State(api): State<Api>,
-    Extension(p): Extension<Peer>,
-    h: HeaderMap,
-) -> HttpResponse {
-    read(&api, p, &h, Request::Accounts).await
-}
-
-async fn tokens(
-    State(api): State<Api>,
-    Extension(p): Extension<Peer>,
-    h: HeaderMap,
-) -> HttpResponse {
-    read(&api, p, &h, Request::Tokens).await
 }
 
 /// `GET /api/v1/status?feature=F&parts=pools,checkouts`.

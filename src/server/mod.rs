@@ -1,7 +1,7 @@
 //! lmgrd: the license manager and the CITRIX vendor daemon in one process.
 
 mod alerts;
-mod api;
+pub mod api;
 mod authz;
 mod clock;
 pub mod config;

@@ -1,0 +1,100 @@
+//! The web services' OpenAPI document (docs/openapi.json), made from the
+//! server's route table ([`crate::server::api::READS`]) and the protocol's
+//! types: what the routes serve and what the document says cannot drift
+//! apart (`tests/generated.rs` fails when the checked-in file is stale).
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use crate::protocol::{Request, Response};
+use crate::server::api::{READS, REQUEST_PATH, STATUS_PATH};
+
+/// The document, as JSON (OpenAPI 3.1: its schemas are JSON Schema 2020-12).
+pub fn document() -> Value {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    settings.meta_schema = None;
+    let mut generator = settings.into_generator();
+    let request = generator.subschema_for::<Request>();
+    let response = generator.subschema_for::<Response>();
+    let answer = |what: &str| {
+        json!({
+            "description": what,
+            "content": {"application/json": {"schema": response}}
+        })
+    };
+    let refusals = json!({
+        "401": {"description": "No token, or an unknown, expired or revoked one, or one whose account has no role"},
+        "403": answer("Refused (-63): the token's role may not, or a product's request"),
+        "429": {"description": "Too many failed authentications from this address: wait a minute"},
+        "503": answer("The server cannot serve now (-15) or is stopping (-97)"),
+    });
+    let with_refusals = |ok: Value| {
+        let mut all = refusals.as_object().cloned().unwrap_or_default();
+        all.insert("200".into(), ok);
+        Value::Object(all)
+    };
+    let mut paths = Map::new();
+    for r in READS {
+        let op = json!({
+            "summary": r.summary,
+            "responses": with_refusals(answer(r.summary)),
+        });
+        paths.insert(r.path.into(), json!({ "get": op }));
+    }
+    let parts = "Only these parts, separated by commas: pools, sessions, checkouts, assignments, connections, denials, alerts";
+    paths.insert(
+        STATUS_PATH.into(),
+        json!({"get": {
+            "summary": "The licensing state, or the parts and feature asked for (`status`)",
+            "parameters": [
+                {"name": "feature", "in": "query", "required": false, "schema": {"type": "string"},
+                 "description": "Only this feature's pools, checkouts, assignments, connections and refusals"},
+                {"name": "parts", "in": "query", "required": false, "schema": {"type": "string"},
+                 "description": parts}
+            ],
+            "responses": with_refusals(answer("`status`")),
+        }}),
+    );
+    let mut posted = with_refusals(answer("The protocol's answer to the request"));
+    if let Some(all) = posted.as_object_mut() {
+        all.insert(
+            "400".into(),
+            answer("Not a request of the protocol, or a bad parameter (-12, -42)"),
+        );
+        all.insert("409".into(), answer("Refused with another FlexNet number"));
+    }
+    paths.insert(
+        REQUEST_PATH.into(),
+        json!({"post": {
+            "summary": "Any request of the protocol but a product's (docs/protocol.md): changes need the admin role",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": request}}},
+            "responses": posted,
+        }}),
+    );
+    let schemas = generator.take_definitions(true);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "lmgrd web services",
+            "version": crate::version::VERSION,
+            "description": "The protocol's requests over HTTPS, authorised by API tokens (docs/api.md)."
+        },
+        "servers": [{"url": "https://localhost:8083"}],
+        "security": [{"token": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "token": {"type": "http", "scheme": "bearer", "description": "An API token made with `lmutil lmtoken -create` (docs/tokens.md)"}
+            }
+        }
+    })
+}
+
+/// `docs/openapi.json`, pretty-printed.
+pub fn artifact() -> (std::path::PathBuf, Vec<u8>) {
+    let mut text = serde_json::to_vec_pretty(&document()).unwrap_or_default();
+    text.push(b'\n');
+    ("docs/openapi.json".into(), text)
+}
