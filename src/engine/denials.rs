@@ -99,8 +99,9 @@ impl Denials {
         }
         let last = self.period.as_ref().map_or(i64::MIN, |(p, _)| *p);
         let kept_from = self.previous.as_ref().map_or(last, |(p, _)| *p);
-        // Periods after the last refusal, or between the two kept, had none.
-        (period > last || period > kept_from || self.period.is_none()).then_some(&NONE)
+        // Periods after the older of the two kept had none (the newer is
+        // matched above), nor any period before the first refusal.
+        (self.period.is_none() || period > kept_from).then_some(&NONE)
     }
 
     /// Refusals since the state began, by feature, version and number.

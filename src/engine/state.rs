@@ -355,7 +355,7 @@ impl Engine {
 
     /// Applies one event. The only code that changes the state.
     pub fn apply(&mut self, event: &Event) {
-        let at = event_at(event);
+        let at = event.at();
         if self.deferred && at >= self.exact_from {
             // The first period that began at or after `exact_from`.
             let length = self.settings.history_sample.max(1);
@@ -783,11 +783,6 @@ fn ud_change<R>(f: &mut UdFeature, period: i64, change: impl FnOnce(&mut UdFeatu
     let after = f.in_use();
     f.peak.change(period, before, after);
     r
-}
-
-/// The time of an event.
-fn event_at(event: &Event) -> Time {
-    event.at()
 }
 
 /// What a user/device feature looks like from outside: its connections,

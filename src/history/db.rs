@@ -335,23 +335,14 @@ impl HistoryDb {
         pools: &[(i64, PoolId)],
         (from, to): (i64, i64),
     ) -> rusqlite::Result<Vec<DayUsage>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT day, peak, minimum, installed, overdraft_peak, denials, use_seconds, seconds \
-             FROM days WHERE pool = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT day, {DAY_COLUMNS} FROM days WHERE pool = ?1 AND day BETWEEN ?2 AND ?3 \
+                 ORDER BY day"
+        ))?;
         let mut out = Vec::new();
         for (id, pool) in pools {
             let rows = stmt.query_map(params![id, from, to], |r| {
-                let totals = DayTotals {
-                    peak: r.get(1)?,
-                    minimum: r.get(2)?,
-                    installed: r.get(3)?,
-                    overdraft_peak: r.get(4)?,
-                    denials: r.get(5)?,
-                    use_seconds: r.get(6)?,
-                    seconds: r.get(7)?,
-                };
-                Ok((r.get::<_, i64>(0)?, totals))
+                Ok((r.get::<_, i64>(0)?, day_totals(r, 1)?))
             })?;
             for row in rows {
                 let (day, t) = row?;
@@ -469,6 +460,22 @@ fn pool_id(
     Ok(id)
 }
 
+/// The columns of a day's totals, in [`day_totals`]' order.
+const DAY_COLUMNS: &str = "peak, minimum, installed, overdraft_peak, denials, use_seconds, seconds";
+
+/// A day's totals from a row holding [`DAY_COLUMNS`] from column `first`.
+fn day_totals(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<DayTotals> {
+    Ok(DayTotals {
+        peak: r.get(first)?,
+        minimum: r.get(first + 1)?,
+        installed: r.get(first + 2)?,
+        overdraft_peak: r.get(first + 3)?,
+        denials: r.get(first + 4)?,
+        use_seconds: r.get(first + 5)?,
+        seconds: r.get(first + 6)?,
+    })
+}
+
 /// Writes one sample and adds it to its day, unless it is there already.
 fn write_sample(
     tx: &Transaction<'_>,
@@ -497,21 +504,10 @@ fn write_sample(
     }
     let day = day_number(s.start);
     let mut totals = tx
-        .prepare_cached(
-            "SELECT peak, minimum, installed, overdraft_peak, denials, use_seconds, seconds \
-             FROM days WHERE pool = ?1 AND day = ?2",
-        )?
-        .query_row(params![id, day], |r| {
-            Ok(DayTotals {
-                peak: r.get(0)?,
-                minimum: r.get(1)?,
-                installed: r.get(2)?,
-                overdraft_peak: r.get(3)?,
-                denials: r.get(4)?,
-                use_seconds: r.get(5)?,
-                seconds: r.get(6)?,
-            })
-        })
+        .prepare_cached(&format!(
+            "SELECT {DAY_COLUMNS} FROM days WHERE pool = ?1 AND day = ?2"
+        ))?
+        .query_row(params![id, day], |r| day_totals(r, 0))
         .optional()?
         .unwrap_or_default();
     totals.absorb(&DayTotals::of(s));

@@ -322,10 +322,10 @@ impl Store {
             for e in events {
                 bytes.clear();
                 if codec::encode(e, &mut bytes) {
-                    stmt.execute(params![event_time(e), bytes]).map_err(sql)?;
+                    stmt.execute(params![e.at(), bytes]).map_err(sql)?;
                 } else {
                     let body = serde_json::to_string(e).expect("events always serialize");
-                    stmt.execute(params![event_time(e), body]).map_err(sql)?;
+                    stmt.execute(params![e.at(), body]).map_err(sql)?;
                 }
             }
         }
@@ -415,11 +415,6 @@ fn decode(body: &str) -> Result<Event, serde_json::Error> {
         });
     }
     serde_json::from_str(body)
-}
-
-/// The time an event happened, kept in its own column for queries.
-fn event_time(e: &Event) -> i64 {
-    e.at()
 }
 
 #[cfg(test)]

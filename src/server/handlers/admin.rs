@@ -5,7 +5,6 @@
 use super::{Answer, decide_done};
 use crate::engine::{self, request::AccountRole};
 use crate::flexnet::Code;
-use crate::protocol::tokens::TokenInfo;
 use crate::protocol::{ErrorBody, Response};
 use crate::server::authz::{Caller, authorize};
 use crate::server::context::Context;
@@ -173,7 +172,7 @@ pub(super) async fn create_token(
             return Err(ErrorBody::new(Code::CANNOT_CONNECT, reason));
         }
     };
-    let listed = token_list(ctx).await?;
+    let listed = ctx.engine.tokens().await?;
     let Some(token) = listed.into_iter().find(|t| t.id == id) else {
         let reason = format!("token {id} was revoked as it was created");
         return Err(ErrorBody::new(Code::CANNOT_CONNECT, reason));
@@ -191,7 +190,7 @@ pub(super) async fn create_token(
 pub(super) async fn tokens(ctx: &Context, caller: &Caller) -> Answer {
     authorize("listing API tokens", caller, ctx).await?;
     Ok(Response::Tokens {
-        tokens: token_list(ctx).await?,
+        tokens: ctx.engine.tokens().await?,
     })
 }
 
@@ -205,8 +204,4 @@ pub(super) async fn revoke_token(ctx: &Context, caller: &Caller, id: u64) -> Ans
     )
     .await;
     Ok(Response::Ok)
-}
-
-async fn token_list(ctx: &Context) -> Result<Vec<TokenInfo>, ErrorBody> {
-    Ok(ctx.engine.tokens().await?)
 }

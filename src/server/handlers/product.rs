@@ -44,8 +44,7 @@ fn new_secret() -> Result<Secret, ErrorBody> {
             format!("no random secret for the session: {e}"),
         )
     })?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Secret::new(hex))
+    Ok(Secret::new(crate::server::tokens::hex(&bytes)))
 }
 
 /// Refuses while the vendor daemon is stopped.
