@@ -32,6 +32,7 @@ mod lmver;
 mod metrics;
 mod names;
 mod protocol_doc;
+mod remote_https;
 mod rules;
 mod sessions;
 mod settings;

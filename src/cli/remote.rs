@@ -12,13 +12,23 @@
 //! socket, where changes are accepted from administrators: the local server
 //! is asked for its ports (`info`) over the socket the tools use without
 //! `-c`, and only when some target names this host.
+//!
+//! A `-c https://host:port` target is the server's web services: each
+//! request goes to `POST /api/v1/request` with an API token (`LMUTIL_TOKEN`,
+//! or a file named by `--token-file`/`LMUTIL_TOKEN_FILE`), and the server's
+//! certificate is checked against `--ca`, `--fingerprint`, or the
+//! fingerprint recorded at the first connection (see [`crate::client::https`]).
 
 use std::io;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use clap::Arg;
 
 use tokio::time::Instant;
 
 use super::exit::{self, CliError};
+use crate::client::https::{HttpsClient, HttpsError, KnownServers, Trust};
 use crate::client::select::{self, Target};
 use crate::client::{ClientError, Connection};
 use crate::flexnet::Code;
@@ -27,16 +37,48 @@ use crate::protocol::{Request, Response};
 /// `-t` when not given, in seconds.
 pub const DEFAULT_TIMEOUT: u64 = 10;
 
+/// The environment variable that holds an API token for `-c https://…`.
+pub const TOKEN_ENV: &str = "LMUTIL_TOKEN";
+
+/// How a command reaches its server.
+enum Link {
+    /// The protocol's frames over TCP or the control socket.
+    Stream(Connection),
+    /// The web services' `POST /api/v1/request`.
+    Https(Box<HttpsClient>),
+}
+
+/// The transport a server was reached by: it decides which requests the
+/// server accepts, and so what a refusal's hint says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The control socket: the operating system says who asks.
+    Socket,
+    /// TCP: products and status only.
+    Tcp,
+    /// The web services, with an API token.
+    Https,
+}
+
+impl Via {
+    fn of(target: &Target) -> Via {
+        match target {
+            Target::Local(_) => Via::Socket,
+            Target::Tcp { .. } => Via::Tcp,
+            Target::Https { .. } => Via::Https,
+        }
+    }
+}
+
 /// An open connection and where it goes.
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
-    conn: Connection,
+    link: Link,
     timeout: Duration,
-    /// The server that answered, as FlexNet prints it (`27000@host`, or the
-    /// control socket's path).
+    /// The server that answered, as FlexNet prints it (`27000@host`, the
+    /// control socket's path, or `https://host:port`).
     pub target: String,
-    /// Over the control socket (where changes are accepted), not TCP.
-    local: bool,
+    via: Via,
 }
 
 impl Remote {
@@ -44,23 +86,23 @@ impl Remote {
     /// trying each target in order until one accepts, within `-t` seconds.
     pub fn connect(m: &clap::ArgMatches) -> Result<Remote, CliError> {
         let targets = targets(m)?;
+        let https = HttpsSetup::from_matches(m, &targets)?;
         let seconds = m.get_one::<u64>("t").copied().unwrap_or(DEFAULT_TIMEOUT);
         let timeout = Duration::from_secs(seconds);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))?;
-        let (conn, target) = runtime.block_on(async {
+        let (link, target) = runtime.block_on(async {
             let targets = localize(targets, timeout).await;
-            first_answering(&targets, timeout).await
+            first_answering(&targets, timeout, https.as_ref()).await
         })?;
-        let local = matches!(target, Target::Local(_));
         Ok(Remote {
             runtime,
-            conn,
+            link,
             timeout,
             target: target.display(),
-            local,
+            via: Via::of(&target),
         })
     }
 
@@ -81,12 +123,14 @@ impl Remote {
                 .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))
         };
         let targets = runtime()?.block_on(localize(targets(m)?, timeout));
+        let https = HttpsSetup::from_matches(m, &targets)?;
         let (mut remotes, mut seen, mut last) = (Vec::new(), Vec::new(), None);
         for t in &targets {
             // A connection belongs to the runtime that opened it.
             let runtime = runtime()?;
-            let opened = runtime.block_on(first_answering(std::slice::from_ref(t), timeout));
-            let (conn, target) = match opened {
+            let only = std::slice::from_ref(t);
+            let opened = runtime.block_on(first_answering(only, timeout, https.as_ref()));
+            let (link, target) = match opened {
                 Ok(opened) => opened,
                 Err(e) => {
                     last = Some(e);
@@ -95,10 +139,10 @@ impl Remote {
             };
             let mut remote = Remote {
                 runtime,
-                conn,
+                link,
                 timeout,
                 target: target.display(),
-                local: matches!(target, Target::Local(_)),
+                via: Via::of(&target),
             };
             // Who it is: the host and license-manager port it serves.
             if let Ok(Response::Info(i)) = remote.ask(Request::Info) {
@@ -125,19 +169,216 @@ impl Remote {
             .ok_or_else(|| CliError::new(exit::FAILURE, "the server sent no answer"))
     }
 
-    /// Asks every request in one round trip; their answers, in order.
+    /// Asks every request in one round trip (over HTTPS, one after the
+    /// other); their answers, in order.
     pub fn ask_all(&mut self, requests: Vec<Request>) -> Result<Vec<Response>, CliError> {
-        let (conn, timeout) = (&mut self.conn, self.timeout);
+        let timeout = self.timeout;
+        let conn = match &mut self.link {
+            Link::Stream(conn) => conn,
+            Link::Https(client) => {
+                return ask_https(&self.runtime, client, requests, timeout, &self.target);
+            }
+        };
         let answer = self
             .runtime
             .block_on(async { tokio::time::timeout(timeout, conn.requests(requests)).await });
         match answer {
             Err(_) => Err(no_answer(&self.target, timeout)),
             Ok(Ok(r)) => Ok(r),
-            Ok(Err(ClientError::Refused(e))) => Err(refused(e.code, &e.reason, self.local)),
+            Ok(Err(ClientError::Refused(e))) => Err(refused(e.code, &e.reason, self.via)),
             Ok(Err(e)) => Err(failed(&self.target, &e)),
         }
     }
+}
+
+/// Sends each request to the web services in turn; the first refusal ends.
+fn ask_https(
+    runtime: &tokio::runtime::Runtime,
+    client: &mut HttpsClient,
+    requests: Vec<Request>,
+    timeout: Duration,
+    target: &str,
+) -> Result<Vec<Response>, CliError> {
+    let mut answers = Vec::with_capacity(requests.len());
+    for request in requests {
+        let answer = runtime
+            .block_on(async { tokio::time::timeout(timeout, client.request(&request)).await });
+        let answer = match answer {
+            Err(_) => return Err(no_answer(target, timeout)),
+            Ok(answer) => answer,
+        };
+        let exchanged = !matches!(
+            answer,
+            Err(HttpsError::Transport(_) | HttpsError::Changed { .. })
+        );
+        if exchanged {
+            remember_first_use(client)?;
+        }
+        answers.push(answer.map_err(|e| https_failed(target, e))?);
+    }
+    Ok(answers)
+}
+
+/// After the first exchange with a server met for the first time: records
+/// its certificate's fingerprint and says so on stderr, as ssh does.
+fn remember_first_use(client: &mut HttpsClient) -> Result<(), CliError> {
+    let first = client
+        .remember()
+        .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))?;
+    if let Some(f) = first {
+        eprintln!(
+            "lmutil: first connection to {}: its certificate's SHA-256 fingerprint is {}; \
+             recorded in {} (compare it with https_fingerprint in the server's lmgrd.status.json)",
+            f.server,
+            f.fingerprint,
+            f.file.display()
+        );
+    }
+    Ok(())
+}
+
+/// A request over HTTPS failed: the refusal or the cause, FlexNet's way.
+fn https_failed(target: &str, e: HttpsError) -> CliError {
+    let not_allowed = exit::flexnet(Code::NOT_ALLOWED);
+    match e {
+        HttpsError::Refused(e) => refused(e.code, &e.reason, Via::Https),
+        HttpsError::Denied {
+            status: 401,
+            reason,
+        } => CliError::new(
+            not_allowed,
+            format!(
+                "{} {target} refused the API token: {reason}",
+                Code::NOT_ALLOWED
+            ),
+        )
+        .hint(TOKEN_HINT),
+        HttpsError::Denied {
+            status: 429,
+            reason,
+        } => CliError::new(
+            not_allowed,
+            format!("{} {target}: {reason}", Code::NOT_ALLOWED),
+        )
+        .hint("the server refuses an address for a minute after 10 failed authentications"),
+        HttpsError::Denied { status, reason } => {
+            cannot_connect(target, &format!("HTTP {status}: {reason}"))
+        }
+        e @ HttpsError::Changed {
+            how: "recorded", ..
+        } => CliError::new(exit::flexnet(Code::CANNOT_CONNECT), e.to_string()).hint(
+            "if the server's certificate was changed on purpose, compare the new \
+                 fingerprint with https_fingerprint in its lmgrd.status.json (lmgrd prints \
+                 it at start), then remove the server's line from that file",
+        ),
+        e @ HttpsError::Changed { .. } => {
+            CliError::new(exit::flexnet(Code::CANNOT_CONNECT), e.to_string())
+                .hint("is --fingerprint the one in the server's lmgrd.status.json?")
+        }
+        HttpsError::Transport(cause) => cannot_connect(target, &cause).hint(
+            "is lmgrd's HTTPS port (--http-port, 8083 by default) reachable? with --ca, \
+             the server's certificate must be issued by that CA for the host in the URL",
+        ),
+        other => CliError::new(exit::FAILURE, other.to_string()),
+    }
+}
+
+const TOKEN_HINT: &str = "make a token with `lmutil lmtoken -create NAME` on the server's host, \
+     and give it in LMUTIL_TOKEN, or in a file named by --token-file or LMUTIL_TOKEN_FILE";
+
+/// What `-c https://…` needs: the API token, and how to trust the server.
+#[derive(Debug, Clone)]
+struct HttpsSetup {
+    token: String,
+    trust: Trust,
+}
+
+impl HttpsSetup {
+    /// The token and trust the options and environment give, when some
+    /// target is an https one (else nothing is read).
+    fn from_matches(
+        m: &clap::ArgMatches,
+        targets: &[Target],
+    ) -> Result<Option<HttpsSetup>, CliError> {
+        if !targets.iter().any(|t| matches!(t, Target::Https { .. })) {
+            return Ok(None);
+        }
+        let token = token(m)?;
+        let fail = |e: HttpsError| CliError::new(exit::USAGE, e.to_string());
+        let pinned = m.try_get_one::<String>("fingerprint").ok().flatten();
+        let trust = match (pinned, path_arg(m, "ca")) {
+            (Some(fp), _) => {
+                Trust::Pinned(crate::client::https::normalize_fingerprint(fp).map_err(fail)?)
+            }
+            (None, Some(ca)) => Trust::ca_file(&ca).map_err(fail)?,
+            (None, None) => Trust::FirstUse(KnownServers::default_file()),
+        };
+        Ok(Some(HttpsSetup { token, trust }))
+    }
+}
+
+/// An option's value as a path, when the command has it and it was given.
+fn path_arg(m: &clap::ArgMatches, id: &str) -> Option<PathBuf> {
+    m.try_get_one::<PathBuf>(id).ok().flatten().cloned()
+}
+
+/// The API token: from `--token-file` (or `LMUTIL_TOKEN_FILE`), else
+/// `LMUTIL_TOKEN`.
+fn token(m: &clap::ArgMatches) -> Result<String, CliError> {
+    if let Some(file) = path_arg(m, "token-file") {
+        return token_file(&file);
+    }
+    match std::env::var(TOKEN_ENV) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+        _ => Err(CliError::new(exit::USAGE, "-c https://… needs an API token").hint(TOKEN_HINT)),
+    }
+}
+
+/// The token kept in `path`, which no other account may read.
+fn token_file(path: &Path) -> Result<String, CliError> {
+    let fail =
+        |why: String| CliError::new(exit::USAGE, format!("token file {}: {why}", path.display()));
+    let meta = std::fs::metadata(path).map_err(|e| fail(io_cause(&e)))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(fail(format!(
+                "other accounts may read it (mode {mode:o}); a token is a password"
+            ))
+            .hint(format!("chmod 600 {}", path.display())));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    let text = std::fs::read_to_string(path).map_err(|e| fail(io_cause(&e)))?;
+    match text.trim() {
+        "" => Err(fail("it is empty".to_owned())),
+        t => Ok(t.to_owned()),
+    }
+}
+
+/// The options of `-c https://…`, on every command that takes `-c`.
+pub fn https_args() -> [Arg; 3] {
+    [
+        Arg::new("token-file")
+            .long("token-file")
+            .value_name("FILE")
+            .env("LMUTIL_TOKEN_FILE")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("With -c https://…: the API token is in FILE, readable by you only (default: LMUTIL_TOKEN)"),
+        Arg::new("ca")
+            .long("ca")
+            .value_name("FILE")
+            .env("LMUTIL_CA")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("With -c https://…: trust the server's certificate if a CA of FILE (PEM) issued it for the host named"),
+        Arg::new("fingerprint")
+            .long("fingerprint")
+            .value_name("HEX")
+            .help("With -c https://…: trust only the certificate with this SHA-256 fingerprint (default: the one recorded at the first connection, in the known-servers file or LMUTIL_KNOWN_SERVERS)"),
+    ]
 }
 
 /// What `-all` did to each server: those that did it, by name, and the
@@ -214,7 +455,7 @@ async fn localize(targets: Vec<Target>, timeout: Duration) -> Vec<Target> {
 }
 
 /// The TCP ports of the server on the control socket `socket`, if one answers.
-async fn local_ports(socket: &std::path::Path) -> Option<[u16; 2]> {
+async fn local_ports(socket: &Path) -> Option<[u16; 2]> {
     let mut conn = Connection::unix(socket).await.ok()?;
     match conn.request(Request::Info).await.ok()? {
         Response::Info(i) => Some([i.lm_port, i.vendor_port]),
@@ -226,19 +467,25 @@ async fn local_ports(socket: &std::path::Path) -> Option<[u16; 2]> {
 async fn first_answering(
     targets: &[Target],
     timeout: Duration,
-) -> Result<(Connection, Target), CliError> {
+    https: Option<&HttpsSetup>,
+) -> Result<(Link, Target), CliError> {
     let deadline = Instant::now() + timeout;
     let mut last = None;
     for t in targets {
         let attempt = async {
             match t {
-                Target::Tcp { host, port } => Connection::tcp(&format!("{host}:{port}")).await,
-                Target::Local(path) => Connection::unix(path).await,
+                Target::Tcp { host, port } => {
+                    Connection::tcp(&format!("{host}:{port}")).await.map(Some)
+                }
+                Target::Local(path) => Connection::unix(path).await.map(Some),
+                // Only reachable here; the client connects at its first request.
+                Target::Https { host, port } => reachable(host, *port).await.map(|()| None),
             }
         };
         match tokio::time::timeout_at(deadline, attempt).await {
             Err(_) => return Err(unreachable(targets, timeout)),
-            Ok(Ok(conn)) => return Ok((conn, t.clone())),
+            Ok(Ok(Some(conn))) => return Ok((Link::Stream(conn), t.clone())),
+            Ok(Ok(None)) => return Ok((https_link(t, https, timeout)?, t.clone())),
             Ok(Err(e)) => last = Some(e),
         }
     }
@@ -246,6 +493,25 @@ async fn first_answering(
         Some(e) => failed(&tried(targets), &e),
         None => cannot_connect(&tried(targets), "no server to try"),
     })
+}
+
+/// Whether `host:port` accepts a TCP connection.
+async fn reachable(host: &str, port: u16) -> Result<(), ClientError> {
+    let addr = format!("{host}:{port}");
+    match tokio::net::TcpStream::connect((host, port)).await {
+        Ok(_) => Ok(()),
+        Err(source) => Err(ClientError::Connect { addr, source }),
+    }
+}
+
+/// The web services' client for the https target `t`.
+fn https_link(t: &Target, https: Option<&HttpsSetup>, timeout: Duration) -> Result<Link, CliError> {
+    let (Target::Https { host, port }, Some(setup)) = (t, https) else {
+        return Err(CliError::new(exit::FAILURE, "no https target to reach"));
+    };
+    HttpsClient::new(host, *port, &setup.token, setup.trust.clone(), timeout)
+        .map(|c| Link::Https(Box::new(c)))
+        .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))
 }
 
 /// The targets as one address list; a run of three or more ports on one
@@ -273,9 +539,9 @@ pub fn tried(targets: &[Target]) -> String {
                 flush(run, &mut out);
                 run = Some((host, *port, *port));
             }
-            (Target::Local(path), _) => {
+            (Target::Local(_) | Target::Https { .. }, _) => {
                 flush(run.take(), &mut out);
-                out.push(path.display().to_string());
+                out.push(t.display());
             }
         }
     }
@@ -353,10 +619,10 @@ fn io_cause(e: &io::Error) -> String {
 }
 
 /// The server said no: FlexNet's text, the reason, and what to do.
-pub fn refused(code: Code, reason: &str, local: bool) -> CliError {
+pub fn refused(code: Code, reason: &str, via: Via) -> CliError {
     let e = CliError::new(exit::flexnet(code), format!("{code} {reason}"));
     match code {
-        Code::NOT_ALLOWED if !local => e.hint(
+        Code::NOT_ALLOWED if via == Via::Tcp => e.hint(
             "over TCP the server serves products and status only: run the command on the \
              license server's host as an administrator, without -c or with -c @localhost, \
              so that it goes over the control socket (LMGRD_SOCKET names it when lmgrd was \
@@ -364,6 +630,10 @@ pub fn refused(code: Code, reason: &str, local: bool) -> CliError {
         ),
         // The server says how to enable a disabled request; nothing to add.
         Code::NOT_ALLOWED if reason.contains("disabled") => e,
+        Code::NOT_ALLOWED if via == Via::Https => e.hint(
+            "it needs the admin role: the token acts as its account, which an administrator \
+             makes admin with CtxManageUserAndGroup -useradd \"domain\\name\" -Role admin",
+        ),
         Code::NOT_ALLOWED => e.hint(
             "it needs the admin role: root, the account lmgrd runs as, or an account an \
              administrator made admin with CtxManageUserAndGroup -useradd \"domain\\name\" -Role admin",
@@ -410,11 +680,30 @@ mod tests {
 
     #[test]
     fn a_refusal_hints_at_the_transport_or_the_role() {
-        let remote = refused(Code::NOT_ALLOWED, "lmreread is only accepted…", false);
+        let remote = refused(Code::NOT_ALLOWED, "lmreread is only accepted…", Via::Tcp);
         assert!(remote.hint.unwrap().contains("-c @localhost"));
-        let user = refused(Code::NOT_ALLOWED, "lmreread needs the admin role", true);
+        let user = refused(
+            Code::NOT_ALLOWED,
+            "lmreread needs the admin role",
+            Via::Socket,
+        );
         assert!(user.hint.unwrap().contains("-Role admin"));
-        let disabled = refused(Code::NOT_ALLOWED, "lmdown is disabled on this server", true);
+        let token = refused(
+            Code::NOT_ALLOWED,
+            "lmreread needs the admin role",
+            Via::Https,
+        );
+        assert!(
+            token
+                .hint
+                .unwrap()
+                .contains("the token acts as its account")
+        );
+        let disabled = refused(
+            Code::NOT_ALLOWED,
+            "lmdown is disabled on this server",
+            Via::Socket,
+        );
         assert!(disabled.hint.is_none());
         assert_eq!(disabled.status, 256 - 63);
     }
