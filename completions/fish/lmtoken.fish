@@ -8,5 +8,6 @@ complete -c lmtoken -l token-file -d 'With -c https://…: the API token is in F
 complete -c lmtoken -l ca -d 'With -c https://…: trust the server\'s certificate if a CA of FILE (PEM) issued it for the host named' -r -F
 complete -c lmtoken -l fingerprint -d 'With -c https://…: trust only the certificate with this SHA-256 fingerprint (default: the one recorded at the first connection, in the known-servers file or LMUTIL_KNOWN_SERVERS)' -r
 complete -c lmtoken -l list -d 'List every token (never their secrets)'
+complete -c lmtoken -l login -d 'Print a one-time URL that logs a browser into the console as you'
 complete -c lmtoken -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmtoken -s h -l help -d 'Print help'

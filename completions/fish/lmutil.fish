@@ -36,7 +36,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmaudit" -d 'Every change made to the server (releases, rereads, shutdowns, accounts, settings, tokens): when and who asked'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmsettings" -d 'List the server\'s settings, or change them (administrators, on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhistory" -d 'The usage history: daily peaks, averages and overdraft per pool, as a table and a chart, JSON or CSV'
-complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmtoken" -d 'Create, list and revoke API tokens (administrators, on the server\'s host)'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmtoken" -d 'Create, list and revoke API tokens; print a console login URL (on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
@@ -161,6 +161,7 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l token-file -d 
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l ca -d 'With -c https://…: trust the server\'s certificate if a CA of FILE (PEM) issued it for the host named' -r -F
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l fingerprint -d 'With -c https://…: trust only the certificate with this SHA-256 fingerprint (default: the one recorded at the first connection, in the known-servers file or LMUTIL_KNOWN_SERVERS)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l list -d 'List every token (never their secrets)'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l login -d 'Print a one-time URL that logs a browser into the console as you'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l ether -d 'Ethernet (MAC) addresses of every interface (the default)'
