@@ -33,6 +33,7 @@ mod login;
 mod metrics;
 mod names;
 mod protocol_doc;
+mod remote_https;
 mod rules;
 mod sessions;
 mod settings;
