@@ -7,7 +7,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 use crate::protocol::{Request, Response};
-use crate::server::api::{READS, REQUEST_PATH, STATUS_PATH};
+use crate::server::api::{HISTORY_CSV_PATH, QUERIES, READS, REQUEST_PATH, STATUS_PATH};
 
 /// The document, as JSON (OpenAPI 3.1: its schemas are JSON Schema 2020-12).
 pub fn document() -> Value {
@@ -42,6 +42,37 @@ pub fn document() -> Value {
         });
         paths.insert(r.path.into(), json!({ "get": op }));
     }
+    for q in QUERIES {
+        let parameters: Vec<Value> = q
+            .params
+            .iter()
+            .map(|p| {
+                json!({"name": p.name, "in": "query", "required": p.required,
+                       "schema": {"type": "string"}, "description": p.description})
+            })
+            .collect();
+        let mut responses = with_refusals(answer(q.summary));
+        if let Some(all) = responses.as_object_mut() {
+            all.insert("400".into(), answer("A bad or unknown parameter (-42)"));
+        }
+        paths.insert(
+            q.path.into(),
+            json!({"get": {"summary": q.summary, "parameters": parameters, "responses": responses}}),
+        );
+    }
+    let csv = json!({
+        "description": "The daily usage report (docs/history.md), the bytes `lmutil lmhistory -export` writes",
+        "content": {"text/csv": {"schema": {"type": "string"}}}
+    });
+    let history = &paths["/api/v1/history"]["get"];
+    paths.insert(
+        HISTORY_CSV_PATH.into(),
+        json!({"get": {
+            "summary": "The daily usage report as CSV (an attachment), as `lmhistory -export`",
+            "parameters": history["parameters"].clone(),
+            "responses": with_refusals(csv),
+        }}),
+    );
     let parts = "Only these parts, separated by commas: pools, sessions, checkouts, assignments, connections, denials, alerts";
     paths.insert(
         STATUS_PATH.into(),

@@ -8,6 +8,8 @@
 //! check out over TCP, never here. Served only over TLS; failed
 //! authentications are limited per client address.
 
+mod queries;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,8 @@ const FAILURE_ADDRESSES: usize = 10_000;
 /// The address of the client on the other end of a connection.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub IpAddr);
+
+pub use queries::{ApiQuery, HISTORY_CSV_PATH, Param, QUERIES};
 
 /// What the API's routes share.
 #[derive(Clone)]
@@ -114,6 +118,16 @@ pub(crate) fn routes(ctx: Context) -> Router {
         };
         router = router.route(r.path, get(handler));
     }
+    for q in QUERIES {
+        let handler = move |State(api): State<Api>,
+                            Extension(p): Extension<Peer>,
+                            h: HeaderMap,
+                            Query(params): Query<HashMap<String, String>>| async move {
+            queries::query(&api, q, p, &h, params).await
+        };
+        router = router.route(q.path, get(handler));
+    }
+    router = router.route(HISTORY_CSV_PATH, get(queries::history_csv));
     router.with_state(api)
 }
 
