@@ -447,3 +447,215 @@ async fn events_audit_diagnosis_and_a_user_s_licenses_over_https() {
     assert_eq!(lines[0]["feature"], "XDT_PLT_CCU");
     assert_eq!(lines[0]["can_check_out"], true, "{diagnosis}");
 }
+
+/// `POST /api/v1/licenses?QUERY` with `body`: the status and the JSON answer.
+async fn upload(
+    c: &reqwest::Client,
+    base: &str,
+    token: &str,
+    query: &str,
+    body: &str,
+) -> (u16, Value) {
+    let answer = c
+        .post(format!("{base}/api/v1/licenses?{query}"))
+        .bearer_auth(token)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&answer.text().await.unwrap()).unwrap(),
+    )
+}
+
+/// The names in the license directory.
+fn license_dir(d: &TestDaemon) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(d.root.path().join("licenses"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn an_uploaded_license_file_is_installed_audited_listed_and_serves_a_checkout() {
+    let root = TestDaemon::root();
+    let text = License::new()
+        .increment("XDT_PLT_CCU", 3)
+        .vendor_string(";LT=Retail")
+        .signed_text(root.path(), None);
+    let d = TestDaemon::start(root);
+    let (c, base) = client(&d);
+    let token = new_token(&d, &["installer"]);
+    let mut p = ProductSession::start(Connection::tcp(&d.vendor_addr()).await.unwrap(), "ddc")
+        .await
+        .unwrap();
+    let ccu = CheckoutArgs {
+        feature: "XDT_PLT_CCU",
+        version: "2026.0101",
+        user: "ann",
+        device: "pc1",
+        display: "pc1",
+        count: 1,
+    };
+    assert!(
+        p.checkout(ccu.clone()).await.is_err(),
+        "nothing serves it yet"
+    );
+
+    let (status, answer) = upload(&c, &base, &token, "name=ccu_2026.lic", &text).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["type"], "license_installed");
+    assert_eq!(answer["file"], "ccu_2026.lic");
+    assert_eq!(answer["replaced"], false);
+    assert_eq!(answer["lines"][0]["feature"], "XDT_PLT_CCU", "{answer}");
+    assert_eq!(answer["lines"][0]["serving"], true, "{answer}");
+    assert_eq!(
+        license_dir(&d),
+        ["ccu_2026.lic"],
+        "no temporary file is left"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.root.path().join("licenses/ccu_2026.lic")).unwrap(),
+        text
+    );
+    p.checkout(ccu)
+        .await
+        .expect("the installed file serves a checkout");
+
+    let (status, again) = upload(&c, &base, &token, "name=ccu_2026.lic", &text).await;
+    assert_eq!(status, 400, "never overwritten unless asked: {again}");
+    assert!(
+        again["reason"].as_str().unwrap().contains("replace"),
+        "{again}"
+    );
+    let (status, replaced) =
+        upload(&c, &base, &token, "name=ccu_2026.lic&replace=true", &text).await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(replaced["replaced"], true);
+
+    let (status, body) = get(&c, &format!("{base}/api/v1/licenses?days=30"), Some(&token)).await;
+    assert_eq!(status, 200, "{body}");
+    let listed: Value = serde_json::from_str(&body).unwrap();
+    let files = listed["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{listed}");
+    assert_eq!(files[0]["name"], "ccu_2026.lic");
+    assert_eq!(files[0]["read"], true);
+    assert_eq!(files[0]["size"], text.len());
+
+    let audit = d
+        .lmutil("lmaudit", &["-kind", "install", "--json"])
+        .succeeds()
+        .json();
+    let installs = audit["events"].as_array().unwrap();
+    assert_eq!(installs.len(), 2, "{audit}");
+    assert_eq!(installs[0]["file"], "ccu_2026.lic");
+    assert_eq!(installs[0]["features"], json!(["XDT_PLT_CCU"]));
+    assert_eq!(installs[1]["replaced"], true);
+    assert!(
+        installs[0]["by"].as_str().unwrap().ends_with("(token 1)"),
+        "audited as the token's: {audit}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_signature_a_syntax_error_a_foreign_host_or_a_path_is_refused_and_nothing_is_written()
+{
+    let root = TestDaemon::root();
+    let other = root.path().join("other");
+    crate::common::lmutil(["lmcrypt".as_ref(), "--genkey".as_ref(), other.as_os_str()]).succeeds();
+    let ccu = License::new().increment("XDT_PLT_CCU", 3);
+    let good = ccu.signed_text(root.path(), None);
+    let forged = ccu.signed_text(root.path(), Some(&other.join("vendor.key")));
+    let elsewhere = License::new()
+        .server_host("another-host")
+        .increment("XDT_PLT_CCU", 3)
+        .signed_text(root.path(), None);
+    let broken = good.replace(
+        "INCREMENT XDT_PLT_CCU CITRIX 2026.1201",
+        "INCREMENT XDT_PLT_CCU CITRIX 2026.1201 31-foo-2026",
+    );
+    let d = TestDaemon::start(root);
+    let (c, base) = client(&d);
+    let token = new_token(&d, &["installer"]);
+    let before = license_dir(&d);
+    for (query, body, status, code, says) in [
+        (
+            "name=forged.lic",
+            &forged,
+            409,
+            -8,
+            "line 3 (XDT_PLT_CCU): invalid license key",
+        ),
+        ("name=broken.lic", &broken, 409, -2, "line 3, column"),
+        (
+            "name=elsewhere.lic",
+            &elsewhere,
+            409,
+            -9,
+            "bound to another host",
+        ),
+        ("name=../escape.lic", &good, 400, -42, "without a directory"),
+        ("name=sub%2Fx.lic", &good, 400, -42, "without a directory"),
+        ("name=notes.txt", &good, 400, -42, "must end in `.lic`"),
+        ("replace=true", &good, 400, -42, "name: required"),
+    ] {
+        let (got, answer) = upload(&c, &base, &token, query, body).await;
+        assert_eq!(
+            (got, answer["code"].as_i64()),
+            (status, Some(code)),
+            "{query}: {answer}"
+        );
+        let reason = answer["reason"].as_str().unwrap();
+        assert!(reason.contains(says), "{query}: {reason}");
+    }
+    let huge = format!("{good}{}", "# padding\n".repeat(30_000));
+    let (got, answer) = upload(&c, &base, &token, "name=huge.lic", &huge).await;
+    assert_eq!((got, answer["code"].as_i64()), (400, Some(-12)), "{answer}");
+    assert_eq!(license_dir(&d), before, "nothing was written");
+    assert!(d.root.path().join("escape.lic").metadata().is_err());
+    let audit = d
+        .lmutil("lmaudit", &["-kind", "install", "--json"])
+        .succeeds()
+        .json();
+    assert_eq!(audit["events"], json!([]), "nothing installed: {audit}");
+}
+
+#[tokio::test]
+async fn a_user_token_may_list_the_license_files_but_not_install_one() {
+    let root = TestDaemon::root();
+    let text = License::new()
+        .increment("XDT_PLT_CCU", 3)
+        .signed_text(root.path(), None);
+    let d = TestDaemon::start(root);
+    let (c, base) = client(&d);
+    let account = format!("{}\\reporting", hostname());
+    d.lmutil(
+        "CtxManageUserAndGroup",
+        &["-useradd", &account, "-Role", "user"],
+    )
+    .succeeds();
+    let token = new_token(&d, &["reports", "-account", &account]);
+    let (status, answer) = upload(&c, &base, &token, "name=ccu.lic", &text).await;
+    assert_eq!(
+        (status, answer["code"].as_i64()),
+        (403, Some(-63)),
+        "{answer}"
+    );
+    assert!(
+        answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("needs the admin role"),
+        "{answer}"
+    );
+    let request = json!({"type": "install_license", "file_name": "ccu.lic", "content": text});
+    let (status, answer) = post(&c, &format!("{base}/api/v1/request"), &token, request).await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(license_dir(&d).is_empty());
+    let (status, body) = get(&c, &format!("{base}/api/v1/licenses"), Some(&token)).await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -6,8 +6,11 @@
 //! acts as its account, with the role that account has now, and every
 //! change it makes is recorded as made by `account (token N)`. Products
 //! check out over TCP, never here. Served only over TLS; failed
-//! authentications are limited per client address.
+//! authentications are limited per client address. The reads with
+//! parameters are `queries`'s table; installing a license file is
+//! `licenses`'s route.
 
+mod licenses;
 mod queries;
 
 use std::collections::HashMap;
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
@@ -43,6 +46,7 @@ const FAILURE_ADDRESSES: usize = 10_000;
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub IpAddr);
 
+pub use licenses::{INSTALL_PARAMS, LICENSES_PATH, MAX_UPLOAD_BODY};
 pub use queries::{ApiQuery, HISTORY_CSV_PATH, Param, QUERIES};
 
 /// What the API's routes share.
@@ -128,6 +132,8 @@ pub(crate) fn routes(ctx: Context) -> Router {
         router = router.route(q.path, get(handler));
     }
     router = router.route(HISTORY_CSV_PATH, get(queries::history_csv));
+    let upload = post(licenses::install).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY));
+    router = router.route(LICENSES_PATH, upload);
     router.with_state(api)
 }
 

@@ -32,7 +32,7 @@ pub struct Param {
 }
 
 /// A parameter that may be left out.
-const fn optional(name: &'static str, description: &'static str) -> Param {
+pub(super) const fn optional(name: &'static str, description: &'static str) -> Param {
     Param {
         name,
         description,
@@ -61,12 +61,12 @@ pub struct Params(HashMap<String, String>);
 
 impl Params {
     /// The parameter's text; none when absent or empty.
-    fn text(&self, name: &str) -> Option<String> {
+    pub(super) fn text(&self, name: &str) -> Option<String> {
         self.0.get(name).filter(|v| !v.is_empty()).cloned()
     }
 
     /// The parameter as a number (or a `true`/`false`).
-    fn parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, String> {
+    pub(super) fn parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, String> {
         self.text(name)
             .map(|v| {
                 v.parse()
@@ -142,7 +142,7 @@ const AUDIT_PARAMS: &[Param] = &[
     LIMIT,
     optional(
         "kinds",
-        "Only these kinds of change (released, licenses_read, settings_changed, account_set, account_removed, shutdown_requested, token_created, token_revoked; separated by commas)",
+        "Only these kinds of change (released, licenses_read, license_installed, settings_changed, account_set, account_removed, shutdown_requested, token_created, token_revoked; separated by commas)",
     ),
     optional("feature", "Only releases of this feature"),
     SINCE,
@@ -180,6 +180,20 @@ pub static QUERIES: &[ApiQuery] = &[
         request: |p| {
             Ok(Request::Diagnose {
                 feature: p.text("feature"),
+            })
+        },
+        narrow: None,
+    },
+    ApiQuery {
+        path: super::licenses::LICENSES_PATH,
+        summary: "The files in the license directory: size, when written (installed), whether read (`license_files`)",
+        params: &[optional(
+            "days",
+            "Only the files written in the last this many days (the console's Update Licenses: 30)",
+        )],
+        request: |p| {
+            Ok(Request::LicenseFiles {
+                days: p.parsed("days")?,
             })
         },
         narrow: None,
@@ -284,7 +298,7 @@ fn bad_parameter(why: String) -> Response {
 }
 
 /// The parameters, refused when one is not among `known`.
-fn checked(known: &[Param], given: HashMap<String, String>) -> Result<Params, String> {
+pub(super) fn checked(known: &[Param], given: HashMap<String, String>) -> Result<Params, String> {
     if let Some(unknown) = given.keys().find(|k| !known.iter().any(|p| p.name == *k)) {
         let names: Vec<&str> = known.iter().map(|p| p.name).collect();
         return Err(format!(
