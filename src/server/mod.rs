@@ -14,6 +14,8 @@ mod http;
 pub mod install;
 mod licenses;
 mod listener;
+mod login;
+mod logins;
 mod metrics;
 pub mod owner;
 mod session;
