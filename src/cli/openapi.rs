@@ -7,7 +7,10 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 use crate::protocol::{Request, Response};
-use crate::server::api::{READS, REQUEST_PATH, STATUS_PATH};
+use crate::server::api::{
+    HISTORY_CSV_PATH, INSTALL_PARAMS, LICENSES_PATH, Param, QUERIES, READS, REQUEST_PATH,
+    STATUS_PATH,
+};
 
 /// The document, as JSON (OpenAPI 3.1: its schemas are JSON Schema 2020-12).
 pub fn document() -> Value {
@@ -41,6 +44,55 @@ pub fn document() -> Value {
             "responses": with_refusals(answer(r.summary)),
         });
         paths.insert(r.path.into(), json!({ "get": op }));
+    }
+    for q in QUERIES {
+        let parameters = query_parameters(q.params);
+        let mut responses = with_refusals(answer(q.summary));
+        if let Some(all) = responses.as_object_mut() {
+            all.insert("400".into(), answer("A bad or unknown parameter (-42)"));
+        }
+        paths.insert(
+            q.path.into(),
+            json!({"get": {"summary": q.summary, "parameters": parameters, "responses": responses}}),
+        );
+    }
+    let csv = json!({
+        "description": "The daily usage report (docs/history.md), the bytes `lmutil lmhistory -export` writes",
+        "content": {"text/csv": {"schema": {"type": "string"}}}
+    });
+    let history = &paths["/api/v1/history"]["get"];
+    paths.insert(
+        HISTORY_CSV_PATH.into(),
+        json!({"get": {
+            "summary": "The daily usage report as CSV (an attachment), as `lmhistory -export`",
+            "parameters": history["parameters"].clone(),
+            "responses": with_refusals(csv),
+        }}),
+    );
+    let mut upload = with_refusals(answer(
+        "`license_installed`: the file, its lines and whether each serves, and the reread's pools",
+    ));
+    if let Some(all) = upload.as_object_mut() {
+        all.insert(
+            "400".into(),
+            answer("A bad name or parameter (-42), or a file too large (-12)"),
+        );
+        all.insert(
+            "409".into(),
+            answer("Refused: a line that does not parse (-2), a bad signature (-8), bound to another host (-9)…"),
+        );
+    }
+    if let Some(licenses) = paths.get_mut(LICENSES_PATH).and_then(Value::as_object_mut) {
+        licenses.insert(
+            "post".into(),
+            json!({
+                "summary": "Install a license file (`install_license`; admin): checked, written atomically into the license directory, reread",
+                "parameters": query_parameters(INSTALL_PARAMS),
+                "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string"}}},
+                                "description": "The license file's text (at most 256 KiB)"},
+                "responses": upload,
+            }),
+        );
     }
     let parts = "Only these parts, separated by commas: pools, sessions, checkouts, assignments, connections, denials, alerts";
     paths.insert(
@@ -90,6 +142,17 @@ pub fn document() -> Value {
             }
         }
     })
+}
+
+/// A route's query parameters, as OpenAPI describes them.
+fn query_parameters(params: &[Param]) -> Vec<Value> {
+    params
+        .iter()
+        .map(|p| {
+            json!({"name": p.name, "in": "query", "required": p.required,
+                   "schema": {"type": "string"}, "description": p.description})
+        })
+        .collect()
 }
 
 /// `docs/openapi.json`, pretty-printed.

@@ -11,6 +11,7 @@ pub mod debuglog;
 mod failpoint;
 mod handlers;
 mod http;
+pub mod install;
 mod licenses;
 mod listener;
 mod login;
