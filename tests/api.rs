@@ -172,6 +172,24 @@ async fn bad_or_revoked_tokens_are_refused_and_failures_are_limited() {
     assert_eq!(get(&c, &url, Some(&good)).await.0, 429, "the address waits");
 }
 
+/// A request body over 64 KiB is refused before it is read into memory.
+#[tokio::test]
+async fn a_request_body_over_the_bound_is_refused() {
+    let d = TestDaemon::start(TestDaemon::root());
+    let (c, base) = client(&d);
+    let token = new_token(&d, &["big"]);
+    let name = "x".repeat(70 * 1024);
+    let body = json!({"type": "set_settings", "settings": {name: "1"}});
+    let answer = c
+        .post(format!("{base}/api/v1/request"))
+        .bearer_auth(&token)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 413);
+}
+
 #[tokio::test]
 async fn plain_http_serves_only_the_metrics() {
     let d = TestDaemon::start(TestDaemon::root());
@@ -586,15 +604,15 @@ async fn a_bad_signature_a_syntax_error_a_foreign_host_or_a_path_is_refused_and_
         (
             "name=forged.lic",
             &forged,
-            409,
+            422,
             -8,
             "line 3 (XDT_PLT_CCU): invalid license key",
         ),
-        ("name=broken.lic", &broken, 409, -2, "line 3, column"),
+        ("name=broken.lic", &broken, 422, -2, "line 3, column"),
         (
             "name=elsewhere.lic",
             &elsewhere,
-            409,
+            422,
             -9,
             "bound to another host",
         ),

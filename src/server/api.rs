@@ -269,6 +269,10 @@ fn error_status(code: Code) -> StatusCode {
     match code {
         Code::NOT_ALLOWED => StatusCode::FORBIDDEN,
         Code::BAD_DATA | Code::BAD_PARAMETER => StatusCode::BAD_REQUEST,
+        // A license file that cannot be installed as it is.
+        Code::BAD_FILE_SYNTAX | Code::BAD_SIGNATURE | Code::INVALID_HOST => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         Code::CANNOT_CONNECT | Code::VENDOR_DOWN => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::CONFLICT,
     }
@@ -296,5 +300,9 @@ mod tests {
             StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(error_status(Code::ALL_IN_USE), StatusCode::CONFLICT);
+        assert_eq!(
+            error_status(Code::BAD_SIGNATURE),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
 }
