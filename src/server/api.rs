@@ -30,6 +30,7 @@ use crate::flexnet::Code;
 use crate::protocol::status::{StatusPart, StatusQuery};
 use crate::protocol::{ErrorBody, Request, Response};
 
+pub use super::login::SESSION_PATH;
 pub use super::logins::Peer;
 
 pub use licenses::{INSTALL_PARAMS, LICENSES_PATH, MAX_UPLOAD_BODY};
