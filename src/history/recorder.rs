@@ -110,12 +110,18 @@ impl Recorder {
     /// engine's events fell in (none that began after the server went
     /// down) are written; then the current one is next.
     fn first(&mut self, engine: &Engine, length: Time, current: i64) -> i64 {
-        let last = engine.last_period().min(current - 1);
+        // An engine that has seen no event yet (a first start: the license
+        // files are read after the reader starts) knows no period.
+        let Some(last) = engine.last_period() else {
+            return current;
+        };
+        let last = last.min(current - 1);
         // A history never written: the periods of the last event and the
-        // one before, which the engine still knows.
+        // one before, which the engine still knows. An end before 1970 was
+        // written from an engine that knew no period: as none.
         let from = match self.db.recorded_until().ok().flatten() {
-            Some(until) => period_of(until, length),
-            None => last.saturating_sub(1),
+            Some(until) if until >= 0 => period_of(until, length),
+            _ => last.saturating_sub(1),
         };
         for k in from.max(last.saturating_sub(MOST_AT_ONCE))..=last {
             self.write(engine, k, length);
@@ -166,4 +172,21 @@ impl Recorder {
 /// period.
 fn margin(length: Time) -> Duration {
     MARGIN.min(Duration::from_millis(length as u64 * 500))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At a first start the reader's engine has seen no event yet: no
+    /// period is known, none is written (a period of the year -292 billion
+    /// was, and made the next start write 10,000 periods before answering).
+    #[test]
+    fn a_first_start_writes_no_period_before_the_engine_knows_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(super::super::db::FILE_NAME);
+        let mut recorder = Recorder::open(&path, Box::new(|_| {})).unwrap();
+        recorder.tick(&Engine::default());
+        assert_eq!(recorder.db.recorded_until().unwrap(), None);
+    }
 }
