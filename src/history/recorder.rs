@@ -105,25 +105,21 @@ impl Recorder {
         }
     }
 
-    /// Where a recorder starts: the periods from the end of the history
-    /// (or the two last, for a history never written) to the last the
-    /// engine's events fell in (none that began after the server went
-    /// down) are written; then the current one is next.
+    /// Where a recorder starts: the periods the recovered engine still
+    /// knows (the one its last event fell in and the one before) that the
+    /// history lacks are written (none that began after the server went
+    /// down); then the current one is next. An engine without events knows
+    /// no period: nothing is written for it.
     fn first(&mut self, engine: &Engine, length: Time, current: i64) -> i64 {
-        // An engine that has seen no event yet (a first start: the license
-        // files are read after the reader starts) knows no period.
-        let Some(last) = engine.last_period() else {
+        if !engine.has_events() {
             return current;
-        };
-        let last = last.min(current - 1);
-        // A history never written: the periods of the last event and the
-        // one before, which the engine still knows. An end before 1970 was
-        // written from an engine that knew no period: as none.
+        }
+        let last = engine.last_period().min(current - 1);
         let from = match self.db.recorded_until().ok().flatten() {
-            Some(until) if until >= 0 => period_of(until, length),
-            _ => last.saturating_sub(1),
+            Some(until) => period_of(until, length),
+            None => last.saturating_sub(1),
         };
-        for k in from.max(last.saturating_sub(MOST_AT_ONCE))..=last {
+        for k in from.max(last.saturating_sub(1))..=last {
             self.write(engine, k, length);
         }
         current
@@ -172,21 +168,4 @@ impl Recorder {
 /// period.
 fn margin(length: Time) -> Duration {
     MARGIN.min(Duration::from_millis(length as u64 * 500))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// At a first start the reader's engine has seen no event yet: no
-    /// period is known, none is written (a period of the year -292 billion
-    /// was, and made the next start write 10,000 periods before answering).
-    #[test]
-    fn a_first_start_writes_no_period_before_the_engine_knows_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(super::super::db::FILE_NAME);
-        let mut recorder = Recorder::open(&path, Box::new(|_| {})).unwrap();
-        recorder.tick(&Engine::default());
-        assert_eq!(recorder.db.recorded_until().unwrap(), None);
-    }
 }

@@ -94,6 +94,7 @@ pub async fn run(
         vendor_listening,
         host: opened.host,
         ports: (status.lm_port, status.vendor_port),
+        http_port: status.http_port,
         licenses: reading,
         draining,
     });
@@ -102,7 +103,14 @@ pub async fn run(
     let metrics = http::router(ctx.clone());
     let secure = http::Secure {
         acceptor: tokio_rustls::TlsAcceptor::from(tls.config.clone()),
-        routes: metrics.clone().merge(super::api::routes(ctx.clone())),
+        routes: metrics
+            .clone()
+            .merge(super::api::routes(ctx.clone()))
+            .merge(super::login::routes(ctx.clone()))
+            .layer(axum::middleware::from_fn_with_state(
+                ctx.clone(),
+                super::login::guard,
+            )),
     };
     let plain = http::plain(metrics);
     let died = tokio::select! {
