@@ -88,12 +88,12 @@ pub struct Alert {
     pub since: i64,
     /// What it is, in words: counts, dates, the FlexNet reason.
     pub detail: String,
-    /// The license file, for an alert about one of its lines (absent
-    /// otherwise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The license file, for an alert about one of its lines; `null`
+    /// otherwise (and absent from alerts kept before it was known).
+    #[serde(default)]
     pub file: Option<String>,
-    /// The line of `file` (1-based).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The line of `file` (1-based); `null` otherwise.
+    #[serde(default)]
     pub line: Option<u64>,
 }
 
