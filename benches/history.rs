@@ -108,6 +108,10 @@ fn main() {
                     overdraft_in_use: in_use.saturating_sub(50),
                     overdraft_peak: (in_use + k as u64 % 3).saturating_sub(50),
                     denials: k as u64 % 2,
+                    denials_by_reason: [(-4, k as u64 % 2)]
+                        .into_iter()
+                        .filter(|(_, n)| *n > 0)
+                        .collect(),
                 }
             })
             .collect();

@@ -1,11 +1,12 @@
 //! Alerts: which conditions hold in the licensing state at a given time
-//! ([`conditions`]), and which of them began or ended since the last look
-//! ([`Tracker`]). Both are pure: the daemon evaluates them on its reader's
+//! ([`conditions`]) and in the license files as last read ([`not_read`]),
+//! and which of them began or ended since the last look ([`Tracker`]). Both are pure: the daemon evaluates them on its reader's
 //! replica after committed batches and on a timer (expiry moves with the
 //! date), never on the thread that decides grants, and persists the
 //! tracker so that a restart does not raise again what was already raised.
 //!
-//! An alert is known by its kind, feature, version and expiry: its words
+//! An alert is known by its kind, feature, version and expiry (and, for a
+//! line of a license file, the file and the line): its words
 //! (counts, days left) may change while it stays active, without raising
 //! it again. It is raised once when its condition begins, cleared once
 //! when it ends, and raised again only after it cleared.
@@ -23,8 +24,15 @@ pub const EXPIRY_WARNING_DAYS: i64 = 90;
 /// Days before a license's expiry its second warning is raised.
 pub const EXPIRY_CLOSE_DAYS: i64 = 30;
 
-/// What tells alerts apart: kind, feature, version, expiry.
-type Key = (AlertKind, String, Option<String>, Option<String>);
+/// What tells alerts apart: kind, feature, version, expiry, file, line.
+type Key = (
+    AlertKind,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<u64>,
+);
 
 fn key_of(a: &Alert) -> Key {
     (
@@ -32,7 +40,57 @@ fn key_of(a: &Alert) -> Key {
         a.feature.clone(),
         a.version.clone(),
         a.expiry.clone(),
+        a.file.clone(),
+        a.line,
     )
+}
+
+/// The most lines of one license file that raise [`AlertKind::LineNotRead`]:
+/// a binary or mangled file raises a few alerts, not one per line (lmdiag
+/// lists every one).
+pub const MAX_NOT_READ_PER_FILE: usize = 20;
+
+/// A line of a license file that does not parse, as the last read of the
+/// license directory found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRead {
+    /// The file, as the log and lmdiag name it.
+    pub file: String,
+    /// The line, 1-based.
+    pub line: u64,
+    /// What is wrong with it (the parser's words, with the column).
+    pub reason: String,
+}
+
+/// The alerts of the lines that do not parse, raised `now`: one per file
+/// and line (its first problem), the first [`MAX_NOT_READ_PER_FILE`] of
+/// each file.
+pub fn not_read(lines: &[NotRead], now: Time) -> Vec<Alert> {
+    let mut found: BTreeMap<(&str, u64), Alert> = BTreeMap::new();
+    let mut per_file: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in lines {
+        let key = (l.file.as_str(), l.line);
+        if found.contains_key(&key) {
+            continue;
+        }
+        let n = per_file.entry(&l.file).or_default();
+        if *n == MAX_NOT_READ_PER_FILE {
+            continue;
+        }
+        *n += 1;
+        let alert = Alert {
+            kind: AlertKind::LineNotRead,
+            feature: String::new(),
+            version: None,
+            expiry: None,
+            since: now,
+            detail: l.reason.clone(),
+            file: Some(l.file.clone()),
+            line: Some(l.line),
+        };
+        found.insert(key, alert);
+    }
+    found.into_values().collect()
 }
 
 /// `YYYY-MM-DD` of a time.
@@ -62,6 +120,8 @@ pub fn conditions(engine: &Engine, now: Time) -> Vec<Alert> {
             expiry,
             since: now,
             detail,
+            file: None,
+            line: None,
         };
         let expiry = Some(match pool.key.expiry {
             Expiry::On(d) => d.format("%Y-%m-%d").to_string(),
@@ -123,6 +183,8 @@ pub fn conditions(engine: &Engine, now: Time) -> Vec<Alert> {
             expiry: None,
             since: now,
             detail: format!("error {}: {}", why.code.number(), why.reason),
+            file: None,
+            line: None,
         });
     }
     found.into_values().collect()

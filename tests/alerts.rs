@@ -580,3 +580,100 @@ fn webhooks_are_https_only() {
     let failure = refused.err().expect("an http webhook is refused");
     assert!(failure.stderr.contains("HTTPS only"), "{failure:?}");
 }
+
+/// The active alerts of kind `line_not_read` `lmstat --json` shows:
+/// `(file, line)`.
+fn not_read_alerts(d: &TestDaemon) -> Vec<(String, u64)> {
+    let json = d.lmutil("lmstat", &["-a", "--json"]).succeeds().json();
+    let alerts = json["alerts"].as_array().unwrap().iter();
+    alerts
+        .filter(|a| a["kind"] == "line_not_read")
+        .map(|a| {
+            assert_eq!(a["feature"], "", "{a}");
+            (
+                a["file"].as_str().unwrap().to_owned(),
+                a["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_license_line_that_does_not_parse_is_raised_once_across_rereads_and_restarts_and_cleared_when_fixed()
+ {
+    let root = TestDaemon::root();
+    License::new()
+        .increment("XDT_PLT_CCU", 10)
+        .vendor_string(";LT=Retail")
+        .install(root.path(), "ok.lic");
+    let bad = License::new()
+        .increment("XDT_ENT_CCU", 5)
+        .vendor_string(";LT=Retail")
+        .install(root.path(), "bad.lic");
+    let good = std::fs::read_to_string(&bad).unwrap();
+    let line = good.lines().count() as u64 + 1;
+    std::fs::write(&bad, format!("{good}INCREMENT XDT_ADV_CCU CITRIX\n")).unwrap();
+    let file = bad.display().to_string();
+    let receiver = Receiver::start(root.path(), 0);
+    let args = receiver.args(root.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let d = TestDaemon::start_with(root, &args);
+    let got = receiver.wait_for(1);
+    assert_eq!(got[0].what(), raised("line_not_read", ""));
+    let alert = &got[0].json()["alert"];
+    assert_eq!(
+        (alert["file"].as_str(), alert["line"].as_u64()),
+        (Some(file.as_str()), Some(line))
+    );
+    assert!(
+        alert["detail"].as_str().unwrap().starts_with("column "),
+        "{alert}"
+    );
+    assert_signed(&got[0]);
+    assert_eq!(not_read_alerts(&d), [(file.clone(), line)]);
+    let logged = format!("(CITRIX) ALERT: line_not_read {file}:{line}: column ");
+    assert_eq!(log_count(&d, &logged), 1, "{}", d.debug_log());
+    let diag = d.lmutil("lmdiag", &["-n"]).stdout();
+    let shown = format!("alert: line_not_read, file {file}, line {line}: column ");
+    assert!(diag.contains(&shown), "{shown} in\n{diag}");
+    let metrics = scrape(&d);
+    assert!(
+        metrics.contains("lmutil_alerts{kind=\"line_not_read\"} 1\n"),
+        "{metrics}"
+    );
+    // The server still serves the file's lines that parse.
+    assert!(lmstat_alerts(&d).iter().all(|(k, _)| k == "line_not_read"));
+
+    // Read again, and after a restart: still the one alert, not raised again.
+    d.lmutil("lmreread", &[]).succeeds();
+    assert_eq!(not_read_alerts(&d), [(file.clone(), line)]);
+    let (_, root) = d.terminate();
+    let d = TestDaemon::start_with(root, &args);
+    assert_eq!(not_read_alerts(&d), [(file.clone(), line)]);
+    d.lmutil("lmreread", &[]).succeeds();
+    // The debug log goes on across the restart: still the one line.
+    assert_eq!(
+        log_count(&d, &logged),
+        1,
+        "not said again after the restart"
+    );
+
+    // Fixed and read again: cleared, and that is the next delivery
+    // (deliveries go out in order: a second raise would come first).
+    std::fs::write(&bad, &good).unwrap();
+    d.lmutil("lmreread", &[]).succeeds();
+    assert!(not_read_alerts(&d).is_empty());
+    let got = receiver.wait_for(2);
+    assert_eq!(got[1].what(), cleared("line_not_read", ""));
+    assert_eq!(
+        log_count(
+            &d,
+            &format!("(CITRIX) ALERT CLEARED: line_not_read {file}:{line}: ")
+        ),
+        1
+    );
+    assert!(
+        scrape(&d).contains("lmutil_alerts{kind=\"line_not_read\"} 0\n"),
+        "cleared in the metrics"
+    );
+}

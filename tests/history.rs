@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use lmutil::client::{CheckoutArgs, Connection, ProductSession};
-use lmutil::protocol::history::{History, HistoryQuery, SampleUsage};
+use lmutil::client::{CheckoutArgs, ClientError, Connection, ProductSession};
+use lmutil::protocol::history::{DenialsByReason, History, HistoryQuery, SampleUsage};
 use lmutil::protocol::{Request, Response};
 
 use crate::common::{License, TestDaemon};
@@ -120,11 +120,10 @@ fn assert_five_then_one(samples: &[SampleUsage], (first, last): (i64, i64)) {
     }
 }
 
-/// Refused checkouts are counted in the period they fell in, and summed
-/// per day by lmhistory.
-#[tokio::test]
-async fn refusals_are_counted_per_period_and_per_day() {
-    let d = daemon_in(TestDaemon::root());
+/// Fills the pool (burst mode off) and has three checkouts refused for
+/// all in use (-4) and two for a version newer than the licenses' (-21);
+/// the session, and the periods the first and the last refusal fell in.
+async fn refusals_of_two_reasons(d: &TestDaemon) -> (ProductSession, (i64, i64)) {
     d.lmutil("lmsettings", &["-set", "burst_mode=off"])
         .succeeds();
     let conn = Connection::tcp(&d.vendor_addr()).await.unwrap();
@@ -132,20 +131,111 @@ async fn refusals_are_counted_per_period_and_per_day() {
     for i in 0..10 {
         p.checkout(device(&format!("pc{i}"))).await.unwrap();
     }
-    for i in 10..13 {
-        assert!(p.checkout(device(&format!("pc{i}"))).await.is_err());
+    let first = wall().div_euclid(PERIOD);
+    for i in 10..15 {
+        let name = format!("pc{i}");
+        let mut args = device(&name);
+        if i >= 13 {
+            args.version = "2099.0101";
+        }
+        match p.checkout(args).await {
+            Err(ClientError::Refused(e)) => {
+                assert_eq!(e.code.number(), if i >= 13 { -21 } else { -4 }, "{e:?}");
+            }
+            other => panic!("checkout {i}: {other:?}"),
+        }
     }
     let last = wall().div_euclid(PERIOD);
-    let samples = samples_through(&d, last * PERIOD).await;
-    let refused: u64 = samples.iter().map(|s| s.denials).sum();
-    assert_eq!(refused, 3, "{samples:?}");
+    (p, (first, last))
+}
+
+/// The samples' refusals by reason, summed; and, when all fell in one
+/// period, that period's own.
+fn assert_by_reason(samples: &[SampleUsage], (first, last): (i64, i64)) {
+    let expected = DenialsByReason::from([(-4, 3), (-21, 2)]);
+    let mut sum = DenialsByReason::new();
+    for s in samples {
+        assert_eq!(
+            s.denials_by_reason.values().sum::<u64>(),
+            s.denials,
+            "{s:?}"
+        );
+        for (code, n) in &s.denials_by_reason {
+            *sum.entry(*code).or_default() += n;
+        }
+    }
+    assert_eq!(sum, expected, "{samples:?}");
+    if first == last {
+        let one = samples.iter().find(|s| s.start == last * PERIOD).unwrap();
+        assert_eq!(one.denials_by_reason, expected, "{one:?}");
+    }
+}
+
+/// `lmhistory --json`'s days of the CCU pool: their refusals, in total and
+/// by reason, summed over the days.
+fn lmhistory_refusals(d: &TestDaemon) -> (u64, serde_json::Map<String, serde_json::Value>) {
     let json = d
         .lmutil("lmhistory", &["-f", "XDT_PLT_CCU", "--json"])
         .succeeds()
         .json();
-    let days = json["days"].as_array().unwrap();
-    let per_day: u64 = days.iter().map(|d| d["denials"].as_u64().unwrap()).sum();
-    assert_eq!(per_day, 3, "{json}");
+    let mut total = 0;
+    let mut by_reason = std::collections::BTreeMap::<String, u64>::new();
+    for day in json["days"].as_array().unwrap() {
+        total += day["denials"].as_u64().unwrap();
+        for (code, n) in day["denials_by_reason"].as_object().unwrap() {
+            *by_reason.entry(code.clone()).or_default() += n.as_u64().unwrap();
+        }
+    }
+    let by_reason = by_reason
+        .into_iter()
+        .map(|(code, n)| (code, serde_json::Value::from(n)))
+        .collect();
+    (total, by_reason)
+}
+
+/// Refused checkouts are counted in the period they fell in, by FlexNet
+/// reason, and summed per day by lmhistory (the table too).
+#[tokio::test]
+async fn refusals_are_counted_by_reason_per_period_and_per_day() {
+    let d = daemon_in(TestDaemon::root());
+    let (_p, periods) = refusals_of_two_reasons(&d).await;
+    let samples = samples_through(&d, periods.1 * PERIOD).await;
+    assert_by_reason(&samples, periods);
+    let (total, by_reason) = lmhistory_refusals(&d);
+    assert_eq!(total, 5);
+    assert_eq!(
+        serde_json::Value::Object(by_reason),
+        serde_json::json!({"-4": 3, "-21": 2})
+    );
+    let table = d
+        .lmutil("lmhistory", &["-f", "XDT_PLT_CCU"])
+        .succeeds()
+        .stdout();
+    // One day (unless the test ran over midnight, UTC).
+    assert!(
+        table.contains("-4:3 -21:2") || table.matches("-4:").count() > 1,
+        "{table}"
+    );
+}
+
+/// The refusals' reasons of the period in progress at a crash are
+/// rebuilt from the state database's events, like its peak.
+#[tokio::test]
+async fn refusals_by_reason_survive_a_kill_9() {
+    let d = daemon_in(TestDaemon::root());
+    let (p, periods) = refusals_of_two_reasons(&d).await;
+    drop(p);
+    let root = d.kill();
+    let written_by = ((periods.1 + 1) * PERIOD) as f64 + 1.5;
+    while seconds() < written_by {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let d = TestDaemon::start(root);
+    let samples = samples_through(&d, periods.1 * PERIOD).await;
+    assert_by_reason(&samples, periods);
+    let (total, by_reason) = lmhistory_refusals(&d);
+    assert_eq!(total, 5);
+    assert_eq!(by_reason.get("-21"), Some(&serde_json::Value::from(2)));
 }
 
 #[tokio::test]
@@ -251,6 +341,7 @@ async fn retention_removes_what_is_older_and_a_shorter_one_acts_at_once() {
             overdraft_in_use: 0,
             overdraft_peak: 0,
             denials: 0,
+            denials_by_reason: Default::default(),
         };
         db.write(&[sample], start + 900).unwrap();
     }
@@ -290,6 +381,76 @@ async fn retention_removes_what_is_older_and_a_shorter_one_acts_at_once() {
     }
     let h = history(&d, HistoryQuery::default()).await;
     assert_eq!(h.retention_days, 2);
+}
+
+/// The schema of `history.db` version 1, as lmgrd wrote it before the
+/// refusals' reasons were kept.
+const HISTORY_V1: &str = "CREATE TABLE pools (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
+        feature TEXT NOT NULL, version TEXT NOT NULL);
+    CREATE TABLE samples (pool INTEGER NOT NULL, start INTEGER NOT NULL, seconds INTEGER NOT NULL,
+        in_use INTEGER NOT NULL, peak INTEGER NOT NULL, installed INTEGER NOT NULL,
+        overdraft_in_use INTEGER NOT NULL, overdraft_peak INTEGER NOT NULL,
+        denials INTEGER NOT NULL, PRIMARY KEY (pool, start)) WITHOUT ROWID;
+    CREATE TABLE days (pool INTEGER NOT NULL, day INTEGER NOT NULL, peak INTEGER NOT NULL,
+        minimum INTEGER NOT NULL, installed INTEGER NOT NULL, overdraft_peak INTEGER NOT NULL,
+        denials INTEGER NOT NULL, use_seconds INTEGER NOT NULL, seconds INTEGER NOT NULL,
+        PRIMARY KEY (pool, day)) WITHOUT ROWID;
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    PRAGMA user_version = 1;";
+
+/// lmgrd started on a `history.db` of schema version 1 brings it up to
+/// date and keeps its rows: the day it holds is shown with its refusals'
+/// total and no reasons.
+#[test]
+fn a_history_of_the_previous_schema_keeps_its_days() {
+    let root = TestDaemon::root();
+    let data = root.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let path = data.join("history.db");
+    let day = wall().div_euclid(86_400) - 3;
+    // Version 1 kept each pool's key as its JSON, as now.
+    let key = serde_json::to_string(&lmutil::license::pool::PoolKey {
+        feature: "XDT_PLT_CCU".into(),
+        version: lmutil::license::pool::VersionKey(
+            lmutil::license::Version::parse("2026.0101").unwrap(),
+        ),
+        expiry: lmutil::license::Expiry::Permanent,
+        license_type: Some("Retail".into()),
+        vendor_string: None,
+    })
+    .unwrap();
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute_batch(HISTORY_V1).unwrap();
+        db.execute(
+            "INSERT INTO pools VALUES (1, ?1, 'XDT_PLT_CCU', '2026.0101')",
+            [key],
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO days VALUES (1, ?1, 7, 2, 10, 0, 3, 3600, 900)",
+            [day],
+        )
+        .unwrap();
+    }
+    let d = daemon_in(root);
+    let json = d
+        .lmutil("lmhistory", &["-f", "XDT_PLT_CCU", "--json"])
+        .succeeds()
+        .json();
+    let old = &json["days"][0];
+    assert_eq!(old["version"], "2026.0101", "{json}");
+    assert_eq!(
+        (&old["peak"], &old["denials"]),
+        (&7.into(), &3.into()),
+        "{json}"
+    );
+    assert_eq!(old["denials_by_reason"], serde_json::json!({}), "{json}");
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = db
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
 }
 
 /// Where `history.db` under `root` says the history is recorded until.

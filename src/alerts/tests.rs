@@ -243,6 +243,8 @@ fn alert(i: usize, detail: u8) -> Alert {
         expiry: None,
         since: 0,
         detail: format!("words {detail}"),
+        file: None,
+        line: None,
     }
 }
 
@@ -283,4 +285,39 @@ proptest! {
             before = set;
         }
     }
+}
+
+#[test]
+fn lines_that_do_not_parse_are_alerts_once_per_file_and_line_until_read_again_without() {
+    let line = |file: &str, line: u64, reason: &str| NotRead {
+        file: file.into(),
+        line,
+        reason: reason.into(),
+    };
+    let found = [
+        line("a.lic", 3, "column 1: x"),
+        line("a.lic", 3, "column 9: y"),
+        line("b.lic", 1, "column 1: z"),
+    ];
+    let all = not_read(&found, T0);
+    assert_eq!(all.len(), 2, "{all:?}");
+    let first = &all[0];
+    assert_eq!(first.kind, AlertKind::LineNotRead);
+    assert_eq!(
+        (first.file.as_deref(), first.line, first.detail.as_str()),
+        (Some("a.lic"), Some(3), "column 1: x")
+    );
+    let mut tracker = Tracker::default();
+    assert_eq!(tracker.update(all).len(), 2);
+    // The same lines read again: nothing raised again.
+    assert!(tracker.update(not_read(&found, T0 + 60)).is_empty());
+    // a.lic fixed: its alert clears, b.lic's stays.
+    let changes = tracker.update(not_read(&found[2..], T0 + 120));
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].change, AlertChange::Cleared);
+    assert_eq!(changes[0].alert.file.as_deref(), Some("a.lic"));
+    assert_eq!(tracker.active()[0].since, T0);
+    // A mangled file raises a few, not one a line.
+    let many: Vec<NotRead> = (1..=50).map(|i| line("c.lic", i, "bad")).collect();
+    assert_eq!(not_read(&many, T0).len(), MAX_NOT_READ_PER_FILE);
 }

@@ -328,7 +328,8 @@ impl Report for Diag {
 }
 
 /// The active alerts, after everything FlexNet's lmdiag prints, on lines
-/// of their own shape (`alert: KIND, feature F, …`): no quoted feature, no
+/// of their own shape (`alert: KIND, feature F, …`, or `alert: KIND, file
+/// PATH, line N: …` for a line that does not parse): no quoted feature, no
 /// `vendor:`, nothing a parser of lmdiag's blocks matches. Nothing when
 /// none is active.
 fn write_alerts(alerts: &[Alert], w: &mut dyn Write) -> io::Result<()> {
@@ -338,7 +339,13 @@ fn write_alerts(alerts: &[Alert], w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(w, "Active alerts: {}", alerts.len())?;
     for a in alerts {
-        let mut about = format!("alert: {}, feature {}", a.kind.name(), a.feature);
+        let mut about = format!("alert: {}", a.kind.name());
+        if !a.feature.is_empty() {
+            about.push_str(&format!(", feature {}", a.feature));
+        }
+        if let (Some(file), Some(line)) = (&a.file, a.line) {
+            about.push_str(&format!(", file {file}, line {line}"));
+        }
         if let Some(v) = &a.version {
             about.push_str(&format!(", version {v}"));
         }

@@ -1,6 +1,7 @@
 //! `lmhistory`: the usage history the server records (docs/history.md).
 //! Per pool and day: the peak, the average, the minimum, what was
-//! installed, the peak in overdraft and the refusals, as a table (FlexNet
+//! installed, the peak in overdraft and the refusals with their FlexNet
+//! reasons (`-4:3 -21:1`), as a table (FlexNet
 //! has no such command, so no layout binds it) followed by a chart of the
 //! daily peaks against installed; `--json` for scripts; `-export -o FILE`
 //! writes the daily usage report as CSV, with a progress bar on a terminal.
@@ -18,7 +19,7 @@ use super::render::{self, Format, Report};
 use super::udadmin_export::Sink;
 use super::{CliResult, Ctx, lmstat};
 use crate::history::export;
-use crate::protocol::history::{DayUsage, History, HistoryQuery};
+use crate::protocol::history::{DayUsage, History, HistoryQuery, reasons_text};
 use crate::protocol::{Request, Response};
 
 pub fn command() -> clap::Command {
@@ -132,6 +133,7 @@ fn table(days: &[DayUsage]) -> comfy_table::Table {
             "Average",
             "Minimum",
             "Denials",
+            "By reason",
         ]);
     for d in days {
         t.add_row([
@@ -145,6 +147,7 @@ fn table(days: &[DayUsage]) -> comfy_table::Table {
             format!("{:.1}", d.average),
             d.minimum.to_string(),
             d.denials.to_string(),
+            reasons_text(&d.denials_by_reason),
         ]);
     }
     t

@@ -6,9 +6,10 @@
 use super::sample::PoolSample;
 use crate::engine::Time;
 use crate::engine::types::DAY;
+use crate::protocol::history::DenialsByReason;
 
 /// One pool's day so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DayTotals {
     /// The highest peak of its periods.
     pub peak: u64,
@@ -20,6 +21,8 @@ pub struct DayTotals {
     pub overdraft_peak: u64,
     /// Refused checkouts.
     pub denials: u64,
+    /// Of those, how many for each FlexNet reason.
+    pub denials_by_reason: DenialsByReason,
     /// Licenses in use times seconds, over the periods recorded: each
     /// period counts its end's use for its length.
     pub use_seconds: u64,
@@ -37,6 +40,7 @@ impl DayTotals {
             installed: s.installed,
             overdraft_peak: s.overdraft_peak,
             denials: s.denials,
+            denials_by_reason: s.denials_by_reason.clone(),
             use_seconds: s.in_use.saturating_mul(seconds),
             seconds,
         }
@@ -45,7 +49,7 @@ impl DayTotals {
     /// Adds `other` (more periods of the same day).
     pub fn absorb(&mut self, other: &DayTotals) {
         if self.seconds == 0 {
-            *self = *other;
+            *self = other.clone();
             return;
         }
         if other.seconds == 0 {
@@ -56,6 +60,10 @@ impl DayTotals {
         self.installed = self.installed.max(other.installed);
         self.overdraft_peak = self.overdraft_peak.max(other.overdraft_peak);
         self.denials = self.denials.saturating_add(other.denials);
+        for (code, n) in &other.denials_by_reason {
+            let count = self.denials_by_reason.entry(*code).or_default();
+            *count = count.saturating_add(*n);
+        }
         self.use_seconds = self.use_seconds.saturating_add(other.use_seconds);
         self.seconds = self.seconds.saturating_add(other.seconds);
     }
@@ -120,6 +128,7 @@ mod tests {
             overdraft_in_use: in_use.saturating_sub(8),
             overdraft_peak: (in_use + extra).saturating_sub(8),
             denials,
+            denials_by_reason: DenialsByReason::from([(-4, denials)]),
         }
     }
 
@@ -128,6 +137,7 @@ mod tests {
         let mut d = DayTotals::of(&sample(4, 2, 600, 1));
         d.absorb(&DayTotals::of(&sample(1, 0, 300, 2)));
         assert_eq!((d.peak, d.minimum, d.denials, d.seconds), (6, 1, 3, 900));
+        assert_eq!(d.denials_by_reason, DenialsByReason::from([(-4, 3)]));
         assert_eq!(d.average(), 3.0);
         assert_eq!(d.overdraft_peak, 0);
         assert_eq!(date_of(day_of_date("2026-12-03").unwrap()), "2026-12-03");
@@ -149,6 +159,7 @@ mod tests {
             for d in &days {
                 all.absorb(d);
             }
+            prop_assert_eq!(all.denials_by_reason.values().sum::<u64>(), all.denials);
             let split = split.min(days.len());
             let (mut a, mut b) = (DayTotals::default(), DayTotals::default());
             for d in days[..split].iter().rev() {
@@ -158,7 +169,7 @@ mod tests {
                 b.absorb(d);
             }
             b.absorb(&a);
-            prop_assert_eq!(all, b);
+            prop_assert_eq!(&all, &b);
             prop_assert_eq!(all.peak, samples.iter().map(|s| s.0 + s.1).max().unwrap());
             prop_assert_eq!(all.minimum, samples.iter().map(|s| s.0).min().unwrap());
             let weighted: u64 = samples.iter().map(|s| s.0 * s.2 as u64).sum();

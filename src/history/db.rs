@@ -6,7 +6,10 @@
 //! Tables: `pools` (each pool once, its key as JSON), `samples` (one row a
 //! pool and sampling period), `days` (one row a pool and day: the sums of
 //! [`DayTotals`], kept as each period is written) and `meta` (where the
-//! recording got to, when retention last ran).
+//! recording got to, when retention last ran). Samples and days keep their
+//! refusals' total and, since schema version 2, their counts by FlexNet
+//! reason (`denial_reasons`, as [`reasons_text`] writes them: `-4:3 -21:1`);
+//! rows written before hold the total alone.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,9 @@ use super::sample::PoolSample;
 use crate::engine::Time;
 use crate::engine::types::DAY;
 use crate::license::pool::PoolKey;
-use crate::protocol::history::{DayUsage, History, HistoryQuery, SampleUsage};
+use crate::protocol::history::{
+    DayUsage, History, HistoryQuery, SampleUsage, parse_reasons, reasons_text,
+};
 use crate::protocol::status::PoolId;
 
 /// The most samples one answer holds.
@@ -30,7 +35,11 @@ pub const MAX_SAMPLES: usize = 200_000;
 pub const SAMPLE_RETENTION: Time = 31 * DAY;
 
 /// Schema migrations, in order; index + 1 is the version each brings.
-const MIGRATIONS: &[&str] = &["CREATE TABLE pools (
+/// Never edit one: a database already on disk has run it.
+const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// Version 1: pools, samples, days and meta.
+const V1: &str = "CREATE TABLE pools (
         id INTEGER PRIMARY KEY,
         key TEXT NOT NULL UNIQUE,
         feature TEXT NOT NULL,
@@ -63,7 +72,12 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE pools (
     CREATE TABLE meta (
         name TEXT PRIMARY KEY,
         value INTEGER NOT NULL
-    ) WITHOUT ROWID;"];
+    ) WITHOUT ROWID;";
+
+/// Version 2: the refusals by FlexNet reason, beside their total (empty in
+/// the rows written before).
+const V2: &str = "ALTER TABLE samples ADD COLUMN denial_reasons TEXT NOT NULL DEFAULT '';
+    ALTER TABLE days ADD COLUMN denial_reasons TEXT NOT NULL DEFAULT '';";
 
 /// Errors of the history database, with its path.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +91,15 @@ pub enum HistoryError {
         "history database {path} has schema version {found}, newer than this lmgrd knows ({known})"
     )]
     TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "history database {path} has schema version {found}; lmgrd brings it up to date \
+         ({known}) when it starts"
+    )]
+    TooOld {
         path: PathBuf,
         found: i64,
         known: i64,
@@ -355,6 +378,7 @@ impl HistoryDb {
                     installed: t.installed,
                     overdraft_peak: t.overdraft_peak,
                     denials: t.denials,
+                    denials_by_reason: t.denials_by_reason,
                     seconds: t.seconds,
                 });
             }
@@ -369,7 +393,8 @@ impl HistoryDb {
     ) -> rusqlite::Result<(Vec<SampleUsage>, bool)> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT start, seconds, in_use, peak, installed, overdraft_in_use, overdraft_peak, \
-             denials FROM samples WHERE pool = ?1 AND start >= ?2 AND start < ?3 ORDER BY start",
+             denials, denial_reasons FROM samples WHERE pool = ?1 AND start >= ?2 AND start < ?3 \
+             ORDER BY start",
         )?;
         let mut out = Vec::new();
         for (id, pool) in pools {
@@ -384,6 +409,7 @@ impl HistoryDb {
                     overdraft_in_use: r.get(5)?,
                     overdraft_peak: r.get(6)?,
                     denials: r.get(7)?,
+                    denials_by_reason: parse_reasons(&r.get::<_, String>(8)?),
                 })
             })?;
             for row in rows {
@@ -416,6 +442,15 @@ pub fn read(
         };
         // Checks the query's dates and css date all the same.
         return HistoryDb::open_memory()?.query(&empty, in_force);
+    }
+    let known = MIGRATIONS.len() as i64;
+    if version < known {
+        // Its recorder could not migrate it: the columns read are not there.
+        return Err(HistoryError::TooOld {
+            path: path.to_owned(),
+            found: version,
+            known,
+        });
     }
     db.query(query, in_force)
 }
@@ -461,7 +496,8 @@ fn pool_id(
 }
 
 /// The columns of a day's totals, in [`day_totals`]' order.
-const DAY_COLUMNS: &str = "peak, minimum, installed, overdraft_peak, denials, use_seconds, seconds";
+const DAY_COLUMNS: &str =
+    "peak, minimum, installed, overdraft_peak, denials, use_seconds, seconds, denial_reasons";
 
 /// A day's totals from a row holding [`DAY_COLUMNS`] from column `first`.
 fn day_totals(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<DayTotals> {
@@ -473,6 +509,7 @@ fn day_totals(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<DayTotals
         denials: r.get(first + 4)?,
         use_seconds: r.get(first + 5)?,
         seconds: r.get(first + 6)?,
+        denials_by_reason: parse_reasons(&r.get::<_, String>(first + 7)?),
     })
 }
 
@@ -486,7 +523,8 @@ fn write_sample(
     let added = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO samples (pool, start, seconds, in_use, peak, installed, \
-             overdraft_in_use, overdraft_peak, denials) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             overdraft_in_use, overdraft_peak, denials, denial_reasons) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             id,
@@ -497,7 +535,8 @@ fn write_sample(
             s.installed,
             s.overdraft_in_use,
             s.overdraft_peak,
-            s.denials
+            s.denials,
+            reasons_text(&s.denials_by_reason)
         ])?;
     if added == 0 {
         return Ok(());
@@ -513,10 +552,11 @@ fn write_sample(
     totals.absorb(&DayTotals::of(s));
     tx.prepare_cached(
         "INSERT INTO days (pool, day, peak, minimum, installed, overdraft_peak, denials, \
-         use_seconds, seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         use_seconds, seconds, denial_reasons) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
          ON CONFLICT (pool, day) DO UPDATE SET peak = excluded.peak, minimum = excluded.minimum, \
          installed = excluded.installed, overdraft_peak = excluded.overdraft_peak, \
-         denials = excluded.denials, use_seconds = excluded.use_seconds, seconds = excluded.seconds",
+         denials = excluded.denials, use_seconds = excluded.use_seconds, seconds = excluded.seconds, \
+         denial_reasons = excluded.denial_reasons",
     )?
     .execute(params![
         id,
@@ -527,7 +567,8 @@ fn write_sample(
         totals.overdraft_peak,
         totals.denials,
         totals.use_seconds,
-        totals.seconds
+        totals.seconds,
+        reasons_text(&totals.denials_by_reason)
     ])?;
     Ok(())
 }
@@ -537,6 +578,7 @@ mod tests {
     use super::*;
     use crate::license::pool::VersionKey;
     use crate::license::{Expiry, Version};
+    use crate::protocol::history::DenialsByReason;
 
     fn sample(feature: &str, start: Time, in_use: u64, peak: u64) -> PoolSample {
         PoolSample {
@@ -555,6 +597,7 @@ mod tests {
             overdraft_in_use: 0,
             overdraft_peak: 0,
             denials: 1,
+            denials_by_reason: DenialsByReason::from([(-4, 1)]),
         }
     }
 
@@ -580,6 +623,7 @@ mod tests {
         assert_eq!(h.days.len(), 1);
         let d = &h.days[0];
         assert_eq!((d.peak, d.minimum, d.denials, d.seconds), (5, 2, 2, 1800));
+        assert_eq!(d.denials_by_reason, DenialsByReason::from([(-4, 2)]));
         assert_eq!(d.average, 3.0);
         assert_eq!(d.date, date_of(20_000));
         assert_eq!(h.samples.len(), 2);
@@ -604,5 +648,74 @@ mod tests {
         ));
         let none = read(&dir.path().join("none.db"), &HistoryQuery::default(), all).unwrap();
         assert!(none.days.is_empty());
+    }
+
+    /// A history.db of schema version 1, as that version's lmgrd wrote it:
+    /// one pool with a day and a sample holding 3 refusals.
+    fn version_1(path: &Path, day: i64) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(V1).unwrap();
+        let key = serde_json::to_string(&sample("A", 0, 0, 0).pool).unwrap();
+        conn.execute(
+            "INSERT INTO pools (id, key, feature, version) VALUES (1, ?1, 'A', '2026.0101')",
+            [key],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO samples VALUES (1, ?1, 900, 2, 4, 10, 0, 0, 3)",
+            [day * DAY],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO days VALUES (1, ?1, 4, 2, 10, 0, 3, 1800, 900)",
+            [day],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO meta VALUES ('recorded_until', ?1)",
+            [day * DAY + 900],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+
+    #[test]
+    fn a_version_1_history_keeps_its_rows_and_adds_reasons_to_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let day = 20_000;
+        version_1(&path, day);
+        let all = (900, 180 * DAY);
+        let q = HistoryQuery {
+            samples: true,
+            ..HistoryQuery::default()
+        };
+        assert!(matches!(
+            read(&path, &q, all),
+            Err(HistoryError::TooOld { found: 1, .. })
+        ));
+        let mut db = HistoryDb::open(&path).unwrap();
+        assert_eq!(db.recorded_until().unwrap(), Some(day * DAY + 900));
+        let h = read(&path, &q, all).unwrap();
+        let (d, s) = (&h.days[0], &h.samples[0]);
+        assert_eq!((d.peak, d.denials, d.seconds, s.denials), (4, 3, 900, 3));
+        assert!(d.denials_by_reason.is_empty() && s.denials_by_reason.is_empty());
+        // The day's next period brings reasons; the old total stays.
+        let mut next = sample("A", day * DAY + 900, 1, 1);
+        next.denials = 3;
+        next.denials_by_reason = DenialsByReason::from([(-4, 2), (-21, 1)]);
+        db.write(&[next], day * DAY + 1800).unwrap();
+        let h = read(&path, &q, all).unwrap();
+        assert_eq!(h.days[0].denials, 6);
+        assert_eq!(
+            h.days[0].denials_by_reason,
+            DenialsByReason::from([(-4, 2), (-21, 1)])
+        );
+        assert_eq!(h.samples[1].denials_by_reason, h.days[0].denials_by_reason);
+        let version: i64 = db
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
     }
 }

@@ -7,6 +7,7 @@ use crate::engine::peak::period_of;
 use crate::engine::state::PoolState;
 use crate::engine::types::{DIAGNOSTICS_FEATURE, STARTUP_FEATURE, Time};
 use crate::license::pool::PoolKey;
+use crate::protocol::history::DenialsByReason;
 
 /// One pool in one sampling period.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub struct PoolSample {
     /// Checkouts of the pool's feature refused within the period, counted
     /// in the feature's newest pool (0 in its others).
     pub denials: u64,
+    /// Of those, how many for each FlexNet reason (error number).
+    pub denials_by_reason: DenialsByReason,
 }
 
 /// The use of one pool in a period: peak, use at the end.
@@ -68,26 +71,28 @@ impl Engine {
             };
             let mut sample = sample(key, p, start, seconds, used);
             if self.is_last_of_feature(key) {
-                sample.denials = self.feature_denials(period, &key.feature);
+                sample.denials_by_reason = self.feature_denials(period, &key.feature);
+                sample.denials = sample.denials_by_reason.values().sum();
             }
             out.push(sample);
         }
         out
     }
 
-    /// The refusals of `feature` in the sampling period `period`: a
-    /// feature's refusals are its newest pool's (the one a product of the
-    /// newest version is refused by; a refusal is not of any one pool).
-    fn feature_denials(&self, period: i64, feature: &str) -> u64 {
+    /// The refusals of `feature` in the sampling period `period`, by
+    /// FlexNet number: a feature's refusals are its newest pool's (the one
+    /// a product of the newest version is refused by; a refusal is not of
+    /// any one pool).
+    fn feature_denials(&self, period: i64, feature: &str) -> DenialsByReason {
         let Some(counts) = self.denials_in_period(period) else {
-            return 0;
+            return DenialsByReason::new();
         };
         let from = (feature.to_owned(), crate::flexnet::Code::of(i32::MIN));
         counts
             .range(from..)
             .take_while(|((f, _), _)| f == feature)
-            .map(|(_, n)| n)
-            .sum()
+            .map(|((_, code), n)| (code.number(), *n))
+            .collect()
     }
 
     /// Whether no later pool has the same feature.
@@ -144,6 +149,7 @@ fn sample(
         overdraft_in_use: beyond(in_use),
         overdraft_peak: beyond(peak.max(in_use)),
         denials: 0,
+        denials_by_reason: DenialsByReason::new(),
     }
 }
 
@@ -323,8 +329,14 @@ mod tests {
         assert_eq!(denials(&e, 1), expected(1, 3));
         assert_eq!(denials(&e, 2), expected(0, 1));
         assert_eq!(denials(&e, 3), expected(0, 0));
-        // Replay rebuilds them.
-        assert_eq!(denials(&Engine::replay(&log), 1), expected(1, 3));
+        // Replay rebuilds them, and their reasons.
+        let replayed = Engine::replay(&log);
+        assert_eq!(denials(&replayed, 1), expected(1, 3));
+        for e in [&e, &replayed] {
+            let newest = e.history_samples(1).pop().expect("a sample");
+            let by_reason = crate::protocol::history::DenialsByReason::from([(-10, 1), (-4, 2)]);
+            assert_eq!(newest.denials_by_reason, by_reason);
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Alerts as the server shows them: conditions an administrator should
 //! know of (a license about to expire, a pool nearly or fully used,
-//! overdraft or burst mode in use, license lines that do not serve). Each
+//! overdraft or burst mode in use, license lines that do not serve or do
+//! not parse). Each
 //! is raised once when its condition begins and cleared once when it ends;
 //! `lmstat --json` lists the active ones (the `alerts` part of the
 //! [`Status`](super::status::Status)), `lmdiag` prints them, and webhooks
@@ -34,11 +35,15 @@ pub enum AlertKind {
     /// A feature's license lines do not serve: a signature that does not
     /// verify, a binding to another host, a line the server cannot count.
     LinesNotServed,
+    /// A line of a license file does not parse (its syntax): the alert
+    /// names the file and the line, and the detail says what is wrong.
+    /// Cleared when a reread no longer finds it.
+    LineNotRead,
 }
 
 impl AlertKind {
     /// Every kind, in order.
-    pub const ALL: [AlertKind; 7] = [
+    pub const ALL: [AlertKind; 8] = [
         AlertKind::ExpiresWithin90Days,
         AlertKind::ExpiresWithin30Days,
         AlertKind::PoolAt90Percent,
@@ -46,6 +51,7 @@ impl AlertKind {
         AlertKind::OverdraftInUse,
         AlertKind::BurstMode,
         AlertKind::LinesNotServed,
+        AlertKind::LineNotRead,
     ];
 
     /// The name used in JSON (a unit test holds them equal), the debug
@@ -59,6 +65,7 @@ impl AlertKind {
             AlertKind::OverdraftInUse => "overdraft_in_use",
             AlertKind::BurstMode => "burst_mode",
             AlertKind::LinesNotServed => "lines_not_served",
+            AlertKind::LineNotRead => "line_not_read",
         }
     }
 }
@@ -68,6 +75,8 @@ impl AlertKind {
 #[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
 pub struct Alert {
     pub kind: AlertKind,
+    /// The feature; empty when the alert is about a line of a license
+    /// file that does not parse (no feature can be read from it).
     pub feature: String,
     /// The pool's css date (`2026.1201`); `null` for lines not served.
     pub version: Option<String>,
@@ -79,16 +88,36 @@ pub struct Alert {
     pub since: i64,
     /// What it is, in words: counts, dates, the FlexNet reason.
     pub detail: String,
+    /// The license file, for an alert about one of its lines; `null`
+    /// otherwise (and absent from alerts kept before it was known).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// The line of `file` (1-based); `null` otherwise.
+    #[serde(default)]
+    pub line: Option<u64>,
 }
+
+/// What tells one alert from another: kind, feature, version, expiry, file
+/// and line.
+pub type AlertKey<'a> = (
+    AlertKind,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<u64>,
+);
 
 impl Alert {
     /// What tells one alert from another: everything but when and the words.
-    pub fn key(&self) -> (AlertKind, &str, Option<&str>, Option<&str>) {
+    pub fn key(&self) -> AlertKey<'_> {
         (
             self.kind,
             &self.feature,
             self.version.as_deref(),
             self.expiry.as_deref(),
+            self.file.as_deref(),
+            self.line,
         )
     }
 }

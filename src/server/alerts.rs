@@ -1,5 +1,6 @@
 //! Alerts in the daemon: the reader thread evaluates them on its replica
-//! ([`Watch`]) after committed batches (coalesced: once the queue of
+//! and on what the last read of the license directory found (the lines
+//! that do not parse) ([`Watch`]) after committed batches (coalesced: once the queue of
 //! batches is drained, or when a reader asks) and every
 //! [`CHECK_EVERY`] (expiry and START dates move with the date), never on
 //! the thread that decides grants. Each raised or cleared alert is a
@@ -22,9 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use super::debuglog::{DebugLog, VENDOR, say};
 use super::webhook::Webhooks;
-use crate::alerts::{Change, Tracker, conditions};
+use crate::alerts::{Change, NotRead, Tracker, conditions, not_read};
 use crate::engine::{Engine, Time};
-use crate::protocol::alerts::{Alert, AlertChange};
+use crate::protocol::alerts::{Alert, AlertChange, AlertKind};
 
 /// How often the alerts are evaluated when no batch is committed.
 pub const CHECK_EVERY: Duration = Duration::from_secs(60);
@@ -44,6 +45,9 @@ pub struct Alerts {
     file: PathBuf,
     log: Arc<Mutex<DebugLog>>,
     webhooks: Webhooks,
+    /// The lines of the license files that do not parse, as last read;
+    /// `None` until the first read since start reaches the reader.
+    not_read: Option<Vec<NotRead>>,
 }
 
 impl Alerts {
@@ -65,13 +69,30 @@ impl Alerts {
             file,
             log,
             webhooks,
+            not_read: None,
         }
+    }
+
+    /// What the last read of the license directory found that does not
+    /// parse: evaluated with the engine's conditions from now on.
+    pub fn licenses_read(&mut self, lines: Vec<NotRead>) {
+        self.not_read = Some(lines);
     }
 
     /// Evaluates the alerts of `engine` at `now`: logs, delivers and keeps
     /// what changed.
     pub fn evaluate(&mut self, engine: &Engine, now: Time) {
-        let changes = self.tracker.update(conditions(engine, now));
+        let mut current = conditions(engine, now);
+        match &self.not_read {
+            Some(lines) => current.extend(not_read(lines, now)),
+            // Before the first read reaches the reader, the lines raised
+            // before a restart stay as they were: neither cleared nor
+            // raised again.
+            None => current.extend(
+                (self.tracker.active().into_iter()).filter(|a| a.kind == AlertKind::LineNotRead),
+            ),
+        }
+        let changes = self.tracker.update(current);
         if changes.is_empty() {
             return;
         }
@@ -106,13 +127,17 @@ impl Alerts {
 }
 
 /// The debug log's line for a change: `ALERT: kind "FEATURE" vVERSION
-/// (expiry): detail`, or `ALERT CLEARED: …`.
+/// (expiry): detail`, or `ALERT CLEARED: …`; for a line of a license file,
+/// `ALERT: kind FILE:LINE: detail`.
 pub fn log_line(change: &Change) -> String {
     let a = &change.alert;
     let word = match change.change {
         AlertChange::Raised => "ALERT",
         AlertChange::Cleared => "ALERT CLEARED",
     };
+    if let (Some(file), Some(line)) = (&a.file, a.line) {
+        return format!("{word}: {} {file}:{line}: {}", a.kind.name(), a.detail);
+    }
     let version = a
         .version
         .as_ref()
@@ -152,6 +177,12 @@ impl Watch {
 
     /// The replica changed: evaluate once the messages waiting are handled.
     pub fn changed(&mut self) {
+        self.stale = true;
+    }
+
+    /// The license directory was read: its lines that do not parse.
+    pub fn licenses_read(&mut self, lines: Vec<NotRead>) {
+        self.alerts.licenses_read(lines);
         self.stale = true;
     }
 

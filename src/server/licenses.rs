@@ -14,6 +14,7 @@ use super::clock::now;
 use super::config::Config;
 use super::debuglog::{DebugLog, VENDOR, say};
 use super::owner::EngineHandle;
+use crate::alerts::NotRead;
 use crate::engine::{PoolSpec, Request, types::day_of};
 use crate::license::load::Skipped;
 use crate::license::pool::LineState;
@@ -38,6 +39,21 @@ impl Reading {
             .iter()
             .map(|f| f.path.display().to_string())
             .collect()
+    }
+
+    /// The lines of the license files that do not parse, in file and line
+    /// order: what the alerts `line_not_read` are raised for.
+    pub fn not_read(&self) -> Vec<NotRead> {
+        let mut out = Vec::new();
+        for f in &self.files {
+            let file = f.path.display().to_string();
+            out.extend(f.parsed.errors.iter().map(|e| NotRead {
+                file: file.clone(),
+                line: e.line as u64,
+                reason: format!("column {}: {}", e.column, e.message),
+            }));
+        }
+        out
     }
 
     /// Why a line does not serve, as the log and lmdiag say it.
@@ -67,8 +83,9 @@ pub(crate) fn read(config: &Config) -> anyhow::Result<Reading> {
 }
 
 /// Rereads the license directory and the options file, off the runtime,
-/// and hands the effective pools and options to the engine; says in the
-/// log what is not served and why. Returns what was read. `by` is who
+/// and hands the effective pools and options to the engine, and the lines
+/// that do not parse to the alerts; says in the log what is not served and
+/// why. Returns what was read. `by` is who
 /// asked (none when the server reads them itself, at start).
 pub async fn reread(
     config: &Arc<Config>,
@@ -88,6 +105,9 @@ pub async fn reread(
     engine
         .handle(Request::Reread { pools, by })
         .await
+        .map_err(anyhow::Error::new)?;
+    engine
+        .licenses_read(reading.not_read())
         .map_err(anyhow::Error::new)?;
     Ok(Arc::new(reading))
 }

@@ -675,11 +675,14 @@ fn alerts(x: &mut Exposition, active: &[Alert]) {
         "When each active alert was raised, Unix seconds.",
     );
     for a in active {
+        let line = a.line.map(|l| l.to_string()).unwrap_or_default();
         let labels = [
             ("kind", a.kind.name()),
             ("feature", a.feature.as_str()),
             ("version", a.version.as_deref().unwrap_or("")),
             ("expiry", a.expiry.as_deref().unwrap_or("")),
+            ("file", a.file.as_deref().unwrap_or("")),
+            ("line", line.as_str()),
         ];
         x.sample(
             "lmutil_alert_raised_timestamp_seconds",

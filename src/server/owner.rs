@@ -68,6 +68,8 @@ enum ReaderMsg {
     Settings(oneshot::Sender<crate::engine::Settings>),
     /// The active alerts.
     Alerts(oneshot::Sender<Vec<crate::protocol::alerts::Alert>>),
+    /// The license directory was read: the lines that do not parse.
+    LicensesRead(Vec<crate::alerts::NotRead>),
     Tokens(oneshot::Sender<Vec<TokenInfo>>),
     /// The live token with this digest.
     FindToken(String, oneshot::Sender<Option<TokenInfo>>),
@@ -158,6 +160,14 @@ impl EngineHandle {
             .send(ReaderMsg::Alerts(reply))
             .map_err(|_| OwnerError::Stopped)?;
         rx.await.map_err(|_| OwnerError::Stopped)
+    }
+
+    /// Hands the reader what the last read of the license directory found
+    /// that does not parse, for its alerts.
+    pub fn licenses_read(&self, lines: Vec<crate::alerts::NotRead>) -> Result<(), OwnerError> {
+        self.reader
+            .send(ReaderMsg::LicensesRead(lines))
+            .map_err(|_| OwnerError::Stopped)
     }
 
     /// The API tokens, as the last committed change left them.
@@ -493,6 +503,7 @@ fn read(
             ReaderMsg::Alerts(reply) => {
                 let _ = reply.send(alerts.active(&engine));
             }
+            ReaderMsg::LicensesRead(lines) => alerts.licenses_read(lines),
             ReaderMsg::Status(query, reply) => {
                 if failpoint::armed("reader-panic") {
                     panic!("failpoint reader-panic");

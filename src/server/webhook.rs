@@ -336,6 +336,8 @@ mod tests {
                 expiry: None,
                 since: n,
                 detail: String::new(),
+                file: None,
+                line: None,
             },
         };
         for n in 0..(QUEUE_LIMIT as i64 + 3) {
