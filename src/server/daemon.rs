@@ -102,7 +102,10 @@ pub async fn run(
     let metrics = http::router(ctx.clone());
     let secure = http::Secure {
         acceptor: tokio_rustls::TlsAcceptor::from(tls.config.clone()),
-        routes: metrics.clone().merge(super::api::routes(ctx.clone())),
+        routes: metrics
+            .clone()
+            .merge(super::api::routes(ctx.clone()))
+            .merge(super::console::routes()),
     };
     let plain = http::plain(metrics);
     let died = tokio::select! {
