@@ -58,6 +58,7 @@ function fill(tableId, rows, emptyKey) {
 // Says something in the live region, for every reader of the page.
 function notice(text, bad) {
   const n = $('notice');
+  n.hidden = !text;
   n.textContent = text;
   n.className = bad ? 'bad' : 'good';
 }
@@ -141,6 +142,7 @@ async function show() {
   if (!state.session) return;
   let page = location.hash.slice(1);
   if (!PAGES[page]) page = 'dashboard';
+  notice('');
   for (const s of document.querySelectorAll('.page')) s.hidden = s.id !== page;
   for (const a of document.querySelectorAll('nav a')) {
     if (a.getAttribute('href') === '#' + page) a.setAttribute('aria-current', 'page');
@@ -387,6 +389,7 @@ async function loadSettings() {
   for (const [name, choices] of EDITED.concat([['history_retention', null]])) {
     const s = state.settings.find((x) => x.name === name);
     if (!s) continue;
+    if (name === 'history_retention') fields.append(el('h3', t('settings.usage')));
     const id = 'set-' + name;
     const input = choices ? el('select', null, { id, name })
       : el('input', null, { id, name, size: 24 });
