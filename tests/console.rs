@@ -4,10 +4,14 @@
 //! numbers and changes checked against the command-line tools. Each page's
 //! screenshot is saved in target/console-screenshots/.
 
+use fantoccini::Locator;
 use serde_json::Value;
 
-use crate::common::TestDaemon;
+use lmutil::client::Connection;
+use lmutil::protocol::{Request, Response};
+
 use crate::common::browser::Browser;
+use crate::common::{License, TestDaemon};
 
 /// A client that trusts the daemon's own certificate, and the console's URL.
 fn https(d: &TestDaemon) -> (reqwest::Client, String) {
@@ -73,7 +77,7 @@ async fn without_a_session_the_page_says_how_to_log_in() {
     let how = b.text("#login").await;
     assert!(how.contains("lmutil lmtoken -login"), "{how}");
     assert!(how.contains("not logged in"), "{how}");
-    let nav = b.client.find(fantoccini::Locator::Css("#nav")).await;
+    let nav = b.client.find(Locator::Css("#nav")).await;
     assert!(!nav.unwrap().is_displayed().await.unwrap());
     b.screenshot("login").await;
 }
@@ -93,7 +97,7 @@ async fn the_language_switch_changes_the_text() {
         ("zh-CN", "登录", "zh-CN"),
     ] {
         choose_language(&b, language).await;
-        let css = format!("html[lang=\"{lang}\"]");
+        let css = format!("html[lang=\"{lang}\"] body[data-loaded=\"login\"]");
         b.wait_for(&css).await;
         assert_eq!(b.text("#login-h").await, heading, "{language}");
         let how = b.texts("#login p").await;
@@ -106,4 +110,52 @@ async fn the_language_switch_changes_the_text() {
 async fn choose_language(b: &Browser, language: &str) {
     let select = b.wait_for("#language").await;
     select.select_by_value(language).await.unwrap();
+}
+
+/// A daemon whose user/device license file names its product in English
+/// and French (`#CITRIXTERM` lines).
+fn named() -> TestDaemon {
+    let root = TestDaemon::root();
+    let names = "#CITRIXTERM FEATURE 2.0 XDT_PLT_UD EN Citrix Virtual Apps and Desktops Premium|User/Device\n\
+                 #CITRIXTERM FEATURE 2.0 XDT_PLT_UD FR Citrix Virtual Apps and Desktops Premium (fr)|Utilisateur/appareil\n";
+    let text = License::new().increment("XDT_PLT_UD", 10).text();
+    let file = root.path().join("licenses/named.lic");
+    std::fs::write(&file, format!("{names}{text}")).unwrap();
+    let key = root.path().join("vendor/vendor.key");
+    crate::common::lmutil([
+        "lmcrypt",
+        "--key",
+        key.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ])
+    .succeeds();
+    TestDaemon::start(root)
+}
+
+#[tokio::test]
+async fn info_lists_the_license_files_product_names() {
+    let d = named();
+    let mut c = Connection::unix(&d.socket).await.unwrap();
+    let Response::Info(info) = c.request(Request::Info).await.unwrap() else {
+        panic!("not an info answer");
+    };
+    let names: Vec<(&str, &str, &str)> = info
+        .product_names
+        .iter()
+        .map(|n| (n.feature.as_str(), n.language.as_str(), n.model.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("XDT_PLT_UD", "EN", "User/Device"),
+            ("XDT_PLT_UD", "FR", "Utilisateur/appareil")
+        ]
+    );
+    // Without such lines, the answer has no `product_names` at all.
+    let plain = TestDaemon::start(TestDaemon::root());
+    let json = plain
+        .lmutil("lmstat", &["-v", "--json"])
+        .succeeds()
+        .stdout();
+    assert!(!json.contains("product_names"), "{json}");
 }
