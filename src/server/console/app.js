@@ -16,7 +16,7 @@ const EDITED = [
 ];
 const LANGUAGES = ['en', 'fr', 'de', 'es', 'ja', 'zh-CN'];
 
-const state = { session: null, text: {}, english: {}, lang: 'en', status: null, settings: [] };
+const state = { session: null, text: {}, english: {}, lang: 'en', status: null, settings: [], names: [] };
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,7 +60,7 @@ function notice(text, bad) {
   const n = $('notice');
   n.hidden = !text;
   n.textContent = text;
-  n.className = bad ? 'bad' : 'good';
+  n.className = text ? (bad ? 'bad' : 'good') : '';
 }
 
 // GET a path of the web services; the answer's JSON.
@@ -97,6 +97,7 @@ const call = (request) => post('/api/v1/request', request);
 
 // A change: done, said in the live region, or refused with the reason.
 async function change(what, done) {
+  notice('');
   try {
     await what();
     notice(t('done'));
@@ -143,6 +144,7 @@ async function show() {
   let page = location.hash.slice(1);
   if (!PAGES[page]) page = 'dashboard';
   notice('');
+  delete document.body.dataset.loaded;
   for (const s of document.querySelectorAll('.page')) s.hidden = s.id !== page;
   for (const a of document.querySelectorAll('nav a')) {
     if (a.getAttribute('href') === '#' + page) a.setAttribute('aria-current', 'page');
@@ -158,9 +160,18 @@ async function show() {
 
 function modelName(m) { return m ? t('model.' + m) : '—'; }
 
+// A feature's product name in the chosen language from the license files'
+// #CITRIXTERM lines (their language codes are written EN, ZH_CN, ...), else
+// the English one, else the feature itself.
 function productName(p) {
-  const names = p.display_names || {};
-  return names[state.lang] || names[state.lang.split('-')[0]] || p.feature;
+  const names = state.names.filter((n) => n.feature === p.feature);
+  const code = (n) => n.language.toLowerCase().replace('_', '-');
+  const lang = state.lang.toLowerCase();
+  const found = names.find((n) => code(n) === lang) || names.find((n) => code(n) === lang.split('-')[0])
+    || names.find((n) => code(n) === 'en');
+  if (found) return found.product + ' | ' + found.model;
+  // The server's own licenses have names in the console's catalogue.
+  return state.text['product.' + p.feature] || state.english['product.' + p.feature] || p.feature;
 }
 
 function burstText(b) {
@@ -171,7 +182,8 @@ function burstText(b) {
 }
 
 async function loadDashboard() {
-  const status = await get('/api/v1/status?parts=pools,alerts');
+  const [status, info] = await Promise.all([get('/api/v1/status?parts=pools,alerts'), get('/api/v1/info')]);
+  state.names = info.product_names || [];
   state.status = status;
   const live = status.pools.filter((p) => !p.removed);
   const products = new Map();
@@ -240,7 +252,7 @@ async function drawHistory(pools) {
   const days = answer.days.filter((d) => !model || models.get(d.feature) === model);
   const params = new URLSearchParams(q);
   $('h-export').href = '/api/v1/history.csv' + (params.toString() ? '?' + params : '');
-  fill('h-days', days.map((d) => row([['date', d.date], ['product', d.feature], ['css', d.version],
+  fill('h-days', days.map((d) => row([['date', d.date], ['product', productName(d)], ['css', d.version],
     ['peak', d.peak], ['installed', d.installed], ['overdraft_peak', d.overdraft_peak],
     ['denials', d.denials]])), 'hist.none');
   chart(days);
@@ -333,12 +345,12 @@ async function find(event) {
     const button = el('button', t('users.release'), { type: 'button', class: 'change' });
     button.disabled = !isAdmin();
     button.addEventListener('click', () => release(a));
-    rows.push(row([['kind', t('users.' + a.type)], ['name', a.name], ['product', a.feature],
+    rows.push(row([['kind', t('users.' + a.type)], ['name', a.name], ['product', productName(a)],
       ['css', a.version], ['last_use', new Date(a.last_use * 1000).toLocaleString(state.lang)], button],
     { 'data-name': a.name }));
   }
   for (const c of status.connections.filter((c) => hit(c.user) || hit(c.device))) {
-    rows.push(row([['kind', t('users.connection')], ['name', c.user + ' @ ' + c.device], ['product', c.feature],
+    rows.push(row([['kind', t('users.connection')], ['name', c.user + ' @ ' + c.device], ['product', productName(c)],
       ['css', c.version], ['last_use', new Date(c.last_use * 1000).toLocaleString(state.lang)], '']));
   }
   fill('found', rows, 'users.none');
@@ -459,7 +471,8 @@ async function loadEvents(event) {
 // A user-role session sees everything; its change controls are disabled
 // (and the server refuses them anyway).
 function syncControls() {
-  for (const c of document.querySelectorAll('.change')) c.disabled = !isAdmin();
+  if (isAdmin()) return;
+  for (const c of document.querySelectorAll('.change')) c.disabled = true;
 }
 
 async function start() {
@@ -480,6 +493,7 @@ async function start() {
     document.body.dataset.loaded = 'login';
     return;
   }
+  state.names = (await get('/api/v1/info')).product_names || [];
   $('login').hidden = true;
   $('nav').hidden = false;
   $('logout').hidden = false;
@@ -491,11 +505,15 @@ async function start() {
 
 function wire() {
   $('language').addEventListener('change', async () => {
+    // Loaded again once every text is in the new language.
+    delete document.body.dataset.loaded;
     sessionStorage.setItem('lmutil.language', $('language').value);
     await setLanguage($('language').value);
     if (state.session) {
       $('account').textContent = t('account', { name: state.session.account, role: state.session.role });
       await show();
+    } else {
+      document.body.dataset.loaded = 'login';
     }
   });
   $('logout').addEventListener('click', async () => {
