@@ -291,3 +291,33 @@ async fn retention_removes_what_is_older_and_a_shorter_one_acts_at_once() {
     let h = history(&d, HistoryQuery::default()).await;
     assert_eq!(h.retention_days, 2);
 }
+
+/// Where `history.db` under `root` says the history is recorded until.
+fn recorded_until(root: &tempfile::TempDir) -> Option<i64> {
+    let path = root.path().join("data/history.db");
+    let db = lmutil::history::HistoryDb::open(&path).unwrap();
+    db.recorded_until().unwrap()
+}
+
+/// A new state knows no period: a start with no event writes none (it
+/// once wrote two at the beginning of time, and the next start after an
+/// event then wrote ten thousand empty periods, holding every read).
+#[test]
+fn a_new_server_records_no_period_and_a_restart_only_what_its_events_know() {
+    let d = TestDaemon::start(TestDaemon::root());
+    d.lmutil("lmstat", &["-a"]).succeeds();
+    let root = d.kill();
+    assert_eq!(recorded_until(&root), None, "no event, no period");
+    let d = TestDaemon::start(root);
+    d.lmutil("lmsettings", &["-set", "burst_mode=off"])
+        .succeeds();
+    let d = TestDaemon::start(d.kill());
+    d.lmutil("lmsettings", &["-list"]).succeeds();
+    let root = d.kill();
+    let until = recorded_until(&root).expect("the setting's period is written");
+    let now = wall();
+    assert!(
+        (now - 2 * 900..=now + 900).contains(&until),
+        "recorded until {until}, now {now}"
+    );
+}

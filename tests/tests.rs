@@ -30,6 +30,7 @@ mod lmgrd;
 mod lmhostid;
 mod lmstat;
 mod lmver;
+mod login;
 mod metrics;
 mod names;
 mod protocol_doc;

@@ -5,5 +5,6 @@ complete -c lmtoken -l revoke -d 'Revoke the token numbered ID, for good' -r
 complete -c lmtoken -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmtoken -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmtoken -l list -d 'List every token (never their secrets)'
+complete -c lmtoken -l login -d 'Print a one-time URL that logs a browser into the console as you'
 complete -c lmtoken -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmtoken -s h -l help -d 'Print help'

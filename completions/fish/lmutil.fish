@@ -36,7 +36,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmaudit" -d 'Every change made to the server (releases, rereads, shutdowns, accounts, settings, tokens): when and who asked'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmsettings" -d 'List the server\'s settings, or change them (administrators, on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhistory" -d 'The usage history: daily peaks, averages and overdraft per pool, as a table and a chart, JSON or CSV'
-complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmtoken" -d 'Create, list and revoke API tokens (administrators, on the server\'s host)'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmtoken" -d 'Create, list and revoke API tokens; print a console login URL (on the server\'s host)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmhostid" -d 'Print this host\'s IDs for binding license files'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmver" -d 'Print the version of this tool or of a binary (lmgrd, lmutil, a FlexNet binary)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmcrypt" -d 'Vendor tool: make a signing key pair, sign license files, verify them'
@@ -131,6 +131,7 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l revoke -d 'Rev
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -s c -d 'port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -s t -d 'Give up on a server that does not answer within this many seconds' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l list -d 'List every token (never their secrets)'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l login -d 'Print a one-time URL that logs a browser into the console as you'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmtoken" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmhostid" -l ether -d 'Ethernet (MAC) addresses of every interface (the default)'

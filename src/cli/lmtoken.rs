@@ -1,8 +1,10 @@
 //! `lmtoken`: API tokens, for scripts that reach the server without an
 //! operating-system identity. `-create NAME` prints a new token once (the
 //! server keeps only its digest); `-list` shows every token (a table:
-//! FlexNet has no such command); `-revoke ID` ends one for good. For
-//! administrators, on the server's host (docs/tokens.md).
+//! FlexNet has no such command); `-revoke ID` ends one for good: for
+//! administrators, on the server's host (docs/tokens.md). `-login` prints
+//! a one-time URL that logs a browser into the console as the caller, for
+//! any account with a role.
 
 use std::io::{self, Write};
 
@@ -20,7 +22,9 @@ use crate::protocol::{Request, Response};
 
 pub fn command() -> clap::Command {
     clap::Command::new("lmtoken")
-        .about("Create, list and revoke API tokens (administrators, on the server's host)")
+        .about(
+            "Create, list and revoke API tokens; print a console login URL (on the server's host)",
+        )
         .arg(
             Arg::new("create")
                 .long("create")
@@ -55,9 +59,15 @@ pub fn command() -> clap::Command {
                 .value_parser(clap::value_parser!(u64))
                 .help("Revoke the token numbered ID, for good"),
         )
+        .arg(
+            Arg::new("login")
+                .long("login")
+                .action(ArgAction::SetTrue)
+                .help("Print a one-time URL that logs a browser into the console as you"),
+        )
         .group(
             ArgGroup::new("action")
-                .args(["create", "list", "revoke"])
+                .args(["create", "list", "revoke", "login"])
                 .required(true),
         )
         .arg(lmstat::server_arg())
@@ -72,8 +82,22 @@ pub struct Output {
     pub created: Option<Created>,
     /// With `-revoke`: the number of the token revoked.
     pub revoked: Option<u64>,
-    /// Every token, after the change.
+    /// Every token, after the change (none with `-login`).
     pub tokens: Vec<TokenInfo>,
+    /// With `-login`: the one-time URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<Login>,
+}
+
+/// A one-time console login.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Login {
+    /// Open it in a browser: it works once, within ten minutes.
+    pub url: String,
+    /// The account the browser session acts as.
+    pub account: String,
+    /// When the URL stops working, in seconds since the Unix epoch.
+    pub expires: i64,
 }
 
 /// A token just created.
@@ -87,6 +111,16 @@ pub struct Created {
 
 impl Report for Output {
     fn text(&self, _: &str, w: &mut dyn Write) -> io::Result<()> {
+        if let Some(l) = &self.login {
+            writeln!(
+                w,
+                "Open this URL in a browser to log in to the console as {} \
+                 (once, until {}):",
+                l.account,
+                when(l.expires)
+            )?;
+            return writeln!(w, "{}", l.url);
+        }
         if let Some(c) = &self.created {
             let t = &c.token;
             writeln!(
@@ -155,7 +189,25 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
         created: None,
         revoked: None,
         tokens: Vec::new(),
+        login: None,
     };
+    if m.get_flag("login") {
+        let Response::LoginCreated {
+            url,
+            account,
+            expires,
+        } = remote.ask(Request::CreateLogin)?
+        else {
+            return Err(unexpected("create_login"));
+        };
+        output.login = Some(Login {
+            url,
+            account,
+            expires,
+        });
+        render::emit(&output, format, ctx.invoked, ctx.out)?;
+        return Ok(exit::SUCCESS);
+    }
     if let Some(name) = m.get_one::<String>("create") {
         let request = Request::CreateToken {
             name: name.clone(),

@@ -105,19 +105,21 @@ impl Recorder {
         }
     }
 
-    /// Where a recorder starts: the periods from the end of the history
-    /// (or the two last, for a history never written) to the last the
-    /// engine's events fell in (none that began after the server went
-    /// down) are written; then the current one is next.
+    /// Where a recorder starts: the periods the recovered engine still
+    /// knows (the one its last event fell in and the one before) that the
+    /// history lacks are written (none that began after the server went
+    /// down); then the current one is next. An engine without events knows
+    /// no period: nothing is written for it.
     fn first(&mut self, engine: &Engine, length: Time, current: i64) -> i64 {
+        if !engine.has_events() {
+            return current;
+        }
         let last = engine.last_period().min(current - 1);
-        // A history never written: the periods of the last event and the
-        // one before, which the engine still knows.
         let from = match self.db.recorded_until().ok().flatten() {
             Some(until) => period_of(until, length),
             None => last.saturating_sub(1),
         };
-        for k in from.max(last.saturating_sub(MOST_AT_ONCE))..=last {
+        for k in from.max(last.saturating_sub(1))..=last {
             self.write(engine, k, length);
         }
         current

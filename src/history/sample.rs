@@ -99,6 +99,11 @@ impl Engine {
             .is_none_or(|(k, _)| k.feature != key.feature)
     }
 
+    /// Whether the engine has taken in any event (its state is not new).
+    pub fn has_events(&self) -> bool {
+        self.last_at != Time::MIN
+    }
+
     /// The sampling period the latest event fell in.
     pub fn last_period(&self) -> i64 {
         period_of(self.last_at, self.settings.history_sample)

@@ -177,6 +177,10 @@ pub enum Request {
         /// The token's number, as `tokens` lists it.
         id: u64,
     },
+    /// A one-time URL that logs a browser into the console as the caller
+    /// (local only: the operating system says who asks; the caller's
+    /// account needs a role). Answered with `login_created`.
+    CreateLogin,
 }
 
 /// A checkout request.
@@ -292,6 +296,16 @@ pub enum Response {
     Tokens {
         /// Every API token, by number.
         tokens: Vec<super::tokens::TokenInfo>,
+    },
+    /// The answer to `create_login`.
+    LoginCreated {
+        /// The URL to open in a browser: `https://HOST:PORT/login?token=…`.
+        /// It works once, within ten minutes.
+        url: String,
+        /// The account the browser session will act as.
+        account: String,
+        /// When the URL stops working, in seconds since the Unix epoch.
+        expires: i64,
     },
     /// A refusal: FlexNet's error number and text, and the exact reason.
     Error(ErrorBody),

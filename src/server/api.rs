@@ -8,11 +8,6 @@
 //! check out over TCP, never here. Served only over TLS; failed
 //! authentications are limited per client address.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, Query, State};
@@ -28,24 +23,12 @@ use crate::flexnet::Code;
 use crate::protocol::status::{StatusPart, StatusQuery};
 use crate::protocol::{ErrorBody, Request, Response};
 
-/// Failed authentications a client address may make in [`FAILURE_WINDOW`]
-/// before it is refused (429) until the window ends.
-pub const MAX_FAILURES: u32 = 10;
-/// The window failed authentications are counted in.
-pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
-/// Client addresses whose failures are remembered at once; past it the
-/// oldest windows are forgotten first.
-const FAILURE_ADDRESSES: usize = 10_000;
-
-/// The address of the client on the other end of a connection.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub IpAddr);
+pub use super::logins::Peer;
 
 /// What the API's routes share.
 #[derive(Clone)]
 struct Api {
     ctx: Context,
-    failures: Arc<Failures>,
 }
 
 /// A read served at `GET path`: the protocol request it makes. The
@@ -101,10 +84,7 @@ pub const REQUEST_PATH: &str = "/api/v1/request";
 
 /// The API's routes, under `/api/v1/`.
 pub(crate) fn routes(ctx: Context) -> Router {
-    let api = Api {
-        ctx,
-        failures: Arc::new(Failures::default()),
-    };
+    let api = Api { ctx };
     let mut router = Router::new()
         .route(REQUEST_PATH, post(request))
         .route(STATUS_PATH, get(status));
@@ -195,23 +175,22 @@ async fn status(
     read(&api, p, &h, Request::Status(query)).await
 }
 
-/// The caller a request's token names, or the refusal to send: 401 for a
-/// missing, unknown, expired or revoked token (and for a token whose
-/// account has no role any more), 429 once the address failed too often.
+/// The caller a request's token or browser session names, or the refusal
+/// to send: 401 for a missing, unknown, expired or revoked token or session
+/// (and for one whose account has no role any more), 429 once the address
+/// failed too often. A token, when presented, is what counts.
 async fn authenticate(api: &Api, headers: &HeaderMap, peer: Peer) -> Result<Caller, HttpResponse> {
-    if api.failures.blocked(peer.0) {
+    let failures = &api.ctx.logins.failures;
+    if failures.blocked(peer.0) {
         let why = "too many failed authentications from this address: wait a minute";
         return Err(plain(StatusCode::TOO_MANY_REQUESTS, why));
     }
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or("").trim());
     let Some(presented) = presented else {
-        return Err(unauthorized(
-            "present an API token: Authorization: Bearer lmu_…",
-        ));
+        return browser(api, headers).await;
     };
     let digest = super::tokens::digest(presented);
     let found = match api.ctx.engine.find_token(digest).await {
@@ -219,11 +198,11 @@ async fn authenticate(api: &Api, headers: &HeaderMap, peer: Peer) -> Result<Call
         Err(e) => return Err(plain(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
     };
     let Some(token) = found else {
-        api.failures.failed(peer.0);
+        failures.failed(peer.0);
         return Err(unauthorized("the token is unknown, expired or revoked"));
     };
     let Some(role) = account_role(&api.ctx, &token.account).await else {
-        api.failures.failed(peer.0);
+        failures.failed(peer.0);
         let why = format!("the token's account {} has no role", token.account);
         return Err(unauthorized(&why));
     };
@@ -231,6 +210,25 @@ async fn authenticate(api: &Api, headers: &HeaderMap, peer: Peer) -> Result<Call
         name: format!("{} (token {})", token.account, token.id),
         role,
     })
+}
+
+/// The caller a browser session's cookie names. A cookie that names no
+/// open session is not counted as a failure: sessions expire, and their
+/// identifiers are too long to guess.
+async fn browser(api: &Api, headers: &HeaderMap) -> Result<Caller, HttpResponse> {
+    match super::login::caller_of(&api.ctx, headers).await {
+        Some((account, Some(role))) => Ok(Caller::Web {
+            name: format!("{account} (browser)"),
+            role,
+        }),
+        Some((account, None)) => Err(unauthorized(&format!(
+            "the session's account {account} has no role any more"
+        ))),
+        None => Err(unauthorized(
+            "present an API token (Authorization: Bearer lmu_…) or log in \
+             (lmutil lmtoken -login prints a login URL)",
+        )),
+    }
 }
 
 /// A protocol answer as HTTP: the answer's JSON, with a status that says
@@ -263,56 +261,9 @@ fn unauthorized(why: &str) -> HttpResponse {
     (StatusCode::UNAUTHORIZED, challenge, format!("{why}\n")).into_response()
 }
 
-/// Failed authentications by client address, in fixed windows.
-#[derive(Debug, Default)]
-struct Failures {
-    by_address: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-}
-
-impl Failures {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (u32, Instant)>> {
-        self.by_address.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Whether `address` failed [`MAX_FAILURES`] times in its window.
-    fn blocked(&self, address: IpAddr) -> bool {
-        let map = self.map();
-        map.get(&address)
-            .is_some_and(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < FAILURE_WINDOW)
-    }
-
-    fn failed(&self, address: IpAddr) {
-        let mut map = self.map();
-        if map.len() >= FAILURE_ADDRESSES && !map.contains_key(&address) {
-            map.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
-            if map.len() >= FAILURE_ADDRESSES {
-                map.clear();
-            }
-        }
-        let entry = map.entry(address).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= FAILURE_WINDOW {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_address_is_blocked_after_its_failures_and_others_are_not() {
-        let f = Failures::default();
-        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
-        for _ in 0..MAX_FAILURES - 1 {
-            f.failed(a);
-        }
-        assert!(!f.blocked(a));
-        f.failed(a);
-        assert!(f.blocked(a));
-        assert!(!f.blocked(b));
-    }
 
     #[test]
     fn refusals_have_the_status_their_number_means() {

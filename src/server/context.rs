@@ -36,6 +36,10 @@ pub struct Context {
     pub draining: watch::Receiver<bool>,
     /// Which connection owns each product session.
     pub owners: Arc<Owners>,
+    /// The HTTPS port, as bound.
+    pub http_port: u16,
+    /// Browser logins and sessions, and failed web authentications.
+    pub logins: Arc<super::logins::Logins>,
 }
 
 /// Which connection owns each product session: the one that started it,
@@ -132,6 +136,7 @@ pub struct Parts {
     pub vendor_listening: watch::Receiver<bool>,
     pub host: String,
     pub ports: (u16, u16),
+    pub http_port: u16,
     pub licenses: Arc<Reading>,
     pub draining: watch::Receiver<bool>,
 }
@@ -150,6 +155,8 @@ impl Context {
             licenses: Arc::new(RwLock::new(p.licenses)),
             draining: p.draining,
             owners: Arc::new(Owners::default()),
+            http_port: p.http_port,
+            logins: Arc::default(),
         }
     }
 

@@ -94,6 +94,7 @@ pub async fn run(
         vendor_listening,
         host: opened.host,
         ports: (status.lm_port, status.vendor_port),
+        http_port: status.http_port,
         licenses: reading,
         draining,
     });
@@ -105,7 +106,12 @@ pub async fn run(
         routes: metrics
             .clone()
             .merge(super::api::routes(ctx.clone()))
-            .merge(super::console::routes()),
+            .merge(super::login::routes(ctx.clone()))
+            .merge(super::console::routes())
+            .layer(axum::middleware::from_fn_with_state(
+                ctx.clone(),
+                super::login::guard,
+            )),
     };
     let plain = http::plain(metrics);
     let died = tokio::select! {

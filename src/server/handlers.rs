@@ -67,6 +67,7 @@ async fn dispatch(request: Request, ctx: &Context, caller: &Caller, conn: &mut C
             expires_days,
         } => admin::create_token(ctx, caller, name, account, expires_days).await,
         Request::Tokens => admin::tokens(ctx, caller).await,
+        Request::CreateLogin => admin::create_login(ctx, caller).await,
         Request::RevokeToken { id } => admin::revoke_token(ctx, caller, id).await,
         Request::Reread { vendor } => admin::reread(ctx, caller, vendor).await,
         Request::Shutdown { vendor } => admin::shutdown(ctx, caller, vendor).await,

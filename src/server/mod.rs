@@ -14,6 +14,8 @@ mod handlers;
 mod http;
 mod licenses;
 mod listener;
+mod login;
+mod logins;
 mod metrics;
 pub mod owner;
 mod session;

@@ -187,6 +187,41 @@ pub(super) async fn create_token(
     Ok(Response::TokenCreated { token, secret })
 }
 
+/// A one-time login URL for the caller's own account: only over the
+/// control socket, where the operating system says who asks, and only for
+/// an account with a role (the session acts with it).
+pub(super) async fn create_login(ctx: &Context, caller: &Caller) -> Answer {
+    let Caller::Local { name, .. } = caller else {
+        let reason = "a login URL is asked for on the server's host, over its control socket \
+                      (lmutil lmtoken -login)";
+        return Err(ErrorBody::new(Code::NOT_ALLOWED, reason));
+    };
+    if crate::server::authz::account_role(ctx, name)
+        .await
+        .is_none()
+    {
+        let reason = format!(
+            "{name} has no role: an administrator gives it one first \
+             (lmutil CtxManageUserAndGroup -useradd)"
+        );
+        return Err(ErrorBody::new(Code::NOT_ALLOWED, reason));
+    }
+    let minted = ctx
+        .logins
+        .mint(name)
+        .map_err(|e| ErrorBody::new(Code::CANNOT_CONNECT, e))?;
+    ctx.say("lmgrd", format!("Console login URL made for {name}"))
+        .await;
+    Ok(Response::LoginCreated {
+        url: format!(
+            "https://{}:{}/login?token={}",
+            ctx.host, ctx.http_port, minted.token
+        ),
+        account: name.clone(),
+        expires: minted.expires,
+    })
+}
+
 pub(super) async fn tokens(ctx: &Context, caller: &Caller) -> Answer {
     authorize("listing API tokens", caller, ctx).await?;
     Ok(Response::Tokens {

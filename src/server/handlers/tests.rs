@@ -55,6 +55,7 @@ impl Harness {
             vendor_listening: watch::channel(true).1,
             host: "testhost".to_owned(),
             ports: (27000, 7279),
+            http_port: 8083,
             licenses: reading,
             draining,
         });
