@@ -109,7 +109,10 @@ fn served(content_type: &'static str, body: &'static [u8]) -> Response {
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // The page's POSTs must carry its origin for the login guard
+        // (no-referrer would send `Origin: null`); no other site is told
+        // the console's address.
+        (header::REFERRER_POLICY, "same-origin"),
         // A new lmgrd's console is used at once, never a cached older one.
         (header::CACHE_CONTROL, "no-cache"),
     ];

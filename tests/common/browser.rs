@@ -110,6 +110,12 @@ impl Browser {
         out
     }
 
+    /// Runs `script`, the body of an async function whose last argument
+    /// is the callback it ends with, in the page; what it passed.
+    pub async fn run(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client.execute_async(script, args).await.unwrap()
+    }
+
     /// Saves the page as target/console-screenshots/NAME.png and prints
     /// where, so that a run's output leads to it.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
