@@ -328,9 +328,9 @@ pub struct ServerInfo {
     /// Whether the CITRIX vendor daemon serves (false after `lmdown -vendor CITRIX`).
     pub vendor_up: bool,
     /// The products' names by language, from the license files'
-    /// `#CITRIXTERM` lines (absent when they have none): the web console
-    /// shows them in its language.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `#CITRIXTERM` lines (empty when they have none; absent from an
+    /// older server's answer): the web console shows them in its language.
+    #[serde(default)]
     pub product_names: Vec<ProductName>,
 }
 
