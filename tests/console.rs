@@ -621,6 +621,9 @@ async fn an_uploaded_license_appears_as_a_pool() {
         .await
         .unwrap();
     b.wait_for("#notice.good").await;
+    let line = "#installed tr[data-feature=\"XDT_ADV_CCU\"]";
+    assert_eq!(cell(&b, line, "serving").await, "yes");
+    b.screenshot("install-done").await;
     let json = d.lmutil("lmstat", &["-a", "--json"]).succeeds().json();
     let pool = json["pools"]
         .as_array()
@@ -638,7 +641,30 @@ async fn an_uploaded_license_appears_as_a_pool() {
     assert_eq!(cell(&b, row, "installed").await, "7");
     page(&b, "update").await;
     let files = b.texts("#files td[data-col=\"file\"]").await;
-    assert!(files.iter().any(|f| f.contains("new.lic")), "{files:?}");
+    assert!(files.contains(&"new.lic".to_owned()), "{files:?}");
+    // A file whose signature does not match is refused with the reason.
+    let forged = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace(" 7 ", " 70 ");
+    let forged_file = dir.path().join("forged.lic");
+    std::fs::write(&forged_file, forged).unwrap();
+    page(&b, "install").await;
+    let input = b.wait_for("#license-file").await;
+    input
+        .send_keys(forged_file.to_str().unwrap())
+        .await
+        .unwrap();
+    forget_notice(&b).await;
+    b.wait_for("#install-form button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let refusal = b.wait_for("#notice.bad").await.text().await.unwrap();
+    assert!(refusal.to_lowercase().contains("signature"), "{refusal}");
+    b.screenshot("install-refused").await;
+    let files = d.lmutil("lmstat", &["-a", "--json"]).succeeds().json();
+    assert!(!files.to_string().contains("forged.lic"));
     b.screenshot("update").await;
 }
 
@@ -681,13 +707,13 @@ async fn info_lists_the_license_files_product_names() {
             ("XDT_PLT_UD", "FR", "Utilisateur/appareil")
         ]
     );
-    // Without such lines, the answer has no `product_names` at all.
+    // Without such lines, none.
     let plain = TestDaemon::start(TestDaemon::root());
-    let json = plain
-        .lmutil("lmstat", &["-v", "--json"])
-        .succeeds()
-        .stdout();
-    assert!(!json.contains("product_names"), "{json}");
+    let mut c = Connection::unix(&plain.socket).await.unwrap();
+    let Response::Info(info) = c.request(Request::Info).await.unwrap() else {
+        panic!("not an info answer");
+    };
+    assert_eq!(info.product_names, []);
 }
 
 #[tokio::test]

@@ -311,26 +311,35 @@ function chart(days) {
 async function loadUpdate() {
   let rows;
   try {
-    const answer = await get('/api/v1/licenses');
-    const files = answer.files || answer.licenses || [];
-    const month = Date.now() / 1000 - 30 * 86400;
-    rows = files.filter((f) => typeof f === 'string' || !f.installed || f.installed >= month)
-      .map((f) => typeof f === 'string' ? row([['file', f], ['installed', '—']])
-        : row([['file', f.name || f.path], ['installed', f.installed ? new Date(f.installed * 1000).toLocaleString(state.lang) : '—']]));
+    const answer = await get('/api/v1/licenses?days=30');
+    rows = answer.files.map((f) => row([['file', f.name],
+      ['installed', new Date(f.modified * 1000).toLocaleString(state.lang)],
+      ['read', f.read ? t('yes') : (f.reason || t('no'))]], { 'data-file': f.name }));
   } catch (e) {
-    // Before the server lists its files with their dates: the files read.
+    if (e.status !== 404) throw e;
+    // A server that does not list its files with their dates: the files read.
     const info = await get('/api/v1/info');
-    rows = info.license_files.map((f) => row([['file', f], ['installed', '—']]));
+    rows = info.license_files.map((f) => row([['file', f], ['installed', '—'], ['read', t('yes')]]));
   }
   fill('files', rows, 'update.none');
 }
 
+// Uploads the chosen file; the server checks, installs and rereads it,
+// and its lines are shown with whether each serves.
 async function install(event) {
   event.preventDefault();
   const file = $('license-file').files[0];
   if (!file) return;
   const text = await file.text();
-  await change(() => post('/api/v1/licenses?name=' + encodeURIComponent(file.name), text, 'text/plain'));
+  let path = '/api/v1/licenses?name=' + encodeURIComponent(file.name);
+  if ($('license-replace').checked) path += '&replace=true';
+  fill('installed', [], 'none');
+  await change(async () => {
+    const answer = await post(path, text, 'text/plain');
+    fill('installed', (answer.lines || []).map((l) => row([['line', l.line], ['product', productName(l)],
+      ['css', l.version], ['expiration', l.expiry], ['count', l.count],
+      ['serving', l.serving ? t('yes') : (l.reason || t('no'))]], { 'data-feature': l.feature })));
+  });
 }
 
 // ---- users and devices
