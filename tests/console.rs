@@ -642,7 +642,8 @@ async fn an_uploaded_license_appears_as_a_pool() {
     page(&b, "update").await;
     let files = b.texts("#files td[data-col=\"file\"]").await;
     assert!(files.contains(&"new.lic".to_owned()), "{files:?}");
-    // A file whose signature does not match is refused with the reason.
+    // A file whose signature does not match is refused with the reason
+    // (FlexNet's words: an inconsistent authentication code).
     let forged = std::fs::read_to_string(&file)
         .unwrap()
         .replace(" 7 ", " 70 ");
@@ -661,7 +662,10 @@ async fn an_uploaded_license_appears_as_a_pool() {
         .await
         .unwrap();
     let refusal = b.wait_for("#notice.bad").await.text().await.unwrap();
-    assert!(refusal.to_lowercase().contains("signature"), "{refusal}");
+    assert!(
+        refusal.contains("XDT_ADV_CCU") && refusal.contains("invalid license key"),
+        "{refusal}"
+    );
     b.screenshot("install-refused").await;
     let files = d.lmutil("lmstat", &["-a", "--json"]).succeeds().json();
     assert!(!files.to_string().contains("forged.lic"));
