@@ -50,7 +50,8 @@ fn every_command_has_completions_for_three_shells_and_a_man_page() {
 fn every_command_with_json_output_has_a_schema() {
     let with_schema: Vec<&str> = lmutil::cli::schema::commands().collect();
     for spec in lmutil::cli::COMMANDS {
-        let json = (spec.command)()
+        let json = spec
+            .build()
             .get_arguments()
             .any(|a| a.get_long() == Some("json"));
         assert_eq!(

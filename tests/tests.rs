@@ -34,6 +34,7 @@ mod login;
 mod metrics;
 mod names;
 mod protocol_doc;
+mod remote_https;
 mod rules;
 mod sessions;
 mod settings;

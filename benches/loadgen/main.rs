@@ -8,6 +8,7 @@
 //! cargo bench --bench loadgen -- checkouts --sessions 1000 --rate 10000
 //! cargo bench --bench loadgen -- checkouts --sessions 1000 --target echo
 //! cargo bench --bench loadgen -- hold --checkouts 1000000 --lmstat 3
+//! cargo bench --bench loadgen -- hold --checkouts 1000000 --rate 10000 --api-every 0.5
 //! cargo bench --bench loadgen -- ud --users 1000000 --connections 1500000
 //! cargo bench --bench loadgen -- connections --connections 20000
 //! cargo bench --bench loadgen -- fsync
@@ -111,6 +112,27 @@ fn command() -> Command {
                     "Then time lmstat -a and --json this many times",
                 ))
                 .arg(num("scrape", "0", "Then time GET /metrics this many times"))
+                .arg(float(
+                    "rate",
+                    "0",
+                    "Then grant this many checkouts a second (from --sessions more \
+                     sessions, each checking its previous one in) for --seconds",
+                ))
+                .arg(float("seconds", "15", "How long to grant at --rate"))
+                .arg(float(
+                    "api-every",
+                    "0",
+                    "Meanwhile, GET each --api-path over HTTPS with an API token every \
+                     this many seconds (0: never)",
+                ))
+                .arg(
+                    Arg::new("api-path")
+                        .long("api-path")
+                        .action(ArgAction::Append)
+                        .help(
+                            "A path to GET (default: /api/v1/pools and /api/v1/status?parts=pools)",
+                        ),
+                )
                 .arg(num(
                     "pools",
                     "0",

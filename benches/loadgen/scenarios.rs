@@ -279,10 +279,136 @@ pub async fn hold(m: &ArgMatches) -> anyhow::Result<()> {
             bytes / 1024
         );
     }
+    if getf(m, "rate") > 0.0 {
+        grants_and_api(m, &server, root.path(), n).await?;
+    }
     if m.get_flag("restart") {
         recover(server, root.path(), CCU, false).await?;
     }
     Ok(())
+}
+
+/// With what `hold` holds: grants at `--rate` from `n` more sessions (each
+/// checks its previous checkout in, so the count held stays) while the web
+/// services are read every `--api-every` seconds; each one's percentiles.
+async fn grants_and_api(
+    m: &ArgMatches,
+    server: &Server,
+    root: &std::path::Path,
+    n: usize,
+) -> anyhow::Result<()> {
+    let sessions = drive::open_sessions(&server.addr(), n, 256).await?;
+    let load = Load {
+        warmup: Duration::from_secs(2),
+        measure: Duration::from_secs_f64(getf(m, "seconds")),
+        rate: Some(getf(m, "rate")),
+        mix: Mix {
+            ud_share: 0.0,
+            users: 50_000,
+            devices: 1_000_000_000,
+            held: 1,
+        },
+    };
+    let paths: Vec<String> = match m.get_many::<String>("api-path") {
+        Some(p) => p.cloned().collect(),
+        None => vec!["/api/v1/pools".into(), "/api/v1/status?parts=pools".into()],
+    };
+    let api = Api::new(server, root)?;
+    let t0 = Instant::now();
+    let (from, until) = (t0 + load.warmup, t0 + load.warmup + load.measure);
+    let seconds = load.measure.as_secs_f64();
+    let run = tokio::spawn(drive::run(sessions, load, t0));
+    let every = getf(m, "api-every");
+    let reading = (every > 0.0).then(|| {
+        let every = Duration::from_secs_f64(every);
+        let paths = paths.clone();
+        tokio::spawn(async move { api.read_until(&paths, every, from, until).await })
+    });
+    let mut tally = run.await?;
+    println!(
+        "grants meanwhile: {:.0} checkouts/s; checkout latency {}",
+        tally.checkouts as f64 / seconds,
+        drive::percentiles(&mut tally.checkout_us)
+    );
+    errors_line(&tally);
+    if let Some(reading) = reading {
+        for (path, mut took) in paths.iter().zip(reading.await??) {
+            println!(
+                "GET {path} meanwhile: {} reads, {}",
+                took.len(),
+                drive::percentiles(&mut took)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The web services of a running lmgrd, read with an API token.
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    /// Makes a token with `lmutil lmtoken` and a client that trusts the
+    /// daemon's certificate.
+    fn new(server: &Server, root: &std::path::Path) -> anyhow::Result<Api> {
+        let Some(port) = server.http_port else {
+            bail!("this lmgrd has no HTTP port");
+        };
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lmutil"))
+            .args(["lmtoken", "-create", "loadgen", "--json"])
+            .env("LMGRD_SOCKET", &server.socket)
+            .output()?;
+        let made: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let Some(token) = made["created"]["secret"].as_str() else {
+            bail!("lmtoken -create: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let pem = std::fs::read(root.join("data/https.crt"))?;
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem)?)
+            .build()?;
+        Ok(Api {
+            client,
+            base: format!("https://localhost:{port}"),
+            token: token.to_owned(),
+        })
+    }
+
+    /// GETs every path in turn every `every`, from `from` until `until`:
+    /// each path's times, in microseconds, in the order of `paths`.
+    async fn read_until(
+        &self,
+        paths: &[String],
+        every: Duration,
+        from: Instant,
+        until: Instant,
+    ) -> anyhow::Result<Vec<Vec<u32>>> {
+        tokio::time::sleep_until(from.into()).await;
+        let mut took = vec![Vec::new(); paths.len()];
+        let mut next = Instant::now();
+        while next < until {
+            for (path, times) in paths.iter().zip(&mut took) {
+                let t = Instant::now();
+                let answer = self
+                    .client
+                    .get(format!("{}{path}", self.base))
+                    .bearer_auth(&self.token)
+                    .send()
+                    .await?;
+                let status = answer.status();
+                answer.bytes().await?;
+                if !status.is_success() {
+                    bail!("GET {path}: {status}");
+                }
+                times.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+            }
+            next += every;
+            tokio::time::sleep_until(next.into()).await;
+        }
+        Ok(took)
+    }
 }
 
 /// Kills lmgrd with SIGKILL, starts it again on the same root, and says

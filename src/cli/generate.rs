@@ -16,7 +16,7 @@ use super::COMMANDS;
 /// command of the table (installed as links), and `lmgrd`.
 pub fn all_commands() -> Vec<clap::Command> {
     let mut cmds = vec![super::lmutil::command(), crate::server::command()];
-    cmds.extend(COMMANDS.iter().map(|c| (c.command)()));
+    cmds.extend(COMMANDS.iter().map(super::CommandSpec::build));
     cmds
 }
 

@@ -477,8 +477,12 @@ fn through(m: &clap::ArgMatches, remote: &mut Remote) -> Result<Diag, CliError> 
     })
 }
 
-/// The host a TCP target names, or this host for the control socket.
+/// The host a TCP or https target names, or this host for the control
+/// socket.
 fn tcp_host(target: &str) -> String {
+    if let Ok([Target::Https { host, .. }]) = select::resolve(target).as_deref() {
+        return host.clone();
+    }
     match target.split_once('@') {
         Some((_, host)) => host.split(',').next().unwrap_or(host).to_owned(),
         None => "127.0.0.1".to_owned(),
@@ -506,6 +510,8 @@ fn unreachable(m: &clap::ArgMatches, ctx: &mut Ctx<'_>, format: Format, e: CliEr
         .iter()
         .find_map(|t| match t {
             Target::Tcp { host, port } => Some((host.as_str(), *port)),
+            // The web services' port is not the license manager's.
+            Target::Https { host, .. } => Some((host.as_str(), crate::paths::LM_PORT)),
             Target::Local(_) => None,
         })
         .unwrap_or(("127.0.0.1", crate::paths::LM_PORT));

@@ -87,7 +87,7 @@ pub fn server_arg() -> Arg {
     Arg::new("c")
         .short('c')
         .value_name("LICENSE_FILE_LIST")
-        .help("port@host, @host, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)")
+        .help("port@host, @host, https://host:port, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)")
 }
 
 /// `-t`: how long to try, in seconds.

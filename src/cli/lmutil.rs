@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::exit::{self, CliError};
-use super::{COMMANDS, find, run_command};
+use super::{COMMANDS, CommandSpec, find, run_command};
 
 /// The top-level command, for help, completions and man pages.
 pub fn command() -> clap::Command {
@@ -21,7 +21,7 @@ pub fn command() -> clap::Command {
                 .value_parser(clap::value_parser!(PathBuf))
                 .help("Create a link named after each command in DIR, pointing to this binary"),
         )
-        .subcommands(COMMANDS.iter().map(|c| (c.command)()))
+        .subcommands(COMMANDS.iter().map(CommandSpec::build))
 }
 
 /// `lmutil ARGS`: a command name first, or a top-level option.
@@ -69,12 +69,16 @@ fn list(out: &mut dyn Write) -> super::CliResult {
     writeln!(out)?;
     writeln!(out, "Commands:")?;
     for c in COMMANDS {
-        let cmd = (c.command)();
+        let cmd = c.build();
         let about = cmd.get_about().map(|a| a.to_string()).unwrap_or_default();
         writeln!(out, "  {:<24}{about}", c.name)?;
     }
     writeln!(out)?;
     writeln!(out, "`lmutil COMMAND -help` shows a command's options.")?;
+    writeln!(
+        out,
+        "`-c https://host:port` (with LMUTIL_TOKEN) reaches a server from another host."
+    )?;
     writeln!(
         out,
         "`lmutil --install-links DIR` creates a link per command."

@@ -47,6 +47,20 @@ pub struct CommandSpec {
     pub run: fn(&clap::ArgMatches, &mut Ctx<'_>) -> CliResult,
 }
 
+impl CommandSpec {
+    /// The command's clap definition; every command that takes `-c` also
+    /// takes the options of `-c https://…` (`--token-file`, `--ca`,
+    /// `--fingerprint`).
+    pub fn build(&self) -> clap::Command {
+        let cmd = (self.command)();
+        if cmd.get_arguments().any(|a| a.get_id() == "c") {
+            cmd.args(remote::https_args())
+        } else {
+            cmd
+        }
+    }
+}
+
 /// Every command, in the order `lmutil` lists them.
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -128,7 +142,7 @@ pub fn run_command(
     args: Vec<OsString>,
     out: &mut dyn Write,
 ) -> i32 {
-    let cmd = (spec.command)().bin_name(invoked_bin_name(spec.name, invoked));
+    let cmd = spec.build().bin_name(invoked_bin_name(spec.name, invoked));
     let args = crate::single_dash::rewrite(&cmd, args);
     if let Some(word) = crate::single_dash::unknown(&cmd, &args) {
         let message = format!("unknown option '{word}'");

@@ -12,31 +12,72 @@
 //! socket, where changes are accepted from administrators: the local server
 //! is asked for its ports (`info`) over the socket the tools use without
 //! `-c`, and only when some target names this host.
+//!
+//! A `-c https://host:port` target is the server's web services: each
+//! request goes to `POST /api/v1/request` with an API token (`LMUTIL_TOKEN`,
+//! or a file named by `--token-file`/`LMUTIL_TOKEN_FILE`), and the server's
+//! certificate is checked against `--ca`, `--fingerprint`, or the
+//! fingerprint recorded at the first connection (see [`crate::client::https`]).
+
+mod https;
 
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::exit::{self, CliError};
+use crate::client::https::HttpsClient;
 use crate::client::select::{self, Target};
 use crate::client::{ClientError, Connection};
 use crate::flexnet::Code;
 use crate::protocol::{Request, Response};
+use https::{HttpsSetup, ask_https, https_link, reachable};
+pub use https::{TOKEN_ENV, https_args};
 
 /// `-t` when not given, in seconds.
 pub const DEFAULT_TIMEOUT: u64 = 10;
 
+/// How a command reaches its server.
+enum Link {
+    /// The protocol's frames over TCP or the control socket.
+    Stream(Connection),
+    /// The web services' `POST /api/v1/request`.
+    Https(Box<HttpsClient>),
+}
+
+/// The transport a server was reached by: it decides which requests the
+/// server accepts, and so what a refusal's hint says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The control socket: the operating system says who asks.
+    Socket,
+    /// TCP: products and status only.
+    Tcp,
+    /// The web services, with an API token.
+    Https,
+}
+
+impl Via {
+    fn of(target: &Target) -> Via {
+        match target {
+            Target::Local(_) => Via::Socket,
+            Target::Tcp { .. } => Via::Tcp,
+            Target::Https { .. } => Via::Https,
+        }
+    }
+}
+
 /// An open connection and where it goes.
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
-    conn: Connection,
+    link: Link,
     timeout: Duration,
-    /// The server that answered, as FlexNet prints it (`27000@host`, or the
-    /// control socket's path).
+    /// The server that answered, as FlexNet prints it (`27000@host`, the
+    /// control socket's path, or `https://host:port`).
     pub target: String,
-    /// Over the control socket (where changes are accepted), not TCP.
-    local: bool,
+    via: Via,
 }
 
 impl Remote {
@@ -44,23 +85,23 @@ impl Remote {
     /// trying each target in order until one accepts, within `-t` seconds.
     pub fn connect(m: &clap::ArgMatches) -> Result<Remote, CliError> {
         let targets = targets(m)?;
+        let https = HttpsSetup::from_matches(m, &targets)?;
         let seconds = m.get_one::<u64>("t").copied().unwrap_or(DEFAULT_TIMEOUT);
         let timeout = Duration::from_secs(seconds);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))?;
-        let (conn, target) = runtime.block_on(async {
+        let (link, target) = runtime.block_on(async {
             let targets = localize(targets, timeout).await;
-            first_answering(&targets, timeout).await
+            first_answering(&targets, timeout, https.as_ref()).await
         })?;
-        let local = matches!(target, Target::Local(_));
         Ok(Remote {
             runtime,
-            conn,
+            link,
             timeout,
             target: target.display(),
-            local,
+            via: Via::of(&target),
         })
     }
 
@@ -81,12 +122,14 @@ impl Remote {
                 .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))
         };
         let targets = runtime()?.block_on(localize(targets(m)?, timeout));
+        let https = HttpsSetup::from_matches(m, &targets)?;
         let (mut remotes, mut seen, mut last) = (Vec::new(), Vec::new(), None);
         for t in &targets {
             // A connection belongs to the runtime that opened it.
             let runtime = runtime()?;
-            let opened = runtime.block_on(first_answering(std::slice::from_ref(t), timeout));
-            let (conn, target) = match opened {
+            let only = std::slice::from_ref(t);
+            let opened = runtime.block_on(first_answering(only, timeout, https.as_ref()));
+            let (link, target) = match opened {
                 Ok(opened) => opened,
                 Err(e) => {
                     last = Some(e);
@@ -95,10 +138,10 @@ impl Remote {
             };
             let mut remote = Remote {
                 runtime,
-                conn,
+                link,
                 timeout,
                 target: target.display(),
-                local: matches!(target, Target::Local(_)),
+                via: Via::of(&target),
             };
             // Who it is: the host and license-manager port it serves.
             if let Ok(Response::Info(i)) = remote.ask(Request::Info) {
@@ -125,16 +168,23 @@ impl Remote {
             .ok_or_else(|| CliError::new(exit::FAILURE, "the server sent no answer"))
     }
 
-    /// Asks every request in one round trip; their answers, in order.
+    /// Asks every request in one round trip (over HTTPS, one after the
+    /// other); their answers, in order.
     pub fn ask_all(&mut self, requests: Vec<Request>) -> Result<Vec<Response>, CliError> {
-        let (conn, timeout) = (&mut self.conn, self.timeout);
+        let timeout = self.timeout;
+        let conn = match &mut self.link {
+            Link::Stream(conn) => conn,
+            Link::Https(client) => {
+                return ask_https(&self.runtime, client, requests, timeout, &self.target);
+            }
+        };
         let answer = self
             .runtime
             .block_on(async { tokio::time::timeout(timeout, conn.requests(requests)).await });
         match answer {
             Err(_) => Err(no_answer(&self.target, timeout)),
             Ok(Ok(r)) => Ok(r),
-            Ok(Err(ClientError::Refused(e))) => Err(refused(e.code, &e.reason, self.local)),
+            Ok(Err(ClientError::Refused(e))) => Err(refused(e.code, &e.reason, self.via)),
             Ok(Err(e)) => Err(failed(&self.target, &e)),
         }
     }
@@ -214,7 +264,7 @@ async fn localize(targets: Vec<Target>, timeout: Duration) -> Vec<Target> {
 }
 
 /// The TCP ports of the server on the control socket `socket`, if one answers.
-async fn local_ports(socket: &std::path::Path) -> Option<[u16; 2]> {
+async fn local_ports(socket: &Path) -> Option<[u16; 2]> {
     let mut conn = Connection::unix(socket).await.ok()?;
     match conn.request(Request::Info).await.ok()? {
         Response::Info(i) => Some([i.lm_port, i.vendor_port]),
@@ -226,19 +276,25 @@ async fn local_ports(socket: &std::path::Path) -> Option<[u16; 2]> {
 async fn first_answering(
     targets: &[Target],
     timeout: Duration,
-) -> Result<(Connection, Target), CliError> {
+    https: Option<&HttpsSetup>,
+) -> Result<(Link, Target), CliError> {
     let deadline = Instant::now() + timeout;
     let mut last = None;
     for t in targets {
         let attempt = async {
             match t {
-                Target::Tcp { host, port } => Connection::tcp(&format!("{host}:{port}")).await,
-                Target::Local(path) => Connection::unix(path).await,
+                Target::Tcp { host, port } => {
+                    Connection::tcp(&format!("{host}:{port}")).await.map(Some)
+                }
+                Target::Local(path) => Connection::unix(path).await.map(Some),
+                // Only reachable here; the client connects at its first request.
+                Target::Https { host, port } => reachable(host, *port).await.map(|()| None),
             }
         };
         match tokio::time::timeout_at(deadline, attempt).await {
             Err(_) => return Err(unreachable(targets, timeout)),
-            Ok(Ok(conn)) => return Ok((conn, t.clone())),
+            Ok(Ok(Some(conn))) => return Ok((Link::Stream(conn), t.clone())),
+            Ok(Ok(None)) => return Ok((https_link(t, https, timeout)?, t.clone())),
             Ok(Err(e)) => last = Some(e),
         }
     }
@@ -273,9 +329,9 @@ pub fn tried(targets: &[Target]) -> String {
                 flush(run, &mut out);
                 run = Some((host, *port, *port));
             }
-            (Target::Local(path), _) => {
+            (Target::Local(_) | Target::Https { .. }, _) => {
                 flush(run.take(), &mut out);
-                out.push(path.display().to_string());
+                out.push(t.display());
             }
         }
     }
@@ -353,10 +409,10 @@ fn io_cause(e: &io::Error) -> String {
 }
 
 /// The server said no: FlexNet's text, the reason, and what to do.
-pub fn refused(code: Code, reason: &str, local: bool) -> CliError {
+pub fn refused(code: Code, reason: &str, via: Via) -> CliError {
     let e = CliError::new(exit::flexnet(code), format!("{code} {reason}"));
     match code {
-        Code::NOT_ALLOWED if !local => e.hint(
+        Code::NOT_ALLOWED if via == Via::Tcp => e.hint(
             "over TCP the server serves products and status only: run the command on the \
              license server's host as an administrator, without -c or with -c @localhost, \
              so that it goes over the control socket (LMGRD_SOCKET names it when lmgrd was \
@@ -364,6 +420,10 @@ pub fn refused(code: Code, reason: &str, local: bool) -> CliError {
         ),
         // The server says how to enable a disabled request; nothing to add.
         Code::NOT_ALLOWED if reason.contains("disabled") => e,
+        Code::NOT_ALLOWED if via == Via::Https => e.hint(
+            "it needs the admin role: the token acts as its account, which an administrator \
+             makes admin with CtxManageUserAndGroup -useradd \"domain\\name\" -Role admin",
+        ),
         Code::NOT_ALLOWED => e.hint(
             "it needs the admin role: root, the account lmgrd runs as, or an account an \
              administrator made admin with CtxManageUserAndGroup -useradd \"domain\\name\" -Role admin",
@@ -410,11 +470,30 @@ mod tests {
 
     #[test]
     fn a_refusal_hints_at_the_transport_or_the_role() {
-        let remote = refused(Code::NOT_ALLOWED, "lmreread is only accepted…", false);
+        let remote = refused(Code::NOT_ALLOWED, "lmreread is only accepted…", Via::Tcp);
         assert!(remote.hint.unwrap().contains("-c @localhost"));
-        let user = refused(Code::NOT_ALLOWED, "lmreread needs the admin role", true);
+        let user = refused(
+            Code::NOT_ALLOWED,
+            "lmreread needs the admin role",
+            Via::Socket,
+        );
         assert!(user.hint.unwrap().contains("-Role admin"));
-        let disabled = refused(Code::NOT_ALLOWED, "lmdown is disabled on this server", true);
+        let token = refused(
+            Code::NOT_ALLOWED,
+            "lmreread needs the admin role",
+            Via::Https,
+        );
+        assert!(
+            token
+                .hint
+                .unwrap()
+                .contains("the token acts as its account")
+        );
+        let disabled = refused(
+            Code::NOT_ALLOWED,
+            "lmdown is disabled on this server",
+            Via::Socket,
+        );
         assert!(disabled.hint.is_none());
         assert_eq!(disabled.status, 256 - 63);
     }

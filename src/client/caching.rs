@@ -100,6 +100,15 @@ pub async fn connect(targets: &[Target]) -> Result<Connection, ClientError> {
         let attempt = match t {
             Target::Tcp { host, port } => Connection::tcp(&format!("{host}:{port}")).await,
             Target::Local(path) => Connection::unix(path).await,
+            // Products check out over the vendor daemon's port, never over
+            // the web services.
+            Target::Https { .. } => Err(ClientError::Connect {
+                addr: t.display(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "products check out over port@host, not over https",
+                ),
+            }),
         };
         match attempt {
             Ok(c) => return Ok(c),

@@ -1,7 +1,9 @@
 //! The client library: what a product (and the admin tools) use to talk to
-//! the server over TCP or the local control socket.
+//! the server over TCP or the local control socket, and what the tools use
+//! to reach a server's web services over HTTPS.
 
 pub mod caching;
+pub mod https;
 pub mod select;
 
 use std::path::Path;

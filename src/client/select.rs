@@ -1,8 +1,9 @@
 //! Which server to talk to: FlexNet's `-c` specification.
 //!
 //! An element is `port@host`, `@host` (the ports 27000–27009, in order), a
-//! license file (its SERVER lines name the host and port), or a directory
-//! (every `*.lic` in it). Elements are separated by `:` on Unix (`;` on
+//! license file (its SERVER lines name the host and port), a directory
+//! (every `*.lic` in it), or `https://host[:port]` (the server's web
+//! services, port 8083 by default, with an API token). Elements are separated by `:` on Unix (`;` on
 //! Windows); a `port@host` list inside one element is comma-separated (a
 //! three-server set). Without `-c`, `CITRIX_LICENSE_FILE` then
 //! `LM_LICENSE_FILE` are used (FlexNet puts the vendor's variable first),
@@ -30,6 +31,8 @@ pub enum Target {
     Tcp { host: String, port: u16 },
     /// The local server's control socket.
     Local(PathBuf),
+    /// The web services of the server at `https://host:port`.
+    Https { host: String, port: u16 },
 }
 
 impl Target {
@@ -38,6 +41,10 @@ impl Target {
         match self {
             Target::Tcp { host, port } => format!("{port}@{host}"),
             Target::Local(p) => p.display().to_string(),
+            Target::Https { host, port } if host.contains(':') => {
+                format!("https://[{host}]:{port}")
+            }
+            Target::Https { host, port } => format!("https://{host}:{port}"),
         }
     }
 }
@@ -51,6 +58,8 @@ pub enum SelectError {
     BadPort(String),
     #[error("license file {0} names no SERVER")]
     NoServer(String),
+    #[error("`{0}` is not https://host or https://host:port")]
+    BadUrl(String),
 }
 
 /// The element separator of license search paths on this platform.
@@ -77,15 +86,97 @@ pub fn resolve(spec: &str) -> Result<Vec<Target>, SelectError> {
     Ok(out)
 }
 
-/// Splits on the separator, except inside `port@host` elements, whose `:`
-/// would otherwise be ambiguous only on Windows paths (`C:\`), which use `;`.
-fn split_elements(spec: &str) -> impl Iterator<Item = &str> {
-    spec.split(SEPARATOR)
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
+/// Splits on the separator, except inside an `https://host:port` element,
+/// whose own colons end at its port.
+fn split_elements(spec: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = spec;
+    loop {
+        let (element, next) = match url_length(rest.trim_start()) {
+            Some(n) => {
+                let start = rest.len() - rest.trim_start().len();
+                let (url, after) = rest.split_at(start + n);
+                (url, after.strip_prefix(SEPARATOR))
+            }
+            None => match rest.split_once(SEPARATOR) {
+                Some((element, after)) => (element, Some(after)),
+                None => (rest, None),
+            },
+        };
+        let element = element.trim();
+        if !element.is_empty() {
+            out.push(element);
+        }
+        match next {
+            Some(after) => rest = after,
+            None => return out,
+        }
+    }
+}
+
+/// The length of the `https://host[:port]…` at the start of `text` (up to
+/// the first separator after its port), when it starts with one.
+fn url_length(text: &str) -> Option<usize> {
+    let scheme = text.get(..HTTPS.len())?;
+    if !scheme.eq_ignore_ascii_case(HTTPS) {
+        return None;
+    }
+    let after = &text[HTTPS.len()..];
+    // An IPv6 address in brackets holds colons of its own.
+    let host_end = match after.strip_prefix('[') {
+        Some(inner) => inner.find(']').map_or(after.len(), |i| i + 2),
+        None => after.find([':', '/', SEPARATOR]).unwrap_or(after.len()),
+    };
+    let mut end = host_end;
+    if let Some(port) = after[end..].strip_prefix(':') {
+        end += 1 + port
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(port.len());
+    }
+    // Whatever follows, up to the separator, is the URL's (and refused
+    // there unless it is a `/`).
+    end += after[end..].find(SEPARATOR).unwrap_or(after.len() - end);
+    Some(HTTPS.len() + end)
+}
+
+/// How a web-services element begins.
+const HTTPS: &str = "https://";
+
+/// `https://host[:port][/]`: the server's web services.
+fn https_url(text: &str) -> Result<Target, SelectError> {
+    let bad = || SelectError::BadUrl(text.to_owned());
+    let rest = text.get(HTTPS.len()..).ok_or_else(bad)?;
+    let authority = rest.trim_end_matches('/');
+    if authority.contains('/') {
+        return Err(bad());
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(inner) => {
+            let (host, after) = inner.split_once(']').ok_or_else(bad)?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        None => crate::paths::HTTP_PORT,
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?,
+    };
+    if host.is_empty() || host.contains(['@', ' ']) {
+        return Err(bad());
+    }
+    Ok(Target::Https {
+        host: host.to_owned(),
+        port,
+    })
 }
 
 fn resolve_element(element: &str) -> Result<Vec<Target>, SelectError> {
+    if url_length(element).is_some() {
+        return Ok(vec![https_url(element)?]);
+    }
     if element.contains('@') {
         let mut out = Vec::new();
         for one in element.split(',') {
@@ -307,6 +398,32 @@ mod tests {
             resolve("/no/such/thing"),
             Err(SelectError::Unknown(_))
         ));
+    }
+
+    fn https(host: &str, port: u16) -> Target {
+        Target::Https {
+            host: host.into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn https_urls_keep_their_colons_in_a_list() {
+        assert_eq!(resolve("https://lic1:9443").unwrap(), [https("lic1", 9443)]);
+        assert_eq!(resolve("HTTPS://lic1/").unwrap(), [https("lic1", 8083)]);
+        assert_eq!(
+            resolve("27000@a:https://lic1:9443:https://[::1]:8443:@b").unwrap()[..3],
+            [tcp("a", 27000), https("lic1", 9443), https("::1", 8443)]
+        );
+        assert_eq!(https("::1", 8443).display(), "https://[::1]:8443");
+        for bad in [
+            "https://",
+            "https://lic1:0",
+            "https://lic1:x",
+            "https://a/b",
+        ] {
+            assert!(matches!(resolve(bad), Err(SelectError::BadUrl(_))), "{bad}");
+        }
     }
 
     #[test]

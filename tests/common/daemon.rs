@@ -244,7 +244,8 @@ impl Drop for TestDaemon {
     }
 }
 
-/// lmgrd on `root`'s directories, on ports the OS chooses, its output piped.
+/// lmgrd on `root`'s directories, on ports the OS chooses (but those
+/// `extra` names), its output piped.
 fn lmgrd_command(root: &Path, extra: &[&str]) -> Command {
     let mut command = Command::new(lmgrd_bin());
     for (flag, dir) in [
@@ -255,17 +256,13 @@ fn lmgrd_command(root: &Path, extra: &[&str]) -> Command {
     ] {
         command.arg(flag).arg(root.join(dir));
     }
+    command.args(["--bind", "127.0.0.1"]);
+    for flag in ["--lm-port", "--vendor-port", "--http-port"] {
+        if !extra.iter().any(|a| a.starts_with(flag)) {
+            command.args([flag, "0"]);
+        }
+    }
     command
-        .args([
-            "--bind",
-            "127.0.0.1",
-            "--lm-port",
-            "0",
-            "--vendor-port",
-            "0",
-            "--http-port",
-            "0",
-        ])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
