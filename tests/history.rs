@@ -172,7 +172,7 @@ async fn a_sample_holds_the_exact_peak_of_its_period_and_the_csv_is_the_json_row
     .succeeds();
     let mut csv = csv::Reader::from_path(&file).unwrap();
     let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
-    assert_eq!(header, lmutil::cli::lmhistory::CSV_HEADER);
+    assert_eq!(header, lmutil::history::export::CSV_HEADER);
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     // Days go on being recorded between the two runs: compare the ones
     // both have, which are all but maybe the last.

@@ -38,6 +38,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "cli",
         &[
             "client",
+            "history",
             "license",
             "paths",
             "protocol",

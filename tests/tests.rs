@@ -28,6 +28,7 @@ mod lmcrypt;
 mod lmdiag;
 mod lmgrd;
 mod lmhostid;
+mod lminstall;
 mod lmstat;
 mod lmver;
 mod login;

@@ -5,7 +5,8 @@ reread\t''
 settings\t''
 account\t''
 shutdown\t''
-token\t''"
+token\t''
+install\t''"
 complete -c lmaudit -l by -d 'Only changes asked by ACCOUNT: host\\user, or user alone (any host); any case' -r
 complete -c lmaudit -s f -d 'Only releases of this feature' -r
 complete -c lmaudit -s c -d 'port@host, @host, https://host:port, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r

@@ -30,6 +30,7 @@ complete -c lmutil -n "__fish_lmutil_needs_command" -s V -l version -d 'Print ve
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmstat" -d 'Show license server status: servers, vendor daemon, features, checkouts'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdiag" -d 'Diagnose license checkout problems, line by line'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmreread" -d 'Make the server reread its license files and options file (admin, local)'
+complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lminstall" -d 'Install a license file on the server, checked and signature-verified, then reread (admin)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "lmdown" -d 'Stop the license server or its vendor daemon (admin, local, when enabled)'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "udadmin" -d 'User/device licenses: list, release, events, export'
 complete -c lmutil -n "__fish_lmutil_needs_command" -f -a "CtxManageUserAndGroup" -d 'Manage who may administer the license server: add, remove, list accounts and groups'
@@ -70,6 +71,14 @@ complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l fingerprint -
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l all -d 'Every server named by -c'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmreread" -s h -l help -d 'Print help'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lminstall" -s c -d 'port@host, @host, https://host:port, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lminstall" -s t -d 'Give up on a server that does not answer within this many seconds' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lminstall" -l token-file -d 'With -c https://…: the API token is in FILE, readable by you only (default: LMUTIL_TOKEN)' -r -F
+complete -c lmutil -n "__fish_lmutil_using_subcommand lminstall" -l ca -d 'With -c https://…: trust the server\'s certificate if a CA of FILE (PEM) issued it for the host named' -r -F
+complete -c lmutil -n "__fish_lmutil_using_subcommand lminstall" -l fingerprint -d 'With -c https://…: trust only the certificate with this SHA-256 fingerprint (default: the one recorded at the first connection, in the known-servers file or LMUTIL_KNOWN_SERVERS)' -r
+complete -c lmutil -n "__fish_lmutil_using_subcommand lminstall" -l replace -d 'Replace a file of that name on the server'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lminstall" -l json -d 'Print JSON (the stable interface for scripts) instead of text'
+complete -c lmutil -n "__fish_lmutil_using_subcommand lminstall" -s h -l help -d 'Print help'
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s c -d 'port@host, @host, https://host:port, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -l vendor -d 'Stop only the vendor daemon; lmreread -vendor CITRIX restarts it' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmdown" -s t -d 'Give up on a server that does not answer within this many seconds' -r
@@ -119,7 +128,8 @@ reread\t''
 settings\t''
 account\t''
 shutdown\t''
-token\t''"
+token\t''
+install\t''"
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -l by -d 'Only changes asked by ACCOUNT: host\\user, or user alone (any host); any case' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -s f -d 'Only releases of this feature' -r
 complete -c lmutil -n "__fish_lmutil_using_subcommand lmaudit" -s c -d 'port@host, @host, https://host:port, a license file, a directory, or a list (default: CITRIX_LICENSE_FILE, LM_LICENSE_FILE, then the local server)' -r

@@ -25,7 +25,7 @@ pub use super::udadmin_events::Events as Audit;
 const PAGE: u32 = 10_000;
 
 /// The kinds `-kind` takes, each with the events it stands for.
-const KINDS: [(&str, &[EventKind]); 6] = [
+const KINDS: [(&str, &[EventKind]); 7] = [
     ("release", &[EventKind::Released]),
     ("reread", &[EventKind::LicensesRead]),
     ("settings", &[EventKind::SettingsChanged]),
@@ -35,6 +35,7 @@ const KINDS: [(&str, &[EventKind]); 6] = [
     ),
     ("shutdown", &[EventKind::ShutdownRequested]),
     ("token", &[EventKind::TokenCreated, EventKind::TokenRevoked]),
+    ("install", &[EventKind::LicenseInstalled]),
 ];
 
 pub fn command() -> clap::Command {
@@ -133,6 +134,16 @@ fn describe(what: &What) -> (&'static str, String) {
             )
         }
         What::TokenRevoked { id, .. } => ("token", format!("API token {id} revoked")),
+        What::LicenseInstalled {
+            file,
+            features,
+            replaced,
+            ..
+        } => {
+            let how = if *replaced { "replaced" } else { "installed" };
+            let features = features.join(" ");
+            ("install", format!("license file {file} {how}: {features}"))
+        }
         other => ("other", format!("{:?}", other.kind())),
     }
 }

@@ -17,6 +17,7 @@ use super::remote::Remote;
 use super::render::{self, Format, Report};
 use super::udadmin_export::Sink;
 use super::{CliResult, Ctx, lmstat};
+use crate::history::export;
 use crate::protocol::history::{DayUsage, History, HistoryQuery};
 use crate::protocol::{Request, Response};
 
@@ -73,7 +74,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx<'_>) -> CliResult {
     let written = if m.get_flag("export") && format == Format::Text {
         let progress = progress_bar(sink.is_file() && io::stderr().is_terminal());
         progress.set_length(history.days.len() as u64);
-        let written = write_csv(&history.days, &progress, sink.writer());
+        let written = export::write_csv(&history.days, sink.writer(), || progress.inc(1));
         progress.finish_and_clear();
         written
     } else {
@@ -209,66 +210,6 @@ fn bar(peak: u64, installed: u64, top: u64) -> String {
     s.push_str(&"!".repeat(over as usize));
     s.push_str(&" ".repeat(BAR.saturating_sub(used.max(owned) + over) as usize));
     s
-}
-
-/// One row of the daily usage report: the CSV's columns, in order.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CsvRow<'a> {
-    date: &'a str,
-    feature: &'a str,
-    css_date: &'a str,
-    license_type: &'a str,
-    expiry: String,
-    installed: u64,
-    peak: u64,
-    overdraft_peak: u64,
-    average: String,
-    minimum: u64,
-    denials: u64,
-}
-
-/// The CSV header: [`CsvRow`]'s fields, in order.
-pub const CSV_HEADER: [&str; 11] = [
-    "date",
-    "feature",
-    "cssDate",
-    "licenseType",
-    "expiry",
-    "installed",
-    "peak",
-    "overdraftPeak",
-    "average",
-    "minimum",
-    "denials",
-];
-
-/// The days as CSV (RFC 4180 quoting, `\n` line ends), the header first
-/// even when there is no row.
-fn write_csv(days: &[DayUsage], progress: &ProgressBar, w: &mut dyn Write) -> io::Result<()> {
-    let mut csv = csv::WriterBuilder::new()
-        .has_headers(false)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(w);
-    csv.write_record(CSV_HEADER).map_err(io::Error::other)?;
-    for d in days {
-        let row = CsvRow {
-            date: &d.date,
-            feature: &d.pool.feature,
-            css_date: &d.pool.version,
-            license_type: d.pool.license_type.as_deref().unwrap_or(""),
-            expiry: d.pool.expiry.to_string(),
-            installed: d.installed,
-            peak: d.peak,
-            overdraft_peak: d.overdraft_peak,
-            average: format!("{:.2}", d.average),
-            minimum: d.minimum,
-            denials: d.denials,
-        };
-        csv.serialize(row).map_err(io::Error::other)?;
-        progress.inc(1);
-    }
-    csv.flush()
 }
 
 /// A bar on standard error when `visible`; otherwise one that draws nothing.

@@ -10,6 +10,7 @@ pub mod lmdiag;
 pub mod lmdown;
 pub mod lmhistory;
 pub mod lmhostid;
+pub mod lminstall;
 pub mod lmreread;
 pub mod lmsettings;
 pub mod lmstat;
@@ -77,6 +78,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lmreread",
         command: lmreread::command,
         run: lmreread::run,
+    },
+    CommandSpec {
+        name: "lminstall",
+        command: lminstall::command,
+        run: lminstall::run,
     },
     CommandSpec {
         name: "lmdown",

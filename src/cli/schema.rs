@@ -14,8 +14,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    accounts, lmaudit, lmcrypt, lmdiag, lmdown, lmhistory, lmhostid, lmreread, lmsettings, lmstat,
-    lmtoken, lmver, udadmin,
+    accounts, lmaudit, lmcrypt, lmdiag, lmdown, lmhistory, lmhostid, lminstall, lmreread,
+    lmsettings, lmstat, lmtoken, lmver, udadmin,
 };
 
 /// The version of the JSON interface every command writes.
@@ -55,6 +55,11 @@ const SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "lmreread",
         "lmreread --json: the server that reread its files",
         document::<lmreread::Reread>,
+    ),
+    (
+        "lminstall",
+        "lminstall --json: the license file installed, its lines and whether each serves, and the pools served after the reread",
+        document::<lminstall::Output>,
     ),
     (
         "lmdown",

@@ -141,6 +141,21 @@ impl Engine {
                     vec![Event::TokenRevoked { id, by, at: now }],
                 )
             }
+            Request::LicenseInstalled {
+                file,
+                features,
+                replaced,
+                by,
+            } => (
+                Decision::Done,
+                vec![Event::LicenseInstalled {
+                    file,
+                    features,
+                    replaced,
+                    by,
+                    at: now,
+                }],
+            ),
             Request::RemoveAccount { name, by } => {
                 if !self.accounts.contains_key(&name) {
                     let denial = Denial::new(Code::BAD_PARAMETER, format!("no account {name}"));

@@ -109,6 +109,15 @@ pub enum Request {
         id: u64,
         by: String,
     },
+    /// A license file was written into the license directory (the reread
+    /// that follows is a request of its own): recorded for the audit, it
+    /// changes no licensing state.
+    LicenseInstalled {
+        file: String,
+        features: Vec<String>,
+        replaced: bool,
+        by: String,
+    },
 }
 
 /// The secret a session was started with: whoever presents it may take the
@@ -417,6 +426,15 @@ pub enum Event {
         by: String,
         at: Time,
     },
+    /// A license file was installed: its name, the features of its lines,
+    /// and whether it replaced a file of that name. Kept for the audit.
+    LicenseInstalled {
+        file: String,
+        features: Vec<String>,
+        replaced: bool,
+        by: String,
+        at: Time,
+    },
 }
 
 impl Event {
@@ -442,6 +460,7 @@ impl Event {
             | Event::AccountSet { at, .. }
             | Event::AccountRemoved { at, .. }
             | Event::TokenRevoked { at, .. }
+            | Event::LicenseInstalled { at, .. }
             | Event::ShutdownRequested { at, .. } => *at,
         }
     }

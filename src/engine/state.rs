@@ -491,7 +491,7 @@ impl Engine {
             Event::AccountRemoved { name, .. } => {
                 self.accounts.remove(name);
             }
-            Event::ShutdownRequested { .. } => {}
+            Event::ShutdownRequested { .. } | Event::LicenseInstalled { .. } => {}
             Event::Denied(d) => {
                 let period = period_of(d.at, self.settings.history_sample);
                 self.denials.record(d, period);

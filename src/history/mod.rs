@@ -8,6 +8,7 @@
 
 pub mod day;
 pub mod db;
+pub mod export;
 pub mod recorder;
 pub mod sample;
 

@@ -83,6 +83,7 @@ pub enum EventKind {
     ShutdownRequested,
     TokenCreated,
     TokenRevoked,
+    LicenseInstalled,
 }
 
 impl EventKind {
@@ -90,7 +91,7 @@ impl EventKind {
     /// server made itself, as reading its licenses at start): what an
     /// audit lists. The options file is read with the license files, so
     /// `licenses_read` stands for both.
-    pub const CHANGES: [EventKind; 8] = [
+    pub const CHANGES: [EventKind; 9] = [
         EventKind::Released,
         EventKind::LicensesRead,
         EventKind::SettingsChanged,
@@ -99,6 +100,7 @@ impl EventKind {
         EventKind::ShutdownRequested,
         EventKind::TokenCreated,
         EventKind::TokenRevoked,
+        EventKind::LicenseInstalled,
     ];
 }
 
@@ -196,6 +198,16 @@ pub enum What {
     },
     /// An API token was revoked; `by` is who revoked it.
     TokenRevoked { id: u64, by: Option<String> },
+    /// A license file was installed in the license directory (`lminstall`,
+    /// `POST /api/v1/licenses`): its name, the features of its license
+    /// lines, whether it replaced a file of that name; `by` is who asked.
+    /// The reread that follows is a `licenses_read` of its own.
+    LicenseInstalled {
+        file: String,
+        features: Vec<String>,
+        replaced: bool,
+        by: Option<String>,
+    },
 }
 
 /// A granted checkout.
@@ -255,6 +267,7 @@ impl What {
             What::ShutdownRequested { .. } => EventKind::ShutdownRequested,
             What::TokenCreated { .. } => EventKind::TokenCreated,
             What::TokenRevoked { .. } => EventKind::TokenRevoked,
+            What::LicenseInstalled { .. } => EventKind::LicenseInstalled,
         }
     }
 
@@ -268,7 +281,8 @@ impl What {
             | What::AccountRemoved { by, .. }
             | What::ShutdownRequested { by, .. }
             | What::TokenCreated { by, .. }
-            | What::TokenRevoked { by, .. } => by.as_deref(),
+            | What::TokenRevoked { by, .. }
+            | What::LicenseInstalled { by, .. } => by.as_deref(),
             _ => None,
         }
     }

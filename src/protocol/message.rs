@@ -177,6 +177,28 @@ pub enum Request {
         /// The token's number, as `tokens` lists it.
         id: u64,
     },
+    /// Install a license file in the license directory, then reread (admin,
+    /// local only). Refused, with nothing written, when the name is not a
+    /// plain `NAME.lic`, the text is too large or has a line that does not
+    /// parse, a license line is not signed by a trusted key or is bound to
+    /// another host, or a file of that name is there and `replace` is not
+    /// given. Answered with `license_installed`.
+    InstallLicense {
+        /// The file's name: `NAME.lic`, no directory (1 to 128 bytes).
+        file_name: String,
+        /// The file's text (at most 256 KiB).
+        content: String,
+        /// Replace a file of that name (else it is refused).
+        #[serde(default)]
+        replace: bool,
+    },
+    /// The files in the license directory: size, when written, whether
+    /// read; with `days`, only those written in the last `days` days.
+    LicenseFiles {
+        /// Only the files written within this many days.
+        #[serde(default)]
+        days: Option<u32>,
+    },
     /// A one-time URL that logs a browser into the console as the caller
     /// (local only: the operating system says who asks; the caller's
     /// account needs a role). Answered with `login_created`.
@@ -296,6 +318,13 @@ pub enum Response {
     Tokens {
         /// Every API token, by number.
         tokens: Vec<super::tokens::TokenInfo>,
+    },
+    /// The answer to `install_license`.
+    LicenseInstalled(Box<super::licenses::Installed>),
+    /// The answer to `license_files`.
+    LicenseFiles {
+        /// The files, by name.
+        files: Vec<super::licenses::LicenseFile>,
     },
     /// The answer to `create_login`.
     LoginCreated {

@@ -7,6 +7,7 @@ pub mod diagnosis;
 pub mod events;
 pub mod frame;
 pub mod history;
+pub mod licenses;
 pub mod message;
 pub mod settings;
 pub mod status;

@@ -6,11 +6,18 @@
 //! acts as its account, with the role that account has now, and every
 //! change it makes is recorded as made by `account (token N)`. Products
 //! check out over TCP, never here. Served only over TLS; failed
-//! authentications are limited per client address.
+//! authentications are limited per client address. The reads with
+//! parameters are `queries`'s table; installing a license file is
+//! `licenses`'s route.
+
+mod licenses;
+mod queries;
+
+use std::collections::HashMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
@@ -23,7 +30,11 @@ use crate::flexnet::Code;
 use crate::protocol::status::{StatusPart, StatusQuery};
 use crate::protocol::{ErrorBody, Request, Response};
 
+pub use super::login::SESSION_PATH;
 pub use super::logins::Peer;
+
+pub use licenses::{INSTALL_PARAMS, LICENSES_PATH, MAX_UPLOAD_BODY};
+pub use queries::{ApiQuery, HISTORY_CSV_PATH, Param, QUERIES};
 
 /// What the API's routes share.
 #[derive(Clone)]
@@ -94,6 +105,18 @@ pub(crate) fn routes(ctx: Context) -> Router {
         };
         router = router.route(r.path, get(handler));
     }
+    for q in QUERIES {
+        let handler = move |State(api): State<Api>,
+                            Extension(p): Extension<Peer>,
+                            h: HeaderMap,
+                            Query(params): Query<HashMap<String, String>>| async move {
+            queries::query(&api, q, p, &h, params).await
+        };
+        router = router.route(q.path, get(handler));
+    }
+    router = router.route(HISTORY_CSV_PATH, get(queries::history_csv));
+    let upload = post(licenses::install).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY));
+    router = router.route(LICENSES_PATH, upload);
     router.with_state(api)
 }
 
@@ -247,6 +270,10 @@ fn error_status(code: Code) -> StatusCode {
     match code {
         Code::NOT_ALLOWED => StatusCode::FORBIDDEN,
         Code::BAD_DATA | Code::BAD_PARAMETER => StatusCode::BAD_REQUEST,
+        // A license file that cannot be installed as it is.
+        Code::BAD_FILE_SYNTAX | Code::BAD_SIGNATURE | Code::INVALID_HOST => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         Code::CANNOT_CONNECT | Code::VENDOR_DOWN => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::CONFLICT,
     }
@@ -274,5 +301,9 @@ mod tests {
             StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(error_status(Code::ALL_IN_USE), StatusCode::CONFLICT);
+        assert_eq!(
+            error_status(Code::BAD_SIGNATURE),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
 }

@@ -69,6 +69,12 @@ async fn dispatch(request: Request, ctx: &Context, caller: &Caller, conn: &mut C
         Request::Tokens => admin::tokens(ctx, caller).await,
         Request::CreateLogin => admin::create_login(ctx, caller).await,
         Request::RevokeToken { id } => admin::revoke_token(ctx, caller, id).await,
+        Request::InstallLicense {
+            file_name,
+            content,
+            replace,
+        } => admin::install_license(ctx, caller, file_name, content, replace).await,
+        Request::LicenseFiles { days } => read::license_files(ctx, days).await,
         Request::Reread { vendor } => admin::reread(ctx, caller, vendor).await,
         Request::Shutdown { vendor } => admin::shutdown(ctx, caller, vendor).await,
         Request::Release {
@@ -99,6 +105,8 @@ fn read_of(request: &Request) -> Option<Read> {
         Request::Pools => Read::Pools,
         Request::Events(_) => Read::Events,
         Request::Settings => Read::Settings,
+        // What `info` shows of the license files, with their sizes and times.
+        Request::LicenseFiles { .. } => Read::Info,
         // The use over time, as the status shows it now.
         Request::History(_) => Read::Status,
         _ => return None,

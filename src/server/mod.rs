@@ -12,6 +12,7 @@ pub mod debuglog;
 mod failpoint;
 mod handlers;
 mod http;
+pub mod install;
 mod licenses;
 mod listener;
 mod login;

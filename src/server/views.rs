@@ -400,6 +400,21 @@ pub fn event(seq: i64, e: Event) -> Option<events::Event> {
         ),
         Event::AccountRemoved { name, at, by } => (at, What::AccountRemoved { name, by }),
         Event::ShutdownRequested { vendor, at, by } => (at, What::ShutdownRequested { vendor, by }),
+        Event::LicenseInstalled {
+            file,
+            features,
+            replaced,
+            by,
+            at,
+        } => (
+            at,
+            What::LicenseInstalled {
+                file,
+                features,
+                replaced,
+                by: Some(by),
+            },
+        ),
     };
     Some(events::Event { seq, at, what })
 }

@@ -153,6 +153,24 @@ impl License {
         self.install_signed_by(root, name, &root.join("vendor/vendor.key"))
     }
 
+    /// The file's text signed with the key pair [`super::TestDaemon::root`]
+    /// made (or with the private key `key`), written nowhere the server
+    /// reads: what an administrator uploads.
+    pub fn signed_text(&self, root: &Path, key: Option<&Path>) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signed.lic");
+        std::fs::write(&path, self.text()).unwrap();
+        let own = root.join("vendor/vendor.key");
+        lmutil([
+            "lmcrypt".as_ref(),
+            "--key".as_ref(),
+            key.unwrap_or(&own).as_os_str(),
+            path.as_os_str(),
+        ])
+        .succeeds();
+        std::fs::read_to_string(&path).unwrap()
+    }
+
     /// Like [`License::install`], signed with the private key `key`.
     pub fn install_signed_by(&self, root: &Path, name: &str, key: &Path) -> PathBuf {
         let path = root.join("licenses").join(name);

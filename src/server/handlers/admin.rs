@@ -1,13 +1,15 @@
 //! An administrator's changes: accounts, settings, reread, shutdown,
-//! releasing user/device licenses. Each is authorized first (`authz`) and logged
+//! releasing user/device licenses, installing a license file. Each is authorized first (`authz`) and logged
 //! with who asked.
 
 use super::{Answer, decide_done};
 use crate::engine::{self, request::AccountRole};
 use crate::flexnet::Code;
+use crate::protocol::licenses::{Installed, InstalledLine};
 use crate::protocol::{ErrorBody, Response};
 use crate::server::authz::{Caller, authorize};
 use crate::server::context::Context;
+use crate::server::install;
 use crate::server::licenses;
 use crate::server::tokens;
 
@@ -93,6 +95,85 @@ pub(super) async fn reread(ctx: &Context, caller: &Caller, vendor: bool) -> Answ
     let line = format!("Done rereading (requested by {})", caller.name());
     ctx.say("lmgrd", line).await;
     Ok(Response::Ok)
+}
+
+/// Checks a license file and writes it into the license directory (off the
+/// runtime), records who installed it, rereads, and answers what it holds
+/// and whether each of its lines serves now.
+pub(super) async fn install_license(
+    ctx: &Context,
+    caller: &Caller,
+    file_name: String,
+    content: String,
+    replace: bool,
+) -> Answer {
+    authorize("installing license files", caller, ctx).await?;
+    let config = ctx.config.clone();
+    let name = file_name.clone();
+    let installing =
+        tokio::task::spawn_blocking(move || install::install(&config, &name, &content, replace));
+    let written = installing
+        .await
+        .map_err(|_| ErrorBody::new(Code::CANNOT_CONNECT, "installing the file stopped"))?
+        .map_err(|r| ErrorBody::new(r.code, r.reason))?;
+    let who = caller.name().to_owned();
+    let line = format!(
+        "License file {} {} (by {who}): {}",
+        written.path.display(),
+        if written.replaced {
+            "replaced"
+        } else {
+            "installed"
+        },
+        written.features.join(" ")
+    );
+    ctx.say("lmgrd", line).await;
+    let request = engine::Request::LicenseInstalled {
+        file: file_name.clone(),
+        features: written.features.clone(),
+        replaced: written.replaced,
+        by: who,
+    };
+    decide_done(ctx, request).await?;
+    reread(ctx, caller, false).await?;
+    Ok(Response::LicenseInstalled(Box::new(installed(
+        ctx, file_name, &written,
+    ))))
+}
+
+/// What an installed file holds, as the reread after it found it.
+fn installed(ctx: &Context, file: String, written: &install::Written) -> Installed {
+    let reading = ctx.licenses();
+    let lines = reading
+        .inv
+        .lines
+        .iter()
+        .filter(|l| l.at.file == written.path)
+        .map(|l| {
+            let d = crate::protocol::DiagLine::of(l);
+            let reason = reading
+                .refusal(l)
+                .map(|(code, why)| format!("{why} ({code})"));
+            InstalledLine {
+                line: d.line,
+                feature: d.feature,
+                version: d.version,
+                expiry: d.expiry.to_string(),
+                count: d.count,
+                serving: reason.is_none(),
+                reason,
+            }
+        })
+        .collect();
+    Installed {
+        file,
+        path: written.path.display().to_string(),
+        size: written.size,
+        replaced: written.replaced,
+        lines,
+        pools: reading.inv.pools.len(),
+        license_files: reading.file_names(),
+    }
 }
 
 /// Stops the server, or with `vendor` only the vendor daemon (its port

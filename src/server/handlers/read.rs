@@ -115,6 +115,26 @@ pub(super) async fn history(ctx: &Context, query: HistoryQuery) -> Answer {
     }
 }
 
+/// The files in the license directory, with whether the last (re)read
+/// read them; with `days`, only those written within that many days.
+pub(super) async fn license_files(ctx: &Context, days: Option<u32>) -> Answer {
+    let (config, reading) = (ctx.config.clone(), ctx.licenses());
+    let listed = tokio::task::spawn_blocking(move || {
+        crate::server::install::license_files(&config, &reading, days)
+    });
+    match listed.await {
+        Ok(Ok(files)) => Ok(Response::LicenseFiles { files }),
+        Ok(Err(e)) => Err(ErrorBody::new(
+            Code::NO_LICENSE_FILE,
+            format!("cannot read the license directory: {e}"),
+        )),
+        Err(_) => Err(ErrorBody::new(
+            Code::CANNOT_CONNECT,
+            "the license directory could not be read",
+        )),
+    }
+}
+
 pub(super) async fn events(ctx: &Context, query: EventQuery) -> Answer {
     Ok(Response::Events(ctx.engine.events(query).await?))
 }
