@@ -562,7 +562,6 @@ async fn historical_use_shows_lmhistorys_days_in_a_table_and_a_chart() {
 }
 
 #[tokio::test]
-#[ignore = "needs GET /api/v1/history.csv, from the web services' branch"]
 async fn the_exported_csv_is_lmhistorys() {
     let busy = with_history().await;
     let d = &busy.d;
@@ -590,7 +589,6 @@ async fn the_exported_csv_is_lmhistorys() {
 }
 
 #[tokio::test]
-#[ignore = "needs POST /api/v1/licenses, from the web services' branch"]
 async fn an_uploaded_license_appears_as_a_pool() {
     let d = TestDaemon::start(TestDaemon::root());
     let b = Browser::start(1280).await;
