@@ -568,6 +568,30 @@ async fn the_exported_csv_is_lmhistorys() {
     let b = Browser::start(1280).await;
     log_in(d, &b).await;
     ud_history(&b).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("usage.csv");
+    let path = file.to_str().unwrap();
+    // The last 1-second sample may still be written while the test reads
+    // (it changes the day's average): compare a snapshot that the page
+    // read the same before and after the command's export.
+    let mut last = None;
+    for _ in 0..5 {
+        let before = exported(&b).await;
+        d.lmutil("lmhistory", &["-f", "XDT_PLT_UD", "-export", "-o", path])
+            .succeeds();
+        let cli = std::fs::read_to_string(&file).unwrap();
+        if exported(&b).await == before {
+            assert_eq!(before, cli);
+            assert!(cli.lines().count() >= 2, "a header and a day: {cli}");
+            return;
+        }
+        last = Some((before, cli));
+    }
+    panic!("the history never stood still: {last:?}");
+}
+
+/// The CSV the page's Export to CSV link downloads.
+async fn exported(b: &Browser) -> String {
     let fetched = b
         .run(
             "const done = arguments[arguments.length - 1];
@@ -577,15 +601,7 @@ async fn the_exported_csv_is_lmhistorys() {
         )
         .await;
     assert_eq!(fetched[0], 200, "{fetched}");
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("usage.csv");
-    let path = file.to_str().unwrap();
-    d.lmutil("lmhistory", &["-f", "XDT_PLT_UD", "-export", "-o", path])
-        .succeeds();
-    assert_eq!(
-        fetched[1].as_str().unwrap(),
-        std::fs::read_to_string(&file).unwrap()
-    );
+    fetched[1].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
