@@ -102,7 +102,7 @@ async fn a_login_url_logs_a_browser_in_once_and_its_changes_need_the_csrf_token(
             .await
             .unwrap();
         assert_eq!(page.status().as_u16(), 200);
-        assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+        assert_eq!(page.headers()["referrer-policy"], "same-origin");
         let html = page.text().await.unwrap();
         assert!(
             html.contains("method=\"post\"") && html.contains(&token),

@@ -13,6 +13,7 @@ mod audit;
 mod authz;
 mod caching;
 mod connect;
+mod console;
 mod crash;
 mod dispatch;
 mod doc_client;

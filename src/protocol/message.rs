@@ -356,6 +356,23 @@ pub struct ServerInfo {
     pub license_files: Vec<String>,
     /// Whether the CITRIX vendor daemon serves (false after `lmdown -vendor CITRIX`).
     pub vendor_up: bool,
+    /// The products' names by language, from the license files'
+    /// `#CITRIXTERM` lines (empty when they have none; absent from an
+    /// older server's answer): the web console shows them in its language.
+    #[serde(default)]
+    pub product_names: Vec<ProductName>,
+}
+
+/// A feature's product name in one language, as a license file's
+/// `#CITRIXTERM FEATURE 2.0 <feature> <language> <product>|<model>` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tools", derive(schemars::JsonSchema))]
+pub struct ProductName {
+    pub feature: String,
+    /// As the line writes it, e.g. `EN`.
+    pub language: String,
+    pub product: String,
+    pub model: String,
 }
 
 /// An account or group and its role.

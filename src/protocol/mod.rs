@@ -16,7 +16,7 @@ pub mod tokens;
 pub use diagnosis::{DiagLine, Diagnosis};
 pub use frame::{FrameError, MAX_FRAME, decode, encode, read_message, write_message};
 pub use message::{
-    Account, Checkout, Code, Envelope, ErrorBody, Handle, PROTOCOL_VERSION, Request, Response,
-    Role, ServerInfo, SessionId,
+    Account, Checkout, Code, Envelope, ErrorBody, Handle, PROTOCOL_VERSION, ProductName, Request,
+    Response, Role, ServerInfo, SessionId,
 };
 pub use settings::{Setting, SettingsList};

@@ -107,6 +107,7 @@ pub async fn run(
             .clone()
             .merge(super::api::routes(ctx.clone()))
             .merge(super::login::routes(ctx.clone()))
+            .merge(super::console::routes())
             // Every route's bodies are bounded (a route may set its own).
             .layer(axum::extract::DefaultBodyLimit::max(http::MAX_BODY))
             .layer(axum::middleware::from_fn_with_state(

@@ -145,12 +145,14 @@ pub struct Secure {
     pub routes: Router,
 }
 
-/// The routes served in plain HTTP: the metrics; the web services' paths
-/// are refused with a reason that says to use HTTPS on the same port.
+/// The routes served in plain HTTP: the metrics; the web services' and
+/// the console's paths are refused with a reason that says to use HTTPS
+/// on the same port.
 pub fn plain(metrics: Router) -> Router {
     metrics.fallback(|uri: axum::http::Uri| async move {
-        if uri.path().starts_with("/api/") {
-            let why = "the web services are served over HTTPS on this port only\n";
+        let path = uri.path();
+        if path.starts_with("/api/") || path == "/" || path.starts_with("/assets/") {
+            let why = "the web services and the console are served over HTTPS on this port only\n";
             (StatusCode::FORBIDDEN, why)
         } else {
             (StatusCode::NOT_FOUND, "not found\n")

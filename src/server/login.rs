@@ -52,7 +52,10 @@ fn page(status: StatusCode, body: String) -> Response {
     let headers = [
         (header::CONTENT_TYPE, "text/html; charset=utf-8"),
         (header::CACHE_CONTROL, "no-store"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not no-referrer: a browser then sends `Origin: null` with the
+        // page's form, which the guard refuses as another origin's. Same-
+        // origin sends the URL (and its token) to this server only.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (

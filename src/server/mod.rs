@@ -5,6 +5,7 @@ pub mod api;
 mod authz;
 mod clock;
 pub mod config;
+pub mod console;
 mod context;
 pub mod daemon;
 pub mod debuglog;

@@ -2,6 +2,7 @@
 //! start a real lmgrd, write signed license files, compare FlexNet text
 //! with golden files, and require root where a test needs it.
 
+pub mod browser;
 mod daemon;
 mod golden;
 mod license;

@@ -12,7 +12,7 @@ use crate::protocol::events::EventQuery;
 use crate::protocol::history::HistoryQuery;
 use crate::protocol::status::StatusPart;
 use crate::protocol::status::StatusQuery;
-use crate::protocol::{Account, DiagLine, Diagnosis, ErrorBody, Response, ServerInfo};
+use crate::protocol::{Account, DiagLine, Diagnosis, ErrorBody, ProductName, Response, ServerInfo};
 use crate::server::authz::{Caller, Read, user_name};
 use crate::server::context::Context;
 use crate::server::licenses::Reading;
@@ -34,7 +34,28 @@ pub(super) fn info(ctx: &Context) -> Response {
         version: crate::version::VERSION.to_owned(),
         license_files: ctx.licenses().file_names(),
         vendor_up: ctx.vendor.is_up(),
+        product_names: product_names(ctx),
     })
+}
+
+/// Every distinct `#CITRIXTERM` name of the license files read.
+fn product_names(ctx: &Context) -> Vec<ProductName> {
+    let licenses = ctx.licenses();
+    let mut names: Vec<ProductName> = Vec::new();
+    for file in &licenses.files {
+        for n in file.parsed.file.display_names() {
+            let name = ProductName {
+                feature: n.feature.clone(),
+                language: n.language.clone(),
+                product: n.product.clone(),
+                model: n.model.clone(),
+            };
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
 }
 
 pub(super) async fn whoami(ctx: &Context, caller: &Caller) -> Response {
