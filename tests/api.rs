@@ -13,16 +13,7 @@ use crate::common::{License, TestDaemon, hostname};
 
 /// A client that trusts the daemon's own certificate, and the base URL.
 fn client(d: &TestDaemon) -> (reqwest::Client, String) {
-    let status: Value = serde_json::from_slice(
-        &std::fs::read(d.root.path().join("data/lmgrd.status.json")).unwrap(),
-    )
-    .unwrap();
-    let pem = std::fs::read(status["https_certificate"].as_str().unwrap()).unwrap();
-    let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-        .build()
-        .unwrap();
-    (client, format!("https://localhost:{}", d.http_port))
+    d.https_client(true)
 }
 
 fn new_token(d: &TestDaemon, args: &[&str]) -> String {

@@ -15,18 +15,20 @@ use lmutil::protocol::{Request, Response};
 use crate::common::browser::Browser;
 use crate::common::{License, TestDaemon, hostname, require_root};
 
-/// A client that trusts the daemon's own certificate, and the console's URL.
+/// The console's pages, by the names its navigation uses.
+const PAGES: [&str; 7] = [
+    "dashboard",
+    "history",
+    "install",
+    "update",
+    "users",
+    "settings",
+    "events",
+];
+
+/// A client that trusts the daemon's own certificate, and the base URL.
 fn https(d: &TestDaemon) -> (reqwest::Client, String) {
-    let status: Value = serde_json::from_slice(
-        &std::fs::read(d.root.path().join("data/lmgrd.status.json")).unwrap(),
-    )
-    .unwrap();
-    let pem = std::fs::read(status["https_certificate"].as_str().unwrap()).unwrap();
-    let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-        .build()
-        .unwrap();
-    (client, format!("https://localhost:{}", d.http_port))
+    d.https_client(true)
 }
 
 #[tokio::test]
@@ -397,15 +399,7 @@ async fn a_user_role_session_sees_every_page_and_is_refused_every_change() {
     let d = &busy.d;
     let b = Browser::start(1280).await;
     log_in_as_user(d, &b).await;
-    for name in [
-        "dashboard",
-        "history",
-        "install",
-        "update",
-        "users",
-        "settings",
-        "events",
-    ] {
+    for name in PAGES {
         page(&b, name).await;
         let controls = b
             .client
@@ -462,15 +456,7 @@ async fn every_page_is_readable_at_a_phones_width() {
     let d = &busy.d;
     let b = Browser::start(375).await;
     log_in(d, &b).await;
-    for name in [
-        "dashboard",
-        "history",
-        "install",
-        "update",
-        "users",
-        "settings",
-        "events",
-    ] {
+    for name in PAGES {
         page(&b, name).await;
         let widths = b
             .client

@@ -8,20 +8,10 @@ use serde_json::{Value, json};
 
 use crate::common::{TestDaemon, hostname};
 
-/// A client that trusts the daemon's certificate and never follows
+/// A client that trusts the daemon's own certificate and never follows
 /// redirects (the tests look at them), and the base URL.
 fn client(d: &TestDaemon) -> (reqwest::Client, String) {
-    let status: Value = serde_json::from_slice(
-        &std::fs::read(d.root.path().join("data/lmgrd.status.json")).unwrap(),
-    )
-    .unwrap();
-    let pem = std::fs::read(status["https_certificate"].as_str().unwrap()).unwrap();
-    let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    (client, format!("https://localhost:{}", d.http_port))
+    d.https_client(false)
 }
 
 /// The one-time token of a login URL `lmtoken -login --json` printed.

@@ -212,6 +212,28 @@ impl TestDaemon {
         super::run("runuser", all)
     }
 
+    /// A client of the web services that trusts the daemon's own
+    /// certificate (its path in lmgrd.status.json), and their base URL.
+    /// `redirects`: whether the client follows redirects.
+    pub fn https_client(&self, redirects: bool) -> (reqwest::Client, String) {
+        let status: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(self.root.path().join("data/lmgrd.status.json")).unwrap(),
+        )
+        .unwrap();
+        let pem = std::fs::read(status["https_certificate"].as_str().unwrap()).unwrap();
+        let policy = if redirects {
+            reqwest::redirect::Policy::default()
+        } else {
+            reqwest::redirect::Policy::none()
+        };
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .redirect(policy)
+            .build()
+            .unwrap();
+        (client, format!("https://localhost:{}", self.http_port))
+    }
+
     pub fn vendor_addr(&self) -> String {
         format!("127.0.0.1:{}", self.vendor_port)
     }
